@@ -1,0 +1,152 @@
+"""The common area of several rasters, in the coordinate reference system of one of them.
+
+In one CRS the common area is the intersection of the rasters' extents. Across
+CRSs each other raster's footprint (its extent as a polygon, with every edge
+densified so that curved edges stay curved) is transformed into the target CRS
+and intersected with the target raster's extent; the common area is the
+bounding box of that intersection. Transforming only two corners would miss
+the bulge of a projected edge and cut real data off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from osgeo import ogr, osr
+
+from overlap_clip_plugin.core.errors import CrsMismatchError, NoOverlapError
+from overlap_clip_plugin.core.grid import Bounds
+from overlap_clip_plugin.core.raster import RasterInfo
+
+#: Points per footprint edge when a footprint is transformed to another CRS.
+DENSIFY_POINTS = 101
+
+
+def _srs(wkt: str) -> osr.SpatialReference:
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(wkt)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return srs
+
+
+def crs_name(wkt: str) -> str:
+    """A short name for a CRS: its authority code where it has one, else its name."""
+    if not wkt:
+        return "no CRS"
+    srs = _srs(wkt)
+    authority, code = srs.GetAuthorityName(None), srs.GetAuthorityCode(None)
+    if authority and code:
+        return f"{authority}:{code}"
+    return srs.GetName() or "unnamed CRS"
+
+
+def same_crs(wkt_a: str, wkt_b: str) -> bool:
+    """True when two WKT strings describe one CRS (two empty strings count as one)."""
+    if not wkt_a or not wkt_b:
+        return wkt_a == wkt_b
+    return bool(_srs(wkt_a).IsSame(_srs(wkt_b), ["IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES"]))
+
+
+def check_crs_consistency(rasters: Sequence[RasterInfo]) -> None:
+    """Refuse a mix of rasters with and without a CRS."""
+    without = [r for r in rasters if not r.crs_wkt]
+    if without and len(without) != len(rasters):
+        with_crs = next(r for r in rasters if r.crs_wkt)
+        raise CrsMismatchError(
+            f"'{without[0].path}' has no coordinate reference system but '{with_crs.path}' has "
+            f"{crs_name(with_crs.crs_wkt)}; assign the missing CRS first (Raster > Projections > Assign Projection)."
+        )
+
+
+def _footprint(bounds: Bounds, points_per_edge: int) -> ogr.Geometry:
+    """The box ``bounds`` as a closed ring with ``points_per_edge`` points on each edge."""
+    ring = ogr.Geometry(ogr.wkbLinearRing)
+    corners = [
+        (bounds.xmin, bounds.ymax),
+        (bounds.xmax, bounds.ymax),
+        (bounds.xmax, bounds.ymin),
+        (bounds.xmin, bounds.ymin),
+    ]
+    for (x1, y1), (x2, y2) in zip(corners, corners[1:] + corners[:1]):
+        for step in range(points_per_edge):
+            t = step / points_per_edge
+            ring.AddPoint_2D(x1 + (x2 - x1) * t, y1 + (y2 - y1) * t)
+    ring.CloseRings()
+    polygon = ogr.Geometry(ogr.wkbPolygon)
+    polygon.AddGeometry(ring)
+    return polygon
+
+
+def _transformed_footprint(raster: RasterInfo, target_wkt: str) -> ogr.Geometry:
+    """``raster``'s footprint in the CRS ``target_wkt``; points that cannot be transformed are dropped."""
+    polygon = _footprint(raster.grid.bounds, DENSIFY_POINTS)
+    transform = osr.CoordinateTransformation(_srs(raster.crs_wkt), _srs(target_wkt))
+    ring = polygon.GetGeometryRef(0)
+    points = transform.TransformPoints(ring.GetPoints())
+    finite = [(x, y) for x, y, *_ in points if abs(x) != float("inf") and abs(y) != float("inf") and x == x and y == y]
+    result = ogr.Geometry(ogr.wkbLinearRing)
+    for x, y in finite:
+        result.AddPoint_2D(x, y)
+    result.CloseRings()
+    out = ogr.Geometry(ogr.wkbPolygon)
+    out.AddGeometry(result)
+    if len(finite) < 3 or not out.IsValid():
+        # A footprint that folds on itself after transformation (for example
+        # across a projection's edge) is repaired to its outline.
+        out = out.Buffer(0)
+    return out
+
+
+def _describe(rasters: Sequence[RasterInfo]) -> str:
+    return "; ".join(f"'{r.name}' covers {r.grid.bounds} in {crs_name(r.crs_wkt)}" for r in rasters)
+
+
+def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
+    """The bounding box of the area all ``rasters`` cover, in the CRS of ``rasters[target]``.
+
+    Parameters
+    ----------
+    rasters
+        Two or more rasters, all with a CRS or all without one (rasters
+        without a CRS are taken to share one coordinate space).
+    target
+        Index of the raster whose CRS the result is expressed in.
+
+    Returns
+    -------
+    Bounds
+        A box inside ``rasters[target]``'s extent, with a positive area.
+
+    Raises
+    ------
+    CrsMismatchError
+        Some rasters have a CRS and others do not.
+    NoOverlapError
+        The rasters have no common area with a positive area; the message
+        names the rasters' extents and CRSs.
+    """
+    check_crs_consistency(rasters)
+    reference = rasters[target]
+    area = reference.grid.bounds
+    polygon: ogr.Geometry | None = None
+    for raster in rasters:
+        if raster is reference:
+            continue
+        if same_crs(raster.crs_wkt, reference.crs_wkt):
+            area = area.intersection(raster.grid.bounds)
+        else:
+            if polygon is None:
+                polygon = _footprint(area, 2)
+            polygon = polygon.Intersection(_transformed_footprint(raster, reference.crs_wkt))
+        if area.is_empty or (polygon is not None and polygon.IsEmpty()):
+            break
+    if polygon is not None and not area.is_empty:
+        polygon = polygon.Intersection(_footprint(area, 2))
+        if polygon.IsEmpty() or polygon.GetArea() <= 0.0:
+            area = Bounds(0.0, 0.0, 0.0, 0.0)
+        else:
+            xmin, xmax, ymin, ymax = polygon.GetEnvelope()
+            area = area.intersection(Bounds(xmin, ymin, xmax, ymax))
+    if area.is_empty:
+        raise NoOverlapError(f"The rasters do not overlap: {_describe(rasters)}.")
+    return area

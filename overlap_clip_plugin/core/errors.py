@@ -1,0 +1,42 @@
+"""Errors raised by the core.
+
+Every error is raised before the first byte of output is written, except
+:class:`CancelledError` and :class:`WriteError`, after which the partial
+output is removed. Messages are one sentence a user can act on.
+"""
+
+
+class OverlapClipError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class RasterOpenError(OverlapClipError):
+    """A path that GDAL cannot open as a raster."""
+
+
+class UnsupportedGeoreferenceError(OverlapClipError, ValueError):
+    """A raster without a geotransform, or with a rotated or south-up one."""
+
+
+class CrsMismatchError(OverlapClipError, ValueError):
+    """One raster has a coordinate reference system and the other has none."""
+
+
+class NoOverlapError(OverlapClipError, ValueError):
+    """The rasters have no common area, or it holds no whole output pixel."""
+
+
+class OutputPathError(OverlapClipError, ValueError):
+    """An output path that would overwrite an input or the other output."""
+
+
+class OutputFormatError(OverlapClipError, ValueError):
+    """An output extension no GDAL driver on this machine can write."""
+
+
+class WriteError(OverlapClipError):
+    """GDAL failed while writing an output."""
+
+
+class CancelledError(OverlapClipError):
+    """The caller cancelled the run through the progress callback."""

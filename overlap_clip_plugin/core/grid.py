@@ -1,0 +1,206 @@
+"""Pixel grids, pixel windows and the pixel rule.
+
+A :class:`Grid` is a north-up raster lattice: a GDAL geotransform
+``(x0, dx, 0, y0, 0, dy)`` with ``dx > 0`` and ``dy < 0`` and a size in
+pixels. Pixel ``(col, row)`` covers ``[x0 + col*dx, x0 + (col+1)*dx]`` by
+``[y0 + (row+1)*dy, y0 + row*dy]``; its centre is half a pixel further in.
+
+The pixel rule
+--------------
+A pixel of a grid belongs to an area when its **centre** lies inside the
+area's bounding box, the box being closed on its west and north edges and
+open on its east and south edges: ``xmin <= cx < xmax`` and
+``ymin < cy <= ymax``. In pixel coordinates, with ``c = (x - x0) / dx``:
+start indexes are ``ceil(c_min - 1/2)`` and stop indexes (exclusive) are
+``ceil(c_max - 1/2)``. Before rounding, a pixel coordinate within
+:data:`PIXEL_TOLERANCE` of a whole or half number is snapped to it, so that
+floating-point noise on an edge that falls on a pixel boundary or centre
+cannot move a window by one pixel.
+
+When the area's edges fall on pixel boundaries (two rasters on one lattice),
+the rule selects exactly the pixels inside the area. When they do not, each
+edge moves to the nearest pixel boundary, and the output covers the area to
+within half a pixel on each side.
+
+Nothing in this module imports GDAL: it is plain arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from overlap_clip_plugin.core.errors import UnsupportedGeoreferenceError
+
+#: Pixel coordinates closer than this to a whole or half number are snapped.
+PIXEL_TOLERANCE = 1e-6
+
+#: Two grids share a lattice when their pixel sizes agree and their origins
+#: are a whole number of pixels apart, both to within this many pixels
+#: (accumulated over the larger grid for the pixel sizes).
+ALIGN_TOLERANCE = 1e-4
+
+GeoTransform = tuple[float, float, float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An axis-aligned box in map units: ``xmin <= x <= xmax``, ``ymin <= y <= ymax``."""
+
+    xmin: float
+    ymin: float
+    xmax: float
+    ymax: float
+
+    @property
+    def width(self) -> float:
+        return self.xmax - self.xmin
+
+    @property
+    def height(self) -> float:
+        return self.ymax - self.ymin
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the box has no area (touching edges or corners count as empty)."""
+        return not (self.xmax > self.xmin and self.ymax > self.ymin)
+
+    def intersection(self, other: Bounds) -> Bounds:
+        """The common box of two boxes, possibly empty (see :attr:`is_empty`)."""
+        return Bounds(
+            max(self.xmin, other.xmin),
+            max(self.ymin, other.ymin),
+            min(self.xmax, other.xmax),
+            min(self.ymax, other.ymax),
+        )
+
+    def __str__(self) -> str:
+        return f"[{self.xmin:.10g}, {self.ymin:.10g} : {self.xmax:.10g}, {self.ymax:.10g}]"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A block of pixels: offsets and size in whole pixels."""
+
+    col_off: int
+    row_off: int
+    width: int
+    height: int
+
+    @property
+    def is_empty(self) -> bool:
+        return self.width <= 0 or self.height <= 0
+
+    def __str__(self) -> str:
+        return f"{self.width} x {self.height} pixels from column {self.col_off}, row {self.row_off}"
+
+
+def _snap(value: float) -> float:
+    """``value`` snapped to the nearest half-integer when within PIXEL_TOLERANCE."""
+    nearest = round(value * 2.0) / 2.0
+    return nearest if abs(value - nearest) <= PIXEL_TOLERANCE else value
+
+
+def _first_centre_at_or_after(coord: float) -> int:
+    """Index of the first pixel whose centre is at or after pixel coordinate ``coord``."""
+    return math.ceil(_snap(coord) - 0.5)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up pixel lattice of ``width`` x ``height`` pixels."""
+
+    transform: GeoTransform
+    width: int
+    height: int
+
+    def __post_init__(self) -> None:
+        _, dx, rx, _, ry, dy = self.transform
+        if rx != 0.0 or ry != 0.0:
+            raise UnsupportedGeoreferenceError(
+                f"The geotransform {self.transform} is rotated or sheared; "
+                "warp the raster to a north-up grid first (for example with gdalwarp)."
+            )
+        if not (dx > 0.0 and dy < 0.0):
+            raise UnsupportedGeoreferenceError(
+                f"The geotransform {self.transform} is not north-up (pixel width "
+                "must be positive and pixel height negative); warp the raster to a "
+                "north-up grid first (for example with gdalwarp)."
+            )
+        if self.width <= 0 or self.height <= 0:
+            raise UnsupportedGeoreferenceError(f"A grid of {self.width} x {self.height} pixels is empty.")
+
+    @property
+    def x0(self) -> float:
+        return self.transform[0]
+
+    @property
+    def y0(self) -> float:
+        return self.transform[3]
+
+    @property
+    def dx(self) -> float:
+        return self.transform[1]
+
+    @property
+    def dy(self) -> float:
+        return self.transform[5]
+
+    @property
+    def bounds(self) -> Bounds:
+        return Bounds(
+            self.x0,
+            self.y0 + self.height * self.dy,
+            self.x0 + self.width * self.dx,
+            self.y0,
+        )
+
+    def window_for(self, area: Bounds) -> Window:
+        """The pixels of this grid that belong to ``area`` by the pixel rule.
+
+        The window is limited to the grid; it may be empty when the area holds
+        no pixel centre.
+        """
+        col_start = _first_centre_at_or_after((area.xmin - self.x0) / self.dx)
+        col_stop = _first_centre_at_or_after((area.xmax - self.x0) / self.dx)
+        # Rows count downwards from y0, so the north edge gives the first row.
+        row_start = _first_centre_at_or_after((area.ymax - self.y0) / self.dy)
+        row_stop = _first_centre_at_or_after((area.ymin - self.y0) / self.dy)
+        col_start, col_stop = max(col_start, 0), min(col_stop, self.width)
+        row_start, row_stop = max(row_start, 0), min(row_stop, self.height)
+        return Window(col_start, row_start, max(col_stop - col_start, 0), max(row_stop - row_start, 0))
+
+    def subgrid(self, window: Window) -> Grid:
+        """The grid of the pixels in ``window``, on this lattice."""
+        return Grid(
+            (
+                self.x0 + window.col_off * self.dx,
+                self.dx,
+                0.0,
+                self.y0 + window.row_off * self.dy,
+                0.0,
+                self.dy,
+            ),
+            window.width,
+            window.height,
+        )
+
+    def offset_on(self, other: Grid) -> tuple[int, int] | None:
+        """Whole-pixel offset of this grid's origin on ``other``'s lattice.
+
+        Returns ``(col, row)`` such that this grid's origin is pixel
+        ``(col, row)`` of ``other``, when both grids share one lattice (equal
+        pixel sizes, origins a whole number of pixels apart, within
+        :data:`ALIGN_TOLERANCE` of a pixel); ``None`` otherwise. Only the
+        lattice is compared; coordinate reference systems are the caller's.
+        """
+        span = max(self.width, self.height, other.width, other.height)
+        if abs(self.dx - other.dx) * span > ALIGN_TOLERANCE * other.dx:
+            return None
+        if abs(self.dy - other.dy) * span > ALIGN_TOLERANCE * -other.dy:
+            return None
+        col = (self.x0 - other.x0) / other.dx
+        row = (self.y0 - other.y0) / other.dy
+        if abs(col - round(col)) > ALIGN_TOLERANCE or abs(row - round(row)) > ALIGN_TOLERANCE:
+            return None
+        return round(col), round(row)

@@ -1,0 +1,121 @@
+"""What the core knows of an input raster, read once with GDAL.
+
+GDAL is called without touching its global exception switch (which other
+code in the same QGIS process may rely on): results are checked for
+``None`` and errors are read from GDAL's per-thread last-error state, with
+GDAL's own printing silenced for the call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from osgeo import gdal
+
+from overlap_clip_plugin.core.errors import RasterOpenError, UnsupportedGeoreferenceError
+from overlap_clip_plugin.core.grid import Grid
+
+
+@contextmanager
+def quiet_gdal() -> Iterator[None]:
+    """Silence GDAL's error printing on this thread and reset its last error."""
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    gdal.ErrorReset()
+    try:
+        yield
+    finally:
+        gdal.PopErrorHandler()
+
+
+def gdal_call(error: type[Exception], what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a GDAL function; raise ``error`` with GDAL's message if it fails.
+
+    Works whether or not ``gdal.UseExceptions()`` is in force in the process.
+    """
+    with quiet_gdal():
+        try:
+            result = func(*args, **kwargs)
+        except RuntimeError as err:
+            raise error(f"{what}: {err}") from err
+        if result is None:
+            message = gdal.GetLastErrorMsg() or "GDAL gave no reason"
+            raise error(f"{what}: {message}")
+    return result
+
+
+@dataclass(frozen=True)
+class BandInfo:
+    """The properties of one band that outputs keep."""
+
+    data_type: str
+    nodata: float | None
+
+
+@dataclass(frozen=True)
+class RasterInfo:
+    """A raster's path, grid, coordinate reference system and bands.
+
+    ``crs_wkt`` is the empty string for a raster without a CRS.
+    """
+
+    path: str
+    grid: Grid
+    crs_wkt: str
+    bands: tuple[BandInfo, ...]
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+
+def open_raster(path: str) -> gdal.Dataset:
+    """Open ``path`` read-only as a GDAL raster, or raise :class:`RasterOpenError`.
+
+    ``path`` may also be any GDAL dataset name (``/vsizip/...``, ``GPKG:...``).
+    """
+    try:
+        dataset = gdal_call(
+            RasterOpenError,
+            f"GDAL cannot open '{path}' as a raster",
+            gdal.OpenEx,
+            path,
+            gdal.OF_RASTER | gdal.OF_READONLY,
+        )
+    except RasterOpenError:
+        if not os.path.exists(path) and ":" not in path and not path.startswith("/vsi"):
+            raise RasterOpenError(f"The raster '{path}' does not exist.") from None
+        raise
+    if dataset.RasterCount == 0:
+        raise RasterOpenError(f"'{path}' holds no raster band.")
+    return dataset
+
+
+def read_raster(path: str) -> RasterInfo:
+    """Read the grid, CRS and bands of the raster at ``path``.
+
+    Raises
+    ------
+    RasterOpenError
+        GDAL cannot open the path as a raster.
+    UnsupportedGeoreferenceError
+        The raster has no geotransform, or a rotated or south-up one.
+    """
+    dataset = open_raster(path)
+    transform = dataset.GetGeoTransform(can_return_null=True)
+    if transform is None:
+        raise UnsupportedGeoreferenceError(
+            f"'{path}' has no geotransform, so its position on the ground is unknown; georeference it first."
+        )
+    try:
+        grid = Grid(tuple(transform), dataset.RasterXSize, dataset.RasterYSize)
+    except UnsupportedGeoreferenceError as err:
+        raise UnsupportedGeoreferenceError(f"'{path}': {err}") from err
+    bands = []
+    for index in range(1, dataset.RasterCount + 1):
+        band = dataset.GetRasterBand(index)
+        bands.append(BandInfo(gdal.GetDataTypeName(band.DataType), band.GetNoDataValue()))
+    return RasterInfo(path, grid, dataset.GetProjection() or "", tuple(bands))

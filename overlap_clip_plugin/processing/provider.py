@@ -1,0 +1,34 @@
+"""The Processing provider ``overlapclip``."""
+
+import os
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from overlap_clip_plugin.processing.clip_pair import ClipPairAlgorithm
+
+ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
+
+
+class OverlapClipProvider(QgsProcessingProvider):
+    """Provides the Overlap Clip algorithms."""
+
+    def id(self):
+        """Return the provider id used in algorithm ids (``overlapclip:...``)."""
+        return "overlapclip"
+
+    def name(self):
+        """Return the provider name shown in the toolbox."""
+        return self.tr("Overlap Clip")
+
+    def icon(self):
+        """Return the provider icon, loaded by file path (no compiled resources needed)."""
+        return QIcon(ICON_PATH)
+
+    def svgIconPath(self):  # noqa: N802
+        """Return the path of the provider icon."""
+        return ICON_PATH
+
+    def loadAlgorithms(self):  # noqa: N802
+        """Add the provider's algorithms."""
+        self.addAlgorithm(ClipPairAlgorithm())

@@ -1,0 +1,80 @@
+"""Real GDAL rasters for the tests and the demo, built from a grid and a fill rule."""
+
+from __future__ import annotations
+
+import numpy as np
+from osgeo import gdal, osr
+
+UTM33 = 32633
+
+
+def crs_wkt(epsg: int) -> str:
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    return srs.ExportToWkt()
+
+
+def make_raster(
+    path,
+    transform,
+    width: int,
+    height: int,
+    epsg: int | None = UTM33,
+    bands: int = 1,
+    dtype: int = gdal.GDT_Int16,
+    nodata: float | None = None,
+    data: np.ndarray | None = None,
+    driver: str = "GTiff",
+    options: tuple[str, ...] = (),
+) -> str:
+    """Write a raster; by default band ``b`` holds ``row * width + col + 1000 * b`` (distinct values)."""
+    path = str(path)
+    ds = gdal.GetDriverByName(driver).Create(path, width, height, bands, dtype, list(options))
+    ds.SetGeoTransform(transform)
+    if epsg is not None:
+        ds.SetProjection(crs_wkt(epsg))
+    for index in range(bands):
+        band = ds.GetRasterBand(index + 1)
+        if data is not None:
+            values = data[index] if data.ndim == 3 else data
+        else:
+            values = np.arange(width * height, dtype=np.float64).reshape(height, width) + 1000 * index
+        band.WriteArray(values)
+        if nodata is not None:
+            band.SetNoDataValue(nodata)
+    ds.FlushCache()
+    ds = None
+    return path
+
+
+def read_array(path) -> np.ndarray:
+    """All bands of a raster, shape (bands, rows, cols)."""
+    ds = gdal.Open(str(path))
+    return np.stack([ds.GetRasterBand(i + 1).ReadAsArray() for i in range(ds.RasterCount)])
+
+
+def grid_of(path) -> tuple[tuple[float, ...], int, int]:
+    ds = gdal.Open(str(path))
+    return tuple(ds.GetGeoTransform()), ds.RasterXSize, ds.RasterYSize
+
+
+def sample_pair(folder) -> tuple[str, str]:
+    """Two overlapping UTM rasters on different grids: A at 10 m, B at 20 m shifted by a third of a pixel."""
+    a = make_raster(
+        f"{folder}/sample_a.tif",
+        (399960.0, 10.0, 0.0, 5000040.0, 0.0, -10.0),
+        300,
+        200,
+        bands=3,
+        dtype=gdal.GDT_UInt16,
+        nodata=0,
+    )
+    b = make_raster(
+        f"{folder}/sample_b.tif",
+        (401003.3333, 20.0, 0.0, 4999040.0, 0.0, -20.0),
+        150,
+        120,
+        dtype=gdal.GDT_Float32,
+        nodata=-9999.0,
+    )
+    return a, b
