@@ -78,3 +78,35 @@ def sample_pair(folder) -> tuple[str, str]:
         nodata=-9999.0,
     )
     return a, b
+
+
+def assert_same_grid(path_a, path_b) -> None:
+    """Both rasters have one CRS, one geotransform (to the bit) and one size."""
+    a, b = gdal.Open(str(path_a)), gdal.Open(str(path_b))
+    assert a.GetGeoTransform() == b.GetGeoTransform()
+    assert (a.RasterXSize, a.RasterYSize) == (b.RasterXSize, b.RasterYSize)
+    srs_a, srs_b = osr.SpatialReference(a.GetProjection()), osr.SpatialReference(b.GetProjection())
+    assert srs_a.IsSame(srs_b)
+
+
+def assert_copied_from(output, source) -> None:
+    """Every output pixel equals the source pixel at the same map coordinate, over the whole array.
+
+    The source block is found from the two geotransforms alone: the output's
+    origin must lie on the source lattice.
+    """
+    out, src = gdal.Open(str(output)), gdal.Open(str(source))
+    ox0, odx, _, oy0, _, ody = out.GetGeoTransform()
+    sx0, sdx, _, sy0, _, sdy = src.GetGeoTransform()
+    assert odx == sdx and ody == sdy
+    col, row = (ox0 - sx0) / sdx, (oy0 - sy0) / sdy
+    assert abs(col - round(col)) < 1e-6 and abs(row - round(row)) < 1e-6
+    col, row = round(col), round(row)
+    width, height = out.RasterXSize, out.RasterYSize
+    assert out.RasterCount == src.RasterCount
+    for index in range(1, src.RasterCount + 1):
+        expected = src.GetRasterBand(index).ReadAsArray(col, row, width, height)
+        actual = out.GetRasterBand(index).ReadAsArray()
+        assert actual.dtype == expected.dtype
+        np.testing.assert_array_equal(actual, expected)
+        assert out.GetRasterBand(index).DataType == src.GetRasterBand(index).DataType

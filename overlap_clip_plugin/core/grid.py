@@ -166,8 +166,8 @@ class Grid:
         # Rows count downwards from y0, so the north edge gives the first row.
         row_start = _first_centre_at_or_after((area.ymax - self.y0) / self.dy)
         row_stop = _first_centre_at_or_after((area.ymin - self.y0) / self.dy)
-        col_start, col_stop = max(col_start, 0), min(col_stop, self.width)
-        row_start, row_stop = max(row_start, 0), min(row_stop, self.height)
+        col_start, col_stop = min(max(col_start, 0), self.width), min(col_stop, self.width)
+        row_start, row_stop = min(max(row_start, 0), self.height), min(row_stop, self.height)
         return Window(col_start, row_start, max(col_stop - col_start, 0), max(row_stop - row_start, 0))
 
     def subgrid(self, window: Window) -> Grid:
