@@ -345,7 +345,8 @@ def test_progress_covers_both_outputs(tmp_path):
     clip_pair(a, b, *outputs(tmp_path), progress=lambda fraction: seen.append(fraction) or True)
     assert seen == sorted(seen)
     assert seen[0] == 0.0 and seen[-1] == 1.0
-    assert any(0.0 < f < 0.5 for f in seen) and any(0.5 < f < 1.0 for f in seen)
+    # The first output (a small copy) ends at one half; the second one reports as it goes.
+    assert 0.5 in seen and any(0.5 < f < 1.0 for f in seen)
 
 
 def test_unreadable_inputs_are_clear_errors(tmp_path):
