@@ -1,0 +1,170 @@
+"""overlapclip:clippair through processing.run, as the toolbox, the modeler and scripts call it."""
+
+import numpy as np
+import processing
+import pytest
+from osgeo import gdal
+from qgis.core import (
+    QgsApplication,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterEnum,
+    QgsProject,
+)
+from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
+
+A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    """Feedback that keeps what the algorithm logs and its progress."""
+
+    def __init__(self, cancel_at=None):
+        super().__init__()
+        self.infos = []
+        self.progress_values = []
+        self.cancel_at = cancel_at
+        self.progressChanged.connect(self._on_progress)
+
+    def pushInfo(self, info):  # noqa: N802
+        self.infos.append(info)
+        super().pushInfo(info)
+
+    def _on_progress(self, value):
+        self.progress_values.append(value)
+        if self.cancel_at is not None and value >= self.cancel_at:
+            self.cancel()
+
+
+@pytest.fixture
+def pair(tmp_path):
+    a = make_raster(tmp_path / "scene_2020.tif", A_TRANSFORM, 100, 80, bands=2, nodata=-1)
+    b = make_raster(tmp_path / "scene_2024.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80, nodata=-1)
+    return a, b
+
+
+def test_algorithm_is_registered_with_its_contract(provider):
+    algorithm = QgsApplication.processingRegistry().algorithmById("overlapclip:clippair")
+    assert algorithm is not None
+    keys = [parameter.name() for parameter in algorithm.parameterDefinitions()]
+    assert keys == ["INPUT_A", "INPUT_B", "GRID", "RESAMPLING", "OPTIONS", "OUTPUT_A", "OUTPUT_B"]
+    assert [output.name() for output in algorithm.outputDefinitions()] == ["OUTPUT_A", "OUTPUT_B"]
+    grid = algorithm.parameterDefinition("GRID")
+    assert isinstance(grid, QgsProcessingParameterEnum)
+    assert grid.options() == ["Raster A's grid", "Raster B's grid", "Each raster's own grid"]
+    assert grid.defaultValue() == 0
+    resampling = algorithm.parameterDefinition("RESAMPLING")
+    assert resampling.defaultValue() == 0
+    assert resampling.options()[:2] == ["Nearest neighbour", "Bilinear"]
+    assert len(resampling.options()) == 12
+    assert resampling.flags() & resampling.FlagAdvanced
+    assert algorithm.parameterDefinition("OPTIONS").flags() & resampling.FlagAdvanced
+    assert "centre" in algorithm.shortHelpString()
+    assert provider.icon().isNull() is False
+
+
+def test_run_writes_both_outputs_on_one_grid_and_logs_the_plan(provider, pair, tmp_path):
+    a, b = pair
+    out_a, out_b = str(tmp_path / "a_out.tif"), str(tmp_path / "b_out.tif")
+    feedback = RecordingFeedback()
+    result = processing.run(
+        "overlapclip:clippair",
+        {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": out_a, "OUTPUT_B": out_b},
+        feedback=feedback,
+    )
+    assert result == {"OUTPUT_A": out_a, "OUTPUT_B": out_b}
+    assert grid_of(out_a) == ((500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 40, 30)
+    assert_same_grid(out_a, out_b)
+    assert_copied_from(out_a, a)
+    np.testing.assert_array_equal(read_array(out_b)[0], read_array(b)[0][:30, :40])
+    log = "\n".join(feedback.infos)
+    assert "Common extent in EPSG:32633: [500603.3, 4999200 : 501000, 4999496.7]" in log
+    assert "Output A: 40 x 30 pixels, copied without resampling (40 x 30 pixels from column 60, row 50" in log
+    assert "Output B: 40 x 30 pixels, resampled (near)" in log
+    assert feedback.progress_values[-1] == 100.0
+
+
+def test_grid_modes_resampling_and_options(provider, pair, tmp_path):
+    _, b = pair
+    a = make_raster(tmp_path / "float.tif", A_TRANSFORM, 100, 80, dtype=gdal.GDT_Float32)
+    out_a, out_b = str(tmp_path / "a_out.tif"), str(tmp_path / "b_out.tif")
+    processing.run(
+        "overlapclip:clippair",
+        {
+            "INPUT_A": a,
+            "INPUT_B": b,
+            "GRID": 1,
+            "RESAMPLING": 1,
+            "OPTIONS": "COMPRESS=LZW|TILED=YES",
+            "OUTPUT_A": out_a,
+            "OUTPUT_B": out_b,
+        },
+    )
+    assert_same_grid(out_a, out_b)
+    assert_copied_from(out_b, b)
+    assert grid_of(out_b)[0][0] == 500603.3
+    ds = gdal.Open(out_a)
+    assert ds.GetMetadata("IMAGE_STRUCTURE")["COMPRESSION"] == "LZW"
+    # Bilinear over a third-of-a-pixel shift of an integer ramp gives fractions in Float32.
+    values = read_array(out_a)[0]
+    assert values.dtype == np.float32
+    assert (values[1:-1, 1:-1] != np.round(values[1:-1, 1:-1])).all()
+
+    own_a, own_b = str(tmp_path / "own_a.tif"), str(tmp_path / "own_b.tif")
+    processing.run("overlapclip:clippair", {"INPUT_A": a, "INPUT_B": b, "GRID": 2, "OUTPUT_A": own_a, "OUTPUT_B": own_b})
+    assert_copied_from(own_a, a)
+    assert_copied_from(own_b, b)
+
+
+def test_results_are_loaded_with_names_that_tell_a_from_b(provider, pair):
+    a, b = pair
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    result = processing.runAndLoadResults(
+        "overlapclip:clippair",
+        {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": "TEMPORARY_OUTPUT", "OUTPUT_B": "TEMPORARY_OUTPUT"},
+    )
+    layers = {layer.name(): layer for layer in project.mapLayers().values()}
+    assert sorted(layers) == ["scene_2020 (A, common area)", "scene_2024 (B, common area)"]
+    assert layers["scene_2020 (A, common area)"].source() == result["OUTPUT_A"]
+    assert layers["scene_2024 (B, common area)"].source() == result["OUTPUT_B"]
+    assert layers["scene_2020 (A, common area)"].isValid()
+    project.removeAllMapLayers()
+
+
+def test_core_errors_become_processing_exceptions_and_nothing_is_written(provider, tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (600000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 10, 10)
+    out_a, out_b = str(tmp_path / "a_out.tif"), str(tmp_path / "b_out.tif")
+    with pytest.raises(QgsProcessingException, match="The rasters do not overlap: 'a.tif' covers"):
+        processing.run("overlapclip:clippair", {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": out_a, "OUTPUT_B": out_b})
+    with pytest.raises(QgsProcessingException, match="is the input"):
+        processing.run("overlapclip:clippair", {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": out_a, "OUTPUT_B": a})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+
+
+def test_cancel_from_feedback_stops_and_leaves_nothing(provider, tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 2000, 2000, dtype=gdal.GDT_Float32)
+    b = make_raster(tmp_path / "b.tif", (500003.3, 10.0, 0.0, 4999996.7, 0.0, -10.0), 2000, 2000)
+    feedback = RecordingFeedback(cancel_at=60.0)
+    with pytest.raises(QgsProcessingException, match="Cancelled"):
+        processing.run(
+            "overlapclip:clippair",
+            {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": str(tmp_path / "x.tif"), "OUTPUT_B": str(tmp_path / "y.tif")},
+            feedback=feedback,
+        )
+    assert max(feedback.progress_values) < 100.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+
+
+def test_each_run_is_a_fresh_instance(provider, pair, tmp_path):
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("overlapclip:clippair")
+    context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
+    a, b = pair
+    for index in range(2):
+        params = {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": str(tmp_path / f"a{index}.tif"),
+                  "OUTPUT_B": str(tmp_path / f"b{index}.tif")}
+        result, ok = algorithm.run(params, context, feedback)
+        assert ok and result["OUTPUT_A"].endswith(f"a{index}.tif")
+    assert algorithm.createInstance() is not algorithm
