@@ -112,7 +112,9 @@ def test_grid_modes_resampling_and_options(provider, pair, tmp_path):
     assert (values[1:-1, 1:-1] != np.round(values[1:-1, 1:-1])).all()
 
     own_a, own_b = str(tmp_path / "own_a.tif"), str(tmp_path / "own_b.tif")
-    processing.run("overlapclip:clippair", {"INPUT_A": a, "INPUT_B": b, "GRID": 2, "OUTPUT_A": own_a, "OUTPUT_B": own_b})
+    processing.run(
+        "overlapclip:clippair", {"INPUT_A": a, "INPUT_B": b, "GRID": 2, "OUTPUT_A": own_a, "OUTPUT_B": own_b}
+    )
     assert_copied_from(own_a, a)
     assert_copied_from(own_b, b)
 
@@ -163,8 +165,12 @@ def test_each_run_is_a_fresh_instance(provider, pair, tmp_path):
     context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
     a, b = pair
     for index in range(2):
-        params = {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": str(tmp_path / f"a{index}.tif"),
-                  "OUTPUT_B": str(tmp_path / f"b{index}.tif")}
+        params = {
+            "INPUT_A": a,
+            "INPUT_B": b,
+            "OUTPUT_A": str(tmp_path / f"a{index}.tif"),
+            "OUTPUT_B": str(tmp_path / f"b{index}.tif"),
+        }
         result, ok = algorithm.run(params, context, feedback)
         assert ok and result["OUTPUT_A"].endswith(f"a{index}.tif")
     assert algorithm.createInstance() is not algorithm

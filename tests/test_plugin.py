@@ -1,0 +1,86 @@
+"""The plugin shell and the files the QGIS plugin repository requires."""
+
+import configparser
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+from qgis.core import Qgis, QgsApplication
+
+from overlap_clip_plugin import classFactory
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_plugin_registers_and_removes_the_provider_without_iface(qgis_app, qgis_processing):
+    registry = QgsApplication.processingRegistry()
+    plugin = classFactory(None)
+    plugin.initProcessing()
+    try:
+        provider = registry.providerById("overlapclip")
+        assert provider is not None
+        assert [alg.id() for alg in provider.algorithms()] == ["overlapclip:clippair"]
+    finally:
+        plugin.unload()
+    assert registry.providerById("overlapclip") is None
+
+
+def test_init_gui_registers_the_provider_once(qgis_app, qgis_processing, qgis_iface):
+    plugin = classFactory(qgis_iface)
+    plugin.initGui()
+    plugin.initGui()
+    try:
+        ids = [p.id() for p in QgsApplication.processingRegistry().providers()]
+        assert ids.count("overlapclip") == 1
+    finally:
+        plugin.unload()
+
+
+def test_metadata_has_every_field_the_plugin_repository_requires():
+    parser = configparser.ConfigParser()
+    parser.read(os.path.join(ROOT, "metadata.txt"), encoding="utf-8")
+    general = parser["general"]
+    for field in (
+        "name",
+        "qgisMinimumVersion",
+        "description",
+        "about",
+        "version",
+        "author",
+        "email",
+        "repository",
+        "tracker",
+        "category",
+        "tags",
+        "icon",
+    ):
+        assert general.get(field, "").strip(), field
+    assert general["qgisMinimumVersion"] == "3.22"
+    assert general["hasProcessingProvider"] == "yes"
+    assert general["repository"].startswith("https://") and general["tracker"].startswith("https://")
+    assert os.path.isfile(os.path.join(ROOT, "overlap_clip_plugin", general["icon"]))
+    assert Qgis.versionInt() >= 32200
+
+
+def test_resources_list_the_icon():
+    files = [node.text for node in ET.parse(os.path.join(ROOT, "resources.qrc")).iter("file")]
+    assert "overlap_clip_plugin/icon.svg" in files
+    for path in files:
+        assert os.path.isfile(os.path.join(ROOT, path))
+
+
+def test_core_works_where_qgis_cannot_be_imported(tmp_path):
+    script = (
+        "import sys; sys.modules['qgis'] = None\n"
+        "from rasters import make_raster\n"
+        "from overlap_clip_plugin.core import clip_pair\n"
+        f"a = make_raster('{tmp_path}/a.tif', (0.0, 1.0, 0.0, 10.0, 0.0, -1.0), 10, 10)\n"
+        f"b = make_raster('{tmp_path}/b.tif', (5.0, 1.0, 0.0, 10.0, 0.0, -1.0), 10, 10)\n"
+        f"plan = clip_pair(a, b, '{tmp_path}/x.tif', '{tmp_path}/y.tif')\n"
+        "print(plan.outputs[0].grid.width, 'qgis' in sys.modules and sys.modules['qgis'] is not None)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]))
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["5", "False"]

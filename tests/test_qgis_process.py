@@ -1,0 +1,89 @@
+"""overlapclip:clippair through qgis_process in a subprocess, as a user types it.
+
+The plugin is installed with `make install` into a QGIS profile of the test's
+own (QGIS_CUSTOM_CONFIG_PATH), so the user's real profile is never touched.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Debian's qgis_process wrapper passes an option the binary rejects: call the binary.
+QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
+A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
+
+pytestmark = pytest.mark.skipif(QGIS_PROCESS is None, reason="qgis_process is not installed; run `make test`")
+
+
+@pytest.fixture(scope="module")
+def profile(tmp_path_factory):
+    """Environment of a QGIS profile with the plugin installed and enabled by `make install`."""
+    config = tmp_path_factory.mktemp("qgis-profile")
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(config), QT_QPA_PLATFORM="offscreen")
+    subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True, text=True)
+    assert (config / "profiles/default/python/plugins/overlap_clip_plugin/metadata.txt").is_file()
+    # A second install must accept "already enabled".
+    subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True, text=True)
+    return env
+
+
+def qgis_process(env, *args):
+    return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def clippair(env, **params):
+    """`qgis_process --json run overlapclip:clippair -- KEY=VALUE ...`, as a user types it."""
+    return qgis_process(env, "--json", "run", "overlapclip:clippair", "--", *(f"{k}={v}" for k, v in params.items()))
+
+
+def test_algorithm_is_listed(profile):
+    run = qgis_process(profile, "list")
+    assert run.returncode == 0, run.stderr
+    assert "overlapclip:clippair" in run.stdout
+
+
+def test_run_as_a_user_types_it(profile, tmp_path):
+    a = make_raster(tmp_path / "my scene A.tif", A_TRANSFORM, 100, 80, bands=3, nodata=-1)
+    b = make_raster(tmp_path / "b.tif", (500203.3, 20.0, 0.0, 4999796.7, 0.0, -20.0), 50, 50, nodata=-1)
+    out_a, out_b = tmp_path / "a common.tif", tmp_path / "b_common.tif"
+    run = clippair(profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=out_a, OUTPUT_B=out_b)
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads(run.stdout[run.stdout.index("{") :])["results"]
+    assert results == {"OUTPUT_A": str(out_a), "OUTPUT_B": str(out_b)}
+    assert_same_grid(out_a, out_b)
+    assert_copied_from(out_a, a)
+    # B's 20 m pixels start 3.3 m in: A's grid from 500200, 80 x 60 pixels, each B pixel twice.
+    assert grid_of(out_a) == ((500200.0, 10.0, 0.0, 4999800.0, 0.0, -10.0), 80, 60)
+    expected = np.repeat(np.repeat(read_array(b)[0][:30, :40], 2, axis=0), 2, axis=1)
+    np.testing.assert_array_equal(read_array(out_b)[0], expected)
+
+
+def test_own_grids_from_the_command_line(profile, tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (500203.3, 20.0, 0.0, 4999796.7, 0.0, -20.0), 50, 50)
+    out_a, out_b = tmp_path / "a.vrt", tmp_path / "b.vrt"
+    run = clippair(profile, INPUT_A=a, INPUT_B=b, GRID=2, OUTPUT_A=out_a, OUTPUT_B=out_b)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert_copied_from(out_a, a)
+    assert_copied_from(out_b, b)
+
+
+def test_no_overlap_fails_clearly_and_writes_nothing(profile, tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (600000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 10, 10)
+    run = clippair(profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=tmp_path / "x.tif", OUTPUT_B=tmp_path / "y.tif")
+    assert run.returncode != 0
+    assert (
+        "The rasters do not overlap: 'a.tif' covers [500000, 4999200 : 501000, 5000000] in EPSG:32633; "
+        "'b.tif' covers [600000, 4999900 : 600100, 5000000] in EPSG:32633." in run.stdout + run.stderr
+    )
+    # QGIS itself caches band statistics in .aux.xml files beside inputs it loads as layers
+    # (any algorithm does this under qgis_process); no output or partial output exists.
+    written = sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".aux.xml"))
+    assert written == ["a.tif", "b.tif"]
