@@ -174,3 +174,38 @@ def test_each_run_is_a_fresh_instance(provider, pair, tmp_path):
         result, ok = algorithm.run(params, context, feedback)
         assert ok and result["OUTPUT_A"].endswith(f"a{index}.tif")
     assert algorithm.createInstance() is not algorithm
+
+
+def test_runs_as_a_step_of_a_model(provider, pair, tmp_path):
+    from qgis.core import (
+        QgsProcessingModelAlgorithm,
+        QgsProcessingModelChildAlgorithm,
+        QgsProcessingModelChildParameterSource,
+        QgsProcessingModelOutput,
+        QgsProcessingModelParameter,
+        QgsProcessingParameterRasterLayer,
+    )
+
+    model = QgsProcessingModelAlgorithm("clip pair model", "tests")
+    for key in ("first", "second"):
+        model.addModelParameter(QgsProcessingParameterRasterLayer(key, key), QgsProcessingModelParameter(key))
+    child = QgsProcessingModelChildAlgorithm("overlapclip:clippair")
+    child.setChildId("clip")
+    child.addParameterSources("INPUT_A", [QgsProcessingModelChildParameterSource.fromModelParameter("first")])
+    child.addParameterSources("INPUT_B", [QgsProcessingModelChildParameterSource.fromModelParameter("second")])
+    child.addParameterSources("GRID", [QgsProcessingModelChildParameterSource.fromStaticValue(2)])
+    outputs = {}
+    for key in ("OUTPUT_A", "OUTPUT_B"):
+        output = QgsProcessingModelOutput(key.lower())
+        output.setChildId("clip")
+        output.setChildOutputName(key)
+        outputs[key.lower()] = output
+    child.setModelOutputs(outputs)
+    model.addChildAlgorithm(child)
+
+    a, b = pair
+    out_a, out_b = str(tmp_path / "model_a.tif"), str(tmp_path / "model_b.tif")
+    result = processing.run(model, {"first": a, "second": b, "clip:output_a": out_a, "clip:output_b": out_b})
+    assert result["clip:output_a"] == out_a
+    assert_copied_from(out_a, a)
+    assert_copied_from(out_b, b)
