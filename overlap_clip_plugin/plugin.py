@@ -15,8 +15,10 @@ class OverlapClipPlugin:
     def initProcessing(self):  # noqa: N802
         """Register the provider (qgis_process calls this without initGui)."""
         if self.provider is None:
-            self.provider = OverlapClipProvider()
-            QgsApplication.processingRegistry().addProvider(self.provider)
+            provider = OverlapClipProvider()
+            # On failure (a provider with this id already registered) the registry deletes it.
+            if QgsApplication.processingRegistry().addProvider(provider):
+                self.provider = provider
 
     def initGui(self):  # noqa: N802
         """Register the provider when the desktop loads the plugin."""

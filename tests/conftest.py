@@ -20,13 +20,22 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def provider(qgis_app, qgis_processing):
-    """The Overlap Clip provider, registered in the session's Processing registry."""
+def plugin(qgis_app, qgis_processing):
+    """The plugin, loaded as qgis_process loads it (no iface), once for the session."""
+    from overlap_clip_plugin import classFactory
+
+    loaded = classFactory(None)
+    loaded.initProcessing()
+    assert loaded.provider is not None
+    yield loaded
+    loaded.unload()
+
+
+@pytest.fixture
+def provider(plugin):
+    """The registered Overlap Clip provider."""
     from qgis.core import QgsApplication
 
-    from overlap_clip_plugin.processing.provider import OverlapClipProvider
-
-    registered = OverlapClipProvider()
-    assert QgsApplication.processingRegistry().addProvider(registered)
-    yield registered
-    QgsApplication.processingRegistry().removeProvider(registered)
+    registered = QgsApplication.processingRegistry().providerById("overlapclip")
+    assert registered is not None
+    return registered

@@ -13,28 +13,27 @@ from overlap_clip_plugin import classFactory
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_plugin_registers_and_removes_the_provider_without_iface(qgis_app, qgis_processing):
+def test_plugin_registers_and_removes_the_provider_without_iface(plugin):
     registry = QgsApplication.processingRegistry()
-    plugin = classFactory(None)
-    plugin.initProcessing()
-    try:
-        provider = registry.providerById("overlapclip")
-        assert provider is not None
-        assert [alg.id() for alg in provider.algorithms()] == ["overlapclip:clippair"]
-    finally:
-        plugin.unload()
+    assert registry.providerById("overlapclip") is plugin.provider
+    plugin.unload()
+    assert plugin.provider is None
     assert registry.providerById("overlapclip") is None
+    plugin.initGui()
+    plugin.initProcessing()
+    provider = registry.providerById("overlapclip")
+    assert provider is plugin.provider
+    assert [alg.id() for alg in provider.algorithms()] == ["overlapclip:clippair"]
+    assert [p.id() for p in registry.providers()].count("overlapclip") == 1
 
 
-def test_init_gui_registers_the_provider_once(qgis_app, qgis_processing, qgis_iface):
-    plugin = classFactory(qgis_iface)
-    plugin.initGui()
-    plugin.initGui()
-    try:
-        ids = [p.id() for p in QgsApplication.processingRegistry().providers()]
-        assert ids.count("overlapclip") == 1
-    finally:
-        plugin.unload()
+def test_a_second_copy_of_the_plugin_does_not_register_twice(plugin, qgis_iface):
+    second = classFactory(qgis_iface)
+    second.initGui()
+    assert second.provider is None
+    assert [p.id() for p in QgsApplication.processingRegistry().providers()].count("overlapclip") == 1
+    second.unload()
+    assert QgsApplication.processingRegistry().providerById("overlapclip") is plugin.provider
 
 
 def test_metadata_has_every_field_the_plugin_repository_requires():
