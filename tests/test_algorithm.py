@@ -48,8 +48,28 @@ def test_algorithm_is_registered_with_its_contract(provider):
     algorithm = QgsApplication.processingRegistry().algorithmById("overlapclip:clippair")
     assert algorithm is not None
     keys = [parameter.name() for parameter in algorithm.parameterDefinitions()]
-    assert keys == ["INPUT_A", "INPUT_B", "GRID", "RESAMPLING", "OPTIONS", "OUTPUT_A", "OUTPUT_B"]
-    assert [output.name() for output in algorithm.outputDefinitions()] == ["OUTPUT_A", "OUTPUT_B"]
+    assert keys == [
+        "INPUT_A",
+        "INPUT_B",
+        "GRID",
+        "AREA",
+        "MASK_COMMON",
+        "RESAMPLING",
+        "OPTIONS",
+        "OUTPUT_A",
+        "OUTPUT_B",
+        "OVERLAP",
+    ]
+    assert [output.name() for output in algorithm.outputDefinitions()] == [
+        "OUTPUT_A",
+        "OUTPUT_B",
+        "OVERLAP",
+        "OVERLAP_AREA",
+        "PERCENT_A",
+        "PERCENT_B",
+        "WIDTH",
+        "HEIGHT",
+    ]
     grid = algorithm.parameterDefinition("GRID")
     assert isinstance(grid, QgsProcessingParameterEnum)
     assert grid.options() == ["Raster A's grid", "Raster B's grid", "Each raster's own grid"]
@@ -60,6 +80,9 @@ def test_algorithm_is_registered_with_its_contract(provider):
     assert len(resampling.options()) == 12
     assert resampling.flags() & resampling.FlagAdvanced
     assert algorithm.parameterDefinition("OPTIONS").flags() & resampling.FlagAdvanced
+    assert algorithm.parameterDefinition("AREA").defaultValue() == 0
+    assert algorithm.parameterDefinition("MASK_COMMON").defaultValue() is False
+    assert algorithm.parameterDefinition("OVERLAP").flags() & resampling.FlagOptional
     assert "centre" in algorithm.shortHelpString()
     assert provider.icon().isNull() is False
 
@@ -73,7 +96,12 @@ def test_run_writes_both_outputs_on_one_grid_and_logs_the_plan(provider, pair, t
         {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": out_a, "OUTPUT_B": out_b},
         feedback=feedback,
     )
-    assert result == {"OUTPUT_A": out_a, "OUTPUT_B": out_b}
+    assert result["OUTPUT_A"] == out_a and result["OUTPUT_B"] == out_b
+    # A's output is 40 x 30 pixels of 10 m.
+    assert (result["WIDTH"], result["HEIGHT"]) == (40, 30)
+    assert result["OVERLAP_AREA"] == 40 * 30 * 100.0
+    assert result["PERCENT_A"] == pytest.approx(100.0 * 1200 / 8000)
+    assert result["PERCENT_B"] == pytest.approx(100.0 * 1200 / 8000)
     assert grid_of(out_a) == ((500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 40, 30)
     assert_same_grid(out_a, out_b)
     assert_copied_from(out_a, a)

@@ -55,7 +55,15 @@ def test_run_as_a_user_types_it(profile, tmp_path):
     run = clippair(profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=out_a, OUTPUT_B=out_b)
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads(run.stdout[run.stdout.index("{") :])["results"]
-    assert results == {"OUTPUT_A": str(out_a), "OUTPUT_B": str(out_b)}
+    assert results == {
+        "OUTPUT_A": str(out_a),
+        "OUTPUT_B": str(out_b),
+        "WIDTH": 80,
+        "HEIGHT": 60,
+        "OVERLAP_AREA": 80 * 60 * 100.0,
+        "PERCENT_A": 60.0,  # of A's 100 x 80 pixels of 10 m
+        "PERCENT_B": 48.0,  # of B's 50 x 50 pixels of 20 m
+    }
     assert_same_grid(out_a, out_b)
     assert_copied_from(out_a, a)
     # B's 20 m pixels start 3.3 m in: A's grid from 500200, 80 x 60 pixels, each B pixel twice.

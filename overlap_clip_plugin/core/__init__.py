@@ -10,36 +10,46 @@ Example::
 """
 
 from overlap_clip_plugin.core.area import common_area, crs_name, same_crs
-from overlap_clip_plugin.core.clip import (
-    GRID_A,
-    GRID_B,
-    GRID_OWN,
-    RESAMPLING_METHODS,
-    ClipPlan,
-    OutputPlan,
-    clip,
-    clip_pair,
-    driver_for_path,
-    pair_reference,
-    plan_clip,
-    write_output,
-    write_plan,
-)
 from overlap_clip_plugin.core.errors import (
     CancelledError,
     CrsMismatchError,
     NoOverlapError,
+    NoValidDataError,
+    NoValidNodataError,
     OutputFormatError,
     OutputPathError,
     OverlapClipError,
     RasterOpenError,
     UnsupportedGeoreferenceError,
+    UnsupportedOptionError,
     WriteError,
 )
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
+from overlap_clip_plugin.core.overlap import OverlapSummary, overlap_summary
+from overlap_clip_plugin.core.plan import (
+    AREA_EXTENTS,
+    AREA_VALID,
+    RESAMPLING_METHODS,
+    ClipPlan,
+    OutputPlan,
+    driver_for_path,
+    plan_clip,
+)
 from overlap_clip_plugin.core.raster import RasterInfo, read_raster
+from overlap_clip_plugin.core.write import (
+    GRID_A,
+    GRID_B,
+    GRID_OWN,
+    clip,
+    clip_pair,
+    pair_reference,
+    write_output,
+    write_plan,
+)
 
 __all__ = [
+    "AREA_EXTENTS",
+    "AREA_VALID",
     "GRID_A",
     "GRID_B",
     "GRID_OWN",
@@ -50,13 +60,17 @@ __all__ = [
     "CrsMismatchError",
     "Grid",
     "NoOverlapError",
+    "NoValidDataError",
+    "NoValidNodataError",
     "OutputFormatError",
     "OutputPathError",
     "OutputPlan",
     "OverlapClipError",
+    "OverlapSummary",
     "RasterInfo",
     "RasterOpenError",
     "UnsupportedGeoreferenceError",
+    "UnsupportedOptionError",
     "Window",
     "WriteError",
     "clip",
@@ -64,6 +78,7 @@ __all__ = [
     "common_area",
     "crs_name",
     "driver_for_path",
+    "overlap_summary",
     "pair_reference",
     "plan_clip",
     "read_raster",

@@ -26,6 +26,18 @@ class NoOverlapError(OverlapClipError, ValueError):
     """The rasters have no common area, or it holds no whole output pixel."""
 
 
+class NoValidDataError(NoOverlapError):
+    """A raster has no valid pixel in the common area, or the valid data of the rasters do not meet."""
+
+
+class NoValidNodataError(OverlapClipError, ValueError):
+    """A band without nodata uses every value that could be chosen to mark nodata."""
+
+
+class UnsupportedOptionError(OverlapClipError, ValueError):
+    """Options that cannot work together, or with these rasters."""
+
+
 class OutputPathError(OverlapClipError, ValueError):
     """An output path that would overwrite an input or the other output."""
 

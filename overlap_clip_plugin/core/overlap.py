@@ -1,0 +1,121 @@
+"""The overlap as a polygon and as numbers a model can use.
+
+The overlap is the union of the output pixels that belong to the common area,
+on the first output's grid: the whole grid for the extents' common area, the
+pixels where every raster has valid data for the valid-data area (traced with
+``gdal.Polygonize`` from the common mask, so its area is exactly its pixel
+count times the pixel area). It is expressed in the first raster's CRS.
+
+Percent of a raster: the overlap's area over that raster's area, both in that
+raster's CRS, where a raster's area is its extent (extents mode) or its valid
+pixels (valid-data mode).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+from osgeo import gdal, ogr, osr
+
+from overlap_clip_plugin.core.area import same_crs
+from overlap_clip_plugin.core.errors import WriteError
+from overlap_clip_plugin.core.grid import Grid
+from overlap_clip_plugin.core.plan import AREA_VALID, ClipPlan
+from overlap_clip_plugin.core.raster import gdal_call
+from overlap_clip_plugin.core.validity import CommonMask, strips, valid_pixel_count
+
+
+@dataclass(frozen=True)
+class OverlapSummary:
+    """The overlap polygon (WKT, in ``crs_wkt``), its area and its share of each input."""
+
+    polygon_wkt: str
+    crs_wkt: str
+    area: float
+    percents: tuple[float, ...]
+    width: int
+    height: int
+
+
+def _rectangle(grid: Grid) -> ogr.Geometry:
+    b = grid.bounds
+    return ogr.CreateGeometryFromWkt(
+        f"POLYGON(({b.xmin!r} {b.ymax!r},{b.xmax!r} {b.ymax!r},{b.xmax!r} {b.ymin!r},"
+        f"{b.xmin!r} {b.ymin!r},{b.xmin!r} {b.ymax!r}))"
+    )
+
+
+def _memory_layer() -> tuple[ogr.DataSource, ogr.Layer]:
+    driver = ogr.GetDriverByName("MEM") or ogr.GetDriverByName("Memory")
+    source = driver.CreateDataSource("overlap")
+    return source, source.CreateLayer("overlap", geom_type=ogr.wkbPolygon)
+
+
+def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str) -> ogr.Geometry:
+    """The pixels of ``grid`` where every raster is valid, as one (multi)polygon."""
+    mask = CommonMask(plan.rasters, grid, crs_wkt)
+    with tempfile.TemporaryDirectory(prefix="overlapclip-") as folder:
+        path = os.path.join(folder, "mask.tif")
+        dataset = gdal.GetDriverByName("GTiff").Create(
+            path, grid.width, grid.height, 1, gdal.GDT_Byte, ["TILED=YES", "COMPRESS=DEFLATE", "NBITS=1"]
+        )
+        dataset.SetGeoTransform(grid.transform)
+        band = dataset.GetRasterBand(1)
+        for row_off, rows in strips(grid, sum(len(r.bands) for r in plan.rasters)):
+            band.WriteArray(mask.read(row_off, rows).astype("uint8"), 0, row_off)
+        band.FlushCache()
+        source, layer = _memory_layer()
+        gdal_call(WriteError, "Cannot trace the overlap polygon", gdal.Polygonize, band, band, layer, -1)
+        band = dataset = None
+    union = ogr.Geometry(ogr.wkbMultiPolygon)
+    for feature in layer:
+        union.AddGeometry(feature.GetGeometryRef())
+    del source  # the layer lives as long as its data source
+    return union.UnionCascaded()
+
+
+def _transform(geometry: ogr.Geometry, source_wkt: str, target_wkt: str, step: float) -> ogr.Geometry:
+    """``geometry`` in ``target_wkt``, its edges first cut into pieces of at most ``step``."""
+    if same_crs(source_wkt, target_wkt):
+        return geometry.Clone()
+    moved = geometry.Clone()
+    moved.Segmentize(step)
+    source, target = osr.SpatialReference(), osr.SpatialReference()
+    source.ImportFromWkt(source_wkt)
+    target.ImportFromWkt(target_wkt)
+    for srs in (source, target):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    moved.Transform(osr.CoordinateTransformation(source, target))
+    return moved
+
+
+def overlap_summary(plan: ClipPlan) -> OverlapSummary:
+    """The overlap of a planned clip: polygon in the first raster's CRS, area, percents, size.
+
+    In valid-data mode this reads the rasters' masks (strip by strip) and
+    counts each raster's valid pixels.
+    """
+    first = plan.outputs[0]
+    grid, crs = first.grid, first.crs_wkt
+    polygon = _valid_polygon(plan, grid, crs) if plan.area_mode == AREA_VALID else _rectangle(grid)
+    step = max(abs(grid.dx), abs(grid.dy))
+    percents = []
+    for raster in plan.rasters:
+        in_own_crs = _transform(polygon, crs, raster.crs_wkt, step)
+        pixel_area = abs(raster.grid.dx * raster.grid.dy)
+        if plan.area_mode == AREA_VALID:
+            total = valid_pixel_count(raster) * pixel_area
+        else:
+            total = raster.grid.width * raster.grid.height * pixel_area
+        percents.append(100.0 * in_own_crs.GetArea() / total if total > 0 else 0.0)
+    in_first_crs = _transform(polygon, crs, plan.rasters[0].crs_wkt, step)
+    return OverlapSummary(
+        in_first_crs.ExportToWkt(),
+        plan.rasters[0].crs_wkt,
+        in_first_crs.GetArea(),
+        tuple(percents),
+        grid.width,
+        grid.height,
+    )

@@ -1,0 +1,298 @@
+"""Plan a clip: read the inputs, check everything, fix every output's grid. Writes nothing.
+
+Two rasters or many take the same path: a pair is the case ``N = 2``.
+
+The output grid is the reference raster's lattice over the common area (the
+pixel rule of :mod:`overlap_clip_plugin.core.grid`). With ``area=AREA_VALID``
+it then shrinks to the bounding box of the pixels where every raster has valid
+data (:mod:`overlap_clip_plugin.core.validity`). A raster that already lies on
+the output grid (same CRS, pixel size and pixel phase) is copied as a window of
+itself; any other is resampled.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from osgeo import gdal
+
+from overlap_clip_plugin.core.area import common_area, crs_name, same_crs
+from overlap_clip_plugin.core.errors import (
+    NoOverlapError,
+    NoValidDataError,
+    OutputFormatError,
+    OutputPathError,
+    UnsupportedOptionError,
+)
+from overlap_clip_plugin.core.grid import Bounds, Grid, Window
+from overlap_clip_plugin.core.raster import RasterInfo, read_raster
+from overlap_clip_plugin.core.validity import STRIP_PIXELS, valid_summary
+from overlap_clip_plugin.core.views import pick_nodata, source_view
+
+#: Resampling methods, by their GDAL names, in the order the algorithm lists them.
+RESAMPLING_METHODS: tuple[str, ...] = (
+    "near",
+    "bilinear",
+    "cubic",
+    "cubicspline",
+    "lanczos",
+    "average",
+    "mode",
+    "min",
+    "max",
+    "med",
+    "q1",
+    "q3",
+)
+
+#: What the common area is: the rasters' extents, or where all of them have valid data.
+AREA_EXTENTS, AREA_VALID = 0, 1
+
+#: A progress callback: receives the fraction done (0 to 1), returns False to cancel.
+Progress = Callable[[float], bool]
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """How one output is made.
+
+    ``window`` is the block of the source copied as is, or ``None`` when the
+    source is resampled onto ``grid``. ``area`` is the common area of the
+    extents in the output's CRS. ``mask_with`` lists the rasters whose common
+    valid-data mask is applied (empty: no mask), writing ``nodata`` (one value
+    per band) where any of them has no valid data.
+    """
+
+    source: RasterInfo
+    path: str
+    driver: str
+    grid: Grid
+    crs_wkt: str
+    area: Bounds
+    window: Window | None
+    resampling: str = "near"
+    mask_with: tuple[RasterInfo, ...] = ()
+    nodata: tuple[float | None, ...] = ()
+
+    @property
+    def copied(self) -> bool:
+        return self.window is not None
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """Every output of one run, in input order, and how the common area was found."""
+
+    outputs: tuple[OutputPlan, ...]
+    rasters: tuple[RasterInfo, ...]
+    area_mode: int = AREA_EXTENTS
+    footprint_method: str = ""
+
+
+def driver_for_path(path: str) -> str:
+    """The short name of the GDAL driver that writes rasters with ``path``'s extension.
+
+    Raises
+    ------
+    OutputFormatError
+        The path has no extension, or no installed driver writes it.
+    """
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if not extension:
+        raise OutputFormatError(
+            f"The output '{path}' has no file extension, so its format is unknown (use .tif, for example)."
+        )
+    # Registration order puts the general-purpose driver first (GTiff before COG).
+    for index in range(gdal.GetDriverCount()):
+        driver = gdal.GetDriver(index)
+        metadata = driver.GetMetadata() or {}
+        if metadata.get("DCAP_RASTER") != "YES":
+            continue
+        if metadata.get("DCAP_CREATE") != "YES" and metadata.get("DCAP_CREATECOPY") != "YES":
+            continue
+        if extension in (metadata.get("DMD_EXTENSIONS") or "").lower().split():
+            return str(driver.ShortName)
+    raise OutputFormatError(f"No GDAL raster driver on this machine writes '.{extension}' files (output '{path}').")
+
+
+def _same_file(path_a: str, path_b: str) -> bool:
+    if os.path.exists(path_a) and os.path.exists(path_b):
+        return os.path.samefile(path_a, path_b)
+    return os.path.normcase(os.path.realpath(path_a)) == os.path.normcase(os.path.realpath(path_b))
+
+
+def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) -> list[str]:
+    """The driver of each output, after refusing outputs that would overwrite inputs or each other."""
+    drivers = []
+    for index, output in enumerate(outputs):
+        for raster in inputs:
+            if _same_file(output, raster.path):
+                raise OutputPathError(
+                    f"The output '{output}' is the input '{raster.path}'; choose another output path."
+                )
+        for other in outputs[:index]:
+            if _same_file(output, other):
+                raise OutputPathError(f"Two outputs have the same path '{output}'; give each output its own path.")
+        folder = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(folder):
+            raise OutputPathError(f"The folder '{folder}' of the output '{output}' does not exist.")
+        drivers.append(driver_for_path(output))
+    return drivers
+
+
+def _copy_window(source: RasterInfo, target: Grid, target_crs: str) -> Window | None:
+    """The block of ``source`` that lies exactly on ``target``, or None when ``source`` must be resampled."""
+    if not same_crs(source.crs_wkt, target_crs):
+        return None
+    offset = source.grid.offset_on(target)
+    if offset is None:
+        return None
+    # The target's pixel (0, 0) is the source's pixel (-col, -row).
+    window = Window(-offset[0], -offset[1], target.width, target.height)
+    inside = (
+        window.col_off >= 0
+        and window.row_off >= 0
+        and window.col_off + window.width <= source.grid.width
+        and window.row_off + window.height <= source.grid.height
+    )
+    return window if inside else None
+
+
+def _common_grid(
+    rasters: Sequence[RasterInfo], reference: int, area_mode: int, progress: Progress | None
+) -> tuple[Grid, Bounds]:
+    """The output grid on ``rasters[reference]``'s lattice, and the common extent in its CRS."""
+    ref = rasters[reference]
+    area = common_area(rasters, reference)
+    window = ref.grid.window_for(area)
+    if window.is_empty:
+        raise NoOverlapError(
+            f"The common area {area} in {crs_name(ref.crs_wkt)} holds no pixel centre of the "
+            f"{abs(ref.grid.dx):g} x {abs(ref.grid.dy):g} grid of '{ref.name}': it is thinner than one pixel."
+        )
+    grid = ref.grid.subgrid(window)
+    if area_mode == AREA_VALID:
+        summary = valid_summary(rasters, grid, ref.crs_wkt, progress)
+        if summary.count == 0:
+            for raster in rasters:
+                if valid_summary([raster], grid, ref.crs_wkt).count == 0:
+                    raise NoValidDataError(
+                        f"'{raster.name}' has no valid data (all nodata or masked) inside the common extent "
+                        f"{area} in {crs_name(ref.crs_wkt)}."
+                    )
+            raise NoValidDataError(
+                f"The valid data of the rasters do not meet: no pixel of the common extent {area} in "
+                f"{crs_name(ref.crs_wkt)} is valid in all of {', '.join(repr(r.name) for r in rasters)}."
+            )
+        grid = grid.subgrid(summary.window)
+    return grid, area
+
+
+def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], own_grids: bool) -> None:
+    for raster, driver in zip(rasters, drivers):
+        if driver == "VRT":
+            raise UnsupportedOptionError(
+                "A masked output must hold its own pixels, but a .vrt output only refers to its source; "
+                "choose another format (.tif, for example) or do not mask."
+            )
+    if own_grids:
+        first = rasters[0]
+        for raster in rasters[1:]:
+            if not same_crs(raster.crs_wkt, first.crs_wkt) or raster.grid.offset_on(first.grid) is None:
+                raise UnsupportedOptionError(
+                    f"A common nodata mask on each raster's own grid needs grids that coincide, but "
+                    f"'{raster.name}' and '{first.name}' are on different grids (CRS, pixel size or "
+                    "pixel phase); put both on one raster's grid instead."
+                )
+
+
+def plan_clip(
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    reference: Optional[int] = 0,
+    area: int = AREA_EXTENTS,
+    mask_common: bool = False,
+    resampling: str = "near",
+    progress: Progress | None = None,
+) -> ClipPlan:
+    """Check the inputs and outputs and fix every output's grid; nothing is written.
+
+    Parameters
+    ----------
+    inputs
+        Paths of two or more rasters.
+    outputs
+        One output path per input; the extension chooses the format.
+    reference
+        Index of the input whose grid (CRS, pixel size, pixel phase) every
+        output takes; ``None`` keeps each raster on its own grid, never
+        resampling.
+    area
+        :data:`AREA_EXTENTS` (the rasters' extents) or :data:`AREA_VALID`
+        (where every raster has valid data).
+    mask_common
+        Write nodata in every output wherever any raster has no valid data.
+        Bands without a nodata value get one their pixels never take.
+    resampling
+        GDAL resampling method for rasters not on the output grid.
+    progress
+        Called with the fraction of the valid-data scan done (``AREA_VALID``
+        and ``mask_common`` read the rasters); return False to stop.
+
+    Returns
+    -------
+    ClipPlan
+        One :class:`OutputPlan` per input. With a reference, all outputs have
+        the same CRS and grid (geotransform and size), bit for bit.
+
+    Raises
+    ------
+    OverlapClipError
+        Any subclass, for bad inputs, outputs or options and for rasters
+        without a common area.
+    """
+    if len(inputs) < 2:
+        raise ValueError("At least two input rasters are needed.")
+    if len(outputs) != len(inputs):
+        raise ValueError(f"{len(inputs)} inputs need {len(inputs)} outputs, not {len(outputs)}.")
+    if reference is not None and not 0 <= reference < len(inputs):
+        raise ValueError(f"The reference index {reference} is not one of the {len(inputs)} inputs.")
+    if area not in (AREA_EXTENTS, AREA_VALID):
+        raise ValueError(f"Unknown area mode {area}; use 0 (extents) or 1 (valid data).")
+    if resampling not in RESAMPLING_METHODS:
+        raise ValueError(f"Unknown resampling method '{resampling}'; use one of {', '.join(RESAMPLING_METHODS)}.")
+    rasters = tuple(read_raster(path) for path in inputs)
+    drivers = _check_output_paths(rasters, outputs)
+    if mask_common:
+        _check_mask_common(rasters, drivers, reference is None)
+
+    plans = []
+    if reference is not None:
+        grid, extent = _common_grid(rasters, reference, area, progress)
+        crs = rasters[reference].crs_wkt
+        for raster, path, driver in zip(rasters, outputs, drivers):
+            copy = _copy_window(raster, grid, crs)
+            plans.append(OutputPlan(raster, path, driver, grid, crs, extent, copy, resampling))
+    else:
+        for index, (raster, path, driver) in enumerate(zip(rasters, outputs, drivers)):
+            grid, extent = _common_grid(rasters, index, area, progress)
+            copy = _copy_window(raster, grid, raster.crs_wkt)
+            plans.append(OutputPlan(raster, path, driver, grid, raster.crs_wkt, extent, copy, resampling))
+    if mask_common:
+        plans = [_masked(plan, rasters) for plan in plans]
+    method = ""
+    if area == AREA_VALID or mask_common:
+        method = (
+            "valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the "
+            f"output grid, strip by strip (at most {STRIP_PIXELS} pixels per band at once)"
+        )
+    return ClipPlan(tuple(plans), rasters, area, method)
+
+
+def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo]) -> OutputPlan:
+    """``plan`` with the common mask of ``rasters`` and a nodata value for every band."""
+    view = source_view(plan.source, plan.grid, plan.crs_wkt, plan.window, plan.resampling)
+    return replace(plan, mask_with=tuple(rasters), nodata=pick_nodata(view, plan.source.name))

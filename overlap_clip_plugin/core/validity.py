@@ -1,0 +1,183 @@
+"""Where rasters have valid data, on an output grid, in bounded memory.
+
+Validity follows GDAL's mask semantics (nodata values, alpha bands, per-dataset
+masks, ``GetMaskBand()``): **a pixel is valid when its mask says so in every
+band**. A pixel outside a raster's footprint is invalid.
+
+Each raster's masks are seen on the output grid through a lazy VRT whose bands
+read the source's mask bands (``mask,N``): a window when the raster lies on
+the output grid's lattice, a nearest-neighbour warp otherwise. The common
+valid mask is then read a strip of rows at a time, so memory stays bounded by
+the strip, never by the raster: at most :data:`STRIP_PIXELS` pixels per
+raster band at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+from osgeo import gdal
+
+from overlap_clip_plugin.core.area import same_crs
+from overlap_clip_plugin.core.errors import WriteError
+from overlap_clip_plugin.core.grid import Grid, Window
+from overlap_clip_plugin.core.raster import RasterInfo, gdal_call
+
+#: Pixels per band read at once when scanning masks.
+STRIP_PIXELS = 4 * 1024 * 1024
+
+
+def strips(grid: Grid, bands: int = 1) -> Iterator[tuple[int, int]]:
+    """``(row_off, rows)`` strips covering ``grid``, each at most STRIP_PIXELS pixels per band."""
+    rows = max(1, STRIP_PIXELS // max(grid.width * max(bands, 1), 1))
+    for row_off in range(0, grid.height, rows):
+        yield row_off, min(rows, grid.height - row_off)
+
+
+def _mask_vrt(raster: RasterInfo) -> gdal.Dataset:
+    """A lazy VRT of ``raster``'s mask bands (255 valid, 0 invalid), on ``raster``'s own grid."""
+    grid = raster.grid
+    source = escape(raster.path)
+    bands = "".join(
+        f'<VRTRasterBand dataType="Byte" band="{index}"><SimpleSource>'
+        f'<SourceFilename relativeToVRT="0">{source}</SourceFilename>'
+        f"<SourceBand>mask,{index}</SourceBand>"
+        f'<SrcRect xOff="0" yOff="0" xSize="{grid.width}" ySize="{grid.height}"/>'
+        f'<DstRect xOff="0" yOff="0" xSize="{grid.width}" ySize="{grid.height}"/>'
+        f"</SimpleSource></VRTRasterBand>"
+        for index in range(1, len(raster.bands) + 1)
+    )
+    xml = (
+        f'<VRTDataset rasterXSize="{grid.width}" rasterYSize="{grid.height}">'
+        f"<SRS>{escape(raster.crs_wkt)}</SRS>"
+        f"<GeoTransform>{', '.join(repr(v) for v in grid.transform)}</GeoTransform>"
+        f"{bands}</VRTDataset>"
+    )
+    return gdal_call(WriteError, f"Cannot read the masks of '{raster.path}'", gdal.Open, xml)
+
+
+def mask_on_grid(raster: RasterInfo, grid: Grid, crs_wkt: str) -> gdal.Dataset:
+    """``raster``'s mask bands seen on ``grid`` (0 outside the raster), as a lazy VRT."""
+    masks = _mask_vrt(raster)
+    offset = raster.grid.offset_on(grid) if same_crs(raster.crs_wkt, crs_wkt) else None
+    if offset is not None:
+        # Reading outside the source in a VRT window gives 0: invalid, as wanted.
+        return gdal_call(
+            WriteError,
+            f"Cannot read the masks of '{raster.path}'",
+            gdal.Translate,
+            "",
+            masks,
+            format="VRT",
+            srcWin=[-offset[0], -offset[1], grid.width, grid.height],
+        )
+    bounds = grid.bounds
+    return gdal_call(
+        WriteError,
+        f"Cannot resample the masks of '{raster.path}'",
+        gdal.Warp,
+        "",
+        masks,
+        format="VRT",
+        outputBounds=(bounds.xmin, bounds.ymin, bounds.xmax, bounds.ymax),
+        width=grid.width,
+        height=grid.height,
+        dstSRS=crs_wkt or None,
+        resampleAlg="near",
+    )
+
+
+class CommonMask:
+    """The common valid mask of several rasters on one grid, read strip by strip."""
+
+    def __init__(self, rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str) -> None:
+        self.grid = grid
+        self._views = [mask_on_grid(raster, grid, crs_wkt) for raster in rasters]
+
+    def read(self, row_off: int, rows: int) -> np.ndarray:
+        """Boolean array (rows x width): True where every raster is valid in every band."""
+        valid = np.ones((rows, self.grid.width), dtype=bool)
+        for view in self._views:
+            for index in range(1, view.RasterCount + 1):
+                strip = view.GetRasterBand(index).ReadAsArray(0, row_off, self.grid.width, rows)
+                if strip is None:
+                    raise WriteError(f"Cannot read masks: {gdal.GetLastErrorMsg()}")
+                valid &= strip != 0
+        return valid
+
+
+@dataclass(frozen=True)
+class ValidSummary:
+    """Where the common valid data lie on a grid: their bounding window and pixel count."""
+
+    window: Window
+    count: int
+
+
+def valid_summary(
+    rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str, progress: Callable[[float], bool] | None = None
+) -> ValidSummary:
+    """Bounding window and count of the pixels of ``grid`` where every raster has valid data.
+
+    The window is empty when there is no such pixel.
+    """
+    mask = CommonMask(rasters, grid, crs_wkt)
+    rows_any = np.zeros(grid.height, dtype=bool)
+    cols_any = np.zeros(grid.width, dtype=bool)
+    count = 0
+    for row_off, rows in strips(grid, sum(len(r.bands) for r in rasters)):
+        valid = mask.read(row_off, rows)
+        rows_any[row_off : row_off + rows] = valid.any(axis=1)
+        cols_any |= valid.any(axis=0)
+        count += int(valid.sum())
+        if progress is not None:
+            progress((row_off + rows) / grid.height)
+    if not rows_any.any():
+        return ValidSummary(Window(0, 0, 0, 0), 0)
+    row_idx, col_idx = np.flatnonzero(rows_any), np.flatnonzero(cols_any)
+    window = Window(
+        int(col_idx[0]), int(row_idx[0]), int(col_idx[-1] - col_idx[0] + 1), int(row_idx[-1] - row_idx[0] + 1)
+    )
+    return ValidSummary(window, count)
+
+
+def valid_pixel_count(raster: RasterInfo) -> int:
+    """How many of ``raster``'s own pixels are valid (in every band), counted block row by block row."""
+    return valid_summary([raster], raster.grid, raster.crs_wkt).count
+
+
+def nodata_candidates(data_type: str) -> list[float]:
+    """Nodata values to try, in order, for a band of ``data_type`` that declares none.
+
+    The type's lowest value, then its highest; for floating-point types the
+    lowest finite value, then NaN. Complex types use their real part's type;
+    64-bit integers only their lowest value (the highest is not a double).
+    """
+    base = {"CInt16": "Int16", "CInt32": "Int32", "CFloat32": "Float32", "CFloat64": "Float64"}.get(
+        data_type, data_type
+    )
+    numpy_type: Any = np.dtype(
+        {
+            "Byte": np.uint8,
+            "Int8": np.int8,
+            "UInt16": np.uint16,
+            "Int16": np.int16,
+            "UInt32": np.uint32,
+            "Int32": np.int32,
+            "UInt64": np.uint64,
+            "Int64": np.int64,
+            "Float32": np.float32,
+            "Float64": np.float64,
+        }[base]
+    )
+    if numpy_type.kind == "f":
+        return [float(np.finfo(numpy_type).min), math.nan]
+    info = np.iinfo(numpy_type)
+    if numpy_type.itemsize == 8:
+        return [float(info.min)]
+    return [float(info.min), float(info.max)]
