@@ -237,3 +237,66 @@ def test_runs_as_a_step_of_a_model(provider, pair, tmp_path):
     assert result["clip:output_a"] == out_a
     assert_copied_from(out_a, a)
     assert_copied_from(out_b, b)
+
+
+def test_valid_area_mask_and_overlap_outputs(provider, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    a_values = np.full((80, 100), 5, dtype=np.int16)
+    a_values[:, :20] = -1  # A's west collar
+    b_values = np.full((80, 100), 9, dtype=np.int16)
+    b_values[60:, :] = -1  # B's south collar
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1, data=a_values)
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=b_values)
+    out_a, out_b, overlap = str(tmp_path / "a_out.tif"), str(tmp_path / "b_out.tif"), str(tmp_path / "overlap.gpkg")
+    feedback = RecordingFeedback()
+    result = processing.run(
+        "overlapclip:clippair",
+        {
+            "INPUT_A": a,
+            "INPUT_B": b,
+            "AREA": 1,
+            "MASK_COMMON": True,
+            "OUTPUT_A": out_a,
+            "OUTPUT_B": out_b,
+            "OVERLAP": overlap,
+        },
+        feedback=feedback,
+    )
+    # Valid in both: columns 20..99, rows 0..59.
+    assert grid_of(out_a) == ((500200.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 80, 60)
+    assert (result["WIDTH"], result["HEIGHT"]) == (80, 60)
+    assert result["OVERLAP_AREA"] == pytest.approx(80 * 60 * 100.0)
+    assert result["PERCENT_A"] == pytest.approx(100.0 * 4800 / 6400)
+    assert result["PERCENT_B"] == pytest.approx(100.0 * 4800 / 6000)
+    np.testing.assert_array_equal(read_array(out_a)[0], 5)
+    np.testing.assert_array_equal(read_array(out_b)[0], 9)
+    assert any("Footprints: valid data read from GDAL's masks" in info for info in feedback.infos)
+
+    layer = QgsVectorLayer(result["OVERLAP"], "overlap", "ogr")
+    assert layer.isValid() and layer.featureCount() == 1
+    assert layer.crs().authid() == "EPSG:32633"
+    feature = next(layer.getFeatures())
+    assert feature.geometry().area() == pytest.approx(4800 * 100.0)
+    assert feature["area"] == pytest.approx(4800 * 100.0)
+    assert feature["percent_a"] == pytest.approx(75.0)
+    assert feature["percent_b"] == pytest.approx(80.0)
+    assert (feature["width"], feature["height"]) == (80, 60)
+
+
+def test_mask_common_refusal_is_a_processing_error(provider, tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1)
+    b = make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80, nodata=-1)
+    with pytest.raises(QgsProcessingException, match="needs grids that coincide"):
+        processing.run(
+            "overlapclip:clippair",
+            {
+                "INPUT_A": a,
+                "INPUT_B": b,
+                "GRID": 2,
+                "MASK_COMMON": True,
+                "OUTPUT_A": str(tmp_path / "x.tif"),
+                "OUTPUT_B": str(tmp_path / "y.tif"),
+            },
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]

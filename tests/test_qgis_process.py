@@ -95,3 +95,28 @@ def test_no_overlap_fails_clearly_and_writes_nothing(profile, tmp_path):
     # (any algorithm does this under qgis_process); no output or partial output exists.
     written = sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".aux.xml"))
     assert written == ["a.tif", "b.tif"]
+
+
+def test_valid_area_and_overlap_polygon_from_the_command_line(profile, tmp_path):
+    values = np.full((80, 100), 3, dtype=np.int16)
+    values[:, 70:] = -1
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1, data=values)
+    b = make_raster(tmp_path / "b.tif", (500203.3, 20.0, 0.0, 4999796.7, 0.0, -20.0), 50, 50)
+    overlap = tmp_path / "overlap.gpkg"
+    run = clippair(
+        profile,
+        INPUT_A=a,
+        INPUT_B=b,
+        AREA=1,
+        MASK_COMMON="true",
+        OUTPUT_A=tmp_path / "x.tif",
+        OUTPUT_B=tmp_path / "y.tif",
+        OVERLAP=overlap,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads(run.stdout[run.stdout.index("{") :])["results"]
+    # Valid in both: A's columns 20..69 (B starts at 500200), rows 20..79.
+    assert (results["WIDTH"], results["HEIGHT"]) == (50, 60)
+    assert results["OVERLAP_AREA"] == 50 * 60 * 100.0
+    assert grid_of(tmp_path / "x.tif") == ((500200.0, 10.0, 0.0, 4999800.0, 0.0, -10.0), 50, 60)
+    assert overlap.is_file()

@@ -1,0 +1,243 @@
+"""The valid-data common area, the common nodata mask and the overlap summary, on real files."""
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr
+from rasters import assert_same_grid, grid_of, make_raster, read_array
+
+from overlap_clip_plugin.core import (
+    AREA_EXTENTS,
+    AREA_VALID,
+    GRID_A,
+    GRID_B,
+    GRID_OWN,
+    NoValidDataError,
+    NoValidNodataError,
+    UnsupportedOptionError,
+    clip_pair,
+    overlap_summary,
+    plan_clip,
+)
+
+NODATA = -9999.0
+
+
+def tilted_scene(folder, name, transform, width, height, centre, half_sizes, angle_degrees, nodata=NODATA):
+    """A scene whose valid data is a rotated rectangle inside a nodata collar, like a satellite tile.
+
+    Returns the path and the boolean validity of each pixel (by its centre).
+    """
+    x0, dx, _, y0, _, dy = transform
+    cols, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
+    x, y = x0 + cols * dx, y0 + rows * dy
+    angle = np.radians(angle_degrees)
+    u = (x - centre[0]) * np.cos(angle) + (y - centre[1]) * np.sin(angle)
+    v = -(x - centre[0]) * np.sin(angle) + (y - centre[1]) * np.cos(angle)
+    valid = (np.abs(u) <= half_sizes[0]) & (np.abs(v) <= half_sizes[1])
+    values = (np.arange(width * height).reshape(height, width) % 5000 + 1).astype(np.float32)
+    values[~valid] = nodata
+    path = make_raster(folder / name, transform, width, height, dtype=gdal.GDT_Float32, nodata=nodata, data=values)
+    return path, valid
+
+
+A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
+
+
+@pytest.fixture
+def tilted_pair(tmp_path):
+    """Two tilted scenes on one 10 m lattice, B shifted 60 columns east and 40 rows south of A."""
+    a, valid_a = tilted_scene(tmp_path, "a.tif", A_TRANSFORM, 200, 160, (501000.0, 4999200.0), (850, 600), 12)
+    b_transform = (500600.0, 10.0, 0.0, 4999600.0, 0.0, -10.0)
+    b, valid_b = tilted_scene(tmp_path, "b.tif", b_transform, 200, 160, (501600.0, 4998800.0), (850, 600), -9)
+    return a, valid_a, b, valid_b
+
+
+def expected_common_window(valid_a, valid_b):
+    """Bounding box, on A's grid, of the pixels valid in both (B is 60 columns and 40 rows off A)."""
+    both = np.zeros_like(valid_a)
+    both[40:160, 60:200] = valid_a[40:160, 60:200] & valid_b[0:120, 0:140]
+    rows, cols = np.flatnonzero(both.any(axis=1)), np.flatnonzero(both.any(axis=0))
+    return cols[0], rows[0], cols[-1] + 1, rows[-1] + 1, both
+
+
+def test_valid_area_is_smaller_than_the_extents_and_right_to_the_pixel(tilted_pair, tmp_path):
+    a, valid_a, b, valid_b = tilted_pair
+    col0, row0, col1, row1, _ = expected_common_window(valid_a, valid_b)
+    extents = plan_clip([a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area=AREA_EXTENTS)
+    assert extents.outputs[0].grid.width * extents.outputs[0].grid.height == 140 * 120
+
+    out_a, out_b = str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")
+    plan = clip_pair(a, b, out_a, out_b, area=AREA_VALID)
+
+    assert (col1 - col0) * (row1 - row0) < 140 * 120
+    expected_transform = (500000.0 + 10.0 * col0, 10.0, 0.0, 5000000.0 - 10.0 * row0, 0.0, -10.0)
+    assert grid_of(out_a) == (expected_transform, col1 - col0, row1 - row0)
+    assert_same_grid(out_a, out_b)
+    assert all(output.copied for output in plan.outputs)
+    np.testing.assert_array_equal(read_array(out_a)[0], read_array(a)[0][row0:row1, col0:col1])
+    assert "strip by strip" in plan.footprint_method
+
+
+def test_valid_area_across_lattices_uses_nearest_source_pixels(tmp_path):
+    a, valid_a = tilted_scene(tmp_path, "a.tif", A_TRANSFORM, 200, 160, (501000.0, 4999200.0), (850, 600), 12)
+    # B: 20 m pixels, a third of a pixel off A's lattice.
+    b_transform = (500606.7, 20.0, 0.0, 4999593.3, 0.0, -20.0)
+    b, valid_b = tilted_scene(tmp_path, "b.tif", b_transform, 100, 80, (501600.0, 4998800.0), (850, 600), -9)
+    out_a, out_b = str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")
+    clip_pair(a, b, out_a, out_b, area=AREA_VALID)
+
+    # Each A pixel centre falls in one B pixel; both valid there makes the common area.
+    cols, rows = np.meshgrid(np.arange(200) + 0.5, np.arange(160) + 0.5)
+    x, y = 500000.0 + 10.0 * cols, 5000000.0 - 10.0 * rows
+    b_col = np.floor((x - b_transform[0]) / 20.0).astype(int)
+    b_row = np.floor((b_transform[3] - y) / 20.0).astype(int)
+    inside = (b_col >= 0) & (b_col < 100) & (b_row >= 0) & (b_row < 80)
+    both = valid_a & inside
+    both[inside] &= valid_b[b_row[inside], b_col[inside]]
+    rows_any, cols_any = np.flatnonzero(both.any(axis=1)), np.flatnonzero(both.any(axis=0))
+    expected = (
+        (500000.0 + 10.0 * cols_any[0], 10.0, 0.0, 5000000.0 - 10.0 * rows_any[0], 0.0, -10.0),
+        cols_any[-1] - cols_any[0] + 1,
+        rows_any[-1] - rows_any[0] + 1,
+    )
+    assert grid_of(out_a) == expected
+    assert_same_grid(out_a, out_b)
+
+
+@pytest.mark.parametrize("grid", [GRID_A, GRID_B])
+def test_mask_common_gives_identical_valid_pixels_and_keeps_values(tilted_pair, tmp_path, grid):
+    a, valid_a, b, valid_b = tilted_pair
+    out_a, out_b = str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")
+    clip_pair(a, b, out_a, out_b, grid=grid, mask_common=True)
+    data_a, data_b = read_array(out_a)[0], read_array(out_b)[0]
+    mask_a, mask_b = data_a != NODATA, data_b != NODATA
+    np.testing.assert_array_equal(mask_a, mask_b)
+    # Extents mode: the outputs are the 140 x 120 overlap; valid pixels keep their source values.
+    _, _, _, _, both = expected_common_window(valid_a, valid_b)
+    np.testing.assert_array_equal(mask_a, both[40:160, 60:200])
+    source_a, source_b = read_array(a)[0][40:160, 60:200], read_array(b)[0][0:120, 0:140]
+    np.testing.assert_array_equal(data_a[mask_a], source_a[mask_a])
+    np.testing.assert_array_equal(data_b[mask_b], source_b[mask_b])
+
+
+def test_mask_common_picks_a_nodata_value_the_data_never_take(tmp_path):
+    # A: UInt16 without nodata, using 0; B: Int16 with nodata on its west half.
+    a_values = (np.arange(100 * 80).reshape(80, 100) % 1000).astype(np.uint16)
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, dtype=gdal.GDT_UInt16, data=a_values)
+    b_values = np.full((80, 100), 7, dtype=np.int16)
+    b_values[:, :50] = -1
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=b_values)
+    out_a, out_b = str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")
+    plan = clip_pair(a, b, out_a, out_b, mask_common=True)
+    assert plan.outputs[0].nodata == (65535.0,)
+    ds = gdal.Open(out_a)
+    assert ds.GetRasterBand(1).GetNoDataValue() == 65535.0
+    data = ds.GetRasterBand(1).ReadAsArray()
+    np.testing.assert_array_equal(data[:, :50], 65535)
+    np.testing.assert_array_equal(data[:, 50:], a_values[:, 50:])
+
+
+def test_mask_common_refuses_a_band_that_uses_every_value(tmp_path):
+    full = (np.arange(100 * 80).reshape(80, 100) % 256).astype(np.uint8)
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, dtype=gdal.GDT_Byte, data=full)
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1)
+    with pytest.raises(NoValidNodataError, match="uses every value"):
+        clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), mask_common=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+
+
+def test_mask_common_on_own_grids_needs_coinciding_grids(tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1)
+    b = make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80, nodata=-1)
+    with pytest.raises(UnsupportedOptionError, match="grids that coincide"):
+        clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), grid=GRID_OWN, mask_common=True)
+    same_lattice = make_raster(tmp_path / "c.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80, nodata=-1)
+    clip_pair(a, same_lattice, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), grid=GRID_OWN, mask_common=True)
+    assert_same_grid(tmp_path / "x.tif", tmp_path / "y.tif")
+
+
+def test_mask_common_refuses_vrt_outputs(tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1)
+    with pytest.raises(UnsupportedOptionError, match=".vrt output"):
+        clip_pair(a, a, str(tmp_path / "x.vrt"), str(tmp_path / "y.vrt"), mask_common=True)
+
+
+def test_mask_common_into_a_format_gdal_can_only_copy_into(tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, dtype=gdal.GDT_Byte, nodata=0)
+    b_values = np.full((80, 100), 9, dtype=np.uint8)
+    b_values[:40] = 0
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, dtype=gdal.GDT_Byte, nodata=0, data=b_values)
+    clip_pair(a, b, str(tmp_path / "x.png"), str(tmp_path / "y.png"), mask_common=True)
+    out = read_array(tmp_path / "x.png")[0]
+    assert gdal.Open(str(tmp_path / "x.png")).GetDriver().ShortName == "PNG"
+    np.testing.assert_array_equal(out[:40], 0)
+    np.testing.assert_array_equal(out[40:], read_array(a)[0][40:])
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".tif") == ["a.tif", "b.tif"]
+
+
+def test_all_nodata_raster_is_a_clear_error(tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1)
+    empty = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=np.full((80, 100), -1))
+    with pytest.raises(NoValidDataError, match="'b.tif' has no valid data"):
+        clip_pair(a, empty, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=AREA_VALID)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+
+
+def test_valid_data_that_do_not_meet_is_a_clear_error(tmp_path):
+    west, east = np.full((80, 100), -1), np.full((80, 100), -1)
+    west[:, :40], east[:, 60:] = 1, 1
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1, data=west)
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=east)
+    with pytest.raises(NoValidDataError, match="valid data of the rasters do not meet"):
+        clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=AREA_VALID)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+
+
+def test_alpha_band_and_per_dataset_masks_count_as_invalid(tmp_path):
+    # A: RGBA with alpha 0 on its north half; B: a per-dataset mask hiding its east quarter.
+    rgba = np.full((4, 80, 100), 100, dtype=np.uint8)
+    rgba[3, :40] = 0
+    rgba[3, 40:] = 255
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, bands=4, dtype=gdal.GDT_Byte, data=rgba)
+    ds = gdal.Open(a, gdal.GA_Update)
+    ds.GetRasterBand(4).SetColorInterpretation(gdal.GCI_AlphaBand)
+    ds = None
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80)
+    ds = gdal.Open(b, gdal.GA_Update)
+    ds.CreateMaskBand(gdal.GMF_PER_DATASET)
+    mask = np.full((80, 100), 255, dtype=np.uint8)
+    mask[:, 75:] = 0
+    ds.GetRasterBand(1).GetMaskBand().WriteArray(mask)
+    ds = None
+    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=AREA_VALID)
+    assert plan.outputs[0].grid.transform == (500000.0, 10.0, 0.0, 4999600.0, 0.0, -10.0)
+    assert (plan.outputs[0].grid.width, plan.outputs[0].grid.height) == (75, 40)
+
+
+def test_overlap_polygon_area_and_percentages(tilted_pair, tmp_path):
+    a, valid_a, b, valid_b = tilted_pair
+    _, _, _, _, both = expected_common_window(valid_a, valid_b)
+    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=AREA_VALID)
+    summary = overlap_summary(plan)
+    polygon = ogr.CreateGeometryFromWkt(summary.polygon_wkt)
+    pixel_area = 100.0
+    # Traced from the pixels themselves: the area is the pixel count times the pixel area.
+    assert polygon.GetArea() == pytest.approx(both.sum() * pixel_area)
+    assert summary.area == pytest.approx(both.sum() * pixel_area)
+    assert summary.percents[0] == pytest.approx(100.0 * both.sum() / valid_a.sum())
+    assert summary.percents[1] == pytest.approx(100.0 * both.sum() / valid_b.sum())
+    assert (summary.width, summary.height) == (plan.outputs[0].grid.width, plan.outputs[0].grid.height)
+
+
+def test_overlap_of_the_extents_in_another_crs(tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (1670345.0, 15.0, 0.0, 5645600.0, 0.0, -15.0), 60, 50, epsg=3857)
+    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), grid=GRID_B)
+    summary = overlap_summary(plan)
+    # On B's grid the overlap is B's output rectangle; in A's CRS (UTM) it is about 1/1.41^2 of that.
+    grid = plan.outputs[0].grid
+    area_on_b = grid.width * grid.height * 15.0 * 15.0
+    assert summary.percents[1] == pytest.approx(100.0 * area_on_b / (60 * 50 * 225.0))
+    assert 0.45 < summary.area / area_on_b < 0.55
+    assert summary.percents[0] == pytest.approx(100.0 * summary.area / 800000.0)
+    assert ogr.CreateGeometryFromWkt(summary.polygon_wkt).GetArea() == pytest.approx(summary.area)
