@@ -60,6 +60,10 @@ lint: venv
 	$(VENV)/bin/ruff format --check --line-length 120 overlap_clip_plugin tests
 	$(VENV)/bin/mypy --ignore-missing-imports --python-version 3.9 overlap_clip_plugin/core
 
+# Speed and memory against GDAL's own tools, measured in one run (see README, "Performance").
+bench: install venv
+	$(PY) tests/benchmark.py all
+
 zip:
 	rm -rf build/zip overlap_clip_plugin.zip
 	mkdir -p build/zip/overlap_clip_plugin

@@ -55,6 +55,10 @@ def main() -> int:
     print("Outputs (both on A's 10 m grid, B resampled with nearest neighbour):")
     for key in ("OUTPUT_A", "OUTPUT_B"):
         print(f"  {key}: " + describe(results[key]))
+    print(
+        f"Overlap: {results['OVERLAP_AREA']:.0f} m² ({results['WIDTH']} x {results['HEIGHT']} pixels), "
+        f"{results['PERCENT_A']:.1f}% of A, {results['PERCENT_B']:.1f}% of B"
+    )
     return 0
 
 

@@ -410,3 +410,19 @@ def test_plan_writes_nothing_and_describes_the_outputs(tmp_path):
     assert first.driver == "GTiff"
     assert str(first.window) == "40 x 30 pixels from column 60, row 50"
     assert second.window is None
+
+
+def test_gdal_cache_is_capped_while_the_core_works_and_then_restored(tmp_path):
+    from overlap_clip_plugin.core.raster import CACHE_BYTES
+
+    a = a_raster(tmp_path)
+    b = make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80)
+    before = gdal.GetCacheMax()
+    gdal.SetCacheMax(4 * CACHE_BYTES)
+    try:
+        seen = []
+        clip_pair(a, b, *outputs(tmp_path), progress=lambda fraction: seen.append(gdal.GetCacheMax()) or True)
+        assert seen and set(seen) == {CACHE_BYTES}
+        assert gdal.GetCacheMax() == 4 * CACHE_BYTES
+    finally:
+        gdal.SetCacheMax(before)

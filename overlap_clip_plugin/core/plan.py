@@ -28,7 +28,7 @@ from overlap_clip_plugin.core.errors import (
     UnsupportedOptionError,
 )
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
-from overlap_clip_plugin.core.raster import RasterInfo, read_raster
+from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, read_raster
 from overlap_clip_plugin.core.validity import STRIP_PIXELS, valid_summary
 from overlap_clip_plugin.core.views import pick_nodata, source_view
 
@@ -209,6 +209,7 @@ def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], ow
                 )
 
 
+@bounded_cache()
 def plan_clip(
     inputs: Sequence[str],
     outputs: Sequence[str],

@@ -9,6 +9,7 @@ GDAL's own printing silenced for the call.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,40 @@ def quiet_gdal() -> Iterator[None]:
         yield
     finally:
         gdal.PopErrorHandler()
+
+
+#: GDAL's block cache while the core works: enough for tiles of a strip and a warp
+#: chunk, small enough that memory stays flat however large the rasters are.
+CACHE_BYTES = 128 * 1024 * 1024
+
+_cache_lock = threading.Lock()
+_cache_users = 0
+_cache_before = 0
+
+
+@contextmanager
+def bounded_cache() -> Iterator[None]:
+    """Cap GDAL's global block cache at CACHE_BYTES while the core works, then restore it.
+
+    GDAL's default cache is a share of the machine's memory, and reading
+    blocks fills it whatever the access pattern; capping it keeps peak memory
+    flat. Concurrent runs share one cap: the first sets it, the last restores
+    the setting it found.
+    """
+    global _cache_users, _cache_before
+    with _cache_lock:
+        if _cache_users == 0:
+            _cache_before = gdal.GetCacheMax()
+            if _cache_before > CACHE_BYTES:
+                gdal.SetCacheMax(CACHE_BYTES)
+        _cache_users += 1
+    try:
+        yield
+    finally:
+        with _cache_lock:
+            _cache_users -= 1
+            if _cache_users == 0 and gdal.GetCacheMax() != _cache_before:
+                gdal.SetCacheMax(_cache_before)
 
 
 def gdal_call(error: type[Exception], what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -26,7 +26,7 @@ from osgeo import gdal
 from overlap_clip_plugin.core.area import same_crs
 from overlap_clip_plugin.core.errors import WriteError
 from overlap_clip_plugin.core.grid import Grid, Window
-from overlap_clip_plugin.core.raster import RasterInfo, gdal_call
+from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call
 
 #: Pixels per band read at once when scanning masks.
 STRIP_PIXELS = 4 * 1024 * 1024
@@ -119,6 +119,7 @@ class ValidSummary:
     count: int
 
 
+@bounded_cache()
 def valid_summary(
     rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str, progress: Callable[[float], bool] | None = None
 ) -> ValidSummary:

@@ -19,7 +19,7 @@ from osgeo import gdal
 
 from overlap_clip_plugin.core.errors import CancelledError, WriteError
 from overlap_clip_plugin.core.plan import AREA_EXTENTS, ClipPlan, OutputPlan, Progress, plan_clip
-from overlap_clip_plugin.core.raster import gdal_call, quiet_gdal
+from overlap_clip_plugin.core.raster import bounded_cache, gdal_call, quiet_gdal
 from overlap_clip_plugin.core.validity import CommonMask, strips
 from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view
 
@@ -147,6 +147,7 @@ def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progres
         raise CancelledError(f"Cancelled while writing '{plan.path}'; the partial file was removed.")
 
 
+@bounded_cache()
 def write_plan(plan: ClipPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
     """Write every output of ``plan``; progress runs from 0 to 1 over all of them.
 
