@@ -101,6 +101,23 @@ def _describe(rasters: Sequence[RasterInfo]) -> str:
     return "; ".join(f"'{r.name}' covers {r.grid.bounds} in {crs_name(r.crs_wkt)}" for r in rasters)
 
 
+def _no_overlap(
+    rasters: Sequence[RasterInfo], culprit: RasterInfo, before: Bounds, crs: str, names: list[str]
+) -> NoOverlapError:
+    if len(rasters) == 2:
+        return NoOverlapError(f"The rasters do not overlap: {_describe(rasters)}.")
+    return NoOverlapError(
+        f"The rasters have no common area: '{culprit.name}' (covering {culprit.grid.bounds} in "
+        f"{crs_name(culprit.crs_wkt)}) does not overlap the area {before} in {crs_name(crs)} common to "
+        f"{', '.join(repr(name) for name in names)}."
+    )
+
+
+def _envelope(polygon: ogr.Geometry) -> Bounds:
+    xmin, xmax, ymin, ymax = polygon.GetEnvelope()
+    return Bounds(xmin, ymin, xmax, ymax)
+
+
 def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
     """The bounding box of the area all ``rasters`` cover, in the CRS of ``rasters[target]``.
 
@@ -123,30 +140,28 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
         Some rasters have a CRS and others do not.
     NoOverlapError
         The rasters have no common area with a positive area; the message
-        names the rasters' extents and CRSs.
+        names the input that leaves it empty, with the extents and CRSs.
     """
     check_crs_consistency(rasters)
     reference = rasters[target]
+    crs = reference.crs_wkt
     area = reference.grid.bounds
+    # Exact boxes while every raster shares the target CRS; a polygon once one does not.
     polygon: ogr.Geometry | None = None
+    names = [reference.name]
     for raster in rasters:
         if raster is reference:
             continue
-        if same_crs(raster.crs_wkt, reference.crs_wkt):
+        before = area if polygon is None else area.intersection(_envelope(polygon))
+        if same_crs(raster.crs_wkt, crs):
             area = area.intersection(raster.grid.bounds)
+            if polygon is not None:
+                polygon = polygon.Intersection(_footprint(raster.grid.bounds, 2))
         else:
-            if polygon is None:
-                polygon = _footprint(area, 2)
-            polygon = polygon.Intersection(_transformed_footprint(raster, reference.crs_wkt))
-        if area.is_empty or (polygon is not None and polygon.IsEmpty()):
-            break
-    if polygon is not None and not area.is_empty:
-        polygon = polygon.Intersection(_footprint(area, 2))
-        if polygon.IsEmpty() or polygon.GetArea() <= 0.0:
-            area = Bounds(0.0, 0.0, 0.0, 0.0)
-        else:
-            xmin, xmax, ymin, ymax = polygon.GetEnvelope()
-            area = area.intersection(Bounds(xmin, ymin, xmax, ymax))
-    if area.is_empty:
-        raise NoOverlapError(f"The rasters do not overlap: {_describe(rasters)}.")
+            polygon = (polygon or _footprint(area, 2)).Intersection(_transformed_footprint(raster, crs))
+        if area.is_empty or (polygon is not None and (polygon.IsEmpty() or polygon.GetArea() <= 0.0)):
+            raise _no_overlap(rasters, raster, before, crs, names)
+        names.append(raster.name)
+    if polygon is not None:
+        area = area.intersection(_envelope(polygon))
     return area

@@ -1,0 +1,188 @@
+"""What the Overlap Clip algorithms share: common parameters, reading them, planning, logging, writing."""
+
+from qgis.core import (
+    Qgis,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterString,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+
+from overlap_clip_plugin.core import RESAMPLING_METHODS, OverlapClipError, crs_name, plan_clip, write_plan
+
+if Qgis.versionInt() >= 33600:
+    ADVANCED = Qgis.ProcessingParameterFlag.Advanced
+else:
+    ADVANCED = QgsProcessingParameterDefinition.FlagAdvanced
+
+if Qgis.versionInt() >= 34000:
+    OPTIONS_WIDGET = {"widget_wrapper": {"widget_type": "rasteroptions"}}
+else:
+    OPTIONS_WIDGET = {
+        "widget_wrapper": {"class": "processing.algs.gdal.ui.RasterOptionsWidget.RasterOptionsWidgetWrapper"}
+    }
+
+
+def tr(text):
+    """Translate ``text`` in the plugin's translation context."""
+    return QCoreApplication.translate("OverlapClip", text)
+
+
+class ClipAlgorithmBase(QgsProcessingAlgorithm):
+    """Base of the clip algorithms: shared parameters and the plan-log-write run."""
+
+    AREA = "AREA"
+    MASK_COMMON = "MASK_COMMON"
+    RESAMPLING = "RESAMPLING"
+    OPTIONS = "OPTIONS"
+
+    def tr(self, text):
+        """Translate ``text`` in the plugin's translation context."""
+        return tr(text)
+
+    def group(self):
+        """Return the toolbox group."""
+        return self.tr("Raster")
+
+    def groupId(self):  # noqa: N802
+        """Return the toolbox group id."""
+        return "raster"
+
+    def add_area_parameters(self):
+        """Declare AREA and MASK_COMMON."""
+        area = QgsProcessingParameterEnum(
+            self.AREA,
+            self.tr("Common area"),
+            options=[self.tr("Raster extents"), self.tr("Where all rasters have valid data")],
+            defaultValue=0,
+        )
+        area.setHelp(
+            self.tr(
+                "Raster extents: the intersection of the extents. Where all rasters have valid data: the bounding "
+                "box of the pixels where every raster has valid data (not nodata, not masked) in every band."
+            )
+        )
+        self.addParameter(area)
+        mask = QgsProcessingParameterBoolean(
+            self.MASK_COMMON, self.tr("Set nodata where any raster has no valid data"), defaultValue=False
+        )
+        mask.setHelp(
+            self.tr(
+                "All outputs then have the same valid pixels. A band without a nodata value gets one "
+                "that its data never take."
+            )
+        )
+        self.addParameter(mask)
+
+    def add_writing_parameters(self):
+        """Declare RESAMPLING and OPTIONS (advanced)."""
+        names = [
+            self.tr("Nearest neighbour"),
+            self.tr("Bilinear"),
+            self.tr("Cubic"),
+            self.tr("Cubic spline"),
+            self.tr("Lanczos windowed sinc"),
+            self.tr("Average"),
+            self.tr("Mode"),
+            self.tr("Minimum"),
+            self.tr("Maximum"),
+            self.tr("Median"),
+            self.tr("First quartile"),
+            self.tr("Third quartile"),
+        ]
+        assert len(names) == len(RESAMPLING_METHODS)
+        resampling = QgsProcessingParameterEnum(
+            self.RESAMPLING, self.tr("Resampling method"), options=names, defaultValue=0
+        )
+        resampling.setHelp(self.tr("Used only for a raster that does not already lie on the output grid."))
+        resampling.setFlags(resampling.flags() | ADVANCED)
+        self.addParameter(resampling)
+        options = QgsProcessingParameterString(
+            self.OPTIONS, self.tr("Creation options"), defaultValue="", optional=True
+        )
+        options.setHelp(self.tr("GDAL creation options for every output, as KEY=VALUE|KEY2=VALUE2."))
+        options.setFlags(options.flags() | ADVANCED)
+        options.setMetadata(OPTIONS_WIDGET)
+        self.addParameter(options)
+
+    def checked_layer(self, layer, key, parameters):
+        """``layer`` if GDAL can read it, else a processing error naming it."""
+        if layer is None:
+            raise QgsProcessingException(self.invalidRasterError(parameters, key))
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(
+                self.tr("The layer '{}' is not a file GDAL can read (provider '{}').").format(
+                    layer.name(), layer.providerType()
+                )
+            )
+        return layer
+
+    def clip_layers(self, layers, labels, outputs, reference, parameters, context, feedback):
+        """Plan, log and write the clip of ``layers`` (called ``labels`` in the log) into ``outputs``.
+
+        Returns the plan.
+        Core errors become processing errors with the core's message.
+        """
+        area = self.parameterAsEnum(parameters, self.AREA, context)
+        mask_common = self.parameterAsBoolean(parameters, self.MASK_COMMON, context)
+        resampling = RESAMPLING_METHODS[self.parameterAsEnum(parameters, self.RESAMPLING, context)]
+        options_text = self.parameterAsString(parameters, self.OPTIONS, context) or ""
+        creation_options = [item.strip() for item in options_text.split("|") if item.strip()]
+
+        def progress_between(start, end):
+            def progress(fraction):
+                feedback.setProgress(100.0 * (start + (end - start) * fraction))
+                return not feedback.isCanceled()
+
+            return progress
+
+        write_start = 0.2 if (area == 1 or mask_common) else 0.0
+        try:
+            plan = plan_clip(
+                [layer.source() for layer in layers],
+                outputs,
+                reference,
+                area,
+                mask_common,
+                resampling,
+                progress_between(0.0, write_start),
+            )
+            if feedback.isCanceled():
+                raise QgsProcessingException(self.tr("Cancelled before anything was written."))
+            self.log_plan(plan, labels, feedback)
+            write_plan(plan, creation_options, progress_between(write_start, 0.95))
+        except OverlapClipError as err:
+            raise QgsProcessingException(str(err)) from err
+        return plan
+
+    def log_plan(self, plan, labels, feedback):
+        """Say how the common area was found, its extent, and how each output is made."""
+        if plan.footprint_method:
+            feedback.pushInfo(self.tr("Footprints: {}.").format(plan.footprint_method))
+        logged_areas = set()
+        for label, output in zip(labels, plan.outputs):
+            size = f"{output.grid.width} x {output.grid.height}"
+            area = self.tr("Common extent in {}: {}").format(crs_name(output.crs_wkt), str(output.area))
+            if area not in logged_areas:
+                feedback.pushInfo(area)
+                logged_areas.add(area)
+            if output.copied:
+                feedback.pushInfo(
+                    self.tr("Output {}: {} pixels, copied without resampling ({} of the source).").format(
+                        label, size, str(output.window)
+                    )
+                )
+            else:
+                feedback.pushInfo(
+                    self.tr("Output {}: {} pixels, resampled ({}) onto the output grid.").format(
+                        label, size, output.resampling
+                    )
+                )
+            if output.mask_with:
+                values = ", ".join(str(value) for value in output.nodata)
+                feedback.pushInfo(
+                    self.tr("Output {}: nodata ({}) where any raster has no valid data.").format(label, values)
+                )
