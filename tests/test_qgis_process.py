@@ -120,3 +120,30 @@ def test_valid_area_and_overlap_polygon_from_the_command_line(profile, tmp_path)
     assert results["OVERLAP_AREA"] == 50 * 60 * 100.0
     assert grid_of(tmp_path / "x.tif") == ((500200.0, 10.0, 0.0, 4999800.0, 0.0, -10.0), 50, 60)
     assert overlap.is_file()
+
+
+def test_clipstack_with_repeated_inputs(profile, tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    inputs = [
+        make_raster(tmp_path / "x" / "scene.tif", A_TRANSFORM, 100, 80),
+        make_raster(tmp_path / "y" / "scene.tif", (500100.0, 10.0, 0.0, 4999900.0, 0.0, -10.0), 100, 80),
+        make_raster(tmp_path / "dem.tif", (500203.3, 20.0, 0.0, 4999796.7, 0.0, -20.0), 50, 50),
+    ]
+    out = tmp_path / "out folder"
+    run = qgis_process(
+        profile,
+        "--json",
+        "run",
+        "overlapclip:clipstack",
+        *(f"--INPUTS={path}" for path in inputs),
+        f"--OUTPUT_FOLDER={out}",
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads(run.stdout[run.stdout.index("{") :])["results"]
+    expected = [str(out / "scene_common.tif"), str(out / "scene_common_2.tif"), str(out / "dem_common.tif")]
+    assert results["OUTPUT_LAYERS"] == expected
+    assert_copied_from(expected[0], inputs[0])
+    assert_copied_from(expected[1], inputs[1])
+    assert_same_grid(expected[0], expected[2])
+    assert grid_of(expected[0]) == ((500200.0, 10.0, 0.0, 4999800.0, 0.0, -10.0), 80, 60)

@@ -33,6 +33,7 @@ from overlap_clip_plugin.core.plan import (
     ClipPlan,
     OutputPlan,
     driver_for_path,
+    output_names,
     plan_clip,
 )
 from overlap_clip_plugin.core.raster import RasterInfo, read_raster
@@ -78,6 +79,7 @@ __all__ = [
     "common_area",
     "crs_name",
     "driver_for_path",
+    "output_names",
     "overlap_summary",
     "pair_reference",
     "plan_clip",

@@ -118,6 +118,26 @@ def driver_for_path(path: str) -> str:
     raise OutputFormatError(f"No GDAL raster driver on this machine writes '.{extension}' files (output '{path}').")
 
 
+def output_names(inputs: Sequence[str], suffix: str = "_common", extension: str = ".tif") -> list[str]:
+    """File names for the outputs of ``inputs``: each input's file name stem with ``suffix``.
+
+    Inputs with the same name (from different folders) get ``_2``, ``_3``, ...
+    after the suffix, in input order, so that no output overwrites another
+    (compared case-insensitively, as some file systems do).
+    """
+    names, taken = [], set()
+    for path in inputs:
+        stem = os.path.splitext(os.path.basename(path.split("|")[0].rstrip("/\\")))[0] or "raster"
+        stem = "".join("_" if char in '<>:"/\\|?*' else char for char in stem)
+        name, number = f"{stem}{suffix}{extension}", 1
+        while name.lower() in taken:
+            number += 1
+            name = f"{stem}{suffix}_{number}{extension}"
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
 def _same_file(path_a: str, path_b: str) -> bool:
     if os.path.exists(path_a) and os.path.exists(path_b):
         return os.path.samefile(path_a, path_b)

@@ -6,6 +6,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from overlap_clip_plugin.processing.clip_pair import ClipPairAlgorithm
+from overlap_clip_plugin.processing.clip_stack import ClipStackAlgorithm
 
 ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
 
@@ -32,3 +33,4 @@ class OverlapClipProvider(QgsProcessingProvider):
     def loadAlgorithms(self):  # noqa: N802
         """Add the provider's algorithms."""
         self.addAlgorithm(ClipPairAlgorithm())
+        self.addAlgorithm(ClipStackAlgorithm())
