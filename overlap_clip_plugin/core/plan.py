@@ -13,6 +13,7 @@ itself; any other is resampled.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Optional
@@ -90,6 +91,7 @@ class ClipPlan:
     rasters: tuple[RasterInfo, ...]
     area_mode: int = AREA_EXTENTS
     footprint_method: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 def driver_for_path(path: str) -> str:
@@ -159,8 +161,21 @@ def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) ->
         folder = os.path.dirname(os.path.abspath(output))
         if not os.path.isdir(folder):
             raise OutputPathError(f"The folder '{folder}' of the output '{output}' does not exist.")
+        _check_writable(folder, output)
         drivers.append(driver_for_path(output))
     return drivers
+
+
+def _check_writable(folder: str, output: str) -> None:
+    """Refuse a folder in which no file can be created (read-only, immutable, no permission)."""
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".overlapclip-probe-", dir=folder)
+    except OSError as err:
+        raise OutputPathError(
+            f"Cannot write the output '{output}': the folder '{folder}' is not writable ({err.strerror})."
+        ) from err
+    os.close(handle)
+    os.remove(probe)
 
 
 def _copy_window(source: RasterInfo, target: Grid, target_crs: str) -> Window | None:
@@ -310,7 +325,15 @@ def plan_clip(
             "valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the "
             f"output grid, strip by strip (at most {STRIP_PIXELS} pixels per band at once)"
         )
-    return ClipPlan(tuple(plans), rasters, area, method)
+    warnings = []
+    if not any(raster.crs_wkt for raster in rasters):
+        warnings.append(
+            "None of the rasters has a coordinate reference system: they are taken to share one coordinate "
+            "space, as their geotransforms say."
+        )
+    if len({os.path.realpath(raster.path) for raster in rasters}) < len(rasters):
+        warnings.append("The same raster is given more than once: its outputs are copies of one another.")
+    return ClipPlan(tuple(plans), rasters, area, method, tuple(warnings))
 
 
 def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo]) -> OutputPlan:

@@ -112,21 +112,40 @@ def open_raster(path: str) -> gdal.Dataset:
 
     ``path`` may also be any GDAL dataset name (``/vsizip/...``, ``GPKG:...``).
     """
-    try:
-        dataset = gdal_call(
-            RasterOpenError,
-            f"GDAL cannot open '{path}' as a raster",
-            gdal.OpenEx,
-            path,
-            gdal.OF_RASTER | gdal.OF_READONLY,
-        )
-    except RasterOpenError:
+    with quiet_gdal():
+        try:
+            dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
+            reason = gdal.GetLastErrorMsg()
+        except RuntimeError as err:
+            dataset, reason = None, str(err)
+    if dataset is None:
         if not os.path.exists(path) and ":" not in path and not path.startswith("/vsi"):
-            raise RasterOpenError(f"The raster '{path}' does not exist.") from None
-        raise
+            raise RasterOpenError(f"The raster '{path}' does not exist.")
+        if not reason:
+            reason = "it is not in any raster format GDAL reads"
+        raise RasterOpenError(f"GDAL cannot open '{path}' as a raster: {reason}.")
     if dataset.RasterCount == 0:
         raise RasterOpenError(f"'{path}' holds no raster band.")
     return dataset
+
+
+def _check_not_truncated(dataset: gdal.Dataset, path: str) -> None:
+    """Refuse a GeoTIFF whose last blocks lie beyond the end of its file (a cut-off copy or download)."""
+    if dataset.GetDriver().ShortName != "GTiff" or not os.path.isfile(path):
+        return
+    file_size = os.path.getsize(path)
+    for index in (1, dataset.RasterCount):
+        band = dataset.GetRasterBand(index)
+        block_width, block_height = band.GetBlockSize()
+        last_x = (band.XSize - 1) // block_width
+        last_y = (band.YSize - 1) // block_height
+        offset = band.GetMetadataItem(f"BLOCK_OFFSET_{last_x}_{last_y}", "TIFF")
+        size = band.GetMetadataItem(f"BLOCK_SIZE_{last_x}_{last_y}", "TIFF")
+        if offset and size and int(offset) + int(size) > file_size:
+            raise RasterOpenError(
+                f"The GeoTIFF '{path}' is truncated: its data run to byte {int(offset) + int(size)} "
+                f"but the file holds {file_size} bytes; copy or download it again."
+            )
 
 
 def read_raster(path: str) -> RasterInfo:
@@ -135,11 +154,12 @@ def read_raster(path: str) -> RasterInfo:
     Raises
     ------
     RasterOpenError
-        GDAL cannot open the path as a raster.
+        GDAL cannot open the path as a raster, or it is a truncated GeoTIFF.
     UnsupportedGeoreferenceError
         The raster has no geotransform, or a rotated or south-up one.
     """
     dataset = open_raster(path)
+    _check_not_truncated(dataset, path)
     transform = dataset.GetGeoTransform(can_return_null=True)
     if transform is None:
         raise UnsupportedGeoreferenceError(

@@ -1,60 +1,98 @@
-"""Write planned outputs, block by block, and clip in one call.
+"""Write planned outputs, block by block, safely; and clip in one call.
 
 Each output is first a lazy VRT over its source (:mod:`overlap_clip_plugin.core.views`);
 an unmasked output is then materialised with ``gdal.Translate`` in the
 format its extension asks for (a ``.vrt`` output stays a lazy description of
 its source). A masked output is written strip by strip, setting nodata where
 the common valid-data mask says so. No window is ever read into memory whole.
-On failure or cancel the partial output is removed.
+
+Nothing is lost and nothing is left half-written: every output is written
+under a temporary name in its own folder (``.<name>.partial-<id><ext>``) and
+renamed over the output path only when all outputs of the run are complete.
+On failure or cancel the temporary files are removed and any file already at
+an output path is untouched. Inputs are only ever opened read-only.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from typing import Optional
 
 from osgeo import gdal
 
 from overlap_clip_plugin.core.errors import CancelledError, WriteError
 from overlap_clip_plugin.core.plan import AREA_EXTENTS, ClipPlan, OutputPlan, Progress, plan_clip
-from overlap_clip_plugin.core.raster import bounded_cache, gdal_call, quiet_gdal
+from overlap_clip_plugin.core.raster import bounded_cache, gdal_call
 from overlap_clip_plugin.core.validity import CommonMask, strips
 from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view
 
-
-def remove_dataset(path: str) -> None:
-    """Delete a possibly half-written output and its side files."""
-    with quiet_gdal():
-        driver = gdal.IdentifyDriver(path)
-        if driver is not None:
-            driver.Delete(path)
-    for leftover in (path, path + ".aux.xml", path + ".ovr"):
-        if os.path.exists(leftover):
-            os.remove(leftover)
+GdalProgress = Callable[[float, str, object], int]
 
 
-def _write_masked(plan: OutputPlan, view: gdal.Dataset, creation_options: Sequence[str], callback) -> None:
-    """Write ``view`` strip by strip with nodata wherever the common mask of ``plan.mask_with`` is invalid."""
+def temporary_path(path: str) -> str:
+    """A hidden, unique name beside ``path``, with the same extension (drivers may look at it)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    stem, extension = os.path.splitext(name)
+    return os.path.join(folder, f".{stem}.partial-{uuid.uuid4().hex[:12]}{extension}")
+
+
+def _temporary_files(path: str) -> list[str]:
+    """The files of the temporary dataset at ``path``: its name and the side files named after it.
+
+    Matched by the temporary's unique name, never by what GDAL lists (a
+    VRT's file list holds its sources).
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    stem = os.path.splitext(name)[0]
+    return sorted(
+        os.path.join(folder, entry) for entry in os.listdir(folder) if entry == name or entry.startswith(stem + ".")
+    )
+
+
+def remove_temporary(path: str) -> None:
+    """Delete a temporary output and its side files, whatever state it is in."""
+    for leftover in _temporary_files(path):
+        os.remove(leftover)
+
+
+def _commit(temporary: str, path: str) -> None:
+    """Rename the temporary output's files over ``path`` (and its side files)."""
+    folder = os.path.dirname(os.path.abspath(temporary))
+    temporary_stem = os.path.splitext(os.path.basename(temporary))[0]
+    final_stem = os.path.splitext(os.path.basename(path))[0]
+    moved = set()
+    for source in _temporary_files(temporary):
+        target = os.path.join(folder, final_stem + os.path.basename(source)[len(temporary_stem) :])
+        os.replace(source, target)
+        moved.add(target)
+    stale = os.path.abspath(path) + ".aux.xml"
+    if stale not in moved and os.path.exists(stale):
+        # Statistics of the file that was replaced would describe the wrong data.
+        os.remove(stale)
+
+
+def _write_masked(
+    plan: OutputPlan, view: gdal.Dataset, target: str, options: Sequence[str], callback: GdalProgress
+) -> None:
+    """Write ``view`` to ``target`` strip by strip, nodata wherever the common mask of ``plan.mask_with`` is invalid."""
     driver = gdal.GetDriverByName(plan.driver)
     direct = driver.GetMetadataItem(gdal.DCAP_CREATE) == "YES"
     # Formats GDAL can only copy into are written as a GeoTIFF first, then copied.
-    staging = plan.path if direct else tempfile.mktemp(suffix=".tif", dir=os.path.dirname(os.path.abspath(plan.path)))
-    target = driver if direct else gdal.GetDriverByName("GTiff")
-    options = list(creation_options) if direct else ["TILED=YES"]
+    staging = target if direct else temporary_path(os.path.splitext(target)[0] + ".tif")
+    creator = driver if direct else gdal.GetDriverByName("GTiff")
     grid = plan.grid
-    data_type = view.GetRasterBand(1).DataType
     out = gdal_call(
         WriteError,
         f"Cannot create '{plan.path}'",
-        target.Create,
+        creator.Create,
         staging,
         grid.width,
         grid.height,
         view.RasterCount,
-        data_type,
-        options,
+        view.GetRasterBand(1).DataType,
+        list(options) if direct else ["TILED=YES"],
     )
     try:
         out.SetGeoTransform(grid.transform)
@@ -82,29 +120,21 @@ def _write_masked(plan: OutputPlan, view: gdal.Dataset, creation_options: Sequen
                 WriteError,
                 f"Cannot write '{plan.path}'",
                 gdal.Translate,
-                plan.path,
+                target,
                 staging,
                 format=plan.driver,
-                creationOptions=list(creation_options),
+                creationOptions=list(options),
                 callback=lambda complete, message, data: callback(0.5 + complete / 2, message, data),
             )
             del written  # closes the file
     finally:
         out = None
         if not direct:
-            remove_dataset(staging)
+            remove_temporary(staging)
 
 
-def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
-    """Write one planned output.
-
-    Raises
-    ------
-    CancelledError
-        ``progress`` returned False; the partial output is removed.
-    WriteError
-        GDAL failed to write; the partial output is removed.
-    """
+def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], progress: Progress | None) -> None:
+    """Write ``plan``'s output at ``target``. On failure or cancel ``target`` is removed."""
     cancelled = False
 
     def callback(complete: float, _message: str, _data: object) -> int:
@@ -114,60 +144,77 @@ def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progres
             return 0
         return 1
 
-    view = source_view(plan.source, plan.grid, plan.crs_wkt, plan.window, plan.resampling)
+    failure = f"GDAL failed while writing '{plan.path}' from '{plan.source.path}'"
     try:
+        view = source_view(plan.source, plan.grid, plan.crs_wkt, plan.window, plan.resampling)
         if plan.mask_with:
-            _write_masked(plan, view, creation_options, callback)
+            _write_masked(plan, view, target, creation_options, callback)
         elif plan.driver == "VRT":
             # A VRT output stays a lazy description of its source.
-            gdal_call(
-                WriteError, f"Cannot write '{plan.path}'", gdal.GetDriverByName("VRT").CreateCopy, plan.path, view
-            )
+            gdal_call(WriteError, failure, gdal.GetDriverByName("VRT").CreateCopy, target, view)
             callback(1.0, "", None)
         else:
             written = gdal_call(
                 WriteError,
-                f"Cannot write '{plan.path}'",
+                failure,
                 gdal.Translate,
-                plan.path,
+                target,
                 view,
                 format=plan.driver,
                 creationOptions=list(creation_options),
                 callback=callback,
             )
             written.FlushCache()
-            written = None
-    except WriteError as err:
-        remove_dataset(plan.path)
+            del written  # closes the file
         if cancelled:
-            raise CancelledError(f"Cancelled while writing '{plan.path}'; the partial file was removed.") from err
+            raise WriteError("User terminated")
+    except BaseException as err:
+        remove_temporary(target)
+        if cancelled:
+            raise CancelledError(f"Cancelled while writing '{plan.path}'; nothing was written.") from err
         raise
-    if cancelled:
-        remove_dataset(plan.path)
-        raise CancelledError(f"Cancelled while writing '{plan.path}'; the partial file was removed.")
+
+
+def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
+    """Write one planned output: under a temporary name, then renamed over ``plan.path``.
+
+    Raises
+    ------
+    CancelledError
+        ``progress`` returned False; nothing is left behind.
+    WriteError
+        GDAL failed to write; nothing is left behind.
+    """
+    target = temporary_path(plan.path)
+    _write_to(plan, target, creation_options, progress)
+    _commit(target, plan.path)
 
 
 @bounded_cache()
 def write_plan(plan: ClipPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
     """Write every output of ``plan``; progress runs from 0 to 1 over all of them.
 
-    If writing one output fails or is cancelled, the outputs already written
-    by this call are removed too.
+    All outputs are written under temporary names first and renamed over the
+    output paths only when every one is complete: if one fails or is
+    cancelled, no output path changes.
     """
     count = len(plan.outputs)
-    done: list[str] = []
-    for index, output in enumerate(plan.outputs):
+    targets: list[str] = []
+    try:
+        for index, output in enumerate(plan.outputs):
 
-        def part(fraction: float, index: int = index) -> bool:
-            return True if progress is None else progress((index + fraction) / count)
+            def part(fraction: float, index: int = index) -> bool:
+                return True if progress is None else progress((index + fraction) / count)
 
-        try:
-            write_output(output, creation_options, part)
-        except Exception:
-            for path in done:
-                remove_dataset(path)
-            raise
-        done.append(output.path)
+            target = temporary_path(output.path)
+            targets.append(target)
+            _write_to(output, target, creation_options, part)
+    except BaseException:
+        for target in targets:
+            remove_temporary(target)
+        raise
+    for output, target in zip(plan.outputs, targets):
+        _commit(target, output.path)
 
 
 def clip(

@@ -11,7 +11,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
-from overlap_clip_plugin.core import RESAMPLING_METHODS, OverlapClipError, crs_name, plan_clip, write_plan
+from overlap_clip_plugin.core import RESAMPLING_METHODS, OverlapClipError, crs_name, plan_clip, read_raster, write_plan
 
 if Qgis.versionInt() >= 33600:
     ADVANCED = Qgis.ProcessingParameterFlag.Advanced
@@ -50,6 +50,24 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
     def groupId(self):  # noqa: N802
         """Return the toolbox group id."""
         return "raster"
+
+    #: Keys of the raster inputs, for clearer messages on inputs QGIS cannot load.
+    RASTER_INPUTS = ()
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        """Check the parameters; for a raster QGIS cannot load, say why in the core's words."""
+        ok, message = super().checkParameterValues(parameters, context)
+        if ok:
+            return ok, message
+        for key in self.RASTER_INPUTS:
+            values = parameters.get(key)
+            for value in values if isinstance(values, (list, tuple)) else [values]:
+                if isinstance(value, str) and value:
+                    try:
+                        read_raster(value)
+                    except OverlapClipError as err:
+                        return False, str(err)
+        return ok, message
 
     def add_area_parameters(self):
         """Declare AREA and MASK_COMMON."""
@@ -160,6 +178,8 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
 
     def log_plan(self, plan, labels, feedback):
         """Say how the common area was found, its extent, and how each output is made."""
+        for warning in plan.warnings:
+            feedback.pushWarning(warning)
         if plan.footprint_method:
             feedback.pushInfo(self.tr("Footprints: {}.").format(plan.footprint_method))
         logged_areas = set()

@@ -37,6 +37,8 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
     WIDTH = "WIDTH"
     HEIGHT = "HEIGHT"
 
+    RASTER_INPUTS = (INPUT_A, INPUT_B)
+
     def createInstance(self):  # noqa: N802
         """Return a new instance (the modeler and batch runs need one per run)."""
         return ClipPairAlgorithm()

@@ -26,6 +26,8 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
     OUTPUT_LAYERS = "OUTPUT_LAYERS"
 
+    RASTER_INPUTS = (INPUTS,)
+
     def createInstance(self):  # noqa: N802
         """Return a new instance (the modeler and batch runs need one per run)."""
         return ClipStackAlgorithm()
