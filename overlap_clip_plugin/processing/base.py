@@ -52,7 +52,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         return "raster"
 
     #: Keys of the raster inputs, for clearer messages on inputs QGIS cannot load.
-    RASTER_INPUTS = ()
+    RASTER_INPUTS: tuple = ()
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         """Check the parameters; for a raster QGIS cannot load, say why in the core's words."""
