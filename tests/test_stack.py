@@ -195,3 +195,24 @@ def test_clipstack_as_a_step_of_a_model(provider, same_named_stack, tmp_path):
     assert result["stack:folder"] == str(tmp_path / "model")
     assert sorted(os.listdir(tmp_path / "model")) == ["dem_common.tif", "scene_common.tif", "scene_common_2.tif"]
     assert_copied_from(tmp_path / "model" / "scene_common.tif", same_named_stack[0])
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("missing.tif", r"The raster '.*missing\.tif' does not exist\."),
+        ("notes.tif", r"GDAL cannot open '.*notes\.tif' as a raster"),
+    ],
+)
+def test_clipstack_bad_input_leaves_earlier_results_untouched(provider, same_named_stack, tmp_path, bad, message):
+    (tmp_path / "notes.tif").write_text("not a raster")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scene_common.tif").write_bytes(b"an earlier result")
+    with pytest.raises(QgsProcessingException, match=message):
+        processing.run(
+            "overlapclip:clipstack",
+            {"INPUTS": [*same_named_stack, str(tmp_path / bad)], "OUTPUT_FOLDER": str(out)},
+        )
+    assert sorted(os.listdir(out)) == ["scene_common.tif"]
+    assert (out / "scene_common.tif").read_bytes() == b"an earlier result"
