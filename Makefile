@@ -18,7 +18,7 @@ PROFILE_ROOT := $(or $(QGIS_CUSTOM_CONFIG_PATH),$(HOME)/.local/share/QGIS/QGIS3)
 PLUGIN_DIR := $(PROFILE_ROOT)/profiles/default/python/plugins/overlap_clip_plugin
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: demo test install deps venv lint bench zip clean
+.PHONY: demo test install deps venv lint bench zip screenshot clean
 
 demo: install venv
 	$(PY) tests/demo.py --qgis-process "$(QGIS_PROCESS)" --out build/demo
@@ -59,6 +59,10 @@ lint: venv
 	$(VENV)/bin/ruff check --line-length 120 overlap_clip_plugin tests
 	$(VENV)/bin/ruff format --check --line-length 120 overlap_clip_plugin tests
 	$(VENV)/bin/mypy --ignore-missing-imports --python-version 3.9 overlap_clip_plugin/core
+
+# Refreshes the README's screenshot of the desktop (the GUI test under Xvfb).
+screenshot: install venv
+	OVERLAPCLIP_UPDATE_SCREENSHOT=1 $(PY) -m pytest tests/test_gui.py
 
 # Speed and memory against GDAL's own tools, measured in one run (see README, "Performance").
 bench: install venv

@@ -1,11 +1,15 @@
 """Session set-up: the repository and QGIS's own plugins on sys.path, the provider registered once."""
 
 import os
+import shutil
+import subprocess
 import sys
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Debian's qgis_process wrapper passes an option the binary rejects: call the binary.
+QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,3 +43,20 @@ def provider(plugin):
     registered = QgsApplication.processingRegistry().providerById("overlapclip")
     assert registered is not None
     return registered
+
+
+@pytest.fixture(scope="session")
+def profile(tmp_path_factory):
+    """Environment of a QGIS profile of the tests' own, with the plugin installed by `make install`.
+
+    The user's real profile is never touched (QGIS_CUSTOM_CONFIG_PATH).
+    """
+    if QGIS_PROCESS is None:
+        pytest.skip("qgis_process is not installed; `make test` installs it")
+    config = tmp_path_factory.mktemp("qgis-profile")
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(config), QT_QPA_PLATFORM="offscreen")
+    subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True, text=True)
+    assert (config / "profiles/default/python/plugins/overlap_clip_plugin/metadata.txt").is_file()
+    # A second install must accept "already enabled".
+    subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True, text=True)
+    return env

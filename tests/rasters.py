@@ -58,24 +58,36 @@ def grid_of(path) -> tuple[tuple[float, ...], int, int]:
     return tuple(ds.GetGeoTransform()), ds.RasterXSize, ds.RasterYSize
 
 
+def _terrain(transform, width, height) -> np.ndarray:
+    """A smooth landscape over map coordinates, so that overlapping rasters show the same ground."""
+    x0, dx, _, y0, _, dy = transform
+    x = x0 + (np.arange(width) + 0.5) * dx
+    y = y0 + (np.arange(height) + 0.5) * dy
+    xx, yy = np.meshgrid((x - 400000.0) / 1000.0, (y - 4997000.0) / 1000.0)
+    return 300.0 + 120.0 * np.exp(-((xx - 2.2) ** 2 + (yy - 1.4) ** 2)) + 40.0 * np.sin(1.7 * xx) * np.cos(2.3 * yy)
+
+
 def sample_pair(folder) -> tuple[str, str]:
-    """Two overlapping UTM rasters on different grids: A at 10 m, B at 20 m shifted by a third of a pixel."""
+    """Two overlapping UTM rasters on different grids, showing one landscape.
+
+    A: a 3-band UInt16 image at 10 m (nodata 0); B: a Float32 elevation model at 20 m, shifted by a
+    third of a pixel (nodata -9999).
+    """
+    a_transform = (399960.0, 10.0, 0.0, 5000040.0, 0.0, -10.0)
+    terrain = _terrain(a_transform, 300, 200)
+    image = np.stack([terrain * 20.0, (700.0 - terrain) * 12.0, 2000.0 + terrain * 5.0]).astype(np.uint16)
     a = make_raster(
-        f"{folder}/sample_a.tif",
-        (399960.0, 10.0, 0.0, 5000040.0, 0.0, -10.0),
-        300,
-        200,
-        bands=3,
-        dtype=gdal.GDT_UInt16,
-        nodata=0,
+        f"{folder}/sample_a.tif", a_transform, 300, 200, bands=3, dtype=gdal.GDT_UInt16, nodata=0, data=image
     )
+    b_transform = (401003.3333, 20.0, 0.0, 4999040.0, 0.0, -20.0)
     b = make_raster(
         f"{folder}/sample_b.tif",
-        (401003.3333, 20.0, 0.0, 4999040.0, 0.0, -20.0),
+        b_transform,
         150,
         120,
         dtype=gdal.GDT_Float32,
         nodata=-9999.0,
+        data=_terrain(b_transform, 150, 120).astype(np.float32),
     )
     return a, b
 

@@ -8,7 +8,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 
 import numpy as np
@@ -16,10 +15,9 @@ import processing
 import pytest
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from conftest import QGIS_PROCESS
 from rasters import assert_copied_from, assert_same_grid, make_raster, read_array
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
 A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 
 
@@ -97,16 +95,6 @@ def folders(tmp_path):
     inputs.mkdir()
     out.mkdir()
     return inputs, out
-
-
-@pytest.fixture(scope="module")
-def profile(tmp_path_factory):
-    if QGIS_PROCESS is None:
-        pytest.skip("qgis_process is not installed; run `make test`, which installs it")
-    config = tmp_path_factory.mktemp("qgis-profile")
-    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(config), QT_QPA_PLATFORM="offscreen")
-    subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True)
-    return env
 
 
 def run_processing(params):

@@ -5,32 +5,13 @@ own (QGIS_CUSTOM_CONFIG_PATH), so the user's real profile is never touched.
 """
 
 import json
-import os
-import shutil
 import subprocess
 
 import numpy as np
-import pytest
+from conftest import QGIS_PROCESS
 from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Debian's qgis_process wrapper passes an option the binary rejects: call the binary.
-QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
 A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
-
-pytestmark = pytest.mark.skipif(QGIS_PROCESS is None, reason="qgis_process is not installed; run `make test`")
-
-
-@pytest.fixture(scope="module")
-def profile(tmp_path_factory):
-    """Environment of a QGIS profile with the plugin installed and enabled by `make install`."""
-    config = tmp_path_factory.mktemp("qgis-profile")
-    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(config), QT_QPA_PLATFORM="offscreen")
-    subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True, text=True)
-    assert (config / "profiles/default/python/plugins/overlap_clip_plugin/metadata.txt").is_file()
-    # A second install must accept "already enabled".
-    subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True, text=True)
-    return env
 
 
 def qgis_process(env, *args):
