@@ -83,3 +83,17 @@ def test_core_works_where_qgis_cannot_be_imported(tmp_path):
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["5", "False"]
+
+
+def test_every_parameter_has_help_and_the_help_url_points_into_the_readme(provider):
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        headings = [line.lstrip("#").strip() for line in handle if line.startswith("#")]
+    anchors = {
+        "".join(c for c in heading.lower().replace(" ", "-") if c.isalnum() or c in "-_") for heading in headings
+    }
+    for algorithm in provider.algorithms():
+        for parameter in algorithm.parameterDefinitions():
+            assert parameter.help(), f"{algorithm.id()} {parameter.name()}"
+        assert algorithm.helpUrl().startswith("https://") and "#" in algorithm.helpUrl()
+        assert algorithm.helpUrl().split("#")[1] in anchors
+        assert "Example" in algorithm.shortHelpString()

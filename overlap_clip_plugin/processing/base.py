@@ -26,6 +26,10 @@ else:
     }
 
 
+#: The README, where each algorithm's help lives.
+HELP_URL = "https://github.com/overlap-clip/overlap_clip_plugin/blob/main/README.md"
+
+
 def tr(text):
     """Translate ``text`` in the plugin's translation context."""
     return QCoreApplication.translate("OverlapClip", text)

@@ -19,7 +19,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from overlap_clip_plugin.core import OverlapClipError, overlap_summary, pair_reference
-from overlap_clip_plugin.processing.base import ClipAlgorithmBase
+from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase
 
 
 class ClipPairAlgorithm(ClipAlgorithmBase):
@@ -68,13 +68,24 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             "A pixel belongs to the common area when its centre lies inside it. Where a source already "
             "lies on the output grid its values are copied unchanged. Rasters in different CRSs are "
             "intersected by their footprints in the output CRS.\n\n"
-            "The output format follows each output's file extension (.tif, .vrt, .img, ...)."
+            "The output format follows each output's file extension (.tif, .vrt, .img, ...).\n\n"
+            "Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's grid, choose "
+            "'Where both have valid data' and set nodata where either has none: both outputs then cover "
+            "the same ground on the same pixels, with identical valid pixels, ready for a difference."
         )
+
+    def helpUrl(self):  # noqa: N802
+        """Return the README section on this algorithm."""
+        return HELP_URL + "#use-it"
 
     def initAlgorithm(self, config=None):  # noqa: N802
         """Declare the parameters; their keys are a contract for models and scripts."""
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT_A, self.tr("Raster A")))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT_B, self.tr("Raster B")))
+        input_a = QgsProcessingParameterRasterLayer(self.INPUT_A, self.tr("Raster A"))
+        input_a.setHelp(self.tr("The first raster (for example the earlier date); its grid is the default."))
+        self.addParameter(input_a)
+        input_b = QgsProcessingParameterRasterLayer(self.INPUT_B, self.tr("Raster B"))
+        input_b.setHelp(self.tr("The second raster (for example the later date, or a DEM)."))
+        self.addParameter(input_b)
         grid = QgsProcessingParameterEnum(
             self.GRID,
             self.tr("Output grid"),
@@ -85,17 +96,21 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         self.addParameter(grid)
         self.add_area_parameters()
         self.add_writing_parameters()
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_A, self.tr("Clipped raster A")))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_B, self.tr("Clipped raster B")))
-        self.addParameter(
-            QgsProcessingParameterFeatureSink(
-                self.OVERLAP,
-                self.tr("Overlap polygon"),
-                type=QgsProcessing.TypeVectorPolygon,
-                optional=True,
-                createByDefault=False,
-            )
+        for key, name in ((self.OUTPUT_A, self.tr("Clipped raster A")), (self.OUTPUT_B, self.tr("Clipped raster B"))):
+            output = QgsProcessingParameterRasterDestination(key, name)
+            output.setHelp(self.tr("Where to write the clipped raster; the file extension chooses the format."))
+            self.addParameter(output)
+        overlap = QgsProcessingParameterFeatureSink(
+            self.OVERLAP,
+            self.tr("Overlap polygon"),
+            type=QgsProcessing.TypeVectorPolygon,
+            optional=True,
+            createByDefault=False,
         )
+        overlap.setHelp(
+            self.tr("The common area as one polygon in A's CRS, with its area, its share of A and B, and its size.")
+        )
+        self.addParameter(overlap)
         self.addOutput(QgsProcessingOutputNumber(self.OVERLAP_AREA, self.tr("Overlap area (CRS units of A, squared)")))
         self.addOutput(QgsProcessingOutputNumber(self.PERCENT_A, self.tr("Overlap as percent of A")))
         self.addOutput(QgsProcessingOutputNumber(self.PERCENT_B, self.tr("Overlap as percent of B")))

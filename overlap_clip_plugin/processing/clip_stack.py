@@ -14,7 +14,7 @@ from qgis.core import (
 )
 
 from overlap_clip_plugin.core import output_names
-from overlap_clip_plugin.processing.base import ClipAlgorithmBase
+from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase
 
 
 class ClipStackAlgorithm(ClipAlgorithmBase):
@@ -55,13 +55,20 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
             "- Each raster's own grid: nothing is resampled; each output is a pixel window of its source.\n\n"
             "A pixel belongs to the common area when its centre lies inside it. Where a source already "
             "lies on the output grid its values are copied unchanged. If the inputs have no common "
-            "area, the message names the input that leaves it empty; nothing is written."
+            "area, the message names the input that leaves it empty; nothing is written.\n\n"
+            "Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first scene's grid), "
+            "'Where all rasters have valid data': every output covers the same ground on the same pixels."
         )
+
+    def helpUrl(self):  # noqa: N802
+        """Return the README section on this algorithm."""
+        return HELP_URL + "#a-time-series-overlapclipclipstack"
 
     def initAlgorithm(self, config=None):  # noqa: N802
         """Declare the parameters; their keys are a contract for models and scripts."""
         inputs = QgsProcessingParameterMultipleLayers(self.INPUTS, self.tr("Input rasters"), QgsProcessing.TypeRaster)
         inputs.setMinimumNumberInputs(2)
+        inputs.setHelp(self.tr("Two or more rasters, for example the scenes of a time series."))
         self.addParameter(inputs)
         reference = QgsProcessingParameterNumber(
             self.REFERENCE,
@@ -82,7 +89,9 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
         self.addParameter(grid)
         self.add_area_parameters()
         self.add_writing_parameters()
-        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder")))
+        folder = QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder"))
+        folder.setHelp(self.tr("Where to write <name>_common.tif for every input (created if missing)."))
+        self.addParameter(folder)
         self.addOutput(QgsProcessingOutputMultipleLayers(self.OUTPUT_LAYERS, self.tr("Clipped rasters")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802

@@ -5,6 +5,7 @@ import os
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from overlap_clip_plugin.processing.base import tr
 from overlap_clip_plugin.processing.clip_pair import ClipPairAlgorithm
 from overlap_clip_plugin.processing.clip_stack import ClipStackAlgorithm
 
@@ -20,7 +21,7 @@ class OverlapClipProvider(QgsProcessingProvider):
 
     def name(self):
         """Return the provider name shown in the toolbox."""
-        return self.tr("Overlap Clip")
+        return tr("Overlap Clip")
 
     def icon(self):
         """Return the provider icon, loaded by file path (no compiled resources needed)."""
