@@ -53,8 +53,11 @@ def check_crs_consistency(rasters: Sequence[RasterInfo]) -> None:
     if without and len(without) != len(rasters):
         with_crs = next(r for r in rasters if r.crs_wkt)
         raise CrsMismatchError(
-            f"'{without[0].path}' has no coordinate reference system but '{with_crs.path}' has "
-            f"{crs_name(with_crs.crs_wkt)}; assign the missing CRS first (Raster > Projections > Assign Projection)."
+            "'{path}' has no coordinate reference system but '{other}' has {crs}; assign the missing CRS "
+            "first (Raster > Projections > Assign Projection).",
+            path=without[0].path,
+            other=with_crs.path,
+            crs=crs_name(with_crs.crs_wkt),
         )
 
 
@@ -105,11 +108,16 @@ def _no_overlap(
     rasters: Sequence[RasterInfo], culprit: RasterInfo, before: Bounds, crs: str, names: list[str]
 ) -> NoOverlapError:
     if len(rasters) == 2:
-        return NoOverlapError(f"The rasters do not overlap: {_describe(rasters)}.")
+        return NoOverlapError("The rasters do not overlap: {extents}.", extents=_describe(rasters))
     return NoOverlapError(
-        f"The rasters have no common area: '{culprit.name}' (covering {culprit.grid.bounds} in "
-        f"{crs_name(culprit.crs_wkt)}) does not overlap the area {before} in {crs_name(crs)} common to "
-        f"{', '.join(repr(name) for name in names)}."
+        "The rasters have no common area: '{name}' (covering {bounds} in {crs}) does not overlap the area "
+        "{area} in {area_crs} common to {names}.",
+        name=culprit.name,
+        bounds=culprit.grid.bounds,
+        crs=crs_name(culprit.crs_wkt),
+        area=before,
+        area_crs=crs_name(crs),
+        names=", ".join(repr(name) for name in names),
     )
 
 

@@ -7,7 +7,22 @@ output is removed. Messages are one sentence a user can act on.
 
 
 class OverlapClipError(Exception):
-    """Base class of every error the core raises on purpose."""
+    """Base class of every error the core raises on purpose.
+
+    ``template`` is the English sentence with ``{named}`` fields and ``fields``
+    their values; ``str()`` gives the filled-in sentence. A user interface may
+    translate the template before filling it in.
+    """
+
+    def __init__(self, template: str, **fields: object) -> None:
+        self.template = template
+        self.fields = fields
+        super().__init__(template.format(**fields))
+
+
+def translatable(text: str) -> str:
+    """Mark a user-facing sentence the core returns (not raises) for translation; returns it unchanged."""
+    return text
 
 
 class RasterOpenError(OverlapClipError):

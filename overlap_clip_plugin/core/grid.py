@@ -118,17 +118,20 @@ class Grid:
         _, dx, rx, _, ry, dy = self.transform
         if rx != 0.0 or ry != 0.0:
             raise UnsupportedGeoreferenceError(
-                f"The geotransform {self.transform} is rotated or sheared; "
-                "warp the raster to a north-up grid first (for example with gdalwarp)."
+                "The geotransform {transform} is rotated or sheared; warp the raster to a north-up grid "
+                "first (for example with gdalwarp).",
+                transform=self.transform,
             )
         if not (dx > 0.0 and dy < 0.0):
             raise UnsupportedGeoreferenceError(
-                f"The geotransform {self.transform} is not north-up (pixel width "
-                "must be positive and pixel height negative); warp the raster to a "
-                "north-up grid first (for example with gdalwarp)."
+                "The geotransform {transform} is not north-up (pixel width must be positive and pixel height "
+                "negative); warp the raster to a north-up grid first (for example with gdalwarp).",
+                transform=self.transform,
             )
         if self.width <= 0 or self.height <= 0:
-            raise UnsupportedGeoreferenceError(f"A grid of {self.width} x {self.height} pixels is empty.")
+            raise UnsupportedGeoreferenceError(
+                "A grid of {width} x {height} pixels is empty.", width=self.width, height=self.height
+            )
 
     @property
     def x0(self) -> float:

@@ -27,6 +27,7 @@ from overlap_clip_plugin.core.errors import (
     OutputFormatError,
     OutputPathError,
     UnsupportedOptionError,
+    translatable,
 )
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, read_raster
@@ -105,7 +106,7 @@ def driver_for_path(path: str) -> str:
     extension = os.path.splitext(path)[1].lower().lstrip(".")
     if not extension:
         raise OutputFormatError(
-            f"The output '{path}' has no file extension, so its format is unknown (use .tif, for example)."
+            "The output '{path}' has no file extension, so its format is unknown (use .tif, for example).", path=path
         )
     # Registration order puts the general-purpose driver first (GTiff before COG).
     for index in range(gdal.GetDriverCount()):
@@ -117,7 +118,11 @@ def driver_for_path(path: str) -> str:
             continue
         if extension in (metadata.get("DMD_EXTENSIONS") or "").lower().split():
             return str(driver.ShortName)
-    raise OutputFormatError(f"No GDAL raster driver on this machine writes '.{extension}' files (output '{path}').")
+    raise OutputFormatError(
+        "No GDAL raster driver on this machine writes '.{extension}' files (output '{path}').",
+        extension=extension,
+        path=path,
+    )
 
 
 def output_names(inputs: Sequence[str], suffix: str = "_common", extension: str = ".tif") -> list[str]:
@@ -153,14 +158,20 @@ def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) ->
         for raster in inputs:
             if _same_file(output, raster.path):
                 raise OutputPathError(
-                    f"The output '{output}' is the input '{raster.path}'; choose another output path."
+                    "The output '{output}' is the input '{path}'; choose another output path.",
+                    output=output,
+                    path=raster.path,
                 )
         for other in outputs[:index]:
             if _same_file(output, other):
-                raise OutputPathError(f"Two outputs have the same path '{output}'; give each output its own path.")
+                raise OutputPathError(
+                    "Two outputs have the same path '{output}'; give each output its own path.", output=output
+                )
         folder = os.path.dirname(os.path.abspath(output))
         if not os.path.isdir(folder):
-            raise OutputPathError(f"The folder '{folder}' of the output '{output}' does not exist.")
+            raise OutputPathError(
+                "The folder '{folder}' of the output '{output}' does not exist.", folder=folder, output=output
+            )
         _check_writable(folder, output)
         drivers.append(driver_for_path(output))
     return drivers
@@ -172,7 +183,10 @@ def _check_writable(folder: str, output: str) -> None:
         handle, probe = tempfile.mkstemp(prefix=".overlapclip-probe-", dir=folder)
     except OSError as err:
         raise OutputPathError(
-            f"Cannot write the output '{output}': the folder '{folder}' is not writable ({err.strerror})."
+            "Cannot write the output '{output}': the folder '{folder}' is not writable ({reason}).",
+            output=output,
+            folder=folder,
+            reason=err.strerror,
         ) from err
     os.close(handle)
     os.remove(probe)
@@ -205,8 +219,13 @@ def _common_grid(
     window = ref.grid.window_for(area)
     if window.is_empty:
         raise NoOverlapError(
-            f"The common area {area} in {crs_name(ref.crs_wkt)} holds no pixel centre of the "
-            f"{abs(ref.grid.dx):g} x {abs(ref.grid.dy):g} grid of '{ref.name}': it is thinner than one pixel."
+            "The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': "
+            "it is thinner than one pixel.",
+            area=area,
+            crs=crs_name(ref.crs_wkt),
+            dx=abs(ref.grid.dx),
+            dy=abs(ref.grid.dy),
+            name=ref.name,
         )
     grid = ref.grid.subgrid(window)
     if area_mode == AREA_VALID:
@@ -215,12 +234,17 @@ def _common_grid(
             for raster in rasters:
                 if valid_summary([raster], grid, ref.crs_wkt).count == 0:
                     raise NoValidDataError(
-                        f"'{raster.name}' has no valid data (all nodata or masked) inside the common extent "
-                        f"{area} in {crs_name(ref.crs_wkt)}."
+                        "'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.",
+                        name=raster.name,
+                        area=area,
+                        crs=crs_name(ref.crs_wkt),
                     )
             raise NoValidDataError(
-                f"The valid data of the rasters do not meet: no pixel of the common extent {area} in "
-                f"{crs_name(ref.crs_wkt)} is valid in all of {', '.join(repr(r.name) for r in rasters)}."
+                "The valid data of the rasters do not meet: no pixel of the common extent {area} in {crs} is "
+                "valid in all of {names}.",
+                area=area,
+                crs=crs_name(ref.crs_wkt),
+                names=", ".join(repr(r.name) for r in rasters),
             )
         grid = grid.subgrid(summary.window)
     return grid, area
@@ -238,9 +262,11 @@ def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], ow
         for raster in rasters[1:]:
             if not same_crs(raster.crs_wkt, first.crs_wkt) or raster.grid.offset_on(first.grid) is None:
                 raise UnsupportedOptionError(
-                    f"A common nodata mask on each raster's own grid needs grids that coincide, but "
-                    f"'{raster.name}' and '{first.name}' are on different grids (CRS, pixel size or "
-                    "pixel phase); put both on one raster's grid instead."
+                    "A common nodata mask on each raster's own grid needs grids that coincide, but '{name}' and "
+                    "'{first}' are on different grids (CRS, pixel size or pixel phase); put both on one raster's "
+                    "grid instead.",
+                    name=raster.name,
+                    first=first.name,
                 )
 
 
@@ -328,11 +354,13 @@ def plan_clip(
     warnings = []
     if not any(raster.crs_wkt for raster in rasters):
         warnings.append(
-            "None of the rasters has a coordinate reference system: they are taken to share one coordinate "
-            "space, as their geotransforms say."
+            translatable(
+                "None of the rasters has a coordinate reference system: they are taken to share one coordinate "
+                "space, as their geotransforms say."
+            )
         )
     if len({os.path.realpath(raster.path) for raster in rasters}) < len(rasters):
-        warnings.append("The same raster is given more than once: its outputs are copies of one another.")
+        warnings.append(translatable("The same raster is given more than once: its outputs are copies of one another."))
     return ClipPlan(tuple(plans), rasters, area, method, tuple(warnings))
 
 

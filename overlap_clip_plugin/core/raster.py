@@ -17,7 +17,7 @@ from typing import Any
 
 from osgeo import gdal
 
-from overlap_clip_plugin.core.errors import RasterOpenError, UnsupportedGeoreferenceError
+from overlap_clip_plugin.core.errors import OverlapClipError, RasterOpenError, UnsupportedGeoreferenceError
 from overlap_clip_plugin.core.grid import Grid
 
 
@@ -66,7 +66,7 @@ def bounded_cache() -> Iterator[None]:
                 gdal.SetCacheMax(_cache_before)
 
 
-def gdal_call(error: type[Exception], what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def gdal_call(error: type[OverlapClipError], what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call a GDAL function; raise ``error`` with GDAL's message if it fails.
 
     Works whether or not ``gdal.UseExceptions()`` is in force in the process.
@@ -75,10 +75,9 @@ def gdal_call(error: type[Exception], what: str, func: Callable[..., Any], *args
         try:
             result = func(*args, **kwargs)
         except RuntimeError as err:
-            raise error(f"{what}: {err}") from err
+            raise error("{what}: {reason}", what=what, reason=str(err)) from err
         if result is None:
-            message = gdal.GetLastErrorMsg() or "GDAL gave no reason"
-            raise error(f"{what}: {message}")
+            raise error("{what}: {reason}", what=what, reason=gdal.GetLastErrorMsg() or "GDAL gave no reason")
     return result
 
 
@@ -120,12 +119,14 @@ def open_raster(path: str) -> gdal.Dataset:
             dataset, reason = None, str(err)
     if dataset is None:
         if not os.path.exists(path) and ":" not in path and not path.startswith("/vsi"):
-            raise RasterOpenError(f"The raster '{path}' does not exist.")
+            raise RasterOpenError("The raster '{path}' does not exist.", path=path)
         if not reason:
-            reason = "it is not in any raster format GDAL reads"
-        raise RasterOpenError(f"GDAL cannot open '{path}' as a raster: {reason}.")
+            raise RasterOpenError(
+                "GDAL cannot open '{path}' as a raster: it is not in any raster format GDAL reads.", path=path
+            )
+        raise RasterOpenError("GDAL cannot open '{path}' as a raster: {reason}.", path=path, reason=reason)
     if dataset.RasterCount == 0:
-        raise RasterOpenError(f"'{path}' holds no raster band.")
+        raise RasterOpenError("'{path}' holds no raster band.", path=path)
     return dataset
 
 
@@ -143,8 +144,11 @@ def _check_not_truncated(dataset: gdal.Dataset, path: str) -> None:
         size = band.GetMetadataItem(f"BLOCK_SIZE_{last_x}_{last_y}", "TIFF")
         if offset and size and int(offset) + int(size) > file_size:
             raise RasterOpenError(
-                f"The GeoTIFF '{path}' is truncated: its data run to byte {int(offset) + int(size)} "
-                f"but the file holds {file_size} bytes; copy or download it again."
+                "The GeoTIFF '{path}' is truncated: its data run to byte {end} but the file holds {size} bytes; "
+                "copy or download it again.",
+                path=path,
+                end=int(offset) + int(size),
+                size=file_size,
             )
 
 
@@ -163,12 +167,13 @@ def read_raster(path: str) -> RasterInfo:
     transform = dataset.GetGeoTransform(can_return_null=True)
     if transform is None:
         raise UnsupportedGeoreferenceError(
-            f"'{path}' has no geotransform, so its position on the ground is unknown; georeference it first."
+            "'{path}' has no geotransform, so its position on the ground is unknown; georeference it first.",
+            path=path,
         )
     try:
         grid = Grid(tuple(transform), dataset.RasterXSize, dataset.RasterYSize)
     except UnsupportedGeoreferenceError as err:
-        raise UnsupportedGeoreferenceError(f"'{path}': {err}") from err
+        raise UnsupportedGeoreferenceError("'{path}': " + err.template, path=path, **err.fields) from err
     bands = []
     for index in range(1, dataset.RasterCount + 1):
         band = dataset.GetRasterBand(index)

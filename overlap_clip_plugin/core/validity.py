@@ -106,7 +106,7 @@ class CommonMask:
             for index in range(1, view.RasterCount + 1):
                 strip = view.GetRasterBand(index).ReadAsArray(0, row_off, self.grid.width, rows)
                 if strip is None:
-                    raise WriteError(f"Cannot read masks: {gdal.GetLastErrorMsg()}")
+                    raise WriteError("Cannot read masks: {reason}", reason=gdal.GetLastErrorMsg())
                 valid &= strip != 0
         return valid
 

@@ -116,8 +116,10 @@ def pick_nodata(view: gdal.Dataset, name: str) -> tuple[float | None, ...]:
     for i in missing:
         if not candidates[i]:
             raise NoValidNodataError(
-                f"Band {i + 1} of '{name}' declares no nodata value and uses every value that could mark "
-                "nodata; set a nodata value on it first (Raster > Conversion > Translate, -a_nodata)."
+                "Band {band} of '{name}' declares no nodata value and uses every value that could mark nodata; "
+                "set a nodata value on it first (Raster > Conversion > Translate, -a_nodata).",
+                band=i + 1,
+                name=name,
             )
         chosen[i] = candidates[i][0]
     return tuple(chosen)

@@ -108,7 +108,9 @@ def _write_masked(
             for index in range(1, view.RasterCount + 1):
                 data = view.GetRasterBand(index).ReadAsArray(0, row_off, grid.width, rows)
                 if data is None:
-                    raise WriteError(f"Cannot read '{plan.source.path}': {gdal.GetLastErrorMsg()}")
+                    raise WriteError(
+                        "Cannot read '{path}': {reason}", path=plan.source.path, reason=gdal.GetLastErrorMsg()
+                    )
                 data[~valid] = plan.nodata[index - 1]
                 out.GetRasterBand(index).WriteArray(data, 0, row_off)
             if not callback((row_off + rows) / grid.height * (1.0 if direct else 0.5), "", None):
@@ -171,7 +173,7 @@ def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], pr
     except BaseException as err:
         remove_temporary(target)
         if cancelled:
-            raise CancelledError(f"Cancelled while writing '{plan.path}'; nothing was written.") from err
+            raise CancelledError("Cancelled while writing '{path}'; nothing was written.", path=plan.path) from err
         raise
 
 

@@ -35,6 +35,14 @@ def tr(text):
     return QCoreApplication.translate("OverlapClip", text)
 
 
+def core_message(err):
+    """The core's sentence for ``err``, translated where a translation exists."""
+    try:
+        return tr(err.template).format(**err.fields)
+    except (KeyError, IndexError, ValueError):
+        return str(err)
+
+
 class ClipAlgorithmBase(QgsProcessingAlgorithm):
     """Base of the clip algorithms: shared parameters and the plan-log-write run."""
 
@@ -70,7 +78,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                     try:
                         read_raster(value)
                     except OverlapClipError as err:
-                        return False, str(err)
+                        return False, core_message(err)
         return ok, message
 
     def add_area_parameters(self):
@@ -177,13 +185,13 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             self.log_plan(plan, labels, feedback)
             write_plan(plan, creation_options, progress_between(write_start, 0.95))
         except OverlapClipError as err:
-            raise QgsProcessingException(str(err)) from err
+            raise QgsProcessingException(core_message(err)) from err
         return plan
 
     def log_plan(self, plan, labels, feedback):
         """Say how the common area was found, its extent, and how each output is made."""
         for warning in plan.warnings:
-            feedback.pushWarning(warning)
+            feedback.pushWarning(self.tr(warning))
         if plan.footprint_method:
             feedback.pushInfo(self.tr("Footprints: {}.").format(plan.footprint_method))
         logged_areas = set()

@@ -19,7 +19,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from overlap_clip_plugin.core import OverlapClipError, overlap_summary, pair_reference
-from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase
+from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase, core_message
 
 
 class ClipPairAlgorithm(ClipAlgorithmBase):
@@ -129,7 +129,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         try:
             summary = overlap_summary(plan)
         except OverlapClipError as err:
-            raise QgsProcessingException(str(err)) from err
+            raise QgsProcessingException(core_message(err)) from err
         feedback.pushInfo(
             self.tr("Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.").format(
                 summary.area, summary.percents[0], summary.percents[1]
