@@ -18,7 +18,7 @@ PROFILE_ROOT := $(or $(QGIS_CUSTOM_CONFIG_PATH),$(HOME)/.local/share/QGIS/QGIS3)
 PLUGIN_DIR := $(PROFILE_ROOT)/profiles/default/python/plugins/overlap_clip_plugin
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: demo test install deps venv lint bench zip screenshot clean
+.PHONY: demo test install deps venv lint bench zip screenshot translations clean
 
 demo: install venv
 	$(PY) tests/demo.py --qgis-process "$(QGIS_PROCESS)" --out build/demo
@@ -63,6 +63,12 @@ lint: venv
 # Refreshes the README's screenshot of the desktop (the GUI test under Xvfb).
 screenshot: install venv
 	OVERLAPCLIP_UPDATE_SCREENSHOT=1 $(PY) -m pytest tests/test_gui.py
+
+# Refreshes the translation sources (overlap_clip_plugin/i18n/*.ts) from the code and compiles them.
+translations: venv
+	@lrelease -version >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q qttools5-dev-tools
+	$(PY) tests/translations.py update
+	$(PY) tests/translations.py compile
 
 # Speed and memory against GDAL's own tools, measured in one run (see README, "Performance").
 bench: install venv

@@ -1,8 +1,33 @@
-"""The plugin shell: registers the Processing provider, nothing more."""
+"""The plugin shell: loads the translation for QGIS's locale and registers the Processing provider."""
+
+import os
 
 from qgis.core import QgsApplication
+from qgis.PyQt.QtCore import QCoreApplication, QLocale, QTranslator
 
 from overlap_clip_plugin.processing.provider import OverlapClipProvider
+
+I18N = os.path.join(os.path.dirname(os.path.abspath(__file__)), "i18n")
+
+
+def translation_file(locales):
+    """The compiled translation for the first of ``locales`` that has one, or None.
+
+    QGIS names locales ``zh-Hans``, ``zh_CN`` or just ``zh``; all of them, and
+    any Chinese locale but a traditional one, take the Simplified Chinese file.
+    """
+    for locale in locales:
+        if not locale:
+            continue
+        name = locale.replace("-", "_")
+        candidates = [name, name.split("_")[0]]
+        if name.lower().startswith("zh") and not any(mark in name for mark in ("Hant", "TW", "HK", "MO")):
+            candidates.insert(0, "zh_CN")
+        for candidate in candidates:
+            path = os.path.join(I18N, f"overlap_clip_plugin_{candidate}.qm")
+            if os.path.isfile(path):
+                return path
+    return None
 
 
 class OverlapClipPlugin:
@@ -11,6 +36,13 @@ class OverlapClipPlugin:
     def __init__(self, iface):
         self.iface = iface
         self.provider = None
+        self.translator = None
+        path = translation_file([QgsApplication.locale(), QLocale().name()])
+        if path:
+            translator = QTranslator()
+            if translator.load(path):
+                QCoreApplication.installTranslator(translator)
+                self.translator = translator
 
     def initProcessing(self):  # noqa: N802
         """Register the provider (qgis_process calls this without initGui)."""
@@ -25,7 +57,10 @@ class OverlapClipPlugin:
         self.initProcessing()
 
     def unload(self):
-        """Remove the provider."""
+        """Remove the provider and the translation."""
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        if self.translator is not None:
+            QCoreApplication.removeTranslator(self.translator)
+            self.translator = None

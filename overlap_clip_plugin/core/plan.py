@@ -53,6 +53,12 @@ RESAMPLING_METHODS: tuple[str, ...] = (
 #: What the common area is: the rasters' extents, or where all of them have valid data.
 AREA_EXTENTS, AREA_VALID = 0, 1
 
+#: How valid-data footprints are computed, as the log says it.
+FOOTPRINT_METHOD = translatable(
+    "valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, "
+    "strip by strip (at most {pixels} pixels per band at once)"
+)
+
 #: A progress callback: receives the fraction done (0 to 1), returns False to cancel.
 Progress = Callable[[float], bool]
 
@@ -345,12 +351,7 @@ def plan_clip(
             plans.append(OutputPlan(raster, path, driver, grid, raster.crs_wkt, extent, copy, resampling))
     if mask_common:
         plans = [_masked(plan, rasters) for plan in plans]
-    method = ""
-    if area == AREA_VALID or mask_common:
-        method = (
-            "valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the "
-            f"output grid, strip by strip (at most {STRIP_PIXELS} pixels per band at once)"
-        )
+    method = FOOTPRINT_METHOD.format(pixels=STRIP_PIXELS) if area == AREA_VALID or mask_common else ""
     warnings = []
     if not any(raster.crs_wkt for raster in rasters):
         warnings.append(

@@ -12,6 +12,8 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 
 from overlap_clip_plugin.core import RESAMPLING_METHODS, OverlapClipError, crs_name, plan_clip, read_raster, write_plan
+from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD
+from overlap_clip_plugin.core.validity import STRIP_PIXELS
 
 if Qgis.versionInt() >= 33600:
     ADVANCED = Qgis.ProcessingParameterFlag.Advanced
@@ -193,7 +195,8 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         for warning in plan.warnings:
             feedback.pushWarning(self.tr(warning))
         if plan.footprint_method:
-            feedback.pushInfo(self.tr("Footprints: {}.").format(plan.footprint_method))
+            method = self.tr(FOOTPRINT_METHOD).format(pixels=STRIP_PIXELS)
+            feedback.pushInfo(self.tr("Footprints: {}.").format(method))
         logged_areas = set()
         for label, output in zip(labels, plan.outputs):
             size = f"{output.grid.width} x {output.grid.height}"

@@ -1,0 +1,449 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+  <context>
+    <name>OverlapClip</name>
+    <message>
+      <source>The rasters have no common area: '{name}' (covering {bounds} in {crs}) does not overlap the area {area} in {area_crs} common to {names}.</source>
+      <translation>这些栅格没有公共区域：'{name}'（覆盖范围 {bounds}，坐标系 {crs}）与 {names} 的公共区域 {area}（坐标系 {area_crs}）不重叠。</translation>
+    </message>
+    <message>
+      <source>'{path}' has no coordinate reference system but '{other}' has {crs}; assign the missing CRS first (Raster &gt; Projections &gt; Assign Projection).</source>
+      <translation>'{path}' 没有坐标参考系，而 '{other}' 的坐标参考系为 {crs}；请先为其指定坐标参考系（栅格 &gt; 投影 &gt; 指定投影）。</translation>
+    </message>
+    <message>
+      <source>The rasters do not overlap: {extents}.</source>
+      <translation>这些栅格不重叠：{extents}。</translation>
+    </message>
+    <message>
+      <source>The geotransform {transform} is rotated or sheared; warp the raster to a north-up grid first (for example with gdalwarp).</source>
+      <translation>地理变换 {transform} 含有旋转或错切；请先将该栅格重投影到正北朝上的网格（例如使用 gdalwarp）。</translation>
+    </message>
+    <message>
+      <source>The geotransform {transform} is not north-up (pixel width must be positive and pixel height negative); warp the raster to a north-up grid first (for example with gdalwarp).</source>
+      <translation>地理变换 {transform} 不是正北朝上（像元宽度须为正、像元高度须为负）；请先将该栅格重投影到正北朝上的网格（例如使用 gdalwarp）。</translation>
+    </message>
+    <message>
+      <source>A grid of {width} x {height} pixels is empty.</source>
+      <translation>{width} x {height} 像元的网格为空。</translation>
+    </message>
+    <message>
+      <source>valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, strip by strip (at most {pixels} pixels per band at once)</source>
+      <translation>按 GDAL 掩膜（无数据值、Alpha 波段、数据集掩膜）在输出网格上以全分辨率逐条带读取有效数据（每个波段每次最多 {pixels} 个像元）</translation>
+    </message>
+    <message>
+      <source>No GDAL raster driver on this machine writes '.{extension}' files (output '{path}').</source>
+      <translation>本机没有能写入 '.{extension}' 文件的 GDAL 栅格驱动（输出 '{path}'）。</translation>
+    </message>
+    <message>
+      <source>The output '{path}' has no file extension, so its format is unknown (use .tif, for example).</source>
+      <translation>输出 '{path}' 没有文件扩展名，无法确定格式（例如请使用 .tif）。</translation>
+    </message>
+    <message>
+      <source>The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': it is thinner than one pixel.</source>
+      <translation>坐标系 {crs} 中的公共区域 {area} 不包含 '{name}' 的 {dx:g} x {dy:g} 网格中任何像元的中心：它比一个像元还窄。</translation>
+    </message>
+    <message>
+      <source>The folder '{folder}' of the output '{output}' does not exist.</source>
+      <translation>输出 '{output}' 所在的文件夹 '{folder}' 不存在。</translation>
+    </message>
+    <message>
+      <source>Cannot write the output '{output}': the folder '{folder}' is not writable ({reason}).</source>
+      <translation>无法写入输出 '{output}'：文件夹 '{folder}' 不可写（{reason}）。</translation>
+    </message>
+    <message>
+      <source>The valid data of the rasters do not meet: no pixel of the common extent {area} in {crs} is valid in all of {names}.</source>
+      <translation>这些栅格的有效数据互不相交：在坐标系 {crs} 的公共范围 {area} 内，没有任何像元在 {names} 中都有效。</translation>
+    </message>
+    <message>
+      <source>A masked output must hold its own pixels, but a .vrt output only refers to its source; choose another format (.tif, for example) or do not mask.</source>
+      <translation>带掩膜的输出必须保存自己的像元，而 .vrt 输出只引用其源数据；请选择其他格式（例如 .tif），或不使用掩膜。</translation>
+    </message>
+    <message>
+      <source>None of the rasters has a coordinate reference system: they are taken to share one coordinate space, as their geotransforms say.</source>
+      <translation>这些栅格都没有坐标参考系：将按照其地理变换，视为位于同一坐标空间。</translation>
+    </message>
+    <message>
+      <source>The same raster is given more than once: its outputs are copies of one another.</source>
+      <translation>同一个栅格被输入了多次：其输出彼此相同。</translation>
+    </message>
+    <message>
+      <source>The output '{output}' is the input '{path}'; choose another output path.</source>
+      <translation>输出 '{output}' 就是输入 '{path}'；请选择其他输出路径。</translation>
+    </message>
+    <message>
+      <source>Two outputs have the same path '{output}'; give each output its own path.</source>
+      <translation>两个输出的路径相同（'{output}'）；请为每个输出指定不同的路径。</translation>
+    </message>
+    <message>
+      <source>A common nodata mask on each raster's own grid needs grids that coincide, but '{name}' and '{first}' are on different grids (CRS, pixel size or pixel phase); put both on one raster's grid instead.</source>
+      <translation>在各栅格自身网格上使用公共无数据掩膜要求网格重合，但 '{name}' 与 '{first}' 位于不同的网格（坐标系、像元大小或像元相位不同）；请改为将两者置于同一个栅格的网格上。</translation>
+    </message>
+    <message>
+      <source>'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.</source>
+      <translation>'{name}' 在坐标系 {crs} 的公共范围 {area} 内没有有效数据（全部为无数据值或被掩膜）。</translation>
+    </message>
+    <message>
+      <source>GDAL cannot open '{path}' as a raster: {reason}.</source>
+      <translation>GDAL 无法将 '{path}' 作为栅格打开：{reason}。</translation>
+    </message>
+    <message>
+      <source>'{path}' holds no raster band.</source>
+      <translation>'{path}' 不包含任何栅格波段。</translation>
+    </message>
+    <message>
+      <source>'{path}' has no geotransform, so its position on the ground is unknown; georeference it first.</source>
+      <translation>'{path}' 没有地理变换，无法确定其地面位置；请先进行地理配准。</translation>
+    </message>
+    <message>
+      <source>The raster '{path}' does not exist.</source>
+      <translation>栅格 '{path}' 不存在。</translation>
+    </message>
+    <message>
+      <source>GDAL cannot open '{path}' as a raster: it is not in any raster format GDAL reads.</source>
+      <translation>GDAL 无法将 '{path}' 作为栅格打开：它不是 GDAL 可读取的任何栅格格式。</translation>
+    </message>
+    <message>
+      <source>The GeoTIFF '{path}' is truncated: its data run to byte {end} but the file holds {size} bytes; copy or download it again.</source>
+      <translation>GeoTIFF 文件 '{path}' 不完整：其数据应延续到第 {end} 字节，但文件只有 {size} 字节；请重新复制或下载。</translation>
+    </message>
+    <message>
+      <source>Cannot read masks: {reason}</source>
+      <translation>无法读取掩膜：{reason}</translation>
+    </message>
+    <message>
+      <source>Band {band} of '{name}' declares no nodata value and uses every value that could mark nodata; set a nodata value on it first (Raster &gt; Conversion &gt; Translate, -a_nodata).</source>
+      <translation>'{name}' 的第 {band} 波段没有声明无数据值，且用尽了所有可用作无数据的值；请先为其设置无数据值（栅格 &gt; 转换 &gt; 转换格式，-a_nodata）。</translation>
+    </message>
+    <message>
+      <source>User terminated</source>
+      <translation>用户已终止</translation>
+    </message>
+    <message>
+      <source>Cancelled while writing '{path}'; nothing was written.</source>
+      <translation>写入 '{path}' 时已取消；未写入任何内容。</translation>
+    </message>
+    <message>
+      <source>Cannot read '{path}': {reason}</source>
+      <translation>无法读取 '{path}'：{reason}</translation>
+    </message>
+    <message>
+      <source>Raster</source>
+      <translation>栅格</translation>
+    </message>
+    <message>
+      <source>Common area</source>
+      <translation>公共区域</translation>
+    </message>
+    <message>
+      <source>Raster extents: the intersection of the extents. Where all rasters have valid data: the bounding box of the pixels where every raster has valid data (not nodata, not masked) in every band.</source>
+      <translation>栅格范围：各范围的交集。所有栅格都有有效数据之处：所有栅格在每个波段都有有效数据（非无数据值、未被掩膜）的像元的外包矩形。</translation>
+    </message>
+    <message>
+      <source>Set nodata where any raster has no valid data</source>
+      <translation>在任一栅格无有效数据处设为无数据</translation>
+    </message>
+    <message>
+      <source>All outputs then have the same valid pixels. A band without a nodata value gets one that its data never take.</source>
+      <translation>这样所有输出的有效像元完全相同。没有无数据值的波段会获得一个其数据中从未出现的值作为无数据值。</translation>
+    </message>
+    <message>
+      <source>Nearest neighbour</source>
+      <translation>最近邻</translation>
+    </message>
+    <message>
+      <source>Bilinear</source>
+      <translation>双线性</translation>
+    </message>
+    <message>
+      <source>Cubic</source>
+      <translation>三次卷积</translation>
+    </message>
+    <message>
+      <source>Cubic spline</source>
+      <translation>三次样条</translation>
+    </message>
+    <message>
+      <source>Lanczos windowed sinc</source>
+      <translation>Lanczos 窗口 sinc</translation>
+    </message>
+    <message>
+      <source>Average</source>
+      <translation>平均值</translation>
+    </message>
+    <message>
+      <source>Mode</source>
+      <translation>众数</translation>
+    </message>
+    <message>
+      <source>Minimum</source>
+      <translation>最小值</translation>
+    </message>
+    <message>
+      <source>Maximum</source>
+      <translation>最大值</translation>
+    </message>
+    <message>
+      <source>Median</source>
+      <translation>中位数</translation>
+    </message>
+    <message>
+      <source>First quartile</source>
+      <translation>第一四分位数</translation>
+    </message>
+    <message>
+      <source>Third quartile</source>
+      <translation>第三四分位数</translation>
+    </message>
+    <message>
+      <source>Resampling method</source>
+      <translation>重采样方法</translation>
+    </message>
+    <message>
+      <source>Used only for a raster that does not already lie on the output grid.</source>
+      <translation>仅用于尚未位于输出网格上的栅格。</translation>
+    </message>
+    <message>
+      <source>Creation options</source>
+      <translation>创建选项</translation>
+    </message>
+    <message>
+      <source>GDAL creation options for every output, as KEY=VALUE|KEY2=VALUE2.</source>
+      <translation>用于每个输出的 GDAL 创建选项，格式为 KEY=VALUE|KEY2=VALUE2。</translation>
+    </message>
+    <message>
+      <source>Raster extents</source>
+      <translation>栅格范围</translation>
+    </message>
+    <message>
+      <source>Where all rasters have valid data</source>
+      <translation>所有栅格都有有效数据之处</translation>
+    </message>
+    <message>
+      <source>Cancelled before anything was written.</source>
+      <translation>已在写入任何内容之前取消。</translation>
+    </message>
+    <message>
+      <source>Common extent in {}: {}</source>
+      <translation>公共范围（{}）：{}</translation>
+    </message>
+    <message>
+      <source>The layer '{}' is not a file GDAL can read (provider '{}').</source>
+      <translation>图层 '{}' 不是 GDAL 可读取的文件（数据提供者 '{}'）。</translation>
+    </message>
+    <message>
+      <source>Footprints: {}.</source>
+      <translation>覆盖范围：{}。</translation>
+    </message>
+    <message>
+      <source>Output {}: {} pixels, copied without resampling ({} of the source).</source>
+      <translation>输出 {}：{} 像元，未经重采样直接复制（源数据的 {}）。</translation>
+    </message>
+    <message>
+      <source>Output {}: {} pixels, resampled ({}) onto the output grid.</source>
+      <translation>输出 {}：{} 像元，已重采样（{}）到输出网格。</translation>
+    </message>
+    <message>
+      <source>Output {}: nodata ({}) where any raster has no valid data.</source>
+      <translation>输出 {}：在任一栅格无有效数据处设为无数据（{}）。</translation>
+    </message>
+    <message>
+      <source>Clip raster pair to common area</source>
+      <translation>将栅格对裁剪到公共区域</translation>
+    </message>
+    <message>
+      <source>Clips two rasters to the area they have in common and writes both, ready for pixel-by-pixel comparison (change detection, imagery against a DEM).
+
+Grid:
+- Raster A's grid (default): both outputs on A's CRS, pixel size and pixel phase; B is resampled only where it does not already lie on that grid.
+- Raster B's grid: the mirror.
+- Each raster's own grid: nothing is resampled; each output is a pixel window of its source.
+
+A pixel belongs to the common area when its centre lies inside it. Where a source already lies on the output grid its values are copied unchanged. Rasters in different CRSs are intersected by their footprints in the output CRS.
+
+The output format follows each output's file extension (.tif, .vrt, .img, ...).
+
+Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's grid, choose 'Where both have valid data' and set nodata where either has none: both outputs then cover the same ground on the same pixels, with identical valid pixels, ready for a difference.</source>
+      <translation>将两个栅格裁剪到它们的公共区域并分别写出，可直接用于逐像元比较（变化检测、影像与 DEM 对比）。
+
+网格：
+- 栅格 A 的网格（默认）：两个输出都采用 A 的坐标系、像元大小和像元相位；B 仅在不位于该网格上时才会被重采样。
+- 栅格 B 的网格：与上相反。
+- 各栅格自身的网格：不做任何重采样；每个输出都是其源数据的一个像元窗口。
+
+像元中心位于公共区域内的像元属于公共区域。源数据已位于输出网格上时，其像元值原样复制。不同坐标系的栅格按其在输出坐标系中的覆盖范围求交。
+
+输出格式由各输出文件的扩展名决定（.tif、.vrt、.img 等）。
+
+示例：对 2020 年（A）与 2024 年（B）的影像做变化检测时，保留 A 的网格，选择“两者都有有效数据之处”，并在任一方无数据处设为无数据：两个输出将覆盖完全相同的地面、位于相同的像元上，有效像元也完全一致，可直接求差。</translation>
+    </message>
+    <message>
+      <source>Raster A</source>
+      <translation>栅格 A</translation>
+    </message>
+    <message>
+      <source>The first raster (for example the earlier date); its grid is the default.</source>
+      <translation>第一个栅格（例如较早日期的影像）；默认采用其网格。</translation>
+    </message>
+    <message>
+      <source>Raster B</source>
+      <translation>栅格 B</translation>
+    </message>
+    <message>
+      <source>The second raster (for example the later date, or a DEM).</source>
+      <translation>第二个栅格（例如较晚日期的影像或 DEM）。</translation>
+    </message>
+    <message>
+      <source>Output grid</source>
+      <translation>输出网格</translation>
+    </message>
+    <message>
+      <source>Which pixel grid the outputs use. With A's or B's grid both outputs share one grid.</source>
+      <translation>输出使用哪个像元网格。选择 A 或 B 的网格时，两个输出共用同一网格。</translation>
+    </message>
+    <message>
+      <source>Overlap polygon</source>
+      <translation>重叠区多边形</translation>
+    </message>
+    <message>
+      <source>The common area as one polygon in A's CRS, with its area, its share of A and B, and its size.</source>
+      <translation>以 A 的坐标系表示的公共区域多边形，附带面积、占 A 和 B 的百分比及其像元尺寸。</translation>
+    </message>
+    <message>
+      <source>overlap,intersection,common,extent,clip,align,grid,change detection,pair</source>
+      <translation>重叠,相交,公共,范围,裁剪,对齐,网格,变化检测,栅格对</translation>
+    </message>
+    <message>
+      <source>Clipped raster A</source>
+      <translation>裁剪后的栅格 A</translation>
+    </message>
+    <message>
+      <source>Clipped raster B</source>
+      <translation>裁剪后的栅格 B</translation>
+    </message>
+    <message>
+      <source>Where to write the clipped raster; the file extension chooses the format.</source>
+      <translation>裁剪后栅格的保存位置；文件扩展名决定格式。</translation>
+    </message>
+    <message>
+      <source>Overlap area (CRS units of A, squared)</source>
+      <translation>重叠面积（A 的坐标系单位的平方）</translation>
+    </message>
+    <message>
+      <source>Overlap as percent of A</source>
+      <translation>重叠区占 A 的百分比</translation>
+    </message>
+    <message>
+      <source>Overlap as percent of B</source>
+      <translation>重叠区占 B 的百分比</translation>
+    </message>
+    <message>
+      <source>Output width (pixels)</source>
+      <translation>输出宽度（像元）</translation>
+    </message>
+    <message>
+      <source>Output height (pixels)</source>
+      <translation>输出高度（像元）</translation>
+    </message>
+    <message>
+      <source>Raster A's grid</source>
+      <translation>栅格 A 的网格</translation>
+    </message>
+    <message>
+      <source>Raster B's grid</source>
+      <translation>栅格 B 的网格</translation>
+    </message>
+    <message>
+      <source>Each raster's own grid</source>
+      <translation>各栅格自身的网格</translation>
+    </message>
+    <message>
+      <source>Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.</source>
+      <translation>重叠区：{:.6g} 平方坐标系单位，占 A 的 {:.4g}%，占 B 的 {:.4g}%。</translation>
+    </message>
+    <message>
+      <source>{} ({}, common area)</source>
+      <translation>{}（{}，公共区域）</translation>
+    </message>
+    <message>
+      <source>Clip raster stack to common area</source>
+      <translation>将栅格序列裁剪到公共区域</translation>
+    </message>
+    <message>
+      <source>Clips two or more rasters (a time series, scenes of several sensors) to the area they all have in common and writes each into the output folder as &lt;name&gt;_common.tif.
+
+Grid:
+- Reference raster's grid (default): every output on the CRS, pixel size and pixel phase of the reference raster (its position in the input list, 1 = first).
+- Each raster's own grid: nothing is resampled; each output is a pixel window of its source.
+
+A pixel belongs to the common area when its centre lies inside it. Where a source already lies on the output grid its values are copied unchanged. If the inputs have no common area, the message names the input that leaves it empty; nothing is written.
+
+Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first scene's grid), 'Where all rasters have valid data': every output covers the same ground on the same pixels.</source>
+      <translation>将两个或更多栅格（时间序列、多传感器影像）裁剪到它们共有的区域，并以 &lt;名称&gt;_common.tif 写入输出文件夹。
+
+网格：
+- 参考栅格的网格（默认）：所有输出都采用参考栅格（其在输入列表中的序号，1 = 第一个）的坐标系、像元大小和像元相位。
+- 各栅格自身的网格：不做任何重采样；每个输出都是其源数据的一个像元窗口。
+
+像元中心位于公共区域内的像元属于公共区域。源数据已位于输出网格上时，其像元值原样复制。若输入没有公共区域，提示信息会指出是哪个输入导致公共区域为空；不会写入任何内容。
+
+示例：同一地区的 40 景 Landsat 和 Sentinel-2 影像，参考栅格为 1（第一景的网格），选择“所有栅格都有有效数据之处”：所有输出都覆盖完全相同的地面、位于相同的像元上。</translation>
+    </message>
+    <message>
+      <source>Input rasters</source>
+      <translation>输入栅格</translation>
+    </message>
+    <message>
+      <source>Two or more rasters, for example the scenes of a time series.</source>
+      <translation>两个或更多栅格，例如时间序列中的各景影像。</translation>
+    </message>
+    <message>
+      <source>Reference raster (position in the input list, 1 = first)</source>
+      <translation>参考栅格（在输入列表中的序号，1 = 第一个）</translation>
+    </message>
+    <message>
+      <source>The input whose grid every output takes, counted from 1.</source>
+      <translation>所有输出采用其网格的那个输入，从 1 开始计数。</translation>
+    </message>
+    <message>
+      <source>With the reference raster's grid every output shares one grid.</source>
+      <translation>选择参考栅格的网格时，所有输出共用同一网格。</translation>
+    </message>
+    <message>
+      <source>Output folder</source>
+      <translation>输出文件夹</translation>
+    </message>
+    <message>
+      <source>Where to write &lt;name&gt;_common.tif for every input (created if missing).</source>
+      <translation>为每个输入写出 &lt;名称&gt;_common.tif 的位置（不存在时自动创建）。</translation>
+    </message>
+    <message>
+      <source>overlap,intersection,common,extent,clip,align,grid,time series,stack</source>
+      <translation>重叠,相交,公共,范围,裁剪,对齐,网格,时间序列,栅格序列</translation>
+    </message>
+    <message>
+      <source>Clipped rasters</source>
+      <translation>裁剪后的栅格</translation>
+    </message>
+    <message>
+      <source>Reference raster's grid</source>
+      <translation>参考栅格的网格</translation>
+    </message>
+    <message>
+      <source>At least two input rasters are needed, not {}.</source>
+      <translation>至少需要两个输入栅格，当前为 {} 个。</translation>
+    </message>
+    <message>
+      <source>The reference raster is number {}, but there are {} inputs.</source>
+      <translation>参考栅格为第 {} 个，但只有 {} 个输入。</translation>
+    </message>
+    <message>
+      <source>{} (common area)</source>
+      <translation>{}（公共区域）</translation>
+    </message>
+    <message>
+      <source>Overlap Clip</source>
+      <translation>重叠区裁剪</translation>
+    </message>
+  </context>
+</TS>
