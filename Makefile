@@ -18,7 +18,7 @@ PROFILE_ROOT := $(or $(QGIS_CUSTOM_CONFIG_PATH),$(HOME)/.local/share/QGIS/QGIS3)
 PLUGIN_DIR := $(PROFILE_ROOT)/profiles/default/python/plugins/overlap_clip_plugin
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: demo test install deps venv lint bench zip screenshot translations clean
+.PHONY: demo test install stage deps venv lint bench zip screenshot translations clean
 
 demo: install venv
 	$(PY) tests/demo.py --qgis-process "$(QGIS_PROCESS)" --out build/demo
@@ -44,13 +44,19 @@ $(VENV)/.installed: Makefile | deps
 	$(PY) -m pip install -q --disable-pip-version-check $(TEST_PACKAGES)
 	@$(PY) -c "import qgis.core, osgeo.gdal, numpy, pytest_qgis" && touch $@
 
+# The plugin folder as QGIS wants it: the package, metadata.txt and LICENSE, nothing compiled.
+stage:
+	rm -rf build/plugin
+	mkdir -p build/plugin/overlap_clip_plugin
+	cp -r overlap_clip_plugin/. build/plugin/overlap_clip_plugin/
+	cp metadata.txt LICENSE build/plugin/overlap_clip_plugin/
+	find build/plugin \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
+
 # Copies the plugin into the QGIS profile and enables it for qgis_process and the desktop.
-install: deps
+install: deps stage
 	rm -rf "$(PLUGIN_DIR)"
-	mkdir -p "$(PLUGIN_DIR)"
-	cp -r overlap_clip_plugin/. "$(PLUGIN_DIR)/"
-	cp metadata.txt LICENSE "$(PLUGIN_DIR)/"
-	find "$(PLUGIN_DIR)" -name __pycache__ -prune -exec rm -rf {} +
+	mkdir -p "$(dir $(PLUGIN_DIR))"
+	cp -r build/plugin/overlap_clip_plugin "$(PLUGIN_DIR)"
 	@out=$$($(QGIS_PROCESS) plugins enable overlap_clip_plugin 2>&1) && echo "Enabled overlap_clip_plugin in $(PROFILE_ROOT)" \
 	  || { echo "$$out" | grep -q "already enabled" && echo "overlap_clip_plugin is enabled in $(PROFILE_ROOT)"; } \
 	  || { echo "$$out"; exit 1; }
@@ -74,13 +80,10 @@ translations: venv
 bench: install venv
 	$(PY) tests/benchmark.py all
 
-zip:
-	rm -rf build/zip overlap_clip_plugin.zip
-	mkdir -p build/zip/overlap_clip_plugin
-	cp -r overlap_clip_plugin/. build/zip/overlap_clip_plugin/
-	cp metadata.txt LICENSE build/zip/overlap_clip_plugin/
-	find build/zip -name __pycache__ -prune -exec rm -rf {} +
-	cd build/zip && zip -qr ../../overlap_clip_plugin.zip overlap_clip_plugin
+# overlap_clip_plugin.zip for Plugins > Install from ZIP and the plugin repository.
+zip: stage
+	rm -f overlap_clip_plugin.zip
+	cd build/plugin && $(SYSTEM_PYTHON) -m zipfile -c ../../overlap_clip_plugin.zip overlap_clip_plugin
 
 clean:
 	rm -rf build $(VENV) overlap_clip_plugin.zip .pytest_cache .hypothesis .mypy_cache .ruff_cache

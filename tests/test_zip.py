@@ -1,0 +1,46 @@
+"""`make zip`: an archive the QGIS plugin repository accepts and QGIS installs."""
+
+import configparser
+import os
+import subprocess
+import zipfile
+
+import pytest
+from conftest import QGIS_PROCESS, ROOT
+
+REQUIRED = ("name", "qgisMinimumVersion", "description", "about", "version", "author", "email", "repository", "tracker")
+
+
+@pytest.fixture(scope="module")
+def archive():
+    subprocess.run(["make", "-s", "-C", ROOT, "zip"], check=True, capture_output=True)
+    return os.path.join(ROOT, "overlap_clip_plugin.zip")
+
+
+def test_zip_meets_the_upload_rules(archive):
+    with zipfile.ZipFile(archive) as bundle:
+        names = bundle.namelist()
+        metadata = bundle.read("overlap_clip_plugin/metadata.txt").decode("utf-8")
+    assert {name.split("/")[0] for name in names} == {"overlap_clip_plugin"}
+    for required in ("__init__.py", "metadata.txt", "LICENSE", "icon.svg", "i18n/overlap_clip_plugin_zh_CN.qm"):
+        assert f"overlap_clip_plugin/{required}" in names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/.git" in n or "/tests/" in n]
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(metadata)
+    for field in REQUIRED:
+        assert parser["general"].get(field, "").strip(), field
+    assert f"overlap_clip_plugin/{parser['general']['icon']}" in names
+
+
+def test_qgis_loads_the_unzipped_plugin_and_lists_its_algorithms(archive, tmp_path):
+    if QGIS_PROCESS is None:
+        pytest.skip("qgis_process is not installed; `make test` installs it")
+    plugins = tmp_path / "profiles" / "default" / "python" / "plugins"
+    plugins.mkdir(parents=True)
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(plugins)  # what Plugins > Install from ZIP does
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(tmp_path), QT_QPA_PLATFORM="offscreen")
+    enable = subprocess.run([QGIS_PROCESS, "plugins", "enable", "overlap_clip_plugin"], env=env, capture_output=True)
+    assert enable.returncode == 0, enable.stdout + enable.stderr
+    listed = subprocess.run([QGIS_PROCESS, "list"], env=env, capture_output=True, text=True)
+    assert "overlapclip:clippair" in listed.stdout and "overlapclip:clipstack" in listed.stdout
