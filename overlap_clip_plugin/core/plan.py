@@ -31,8 +31,8 @@ from overlap_clip_plugin.core.errors import (
 )
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, read_raster
-from overlap_clip_plugin.core.validity import STRIP_PIXELS, valid_summary
-from overlap_clip_plugin.core.views import pick_nodata, source_view
+from overlap_clip_plugin.core.validity import STRIP_PIXELS, pick_nodata, valid_summary
+from overlap_clip_plugin.core.views import source_view
 
 #: Resampling methods, by their GDAL names, in the order the algorithm lists them.
 RESAMPLING_METHODS: tuple[str, ...] = (

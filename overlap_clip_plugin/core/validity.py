@@ -24,9 +24,10 @@ import numpy as np
 from osgeo import gdal
 
 from overlap_clip_plugin.core.area import same_crs
-from overlap_clip_plugin.core.errors import WriteError
+from overlap_clip_plugin.core.errors import NoValidNodataError, WriteError
 from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call
+from overlap_clip_plugin.core.views import on_grid
 
 #: Pixels per band read at once when scanning masks.
 STRIP_PIXELS = 4 * 1024 * 1024
@@ -62,34 +63,10 @@ def _mask_vrt(raster: RasterInfo) -> gdal.Dataset:
 
 
 def mask_on_grid(raster: RasterInfo, grid: Grid, crs_wkt: str) -> gdal.Dataset:
-    """``raster``'s mask bands seen on ``grid`` (0 outside the raster), as a lazy VRT."""
-    masks = _mask_vrt(raster)
+    """``raster``'s mask bands seen on ``grid`` (0, invalid, outside the raster), as a lazy VRT."""
     offset = raster.grid.offset_on(grid) if same_crs(raster.crs_wkt, crs_wkt) else None
-    if offset is not None:
-        # Reading outside the source in a VRT window gives 0: invalid, as wanted.
-        return gdal_call(
-            WriteError,
-            f"Cannot read the masks of '{raster.path}'",
-            gdal.Translate,
-            "",
-            masks,
-            format="VRT",
-            srcWin=[-offset[0], -offset[1], grid.width, grid.height],
-        )
-    bounds = grid.bounds
-    return gdal_call(
-        WriteError,
-        f"Cannot resample the masks of '{raster.path}'",
-        gdal.Warp,
-        "",
-        masks,
-        format="VRT",
-        outputBounds=(bounds.xmin, bounds.ymin, bounds.xmax, bounds.ymax),
-        width=grid.width,
-        height=grid.height,
-        dstSRS=crs_wkt or None,
-        resampleAlg="near",
-    )
+    window = None if offset is None else Window(-offset[0], -offset[1], grid.width, grid.height)
+    return on_grid(_mask_vrt(raster), raster.path, grid, crs_wkt, window, "near")
 
 
 class CommonMask:
@@ -182,3 +159,40 @@ def nodata_candidates(data_type: str) -> list[float]:
     if numpy_type.itemsize == 8:
         return [float(info.min)]
     return [float(info.min), float(info.max)]
+
+
+def pick_nodata(view: gdal.Dataset, name: str) -> tuple[float | None, ...]:
+    """Per band: the declared nodata value, or a value the band's pixels never take.
+
+    Bands without nodata are scanned strip by strip.
+
+    Raises
+    ------
+    NoValidNodataError
+        A band uses every candidate value (for example all 256 values of a Byte band).
+    """
+    declared = [view.GetRasterBand(i).GetNoDataValue() for i in range(1, view.RasterCount + 1)]
+    missing = [i for i, value in enumerate(declared) if value is None]
+    if not missing:
+        return tuple(declared)
+    grid = Grid(tuple(view.GetGeoTransform()), view.RasterXSize, view.RasterYSize)
+    candidates = {i: nodata_candidates(gdal.GetDataTypeName(view.GetRasterBand(i + 1).DataType)) for i in missing}
+    for row_off, rows in strips(grid):
+        for i in missing:
+            data = view.GetRasterBand(i + 1).ReadAsArray(0, row_off, grid.width, rows)
+            if np.iscomplexobj(data):
+                data = data.real
+            candidates[i] = [
+                c for c in candidates[i] if not (np.isnan(data).any() if math.isnan(c) else (data == c).any())
+            ]
+    chosen = list(declared)
+    for i in missing:
+        if not candidates[i]:
+            raise NoValidNodataError(
+                "Band {band} of '{name}' declares no nodata value and uses every value that could mark nodata; "
+                "set a nodata value on it first (Raster > Conversion > Translate, -a_nodata).",
+                band=i + 1,
+                name=name,
+            )
+        chosen[i] = candidates[i][0]
+    return tuple(chosen)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 from osgeo import gdal
 
-from overlap_clip_plugin.core.errors import NoValidNodataError, WriteError
+from overlap_clip_plugin.core.errors import WriteError
 from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, gdal_call, open_raster
-from overlap_clip_plugin.core.validity import nodata_candidates, strips
 
 
 def copy_band_properties(source: gdal.Dataset, target: gdal.Dataset) -> None:
@@ -47,17 +43,19 @@ def set_nodata(band: gdal.Band, value: float) -> None:
         band.SetNoDataValue(value)
 
 
-def source_view(source: RasterInfo, grid: Grid, crs_wkt: str, window: Window | None, resampling: str) -> gdal.Dataset:
-    """A lazy VRT of ``source`` on ``grid``: the block ``window`` as is, or a warp when ``window`` is None.
+def on_grid(
+    dataset: gdal.Dataset, name: str, grid: Grid, crs_wkt: str, window: Window | None, resampling: str
+) -> gdal.Dataset:
+    """A lazy VRT of ``dataset`` on ``grid``: the block ``window`` as is, or a warp when ``window`` is None.
 
-    The VRT carries ``grid``'s exact geotransform and ``crs_wkt``, so that
-    outputs meant to share a grid share it to the last bit.
+    A window may reach outside the source (read as 0). The VRT carries
+    ``grid``'s exact geotransform and ``crs_wkt``, so that outputs meant to
+    share a grid share it to the last bit.
     """
-    dataset = open_raster(source.path)
     if window is not None:
         view = gdal_call(
             WriteError,
-            f"Cannot read a window of '{source.path}'",
+            f"Cannot read a window of '{name}'",
             gdal.Translate,
             "",
             dataset,
@@ -68,7 +66,7 @@ def source_view(source: RasterInfo, grid: Grid, crs_wkt: str, window: Window | N
         bounds = grid.bounds
         view = gdal_call(
             WriteError,
-            f"Cannot resample '{source.path}'",
+            f"Cannot resample '{name}'",
             gdal.Warp,
             "",
             dataset,
@@ -84,42 +82,12 @@ def source_view(source: RasterInfo, grid: Grid, crs_wkt: str, window: Window | N
     view.SetGeoTransform(grid.transform)
     if crs_wkt:
         view.SetProjection(crs_wkt)
-    copy_band_properties(dataset, view)
     return view
 
 
-def pick_nodata(view: gdal.Dataset, name: str) -> tuple[float | None, ...]:
-    """Per band: the declared nodata value, or a value the band's pixels never take.
-
-    Bands without nodata are scanned strip by strip.
-
-    Raises
-    ------
-    NoValidNodataError
-        A band uses every candidate value (for example all 256 values of a Byte band).
-    """
-    declared = [view.GetRasterBand(i).GetNoDataValue() for i in range(1, view.RasterCount + 1)]
-    missing = [i for i, value in enumerate(declared) if value is None]
-    if not missing:
-        return tuple(declared)
-    grid = Grid(tuple(view.GetGeoTransform()), view.RasterXSize, view.RasterYSize)
-    candidates = {i: nodata_candidates(gdal.GetDataTypeName(view.GetRasterBand(i + 1).DataType)) for i in missing}
-    for row_off, rows in strips(grid):
-        for i in missing:
-            data = view.GetRasterBand(i + 1).ReadAsArray(0, row_off, grid.width, rows)
-            if np.iscomplexobj(data):
-                data = data.real
-            candidates[i] = [
-                c for c in candidates[i] if not (np.isnan(data).any() if math.isnan(c) else (data == c).any())
-            ]
-    chosen = list(declared)
-    for i in missing:
-        if not candidates[i]:
-            raise NoValidNodataError(
-                "Band {band} of '{name}' declares no nodata value and uses every value that could mark nodata; "
-                "set a nodata value on it first (Raster > Conversion > Translate, -a_nodata).",
-                band=i + 1,
-                name=name,
-            )
-        chosen[i] = candidates[i][0]
-    return tuple(chosen)
+def source_view(source: RasterInfo, grid: Grid, crs_wkt: str, window: Window | None, resampling: str) -> gdal.Dataset:
+    """A lazy VRT of ``source`` on ``grid`` (see :func:`on_grid`) with the source's band properties."""
+    dataset = open_raster(source.path)
+    view = on_grid(dataset, source.path, grid, crs_wkt, window, resampling)
+    copy_band_properties(dataset, view)
+    return view

@@ -108,12 +108,12 @@
       <translation>GeoTIFF 文件 '{path}' 不完整：其数据应延续到第 {end} 字节，但文件只有 {size} 字节；请重新复制或下载。</translation>
     </message>
     <message>
-      <source>Cannot read masks: {reason}</source>
-      <translation>无法读取掩膜：{reason}</translation>
-    </message>
-    <message>
       <source>Band {band} of '{name}' declares no nodata value and uses every value that could mark nodata; set a nodata value on it first (Raster &gt; Conversion &gt; Translate, -a_nodata).</source>
       <translation>'{name}' 的第 {band} 波段没有声明无数据值，且用尽了所有可用作无数据的值；请先为其设置无数据值（栅格 &gt; 转换 &gt; 转换格式，-a_nodata）。</translation>
+    </message>
+    <message>
+      <source>Cannot read masks: {reason}</source>
+      <translation>无法读取掩膜：{reason}</translation>
     </message>
     <message>
       <source>User terminated</source>
