@@ -263,7 +263,7 @@ A pixel belongs to the common area when its centre lies inside it. Where a sourc
 
 The output format follows each output's file extension (.tif, .vrt, .img, ...).
 
-Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's grid, choose 'Where both have valid data' and set nodata where either has none: both outputs then cover the same ground on the same pixels, with identical valid pixels, ready for a difference.</source>
+Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's grid, choose 'Where all rasters have valid data' and set nodata where any has none: both outputs then cover the same ground on the same pixels, with identical valid pixels, ready for a difference.</source>
       <translation>将两个栅格裁剪到它们的公共区域并分别写出，可直接用于逐像元比较（变化检测、影像与 DEM 对比）。
 
 网格：
@@ -275,7 +275,7 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
 
 输出格式由各输出文件的扩展名决定（.tif、.vrt、.img 等）。
 
-示例：对 2020 年（A）与 2024 年（B）的影像做变化检测时，保留 A 的网格，选择“两者都有有效数据之处”，并在任一方无数据处设为无数据：两个输出将覆盖完全相同的地面、位于相同的像元上，有效像元也完全一致，可直接求差。</translation>
+示例：对 2020 年（A）与 2024 年（B）的影像做变化检测时，保留 A 的网格，选择“所有栅格都有有效数据之处”，并在任一栅格无数据处设为无数据：两个输出将覆盖完全相同的地面、位于相同的像元上，有效像元也完全一致，可直接求差。</translation>
     </message>
     <message>
       <source>Raster A</source>

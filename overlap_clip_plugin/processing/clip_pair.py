@@ -70,7 +70,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             "intersected by their footprints in the output CRS.\n\n"
             "The output format follows each output's file extension (.tif, .vrt, .img, ...).\n\n"
             "Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's grid, choose "
-            "'Where both have valid data' and set nodata where either has none: both outputs then cover "
+            "'Where all rasters have valid data' and set nodata where any has none: both outputs then cover "
             "the same ground on the same pixels, with identical valid pixels, ready for a difference."
         )
 
