@@ -177,6 +177,7 @@ def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], pr
         raise
 
 
+@bounded_cache()
 def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
     """Write one planned output: under a temporary name, then renamed over ``plan.path``.
 
