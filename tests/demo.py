@@ -51,8 +51,12 @@ def main() -> int:
     if run.returncode != 0:
         print(run.stdout, run.stderr, file=sys.stderr)
         return run.returncode
-    results = json.loads(run.stdout[run.stdout.index("{") :])["results"]
-    print("Outputs (both on A's 10 m grid, B resampled with nearest neighbour):")
+    answer = json.loads(run.stdout[run.stdout.index("{") :])
+    results = answer["results"]
+    print("The algorithm's log:")
+    for line in answer.get("log", {}).get("info", []):
+        print("  " + line)
+    print("Outputs:")
     for key in ("OUTPUT_A", "OUTPUT_B"):
         print(f"  {key}: " + describe(results[key]))
     print(
