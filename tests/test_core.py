@@ -17,6 +17,7 @@ from overlap_clip_plugin.core import (
     OutputFormatError,
     OutputPathError,
     RasterOpenError,
+    Bounds,
     UnsupportedGeoreferenceError,
     clip_pair,
     plan_clip,
@@ -426,3 +427,50 @@ def test_gdal_cache_is_capped_while_the_core_works_and_then_restored(tmp_path):
         assert gdal.GetCacheMax() == 4 * CACHE_BYTES
     finally:
         gdal.SetCacheMax(before)
+
+
+def test_global_raster_against_a_utm_scene(tmp_path):
+    # A global DEM in EPSG:4326 cannot be projected whole into one UTM zone; the scene's area can.
+    scene = make_raster(tmp_path / "scene.tif", (400000.0, 100.0, 0.0, 5000000.0, 0.0, -100.0), 100, 100)
+    dem = make_raster(tmp_path / "dem.tif", (-180.0, 0.5, 0.0, 90.0, 0.0, -0.5), 720, 360, epsg=4326, nodata=-1)
+    out_a, out_b = outputs(tmp_path)
+    plan = clip_pair(scene, dem, out_a, out_b)
+    assert grid_of(out_a) == ((400000.0, 100.0, 0.0, 5000000.0, 0.0, -100.0), 100, 100)
+    assert_copied_from(out_a, scene)
+    assert not plan.outputs[1].copied
+    assert (read_array(out_b) != -1).all()
+
+
+def pacific_mercator(folder):
+    """A raster in EPSG:3832 (Pacific-centred Mercator) from 165°E to 165°W, across the antimeridian."""
+    geographic, pacific = osr.SpatialReference(), osr.SpatialReference()
+    geographic.ImportFromEPSG(4326)
+    pacific.ImportFromEPSG(3832)
+    for srs in (geographic, pacific):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_pacific = osr.CoordinateTransformation(geographic, pacific)
+    x0, y0, _ = to_pacific.TransformPoint(165.0, 10.0)
+    x1, y1, _ = to_pacific.TransformPoint(-165.0, -10.0)
+    return make_raster(
+        folder / "pacific.tif", (x0, (x1 - x0) / 300, 0.0, y0, 0.0, -(y0 - y1) / 200), 300, 200, epsg=3832
+    )
+
+
+def test_footprint_across_the_antimeridian(tmp_path):
+    pacific = pacific_mercator(tmp_path)
+    east = make_raster(tmp_path / "east.tif", (170.0, 0.1, 0.0, 10.0, 0.0, -0.1), 100, 200, epsg=4326)
+    plan = clip_pair(east, pacific, *outputs(tmp_path))
+    assert plan.outputs[0].grid.bounds == Bounds(170.0, -10.0, 180.0, 10.0)
+    far = make_raster(tmp_path / "far.tif", (0.0, 0.1, 0.0, 10.0, 0.0, -0.1), 100, 200, epsg=4326)
+    with pytest.raises(NoOverlapError, match="do not overlap"):
+        clip_pair(far, pacific, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"))
+
+
+def test_crs_without_a_transformation_is_a_clear_error(tmp_path):
+    a = a_raster(tmp_path)
+    local = make_raster(tmp_path / "local.tif", A_TRANSFORM, 100, 80, epsg=None)
+    ds = gdal.Open(local, gdal.GA_Update)
+    ds.SetProjection('LOCAL_CS["site grid",UNIT["metre",1]]')
+    ds = None
+    with pytest.raises(CrsMismatchError, match="No coordinate transformation leads from"):
+        clip_pair(a, local, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"))

@@ -10,7 +10,7 @@ from osgeo import gdal
 from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback
 from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
-from overlap_clip_plugin.core import CancelledError, WriteError, clip_pair
+from overlap_clip_plugin.core import CancelledError, OutputPathError, WriteError, clip_pair
 
 A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 
@@ -133,3 +133,95 @@ def test_eight_runs_at_once_from_threads(provider, tmp_path):
             assert_copied_from(folder / "out_b.tif", b)
             expected = read_array(a)[:, whole : whole + height, whole : whole + width]
             np.testing.assert_array_equal(read_array(folder / "out_a.tif"), expected)
+
+
+def test_stale_side_files_of_a_replaced_output_are_removed(tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80)
+    out_a, out_b = existing_outputs(tmp_path)
+    for suffix in (".msk", ".ovr"):
+        (tmp_path / ("out_a.tif" + suffix)).write_bytes(b"old side file")
+    clip_pair(a, b, out_a, out_b)
+    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "out_a.tif", "out_b.tif"]
+    ds = gdal.Open(out_a)
+    assert ds.GetRasterBand(1).GetMaskFlags() == gdal.GMF_ALL_VALID
+    assert ds.GetRasterBand(1).GetOverviewCount() == 0
+
+
+def test_an_output_that_would_replace_a_file_of_an_input_is_refused(tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    # B is ENVI (b.dat with b.hdr); an EHdr output b.bil would write its own b.hdr.
+    b = make_raster(tmp_path / "b.dat", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80, driver="ENVI")
+    header = (tmp_path / "b.hdr").read_bytes()
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(OutputPathError, match=r"would replace '.*b\.hdr', a file of the input '.*b\.dat'"):
+        clip_pair(a, b, str(tmp_path / "a_out.tif"), str(tmp_path / "b.bil"))
+    assert (tmp_path / "b.hdr").read_bytes() == header
+    assert sorted(os.listdir(tmp_path)) == before
+    assert_copied_from(b, b)
+
+
+def test_an_output_path_that_is_a_folder_is_refused(tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80)
+    (tmp_path / "out_b.tif").mkdir()
+    with pytest.raises(OutputPathError, match="is a folder"):
+        clip_pair(a, b, str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif"))
+    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "out_b.tif"]
+
+
+@pytest.mark.parametrize("extension", [".ers", ".gpkg"])
+def test_formats_that_name_their_content_after_the_file(tmp_path, extension):
+    # ERS keeps its data in a file without extension; GeoPackage names its raster table.
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, dtype=gdal.GDT_Byte)
+    b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80, dtype=gdal.GDT_Byte)
+    out_a, out_b = str(tmp_path / f"out_a{extension}"), str(tmp_path / f"out_b{extension}")
+    clip_pair(a, b, out_a, out_b)
+    assert not [name for name in os.listdir(tmp_path) if ".partial-" in name]
+    assert_copied_from(out_a, a)
+    if extension == ".gpkg":
+        assert gdal.Open(out_a).GetMetadataItem("IDENTIFIER") == "out_a"
+
+
+def test_statistics_of_the_whole_source_are_not_carried_over(tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    ds = gdal.Open(a)
+    ds.GetRasterBand(1).ComputeStatistics(False)  # stored in a.tif.aux.xml, as QGIS does
+    ds = None
+    b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80)
+    clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"))
+    ds = gdal.Open(str(tmp_path / "x.tif"))
+    band_metadata = ds.GetRasterBand(1).GetMetadata()
+    assert not [key for key in band_metadata if key.startswith("STATISTICS_")]
+    os.remove(a + ".aux.xml")
+
+
+def test_mask_common_with_bands_of_different_nodata(tmp_path):
+    # Band 1 declares nodata 0, band 2 none and uses 0: the output needs one value for both.
+    data = np.stack([np.full((80, 100), 9), np.arange(8000).reshape(80, 100) % 7])
+    data[0, :, :10] = 0
+    a = make_raster(tmp_path / "a.img", A_TRANSFORM, 100, 80, bands=2, dtype=gdal.GDT_Byte, data=data, driver="HFA")
+    ds = gdal.Open(a, gdal.GA_Update)
+    ds.GetRasterBand(1).SetNoDataValue(0)
+    ds = None
+    b_data = np.full((80, 100), 3)
+    b_data[40:] = -1
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=b_data)
+    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), mask_common=True)
+    nodata = plan.outputs[0].nodata
+    assert len(set(nodata)) == 1 and nodata[0] not in range(0, 7)
+    ds = gdal.Open(str(tmp_path / "x.tif"))
+    expected_valid = np.zeros((80, 100), dtype=bool)
+    expected_valid[:40, 10:] = True
+    for index in (1, 2):
+        band = ds.GetRasterBand(index)
+        assert band.GetNoDataValue() == nodata[0]
+        np.testing.assert_array_equal(band.ReadAsArray() != nodata[0], expected_valid)
+    np.testing.assert_array_equal(ds.GetRasterBand(2).ReadAsArray()[expected_valid], data[1][expected_valid])
+
+
+def test_cancel_during_the_valid_data_scan(tmp_path, big_pair):
+    from overlap_clip_plugin.core import plan_clip
+
+    with pytest.raises(CancelledError, match="finding where the rasters have valid data"):
+        plan_clip(list(big_pair), [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area=1, progress=lambda f: False)

@@ -16,7 +16,7 @@ from osgeo import ogr, osr
 
 from overlap_clip_plugin.core.errors import CrsMismatchError, NoOverlapError
 from overlap_clip_plugin.core.grid import Bounds
-from overlap_clip_plugin.core.raster import RasterInfo
+from overlap_clip_plugin.core.raster import RasterInfo, quiet_gdal
 
 #: Points per footprint edge when a footprint is transformed to another CRS.
 DENSIFY_POINTS = 101
@@ -80,12 +80,33 @@ def _footprint(bounds: Bounds, points_per_edge: int) -> ogr.Geometry:
     return polygon
 
 
-def _transformed_footprint(raster: RasterInfo, target_wkt: str) -> ogr.Geometry:
-    """``raster``'s footprint in the CRS ``target_wkt``; points that cannot be transformed are dropped."""
+def _transformation(
+    source_wkt: str, source_name: str, target_wkt: str, target_name: str
+) -> osr.CoordinateTransformation:
+    """The transformation between two rasters' CRSs, or a clear error when there is none."""
+    with quiet_gdal():
+        try:
+            transformation = osr.CreateCoordinateTransformation(_srs(source_wkt), _srs(target_wkt))
+        except (RuntimeError, TypeError):
+            transformation = None
+    if transformation is None:
+        raise CrsMismatchError(
+            "No coordinate transformation leads from {crs} of '{name}' to {other_crs} of '{other}'; "
+            "reproject one of them first.",
+            crs=crs_name(source_wkt),
+            name=source_name,
+            other_crs=crs_name(target_wkt),
+            other=target_name,
+        )
+    return transformation
+
+
+def _transformed_footprint(raster: RasterInfo, transformation: osr.CoordinateTransformation) -> ogr.Geometry:
+    """``raster``'s footprint carried by ``transformation``; points that cannot be transformed are dropped."""
     polygon = _footprint(raster.grid.bounds, DENSIFY_POINTS)
-    transform = osr.CoordinateTransformation(_srs(raster.crs_wkt), _srs(target_wkt))
     ring = polygon.GetGeometryRef(0)
-    points = transform.TransformPoints(ring.GetPoints())
+    with quiet_gdal():
+        points = transformation.TransformPoints(ring.GetPoints())
     finite = [(x, y) for x, y, *_ in points if abs(x) != float("inf") and abs(y) != float("inf") and x == x and y == y]
     result = ogr.Geometry(ogr.wkbLinearRing)
     for x, y in finite:
@@ -93,11 +114,45 @@ def _transformed_footprint(raster: RasterInfo, target_wkt: str) -> ogr.Geometry:
     result.CloseRings()
     out = ogr.Geometry(ogr.wkbPolygon)
     out.AddGeometry(result)
-    if len(finite) < 3 or not out.IsValid():
-        # A footprint that folds on itself after transformation (for example
-        # across a projection's edge) is repaired to its outline.
-        out = out.Buffer(0)
+    with quiet_gdal():
+        if len(finite) < 3 or not out.IsValid():
+            # A footprint that folds on itself after transformation (for example
+            # across a projection's edge) is repaired to its outline.
+            out = out.Buffer(0)
     return out
+
+
+def _moved(polygon: ogr.Geometry, transformation: osr.CoordinateTransformation) -> ogr.Geometry | None:
+    """``polygon`` transformed, its edges first cut into short pieces; None if that fails or folds it."""
+    xmin, xmax, ymin, ymax = polygon.GetEnvelope()
+    moved = polygon.Clone()
+    moved.Segmentize(max(xmax - xmin, ymax - ymin) / DENSIFY_POINTS)
+    with quiet_gdal():
+        if moved.Transform(transformation) != 0 or moved.IsEmpty() or not moved.IsValid():
+            return None
+    return moved
+
+
+def _part_covered(region: ogr.Geometry, crs: str, crs_owner: str, raster: RasterInfo) -> ogr.Geometry:
+    """The part of ``region`` (a polygon in ``crs``) that ``raster`` covers, in ``crs``.
+
+    The region is carried into ``raster``'s CRS, cut by its extent there and
+    carried back: this stays right where ``raster``'s footprint cannot be
+    projected into ``crs`` (a global raster against a UTM zone, a footprint
+    across the antimeridian). Where the region itself cannot make that trip,
+    ``raster``'s footprint is projected into ``crs`` instead.
+    """
+    there = _moved(region, _transformation(crs, crs_owner, raster.crs_wkt, raster.name))
+    if there is not None:
+        covered = there.Intersection(_footprint(raster.grid.bounds, 2))
+        if covered.IsEmpty() or covered.GetArea() <= 0.0:
+            return covered
+        back = _moved(covered, _transformation(raster.crs_wkt, raster.name, crs, crs_owner))
+        if back is not None:
+            return region.Intersection(back)
+    return region.Intersection(
+        _transformed_footprint(raster, _transformation(raster.crs_wkt, raster.name, crs, crs_owner))
+    )
 
 
 def _describe(rasters: Sequence[RasterInfo]) -> str:
@@ -166,7 +221,7 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
             if polygon is not None:
                 polygon = polygon.Intersection(_footprint(raster.grid.bounds, 2))
         else:
-            polygon = (polygon or _footprint(area, 2)).Intersection(_transformed_footprint(raster, crs))
+            polygon = _part_covered(polygon or _footprint(area, 2), crs, reference.name, raster)
         if area.is_empty or (polygon is not None and (polygon.IsEmpty() or polygon.GetArea() <= 0.0)):
             raise _no_overlap(rasters, raster, before, crs, names)
         names.append(raster.name)

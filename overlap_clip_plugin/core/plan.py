@@ -173,6 +173,8 @@ def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) ->
                 raise OutputPathError(
                     "Two outputs have the same path '{output}'; give each output its own path.", output=output
                 )
+        if os.path.isdir(output):
+            raise OutputPathError("The output '{output}' is a folder; give a file name.", output=output)
         folder = os.path.dirname(os.path.abspath(output))
         if not os.path.isdir(folder):
             raise OutputPathError(

@@ -24,7 +24,7 @@ import numpy as np
 from osgeo import gdal
 
 from overlap_clip_plugin.core.area import same_crs
-from overlap_clip_plugin.core.errors import NoValidNodataError, WriteError
+from overlap_clip_plugin.core.errors import CancelledError, NoValidNodataError, WriteError
 from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call
 from overlap_clip_plugin.core.views import on_grid
@@ -113,8 +113,8 @@ def valid_summary(
         rows_any[row_off : row_off + rows] = valid.any(axis=1)
         cols_any |= valid.any(axis=0)
         count += int(valid.sum())
-        if progress is not None:
-            progress((row_off + rows) / grid.height)
+        if progress is not None and progress((row_off + rows) / grid.height) is False:
+            raise CancelledError("Cancelled while finding where the rasters have valid data; nothing was written.")
     if not rows_any.any():
         return ValidSummary(Window(0, 0, 0, 0), 0)
     row_idx, col_idx = np.flatnonzero(rows_any), np.flatnonzero(cols_any)
@@ -161,38 +161,45 @@ def nodata_candidates(data_type: str) -> list[float]:
     return [float(info.min), float(info.max)]
 
 
-def pick_nodata(view: gdal.Dataset, name: str) -> tuple[float | None, ...]:
-    """Per band: the declared nodata value, or a value the band's pixels never take.
+def _same(a: float | None, b: float | None) -> bool:
+    return a == b or (a is not None and b is not None and math.isnan(a) and math.isnan(b))
 
-    Bands without nodata are scanned strip by strip.
+
+def pick_nodata(view: gdal.Dataset, name: str) -> tuple[float | None, ...]:
+    """One nodata value for every band of a masked output (many formats keep only one).
+
+    The bands' own nodata value when they all declare the same one; otherwise
+    a value no band's pixels take (a band's own nodata pixels do not count:
+    they become nodata anyway), found by scanning the bands strip by strip.
+    The output's bands take the first band's data type, so its candidates are
+    tried: a declared nodata value first, then the type's extremes.
 
     Raises
     ------
     NoValidNodataError
-        A band uses every candidate value (for example all 256 values of a Byte band).
+        The pixels use every candidate (for example all 256 values of a Byte band).
     """
-    declared = [view.GetRasterBand(i).GetNoDataValue() for i in range(1, view.RasterCount + 1)]
-    missing = [i for i, value in enumerate(declared) if value is None]
-    if not missing:
+    count = view.RasterCount
+    declared = [view.GetRasterBand(i).GetNoDataValue() for i in range(1, count + 1)]
+    if declared[0] is not None and all(_same(value, declared[0]) for value in declared):
         return tuple(declared)
+    candidates: list[float] = [value for value in declared if value is not None]
+    candidates += nodata_candidates(gdal.GetDataTypeName(view.GetRasterBand(1).DataType))
     grid = Grid(tuple(view.GetGeoTransform()), view.RasterXSize, view.RasterYSize)
-    candidates = {i: nodata_candidates(gdal.GetDataTypeName(view.GetRasterBand(i + 1).DataType)) for i in missing}
-    for row_off, rows in strips(grid):
-        for i in missing:
-            data = view.GetRasterBand(i + 1).ReadAsArray(0, row_off, grid.width, rows)
+    for row_off, rows in strips(grid, count):
+        for index in range(count):
+            data = view.GetRasterBand(index + 1).ReadAsArray(0, row_off, grid.width, rows)
             if np.iscomplexobj(data):
                 data = data.real
-            candidates[i] = [
-                c for c in candidates[i] if not (np.isnan(data).any() if math.isnan(c) else (data == c).any())
+            candidates = [
+                c
+                for c in candidates
+                if _same(c, declared[index]) or not (np.isnan(data).any() if math.isnan(c) else (data == c).any())
             ]
-    chosen = list(declared)
-    for i in missing:
-        if not candidates[i]:
+        if not candidates:
             raise NoValidNodataError(
-                "Band {band} of '{name}' declares no nodata value and uses every value that could mark nodata; "
-                "set a nodata value on it first (Raster > Conversion > Translate, -a_nodata).",
-                band=i + 1,
+                "The bands of '{name}' use every value that could mark nodata; set a nodata value on them first "
+                "(Raster > Conversion > Translate, -a_nodata).",
                 name=name,
             )
-        chosen[i] = candidates[i][0]
-    return tuple(chosen)
+    return (candidates[0],) * count

@@ -15,7 +15,9 @@ def copy_band_properties(source: gdal.Dataset, target: gdal.Dataset) -> None:
     for index in range(1, source.RasterCount + 1):
         src, dst = source.GetRasterBand(index), target.GetRasterBand(index)
         dst.SetDescription(src.GetDescription())
-        dst.SetMetadata(src.GetMetadata() or {})
+        # Statistics of the whole source would misdescribe the clipped output.
+        metadata = {k: v for k, v in (src.GetMetadata() or {}).items() if not k.startswith("STATISTICS_")}
+        dst.SetMetadata(metadata)
         dst.SetColorInterpretation(src.GetColorInterpretation())
         table = src.GetColorTable()
         if table is not None:

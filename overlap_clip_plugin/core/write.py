@@ -22,9 +22,9 @@ from typing import Optional
 
 from osgeo import gdal
 
-from overlap_clip_plugin.core.errors import CancelledError, WriteError
+from overlap_clip_plugin.core.errors import CancelledError, OutputPathError, WriteError
 from overlap_clip_plugin.core.plan import AREA_EXTENTS, ClipPlan, OutputPlan, Progress, plan_clip
-from overlap_clip_plugin.core.raster import bounded_cache, gdal_call
+from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call, quiet_gdal
 from overlap_clip_plugin.core.validity import CommonMask, strips
 from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view
 
@@ -47,7 +47,9 @@ def _temporary_files(path: str) -> list[str]:
     folder, name = os.path.split(os.path.abspath(path))
     stem = os.path.splitext(name)[0]
     return sorted(
-        os.path.join(folder, entry) for entry in os.listdir(folder) if entry == name or entry.startswith(stem + ".")
+        os.path.join(folder, entry)
+        for entry in os.listdir(folder)
+        if entry in (name, stem) or entry.startswith(stem + ".")
     )
 
 
@@ -57,20 +59,73 @@ def remove_temporary(path: str) -> None:
         os.remove(leftover)
 
 
-def _commit(temporary: str, path: str) -> None:
-    """Rename the temporary output's files over ``path`` (and its side files)."""
+#: Side files GDAL keeps beside a raster; those of a replaced output would describe the wrong data.
+SIDE_FILES = (".aux.xml", ".msk", ".ovr")
+
+
+def _renames(temporary: str, path: str) -> list[tuple[str, str]]:
+    """Each file of the temporary output, and the name it takes beside ``path``."""
     folder = os.path.dirname(os.path.abspath(temporary))
     temporary_stem = os.path.splitext(os.path.basename(temporary))[0]
     final_stem = os.path.splitext(os.path.basename(path))[0]
-    moved = set()
-    for source in _temporary_files(temporary):
-        target = os.path.join(folder, final_stem + os.path.basename(source)[len(temporary_stem) :])
-        os.replace(source, target)
-        moved.add(target)
-    stale = os.path.abspath(path) + ".aux.xml"
-    if stale not in moved and os.path.exists(stale):
-        # Statistics of the file that was replaced would describe the wrong data.
-        os.remove(stale)
+    return [
+        (source, os.path.join(folder, final_stem + os.path.basename(source)[len(temporary_stem) :]))
+        for source in _temporary_files(temporary)
+    ]
+
+
+def _input_files(rasters: Sequence[RasterInfo]) -> dict[str, str]:
+    """Every file of every input (side files included) -> the input it belongs to."""
+    files = {}
+    for raster in rasters:
+        with quiet_gdal():
+            dataset = gdal.OpenEx(raster.path, gdal.OF_RASTER | gdal.OF_READONLY)
+            listed = (dataset.GetFileList() if dataset is not None else None) or [raster.path]
+        for name in listed:
+            files[os.path.realpath(name)] = raster.path
+    return files
+
+
+def _commit(pairs: Sequence[tuple[str, str]], rasters: Sequence[RasterInfo]) -> None:
+    """Rename each finished temporary output (with its side files) over its output path.
+
+    Refuses, before renaming anything, a rename that would replace a file of an
+    input (a shared ``.hdr`` of a same-named input, say).
+    """
+    protected = _input_files(rasters)
+    moves = [(path, _renames(temporary, path)) for temporary, path in pairs]
+    for path, renames in moves:
+        for _, target in renames:
+            owner = protected.get(os.path.realpath(target))
+            if owner is not None:
+                raise OutputPathError(
+                    "Writing '{output}' would replace '{file}', a file of the input '{input}'; choose another "
+                    "output name.",
+                    output=path,
+                    file=target,
+                    input=owner,
+                )
+    for path, renames in moves:
+        try:
+            for source, target in renames:
+                os.replace(source, target)
+        except OSError as err:
+            raise WriteError(
+                "Cannot move the finished output into place at '{path}': {reason}.", path=path, reason=err.strerror
+            ) from err
+        moved = {target for _, target in renames}
+        for suffix in SIDE_FILES:
+            stale = os.path.abspath(path) + suffix
+            if stale not in moved and os.path.exists(stale):
+                os.remove(stale)
+
+
+def _options(plan: OutputPlan, creation_options: Sequence[str]) -> list[str]:
+    """The creation options for ``plan``'s output, naming a GeoPackage's raster table after the output."""
+    options = list(creation_options)
+    if plan.driver == "GPKG" and not any(option.upper().startswith("RASTER_TABLE=") for option in options):
+        options.append("RASTER_TABLE=" + os.path.splitext(os.path.basename(plan.path))[0])
+    return options
 
 
 def _write_masked(
@@ -150,7 +205,7 @@ def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], pr
     try:
         view = source_view(plan.source, plan.grid, plan.crs_wkt, plan.window, plan.resampling)
         if plan.mask_with:
-            _write_masked(plan, view, target, creation_options, callback)
+            _write_masked(plan, view, target, _options(plan, creation_options), callback)
         elif plan.driver == "VRT":
             # A VRT output stays a lazy description of its source.
             gdal_call(WriteError, failure, gdal.GetDriverByName("VRT").CreateCopy, target, view)
@@ -163,7 +218,7 @@ def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], pr
                 target,
                 view,
                 format=plan.driver,
-                creationOptions=list(creation_options),
+                creationOptions=_options(plan, creation_options),
                 callback=callback,
             )
             written.FlushCache()
@@ -190,7 +245,10 @@ def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progres
     """
     target = temporary_path(plan.path)
     _write_to(plan, target, creation_options, progress)
-    _commit(target, plan.path)
+    try:
+        _commit([(target, plan.path)], [plan.source])
+    finally:
+        remove_temporary(target)
 
 
 @bounded_cache()
@@ -212,12 +270,11 @@ def write_plan(plan: ClipPlan, creation_options: Sequence[str] = (), progress: P
             target = temporary_path(output.path)
             targets.append(target)
             _write_to(output, target, creation_options, part)
-    except BaseException:
+        _commit([(target, output.path) for output, target in zip(plan.outputs, targets)], plan.rasters)
+    finally:
+        # Whatever is still under a temporary name did not make it: remove it.
         for target in targets:
             remove_temporary(target)
-        raise
-    for output, target in zip(plan.outputs, targets):
-        _commit(target, output.path)
 
 
 def clip(

@@ -12,6 +12,10 @@
       <translation>'{path}' 没有坐标参考系，而 '{other}' 的坐标参考系为 {crs}；请先为其指定坐标参考系（栅格 &gt; 投影 &gt; 指定投影）。</translation>
     </message>
     <message>
+      <source>No coordinate transformation leads from {crs} of '{name}' to {other_crs} of '{other}'; reproject one of them first.</source>
+      <translation>没有从 '{name}' 的 {crs} 到 '{other}' 的 {other_crs} 的坐标转换；请先将其中一个重投影。</translation>
+    </message>
+    <message>
       <source>The rasters do not overlap: {extents}.</source>
       <translation>这些栅格不重叠：{extents}。</translation>
     </message>
@@ -42,6 +46,10 @@
     <message>
       <source>The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': it is thinner than one pixel.</source>
       <translation>坐标系 {crs} 中的公共区域 {area} 不包含 '{name}' 的 {dx:g} x {dy:g} 网格中任何像元的中心：它比一个像元还窄。</translation>
+    </message>
+    <message>
+      <source>The output '{output}' is a folder; give a file name.</source>
+      <translation>输出 '{output}' 是一个文件夹；请给出文件名。</translation>
     </message>
     <message>
       <source>The folder '{folder}' of the output '{output}' does not exist.</source>
@@ -108,8 +116,12 @@
       <translation>GeoTIFF 文件 '{path}' 不完整：其数据应延续到第 {end} 字节，但文件只有 {size} 字节；请重新复制或下载。</translation>
     </message>
     <message>
-      <source>Band {band} of '{name}' declares no nodata value and uses every value that could mark nodata; set a nodata value on it first (Raster &gt; Conversion &gt; Translate, -a_nodata).</source>
-      <translation>'{name}' 的第 {band} 波段没有声明无数据值，且用尽了所有可用作无数据的值；请先为其设置无数据值（栅格 &gt; 转换 &gt; 转换格式，-a_nodata）。</translation>
+      <source>Cancelled while finding where the rasters have valid data; nothing was written.</source>
+      <translation>在查找栅格有效数据范围时已取消；未写入任何内容。</translation>
+    </message>
+    <message>
+      <source>The bands of '{name}' use every value that could mark nodata; set a nodata value on them first (Raster &gt; Conversion &gt; Translate, -a_nodata).</source>
+      <translation>'{name}' 的波段用尽了所有可用作无数据的值；请先为其设置无数据值（栅格 &gt; 转换 &gt; 转换格式，-a_nodata）。</translation>
     </message>
     <message>
       <source>Cannot read masks: {reason}</source>
@@ -118,6 +130,14 @@
     <message>
       <source>User terminated</source>
       <translation>用户已终止</translation>
+    </message>
+    <message>
+      <source>Writing '{output}' would replace '{file}', a file of the input '{input}'; choose another output name.</source>
+      <translation>写入 '{output}' 将替换输入 '{input}' 的文件 '{file}'；请选择其他输出名称。</translation>
+    </message>
+    <message>
+      <source>Cannot move the finished output into place at '{path}': {reason}.</source>
+      <translation>无法将已完成的输出移动到 '{path}'：{reason}。</translation>
     </message>
     <message>
       <source>Cancelled while writing '{path}'; nothing was written.</source>
