@@ -1,11 +1,10 @@
 """The common area of several rasters, in the coordinate reference system of one of them.
 
 In one CRS the common area is the intersection of the rasters' extents. Across
-CRSs each other raster's footprint (its extent as a polygon, with every edge
-densified so that curved edges stay curved) is transformed into the target CRS
-and intersected with the target raster's extent; the common area is the
-bounding box of that intersection. Transforming only two corners would miss
-the bulge of a projected edge and cut real data off.
+CRSs the area found so far (a polygon with densified edges, so that curved edges
+stay curved) is carried into the other raster's CRS, cut by its extent there and
+carried back; the common area is the bounding box of the result. Transforming
+only two corners would miss the bulge of a projected edge and cut real data off.
 """
 
 from __future__ import annotations
