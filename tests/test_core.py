@@ -474,3 +474,15 @@ def test_crs_without_a_transformation_is_a_clear_error(tmp_path):
     ds = None
     with pytest.raises(CrsMismatchError, match="No coordinate transformation leads from"):
         clip_pair(a, local, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"))
+
+
+def test_polar_raster_against_a_global_one_keeps_the_pole(tmp_path):
+    world = make_raster(tmp_path / "world.tif", (-180.0, 1.0, 0.0, 90.0, 0.0, -1.0), 360, 180, epsg=4326)
+    polar = make_raster(tmp_path / "polar.tif", (-2e6, 10000.0, 0.0, 2e6, 0.0, -10000.0), 400, 400, epsg=3031)
+    plan = clip_pair(world, polar, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"))
+    bounds = plan.outputs[0].grid.bounds
+    # The polar square reaches from the South Pole up to about 64.4°S at its corners.
+    assert (bounds.xmin, bounds.ymin, bounds.xmax) == (-180.0, -90.0, 180.0)
+    assert bounds.ymax == -64.0
+    own = clip_pair(world, polar, str(tmp_path / "p.tif"), str(tmp_path / "q.tif"), grid=GRID_B)
+    assert own.outputs[1].grid.bounds == Bounds(-2e6, -2e6, 2e6, 2e6)
