@@ -225,3 +225,17 @@ def test_cancel_during_the_valid_data_scan(tmp_path, big_pair):
 
     with pytest.raises(CancelledError, match="finding where the rasters have valid data"):
         plan_clip(list(big_pair), [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area=1, progress=lambda f: False)
+
+
+def test_write_output_writes_one_planned_output_through_the_same_safe_path(tmp_path):
+    from overlap_clip_plugin.core import plan_clip, write_output
+
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80)
+    out_a, out_b = existing_outputs(tmp_path)
+    plan = plan_clip([a, b], [out_a, out_b])
+    write_output(plan.outputs[0])
+    assert_copied_from(out_a, a)
+    # Only that output was written; the other path keeps its earlier content.
+    assert (tmp_path / "out_b.tif").read_bytes() == b"an earlier result out_b.tif"
+    assert not [name for name in os.listdir(tmp_path) if ".partial-" in name]

@@ -259,12 +259,11 @@ def _common_grid(
 
 
 def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], own_grids: bool) -> None:
-    for raster, driver in zip(rasters, drivers):
-        if driver == "VRT":
-            raise UnsupportedOptionError(
-                "A masked output must hold its own pixels, but a .vrt output only refers to its source; "
-                "choose another format (.tif, for example) or do not mask."
-            )
+    if "VRT" in drivers:
+        raise UnsupportedOptionError(
+            "A masked output must hold its own pixels, but a .vrt output only refers to its source; "
+            "choose another format (.tif, for example) or do not mask."
+        )
     if own_grids:
         first = rasters[0]
         for raster in rasters[1:]:

@@ -232,7 +232,6 @@ def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], pr
         raise
 
 
-@bounded_cache()
 def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
     """Write one planned output: under a temporary name, then renamed over ``plan.path``.
 
@@ -243,12 +242,7 @@ def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progres
     WriteError
         GDAL failed to write; nothing is left behind.
     """
-    target = temporary_path(plan.path)
-    _write_to(plan, target, creation_options, progress)
-    try:
-        _commit([(target, plan.path)], [plan.source])
-    finally:
-        remove_temporary(target)
+    write_plan(ClipPlan((plan,), (plan.source, *plan.mask_with)), creation_options, progress)
 
 
 @bounded_cache()
