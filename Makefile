@@ -6,19 +6,27 @@ SHELL := /bin/bash
 SYSTEM_PYTHON := /usr/bin/python3
 VENV := .venv
 PY := $(VENV)/bin/python
-DEBIAN_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal xvfb xauth
-TEST_PACKAGES := pytest==8.3.5 pytest-qgis==2.1.0 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0
+# QGIS and GDAL, a virtual screen for the desktop tests, chattr (e2fsprogs) for the read-only-folder test.
+DEBIAN_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv xvfb xauth e2fsprogs
+# Test tools, the same on every QGIS but pytest-qgis: 2.1.0 is the last release made for QGIS < 3.34.
+TEST_PACKAGES := pytest==8.3.5 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0
+PYTEST_QGIS_BEFORE_334 := pytest-qgis==2.1.0
+PYTEST_QGIS := pytest-qgis==5.0.2
 
+# Nothing below is decided when make reads this file: `deps` may install QGIS in the same run, so
+# every look at the machine is a shell expression that the recipe evaluates when it runs.
 # Debian's /usr/bin/qgis_process wrapper passes --noversioncheck, which the binary rejects.
-QGIS_PROCESS := $(shell test -x /usr/bin/qgis_process.bin && echo /usr/bin/qgis_process.bin || echo qgis_process)
+QGIS_PROCESS = $$(command -v qgis_process.bin || command -v qgis_process || echo qgis_process)
 export QT_QPA_PLATFORM ?= offscreen
 
 # The QGIS profile root: QGIS_CUSTOM_CONFIG_PATH when set (as qgis_process reads it), else the user's.
-PROFILE_ROOT := $(or $(QGIS_CUSTOM_CONFIG_PATH),$(HOME)/.local/share/QGIS/QGIS3)
-PLUGIN_DIR := $(PROFILE_ROOT)/profiles/default/python/plugins/overlap_clip_plugin
+# `make demo` and `make test` use a profile of their own in build/; only `make install` touches the user's.
+PROFILE_ROOT = $(or $(QGIS_CUSTOM_CONFIG_PATH),$(HOME)/.local/share/QGIS/QGIS3)
+PLUGIN_DIR = $(PROFILE_ROOT)/profiles/default/python/plugins/overlap_clip_plugin
+demo test: export QGIS_CUSTOM_CONFIG_PATH = $(CURDIR)/build/qgis-profile
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: demo test install stage deps venv lint bench zip screenshot translations clean
+.PHONY: demo test install stage deps venv lint bench zip screenshot translations matrix clean
 
 demo: install venv
 	$(PY) tests/demo.py --qgis-process "$(QGIS_PROCESS)" --out build/demo
@@ -41,7 +49,10 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: Makefile | deps
 	$(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check $(TEST_PACKAGES)
+	version=$$($(SYSTEM_PYTHON) -c "from qgis.core import Qgis; print(Qgis.QGIS_VERSION_INT)"); \
+	  pytest_qgis=$$([ "$$version" -lt 33400 ] && echo "$(PYTEST_QGIS_BEFORE_334)" || echo "$(PYTEST_QGIS)"); \
+	  echo "QGIS $$version: test tools $(TEST_PACKAGES) $$pytest_qgis"; \
+	  $(PY) -m pip install -q --disable-pip-version-check $(TEST_PACKAGES) "$$pytest_qgis"
 	@$(PY) -c "import qgis.core, osgeo.gdal, numpy, pytest_qgis" && touch $@
 
 # The plugin folder as QGIS wants it: the package, metadata.txt and LICENSE, nothing compiled.
@@ -57,7 +68,7 @@ install: deps stage
 	rm -rf "$(PLUGIN_DIR)"
 	mkdir -p "$(dir $(PLUGIN_DIR))"
 	cp -r build/plugin/overlap_clip_plugin "$(PLUGIN_DIR)"
-	@out=$$($(QGIS_PROCESS) plugins enable overlap_clip_plugin 2>&1) && echo "Enabled overlap_clip_plugin in $(PROFILE_ROOT)" \
+	@out=$$("$(QGIS_PROCESS)" plugins enable overlap_clip_plugin 2>&1) && echo "Enabled overlap_clip_plugin in $(PROFILE_ROOT)" \
 	  || { echo "$$out" | grep -q "already enabled" && echo "overlap_clip_plugin is enabled in $(PROFILE_ROOT)"; } \
 	  || { echo "$$out"; exit 1; }
 
@@ -79,6 +90,10 @@ translations: venv
 # Speed and memory against GDAL's own tools, measured in one run (see README, "Performance").
 bench: install venv
 	$(PY) tests/benchmark.py all
+
+# README's two commands in brand-new Debian 12, 13 and unstable roots (QGIS 3.22, 3.40, 3.44); as root.
+matrix:
+	.ci/matrix
 
 # overlap_clip_plugin.zip for Plugins > Install from ZIP and the plugin repository.
 zip: stage
