@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 # QGIS and GDAL, a virtual screen for the desktop tests, chattr (e2fsprogs) for the read-only-folder test.
 DEBIAN_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv xvfb xauth e2fsprogs
 # Test tools, the same on every QGIS but pytest-qgis: 2.1.0 is the last release made for QGIS < 3.34.
-TEST_PACKAGES := pytest==8.3.5 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0
+TEST_PACKAGES := pytest==8.3.5 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0 flake8==7.2.0 flake8-qgis==2.1.0
 PYTEST_QGIS_BEFORE_334 := pytest-qgis==2.1.0
 PYTEST_QGIS := pytest-qgis==5.0.2
 
@@ -72,10 +72,14 @@ install: deps stage
 	  || { echo "$$out" | grep -q "already enabled" && echo "overlap_clip_plugin is enabled in $(PROFILE_ROOT)"; } \
 	  || { echo "$$out"; exit 1; }
 
+# Style, types, and Qt6 readiness: flake8-qgis's Qt6 rules (QGS4xx: removed Qt names, QVariant types,
+# compiled resources) and tests/qt6_check.py, which finds the unscoped Qt and QGIS enums those rules miss.
 lint: venv
-	$(VENV)/bin/ruff check --line-length 120 overlap_clip_plugin tests
-	$(VENV)/bin/ruff format --check --line-length 120 overlap_clip_plugin tests
-	$(VENV)/bin/mypy --ignore-missing-imports --python-version 3.9 overlap_clip_plugin/core
+	$(VENV)/bin/ruff check overlap_clip_plugin tests
+	$(VENV)/bin/ruff format --check overlap_clip_plugin tests
+	$(VENV)/bin/mypy
+	$(VENV)/bin/flake8 --select QGS4 overlap_clip_plugin tests
+	$(PY) tests/qt6_check.py overlap_clip_plugin tests
 
 # Refreshes the README's screenshot of the desktop (the GUI test under Xvfb).
 screenshot: install venv

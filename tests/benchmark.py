@@ -194,11 +194,14 @@ def job_gdal_translate(job: dict) -> None:
 def job_align(job: dict) -> None:
     _qgis()
     from qgis.analysis import QgsAlignRaster
+    from qgis.core import Qgis
 
+    # QGIS 3.34 moved the resampling enum into Qgis.
+    resampling = getattr(Qgis, "GdalResampleAlgorithm", None) or QgsAlignRaster.ResampleAlg
     align = QgsAlignRaster()
     items = [QgsAlignRaster.Item(job["a"], job["out_a"]), QgsAlignRaster.Item(job["b"], job["out_b"])]
     for item in items:
-        item.resampleMethod = QgsAlignRaster.RA_NearestNeighbour
+        item.resampleMethod = resampling.RA_NearestNeighbour
     align.setRasters(items)
     align.setParametersFromRaster(job["a"])
     align.setClipExtent(*job["extent"])
@@ -331,10 +334,8 @@ def bench_clip(folder: str, sizes: list[int], repeat: int) -> None:
         "vrt": "(a) core `clip_pair` to `.vrt` outputs",
     }
     for kind, label in labels.items():
-        r = results[kind]
-        print(
-            f"| {label} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f} | {r['seconds'] / align:.2f} | {r['peak']:.0f} |"
-        )
+        seconds, peak = results[kind]["seconds"], results[kind]["peak"]
+        print(f"| {label} | {seconds:.2f} | {seconds / floor:.2f} | {seconds / align:.2f} | {peak:.0f} |")
     overhead_run = results["processing"]["seconds"] - results["core"]["seconds"]
     overhead_cli = results["qgis_process"]["wall"] - results["qgis_process_start"]["wall"] - results["core"]["seconds"]
     print(

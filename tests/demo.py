@@ -9,7 +9,7 @@ import sys
 from osgeo import gdal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rasters import sample_pair  # noqa: E402
+from rasters import sample_pair
 
 
 def describe(path: str) -> str:

@@ -14,6 +14,8 @@ from qgis.core import (
 )
 from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
+from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONAL
+
 A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 
 
@@ -78,11 +80,11 @@ def test_algorithm_is_registered_with_its_contract(provider):
     assert resampling.defaultValue() == 0
     assert resampling.options()[:2] == ["Nearest neighbour", "Bilinear"]
     assert len(resampling.options()) == 12
-    assert resampling.flags() & resampling.FlagAdvanced
-    assert algorithm.parameterDefinition("OPTIONS").flags() & resampling.FlagAdvanced
+    assert resampling.flags() & ADVANCED
+    assert algorithm.parameterDefinition("OPTIONS").flags() & ADVANCED
     assert algorithm.parameterDefinition("AREA").defaultValue() == 0
     assert algorithm.parameterDefinition("MASK_COMMON").defaultValue() is False
-    assert algorithm.parameterDefinition("OVERLAP").flags() & resampling.FlagOptional
+    assert algorithm.parameterDefinition("OVERLAP").flags() & OPTIONAL
     assert "centre" in algorithm.shortHelpString()
     assert provider.icon().isNull() is False
 
@@ -300,3 +302,31 @@ def test_mask_common_refusal_is_a_processing_error(provider, tmp_path):
             },
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+
+
+SKIPPED_OVERLAP = {
+    "left out": {},
+    "None": {"OVERLAP": None},
+    "empty string": {"OVERLAP": ""},
+    "empty definition (batch dialog)": "definition",
+}
+
+
+@pytest.mark.parametrize("given", list(SKIPPED_OVERLAP), ids=list(SKIPPED_OVERLAP))
+def test_an_optional_output_left_empty_is_skipped(provider, pair, tmp_path, given):
+    from qgis.core import QgsProcessingOutputLayerDefinition
+
+    extra = SKIPPED_OVERLAP[given]
+    if extra == "definition":
+        extra = {"OVERLAP": QgsProcessingOutputLayerDefinition("")}
+    out_a, out_b = str(tmp_path / "a_out.tif"), str(tmp_path / "b_out.tif")
+    result = processing.run(
+        "overlapclip:clippair", {"INPUT_A": pair[0], "INPUT_B": pair[1], "OUTPUT_A": out_a, "OUTPUT_B": out_b, **extra}
+    )
+    assert result.get("OVERLAP") in (None, "")
+    assert_same_grid(out_a, out_b)
+    assert_copied_from(out_a, pair[0])
+    assert result["OVERLAP_AREA"] == 40 * 30 * 100.0
+    # Nothing else written (QGIS itself caches statistics beside the inputs it loads).
+    written = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("scene_"))
+    assert written == ["a_out.tif", "b_out.tif"]

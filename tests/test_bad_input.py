@@ -13,9 +13,9 @@ import subprocess
 import numpy as np
 import processing
 import pytest
+from conftest import QGIS_PROCESS
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
-from conftest import QGIS_PROCESS
 from rasters import assert_copied_from, assert_same_grid, make_raster, read_array
 
 A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)

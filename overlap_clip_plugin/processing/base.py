@@ -1,32 +1,20 @@
 """What the Overlap Clip algorithms share: common parameters, reading them, planning, logging, writing."""
 
 from qgis.core import (
-    Qgis,
     QgsProcessingAlgorithm,
     QgsProcessingException,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterString,
+    QgsProperty,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
 from overlap_clip_plugin.core import RESAMPLING_METHODS, OverlapClipError, crs_name, plan_clip, read_raster, write_plan
 from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD
 from overlap_clip_plugin.core.validity import STRIP_PIXELS
-
-if Qgis.versionInt() >= 33600:
-    ADVANCED = Qgis.ProcessingParameterFlag.Advanced
-else:
-    ADVANCED = QgsProcessingParameterDefinition.FlagAdvanced
-
-if Qgis.versionInt() >= 34000:
-    OPTIONS_WIDGET = {"widget_wrapper": {"widget_type": "rasteroptions"}}
-else:
-    OPTIONS_WIDGET = {
-        "widget_wrapper": {"class": "processing.algs.gdal.ui.RasterOptionsWidget.RasterOptionsWidgetWrapper"}
-    }
-
+from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONS_WIDGET
 
 #: The README, where each algorithm's help lives.
 HELP_URL = "https://github.com/overlap-clip/overlap_clip_plugin/blob/main/README.md"
@@ -82,6 +70,18 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                     except OverlapClipError as err:
                         return False, core_message(err)
         return ok, message
+
+    def output_requested(self, parameters, key, context):
+        """Whether the optional output ``key`` is wanted: left out, ``None`` and ``''`` all skip it.
+
+        The batch dialog leaves an empty cell as ``''``, the dialog's "Skip output" gives ``None``.
+        """
+        value = parameters.get(key)
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            value = value.sink
+        if isinstance(value, QgsProperty):
+            value, _ = value.valueAsString(context.expressionContext(), "")
+        return value is not None and str(value).strip() != ""
 
     def add_area_parameters(self):
         """Declare AREA and MASK_COMMON."""

@@ -3,23 +3,19 @@
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
-    QgsFeatureSink,
-    QgsField,
     QgsFields,
     QgsGeometry,
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from overlap_clip_plugin.core import OverlapClipError, overlap_summary, pair_reference
 from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase, core_message
+from overlap_clip_plugin.processing.compat import FAST_INSERT, MULTIPOLYGON, SOURCE_POLYGON, double_field, integer_field
 
 
 class ClipPairAlgorithm(ClipAlgorithmBase):
@@ -103,7 +99,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         overlap = QgsProcessingParameterFeatureSink(
             self.OVERLAP,
             self.tr("Overlap polygon"),
-            type=QgsProcessing.TypeVectorPolygon,
+            type=SOURCE_POLYGON,
             optional=True,
             createByDefault=False,
         )
@@ -144,7 +140,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             self.WIDTH: summary.width,
             self.HEIGHT: summary.height,
         }
-        if parameters.get(self.OVERLAP) is not None:
+        if self.output_requested(parameters, self.OVERLAP, context):
             results[self.OVERLAP] = self._write_overlap(parameters, context, summary, layers[0])
         feedback.setProgress(100)
         for path, layer, label in zip(outputs, layers, ("A", "B")):
@@ -156,17 +152,16 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
 
     def _write_overlap(self, parameters, context, summary, layer_a):
         fields = QgsFields()
-        fields.append(QgsField("area", QVariant.Double))
-        fields.append(QgsField("percent_a", QVariant.Double))
-        fields.append(QgsField("percent_b", QVariant.Double))
-        fields.append(QgsField("width", QVariant.Int))
-        fields.append(QgsField("height", QVariant.Int))
+        for name in ("area", "percent_a", "percent_b"):
+            fields.append(double_field(name))
+        for name in ("width", "height"):
+            fields.append(integer_field(name))
         crs = layer_a.crs() if summary.crs_wkt else QgsCoordinateReferenceSystem()
-        sink, dest_id = self.parameterAsSink(parameters, self.OVERLAP, context, fields, QgsWkbTypes.MultiPolygon, crs)
+        sink, dest_id = self.parameterAsSink(parameters, self.OVERLAP, context, fields, MULTIPOLYGON, crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OVERLAP))
         feature = QgsFeature(fields)
         feature.setGeometry(QgsGeometry.fromWkt(summary.polygon_wkt))
         feature.setAttributes([summary.area, summary.percents[0], summary.percents[1], summary.width, summary.height])
-        sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        sink.addFeature(feature, FAST_INSERT)
         return dest_id

@@ -3,7 +3,6 @@
 import os
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingOutputMultipleLayers,
@@ -15,6 +14,7 @@ from qgis.core import (
 
 from overlap_clip_plugin.core import output_names
 from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase
+from overlap_clip_plugin.processing.compat import NUMBER_INTEGER, SOURCE_RASTER
 
 
 class ClipStackAlgorithm(ClipAlgorithmBase):
@@ -66,14 +66,14 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         """Declare the parameters; their keys are a contract for models and scripts."""
-        inputs = QgsProcessingParameterMultipleLayers(self.INPUTS, self.tr("Input rasters"), QgsProcessing.TypeRaster)
+        inputs = QgsProcessingParameterMultipleLayers(self.INPUTS, self.tr("Input rasters"), SOURCE_RASTER)
         inputs.setMinimumNumberInputs(2)
         inputs.setHelp(self.tr("Two or more rasters, for example the scenes of a time series."))
         self.addParameter(inputs)
         reference = QgsProcessingParameterNumber(
             self.REFERENCE,
             self.tr("Reference raster (position in the input list, 1 = first)"),
-            type=QgsProcessingParameterNumber.Integer,
+            type=NUMBER_INTEGER,
             defaultValue=1,
             minValue=1,
         )

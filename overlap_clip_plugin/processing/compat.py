@@ -1,0 +1,61 @@
+"""The QGIS names that moved between 3.22 and 4.x, chosen once by ``Qgis.versionInt()``.
+
+Every enum value is reached through its enum's name, as PyQt6 (QGIS 4) requires; where QGIS moved an
+enum into ``Qgis`` (3.30, 3.36) or took ``QMetaType`` for field types (3.38), the new home is used from
+that version on, so newer QGIS never sees a deprecated name.
+"""
+
+from qgis.core import (
+    Qgis,
+    QgsFeatureSink,
+    QgsField,
+    QgsProcessing,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterNumber,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QMetaType, QVariant
+
+QGIS_VERSION = Qgis.versionInt()
+
+if QGIS_VERSION >= 33600:
+    SOURCE_RASTER = Qgis.ProcessingSourceType.Raster
+    SOURCE_POLYGON = Qgis.ProcessingSourceType.VectorPolygon
+    NUMBER_INTEGER = Qgis.ProcessingNumberParameterType.Integer
+    ADVANCED = Qgis.ProcessingParameterFlag.Advanced
+    OPTIONAL = Qgis.ProcessingParameterFlag.Optional
+else:
+    SOURCE_RASTER = QgsProcessing.SourceType.TypeRaster
+    SOURCE_POLYGON = QgsProcessing.SourceType.TypeVectorPolygon
+    NUMBER_INTEGER = QgsProcessingParameterNumber.Type.Integer
+    ADVANCED = QgsProcessingParameterDefinition.Flag.FlagAdvanced
+    OPTIONAL = QgsProcessingParameterDefinition.Flag.FlagOptional
+
+if QGIS_VERSION >= 33000:
+    MULTIPOLYGON = Qgis.WkbType.MultiPolygon
+else:
+    MULTIPOLYGON = QgsWkbTypes.Type.MultiPolygon
+
+FAST_INSERT = QgsFeatureSink.Flag.FastInsert
+
+#: The GDAL creation-options editor of QGIS's own GDAL algorithms, named as each QGIS names it.
+if QGIS_VERSION >= 34000:
+    OPTIONS_WIDGET = {"widget_wrapper": {"widget_type": "rasteroptions"}}
+else:
+    OPTIONS_WIDGET = {
+        "widget_wrapper": {"class": "processing.algs.gdal.ui.RasterOptionsWidget.RasterOptionsWidgetWrapper"}
+    }
+
+
+def double_field(name):
+    """A field of real numbers named ``name``."""
+    if QGIS_VERSION >= 33800:
+        return QgsField(name, QMetaType.Type.Double)
+    return QgsField(name, QVariant.Type.Double)  # noqa: QGS402 - QGIS < 3.38 takes no QMetaType
+
+
+def integer_field(name):
+    """A field of integers named ``name``."""
+    if QGIS_VERSION >= 33800:
+        return QgsField(name, QMetaType.Type.Int)
+    return QgsField(name, QVariant.Type.Int)  # noqa: QGS402 - QGIS < 3.38 takes no QMetaType
