@@ -60,3 +60,21 @@ def profile(tmp_path_factory):
     # A second install must accept "already enabled".
     subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True, text=True)
     return env
+
+
+@pytest.fixture
+def layer_tree(qgis_iface, monkeypatch):
+    """pytest-qgis's interface with a real layer-tree view of the project, as the desktop has.
+
+    QGIS 3.44's post-processing hands ``iface.layerTreeView()`` to C++, which takes no test
+    double: the view here is QGIS's own, showing QgsProject.instance()'s layer tree.
+    """
+    from qgis.core import QgsLayerTreeModel, QgsProject
+    from qgis.gui import QgsLayerTreeView
+
+    view = QgsLayerTreeView()
+    model = QgsLayerTreeModel(QgsProject.instance().layerTreeRoot())
+    view.setModel(model)
+    monkeypatch.setattr(qgis_iface, "layerTreeView", lambda: view, raising=False)
+    yield view
+    view.setModel(None)

@@ -149,7 +149,7 @@ def test_grid_modes_resampling_and_options(provider, pair, tmp_path):
     assert_copied_from(own_b, b)
 
 
-def test_results_are_loaded_with_names_that_tell_a_from_b(provider, pair):
+def test_results_are_loaded_with_names_that_tell_a_from_b(provider, pair, layer_tree):
     a, b = pair
     project = QgsProject.instance()
     project.removeAllMapLayers()

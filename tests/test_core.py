@@ -1,6 +1,8 @@
 """The GDAL core on real files: geometry cases, grids, values, types, nodata, formats, errors."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -486,3 +488,45 @@ def test_polar_raster_against_a_global_one_keeps_the_pole(tmp_path):
     assert bounds.ymax == -64.0
     own = clip_pair(world, polar, str(tmp_path / "p.tif"), str(tmp_path / "q.tif"), grid=GRID_B)
     assert own.outputs[1].grid.bounds == Bounds(-2e6, -2e6, 2e6, 2e6)
+
+
+GDAL_MODE_RUN = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from osgeo import gdal
+mode = sys.argv[2]
+if mode == "on":
+    gdal.UseExceptions()
+elif mode == "off":
+    gdal.DontUseExceptions()
+from overlap_clip_plugin.core import RasterOpenError, clip_pair
+before = gdal.GetUseExceptions()
+folder = sys.argv[3]
+plan = clip_pair(folder + "/a.tif", folder + "/b.tif", folder + "/out_a.tif", folder + "/out_b.tif", mask_common=True)
+try:
+    clip_pair(folder + "/missing.tif", folder + "/b.tif", folder + "/x.tif", folder + "/y.tif")
+except RasterOpenError as err:
+    print("error:", err)
+assert gdal.GetUseExceptions() == before, (before, gdal.GetUseExceptions())
+print("mode kept:", before, plan.outputs[0].grid.width)
+"""
+
+
+@pytest.mark.parametrize("mode", ["unset", "on", "off"])
+def test_the_core_keeps_the_callers_gdal_exception_mode_and_warns_nothing(tmp_path, mode):
+    """Plain Python, no QGIS; any FutureWarning (GDAL 3.9+: no mode chosen) is an error here."""
+    a_raster(tmp_path)
+    make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80, nodata=-1)
+    script = tmp_path / "run.py"
+    script.write_text(GDAL_MODE_RUN, encoding="utf-8")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = subprocess.run(
+        [sys.executable, "-W", "error::FutureWarning", str(script), root, mode, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "error: The raster '" in run.stdout and "missing.tif' does not exist." in run.stdout
+    assert f"mode kept: {1 if mode == 'on' else 0} 40" in run.stdout
+    assert "Warning" not in run.stderr

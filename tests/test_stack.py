@@ -10,6 +10,7 @@ from qgis.core import QgsProcessingException, QgsProject
 from rasters import UTM33, assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
 from overlap_clip_plugin.core import NoOverlapError, clip, output_names
+from overlap_clip_plugin.processing.compat import SOURCE_RASTER
 
 A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 
@@ -141,7 +142,7 @@ def test_clipstack_through_processing_run(provider, same_named_stack, tmp_path):
     assert grid_of(expected[0])[0][0] == 500100.0
 
 
-def test_clipstack_loads_every_output_with_its_name(provider, same_named_stack, tmp_path):
+def test_clipstack_loads_every_output_with_its_name(provider, same_named_stack, tmp_path, layer_tree):
     project = QgsProject.instance()
     project.removeAllMapLayers()
     processing.runAndLoadResults(
@@ -181,7 +182,7 @@ def test_clipstack_as_a_step_of_a_model(provider, same_named_stack, tmp_path):
 
     model = QgsProcessingModelAlgorithm("stack model", "tests")
     model.addModelParameter(
-        QgsProcessingParameterMultipleLayers("scenes", "scenes", 3), QgsProcessingModelParameter("scenes")
+        QgsProcessingParameterMultipleLayers("scenes", "scenes", SOURCE_RASTER), QgsProcessingModelParameter("scenes")
     )
     child = QgsProcessingModelChildAlgorithm("overlapclip:clipstack")
     child.setChildId("stack")

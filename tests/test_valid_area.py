@@ -18,6 +18,7 @@ from overlap_clip_plugin.core import (
     overlap_summary,
     plan_clip,
 )
+from overlap_clip_plugin.core.validity import nodata_candidates
 
 NODATA = -9999.0
 
@@ -241,3 +242,58 @@ def test_overlap_of_the_extents_in_another_crs(tmp_path):
     assert 0.45 < summary.area / area_on_b < 0.55
     assert summary.percents[0] == pytest.approx(100.0 * summary.area / 800000.0)
     assert ogr.CreateGeometryFromWkt(summary.polygon_wkt).GetArea() == pytest.approx(summary.area)
+
+
+ALL_TYPES = [gdal.GetDataTypeName(code) for code in range(1, gdal.GDT_TypeCount)]
+
+
+@pytest.mark.parametrize("type_name", ALL_TYPES)
+def test_every_data_type_is_masked_with_a_nodata_value_of_its_own(tmp_path, type_name):
+    """MASK_COMMON on every type GDAL has (Float16 from GDAL 3.11): the chosen nodata, and the values kept."""
+    dtype = gdal.GetDataTypeByName(type_name)
+    # Values 1..100, which every type holds: the type's lowest value (0 for unsigned ones) is unused.
+    a_values = np.stack([1 + np.arange(100 * 80).reshape(80, 100) % 100] * 2).astype(np.float64)
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, dtype=dtype, bands=2, data=a_values)
+    b_values = np.full((80, 100), 7, dtype=np.int16)
+    b_values[:, :50] = -1
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=b_values)
+    out_a, out_b = str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")
+    plan = clip_pair(a, b, out_a, out_b, mask_common=True)
+    # A declares no nodata and its values never reach its type's lowest value: that one is chosen.
+    lowest = nodata_candidates(type_name)[0]
+    assert plan.outputs[0].nodata == (lowest, lowest)
+    written, source = read_array(out_a), read_array(a)
+    ds = gdal.Open(out_a)
+    for index in range(2):
+        band = ds.GetRasterBand(index + 1)
+        assert band.DataType == dtype
+        assert band.GetNoDataValue() == lowest
+        np.testing.assert_array_equal(written[index][:, 50:], source[index][:, 50:])
+        np.testing.assert_array_equal(written[index][:, :50], np.full((80, 50), lowest, dtype=written.dtype))
+
+
+def test_float16_is_copied_resampled_and_masked(tmp_path):
+    if not hasattr(gdal, "GDT_Float16"):
+        pytest.skip(f"GDAL {gdal.__version__} has no Float16 type (GDAL 3.11+); the matrix runs this on GDAL 3.13")
+    values = (np.arange(100 * 80).reshape(80, 100) / 8.0).astype(np.float16)
+    a_values = values.copy()
+    a_values[50:55, 60:70] = -1.5  # A's nodata, inside the common area
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, dtype=gdal.GDT_Float16, data=a_values, nodata=-1.5)
+    shifted = make_raster(
+        tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80, dtype=gdal.GDT_Float16, data=values
+    )
+    out_a, out_b = str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")
+    plan = clip_pair(a, shifted, out_a, out_b, mask_common=True)
+    assert plan.outputs[0].copied and not plan.outputs[1].copied
+    for path in (out_a, out_b):
+        assert gdal.Open(path).GetRasterBand(1).DataType == gdal.GDT_Float16
+        assert read_array(path).dtype == np.float16
+    # A keeps its own nodata; B, which declares none, gets Float16's lowest finite value.
+    assert plan.outputs[0].nodata == (-1.5,)
+    assert plan.outputs[1].nodata == (float(np.finfo(np.float16).min),)
+    np.testing.assert_array_equal(read_array(out_a)[0], a_values[50:, 60:])
+    # B, resampled by nearest neighbour on a third-of-a-pixel shift, keeps its values exactly, and is
+    # nodata where A is.
+    expected_b = values[: 80 - 50, : 100 - 60].copy()
+    expected_b[0:5, 0:10] = np.finfo(np.float16).min
+    np.testing.assert_array_equal(read_array(out_b)[0], expected_b)

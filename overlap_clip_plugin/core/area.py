@@ -15,7 +15,7 @@ from osgeo import ogr, osr
 
 from overlap_clip_plugin.core.errors import CrsMismatchError, NoOverlapError
 from overlap_clip_plugin.core.grid import Bounds
-from overlap_clip_plugin.core.raster import RasterInfo, quiet_gdal
+from overlap_clip_plugin.core.raster import RasterInfo, gdal_mode, quiet_gdal
 
 #: Points per footprint edge when a footprint is transformed to another CRS.
 DENSIFY_POINTS = 101
@@ -28,6 +28,7 @@ def _srs(wkt: str) -> osr.SpatialReference:
     return srs
 
 
+@gdal_mode()
 def crs_name(wkt: str) -> str:
     """A short name for a CRS: its authority code where it has one, else its name."""
     if not wkt:
@@ -39,6 +40,7 @@ def crs_name(wkt: str) -> str:
     return srs.GetName() or "unnamed CRS"
 
 
+@gdal_mode()
 def same_crs(wkt_a: str, wkt_b: str) -> bool:
     """True when two WKT strings describe one CRS (two empty strings count as one)."""
     if not wkt_a or not wkt_b:
@@ -180,6 +182,7 @@ def _envelope(polygon: ogr.Geometry) -> Bounds:
     return Bounds(xmin, ymin, xmax, ymax)
 
 
+@gdal_mode()
 def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
     """The bounding box of the area all ``rasters`` cover, in the CRS of ``rasters[target]``.
 

@@ -23,7 +23,7 @@ from overlap_clip_plugin.core.area import same_crs
 from overlap_clip_plugin.core.errors import WriteError
 from overlap_clip_plugin.core.grid import Grid
 from overlap_clip_plugin.core.plan import AREA_VALID, ClipPlan
-from overlap_clip_plugin.core.raster import bounded_cache, gdal_call
+from overlap_clip_plugin.core.raster import bounded_cache, gdal_call, gdal_mode
 from overlap_clip_plugin.core.validity import CommonMask, strips, valid_pixel_count
 
 
@@ -91,6 +91,7 @@ def _transform(geometry: ogr.Geometry, source_wkt: str, target_wkt: str, step: f
     return moved
 
 
+@gdal_mode()
 @bounded_cache()
 def overlap_summary(plan: ClipPlan) -> OverlapSummary:
     """The overlap of a planned clip: polygon in the first raster's CRS, area, percents, size.

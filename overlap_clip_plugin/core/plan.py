@@ -30,7 +30,7 @@ from overlap_clip_plugin.core.errors import (
     translatable,
 )
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
-from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, read_raster
+from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_mode, read_raster
 from overlap_clip_plugin.core.validity import STRIP_PIXELS, pick_nodata, valid_summary
 from overlap_clip_plugin.core.views import source_view
 
@@ -101,6 +101,7 @@ class ClipPlan:
     warnings: tuple[str, ...] = ()
 
 
+@gdal_mode()
 def driver_for_path(path: str) -> str:
     """The short name of the GDAL driver that writes rasters with ``path``'s extension.
 
@@ -277,6 +278,7 @@ def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], ow
                 )
 
 
+@gdal_mode()
 @bounded_cache()
 def plan_clip(
     inputs: Sequence[str],

@@ -1,9 +1,11 @@
 """What the core knows of an input raster, read once with GDAL.
 
-GDAL is called without touching its global exception switch (which other
-code in the same QGIS process may rely on): results are checked for
-``None`` and errors are read from GDAL's per-thread last-error state, with
-GDAL's own printing silenced for the call.
+GDAL's exception mode is decided here, explicitly: the core runs with
+exceptions off. Results are checked for ``None`` and errors are read from
+GDAL's per-thread last-error state, with GDAL's own printing silenced for
+the call. Every public entry point of the core sets that mode for its own
+thread only while it runs (:func:`gdal_mode`), so QGIS and other code keep
+the mode they chose.
 """
 
 from __future__ import annotations
@@ -11,14 +13,29 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from osgeo import gdal
+from osgeo import gdal, ogr, osr
 
 from overlap_clip_plugin.core.errors import OverlapClipError, RasterOpenError, UnsupportedGeoreferenceError
 from overlap_clip_plugin.core.grid import Grid
+
+
+@contextmanager
+def gdal_mode() -> Iterator[None]:
+    """GDAL, OGR and OSR with exceptions off on this thread while the core works, then as they were.
+
+    GDAL 3.7+ keeps a per-thread mode (``ExceptionMgr``), which is set and restored here; setting it
+    explicitly also keeps GDAL 3.9+ from warning that no mode was chosen (a FutureWarning). GDAL 3.6
+    has neither: there the process's mode is left alone, and :func:`gdal_call` works in both.
+    """
+    with ExitStack() as stack:
+        for module in (gdal, ogr, osr):
+            if hasattr(module, "ExceptionMgr"):
+                stack.enter_context(module.ExceptionMgr(useExceptions=False))
+        yield
 
 
 @contextmanager
@@ -120,7 +137,10 @@ def open_raster(path: str) -> gdal.Dataset:
     if dataset is None:
         if not os.path.exists(path) and ":" not in path and not path.startswith("/vsi"):
             raise RasterOpenError("The raster '{path}' does not exist.", path=path)
-        if not reason:
+        with quiet_gdal():
+            # Asked directly, not read from the wording of GDAL's message, which differs between versions.
+            identified = gdal.IdentifyDriverEx(path, gdal.OF_RASTER)
+        if identified is None or not reason:
             raise RasterOpenError(
                 "GDAL cannot open '{path}' as a raster: it is not in any raster format GDAL reads.", path=path
             )
@@ -152,6 +172,7 @@ def _check_not_truncated(dataset: gdal.Dataset, path: str) -> None:
             )
 
 
+@gdal_mode()
 def read_raster(path: str) -> RasterInfo:
     """Read the grid, CRS and bands of the raster at ``path``.
 

@@ -26,7 +26,7 @@ from osgeo import gdal
 from overlap_clip_plugin.core.area import same_crs
 from overlap_clip_plugin.core.errors import CancelledError, NoValidNodataError, WriteError
 from overlap_clip_plugin.core.grid import Grid, Window
-from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call
+from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call, gdal_mode
 from overlap_clip_plugin.core.views import on_grid
 
 #: Pixels per band read at once when scanning masks.
@@ -96,6 +96,7 @@ class ValidSummary:
     count: int
 
 
+@gdal_mode()
 @bounded_cache()
 def valid_summary(
     rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str, progress: Callable[[float], bool] | None = None
@@ -136,9 +137,13 @@ def nodata_candidates(data_type: str) -> list[float]:
     lowest finite value, then NaN. Complex types use their real part's type;
     64-bit integers only their lowest value (the highest is not a double).
     """
-    base = {"CInt16": "Int16", "CInt32": "Int32", "CFloat32": "Float32", "CFloat64": "Float64"}.get(
-        data_type, data_type
-    )
+    base = {
+        "CInt16": "Int16",
+        "CInt32": "Int32",
+        "CFloat16": "Float16",
+        "CFloat32": "Float32",
+        "CFloat64": "Float64",
+    }.get(data_type, data_type)
     numpy_type: Any = np.dtype(
         {
             "Byte": np.uint8,
@@ -149,6 +154,7 @@ def nodata_candidates(data_type: str) -> list[float]:
             "Int32": np.int32,
             "UInt64": np.uint64,
             "Int64": np.int64,
+            "Float16": np.float16,  # GDAL 3.11+
             "Float32": np.float32,
             "Float64": np.float64,
         }[base]

@@ -24,7 +24,7 @@ from osgeo import gdal
 
 from overlap_clip_plugin.core.errors import CancelledError, OutputPathError, WriteError
 from overlap_clip_plugin.core.plan import AREA_EXTENTS, ClipPlan, OutputPlan, Progress, plan_clip
-from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call, quiet_gdal
+from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call, gdal_mode, quiet_gdal
 from overlap_clip_plugin.core.validity import CommonMask, strips
 from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view
 
@@ -245,6 +245,7 @@ def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progres
     write_plan(ClipPlan((plan,), (plan.source, *plan.mask_with)), creation_options, progress)
 
 
+@gdal_mode()
 @bounded_cache()
 def write_plan(plan: ClipPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
     """Write every output of ``plan``; progress runs from 0 to 1 over all of them.
@@ -264,6 +265,9 @@ def write_plan(plan: ClipPlan, creation_options: Sequence[str] = (), progress: P
             target = temporary_path(output.path)
             targets.append(target)
             _write_to(output, target, creation_options, part)
+            # Each output's share ends where it is complete, however GDAL reported along the way.
+            if not part(1.0):
+                raise CancelledError("Cancelled while writing '{path}'; nothing was written.", path=output.path)
         _commit([(target, output.path) for output, target in zip(plan.outputs, targets)], plan.rasters)
     finally:
         # Whatever is still under a temporary name did not make it: remove it.
@@ -271,6 +275,7 @@ def write_plan(plan: ClipPlan, creation_options: Sequence[str] = (), progress: P
             remove_temporary(target)
 
 
+@gdal_mode()
 def clip(
     inputs: Sequence[str],
     outputs: Sequence[str],
