@@ -8,10 +8,10 @@ import sys
 
 from osgeo import gdal
 
-gdal.UseExceptions()  # this script owns its process: it chooses GDAL 4's default
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rasters import sample_pair
+
+gdal.UseExceptions()  # this script owns its process: it chooses GDAL 4's default
 
 
 def describe(path: str) -> str:
