@@ -9,7 +9,8 @@ PY := $(VENV)/bin/python
 # QGIS and GDAL, a virtual screen for the desktop tests, chattr (e2fsprogs) for the read-only-folder test.
 DEBIAN_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv xvfb xauth e2fsprogs
 # Test tools, the same on every QGIS but pytest-qgis: 2.1.0 is the last release made for QGIS < 3.34.
-TEST_PACKAGES := pytest==8.3.5 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0 flake8==7.2.0 flake8-qgis==2.1.0
+TEST_PACKAGES := pytest==8.3.5 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0 flake8==7.2.0 flake8-qgis==2.1.0 \
+	qgis-manage==0.15.0
 PYTEST_QGIS_BEFORE_334 := pytest-qgis==2.1.0
 PYTEST_QGIS := pytest-qgis==5.0.2
 
@@ -99,11 +100,16 @@ bench: install venv
 matrix:
 	.ci/matrix
 
-# overlap_clip_plugin.zip for Plugins > Install from ZIP and the plugin repository.
+# overlap_clip_plugin.VERSION.zip, named as the plugin repository names uploads, for Plugins > Install
+# from ZIP and the repository; the tests check it with qgis-manage's artifact validator.
+VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
+ZIP := overlap_clip_plugin.$(VERSION).zip
 zip: stage
-	rm -f overlap_clip_plugin.zip
-	cd build/plugin && $(SYSTEM_PYTHON) -m zipfile -c ../../overlap_clip_plugin.zip overlap_clip_plugin
+	rm -f overlap_clip_plugin.*zip
+	cp README.md build/plugin/overlap_clip_plugin/
+	cd build/plugin && $(SYSTEM_PYTHON) -m zipfile -c ../../$(ZIP) overlap_clip_plugin
+	@echo "Wrote $(ZIP)"
 
 clean:
-	rm -rf build $(VENV) overlap_clip_plugin.zip .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf build $(VENV) overlap_clip_plugin.*zip .pytest_cache .hypothesis .mypy_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
