@@ -29,7 +29,8 @@ def validate(path):
     """What qgis-manage's artifact validator (portal rules, strict: warnings count) says of a zip."""
     tool = shutil.which("qgis-manage", path=os.path.dirname(sys.executable))
     assert tool, "qgis-manage is not installed; `make test` installs it"
-    run = subprocess.run([tool, "validate", "--zip", path, "--strict", "--repo", "--json"], capture_output=True, text=True)
+    command = [tool, "validate", "--zip", path, "--strict", "--repo", "--json"]
+    run = subprocess.run(command, capture_output=True, text=True)
     return json.loads(run.stdout)
 
 
@@ -59,7 +60,8 @@ def test_zip_meets_the_upload_rules(archive):
         names = bundle.namelist()
         metadata = bundle.read("overlap_clip_plugin/metadata.txt").decode("utf-8")
     assert {name.split("/")[0] for name in names} == {"overlap_clip_plugin"}
-    for required in ("__init__.py", "metadata.txt", "LICENSE", "icon.png", "icon.svg", "i18n/overlap_clip_plugin_zh_CN.qm"):
+    shipped = ("__init__.py", "metadata.txt", "LICENSE", "icon.png", "icon.svg", "i18n/overlap_clip_plugin_zh_CN.qm")
+    for required in shipped:
         assert f"overlap_clip_plugin/{required}" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/.git" in n or "/tests/" in n]
     parser = configparser.ConfigParser(interpolation=None)
