@@ -128,3 +128,20 @@ def test_clipstack_with_repeated_inputs(profile, tmp_path):
     assert_copied_from(expected[1], inputs[1])
     assert_same_grid(expected[0], expected[2])
     assert grid_of(expected[0]) == ((500200.0, 10.0, 0.0, 4999800.0, 0.0, -10.0), 80, 60)
+
+
+def test_an_empty_overlap_argument_is_skipped_and_a_given_one_written(profile, tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1)
+    b = make_raster(tmp_path / "b.tif", (500203.3, 20.0, 0.0, 4999796.7, 0.0, -20.0), 50, 50, nodata=-1)
+    out = tmp_path / "out"
+    out.mkdir()
+    skipped = clippair(profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=out / "a.tif", OUTPUT_B=out / "b.tif", OVERLAP="")
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    assert "OVERLAP" not in json.loads(skipped.stdout[skipped.stdout.index("{") :])["results"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.tif", "b.tif"]
+    given = clippair(
+        profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=out / "a.tif", OUTPUT_B=out / "b.tif", OVERLAP=out / "overlap.gpkg"
+    )
+    assert given.returncode == 0, given.stdout + given.stderr
+    assert json.loads(given.stdout[given.stdout.index("{") :])["results"]["OVERLAP"] == str(out / "overlap.gpkg")
+    assert sorted(p.name for p in out.iterdir()) == ["a.tif", "b.tif", "overlap.gpkg"]

@@ -9,7 +9,7 @@ from qgis.core import (
     QgsProcessingParameterString,
     QgsProperty,
 )
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
 from overlap_clip_plugin.core import RESAMPLING_METHODS, OverlapClipError, crs_name, plan_clip, read_raster, write_plan
 from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD
@@ -74,9 +74,12 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
     def output_requested(self, parameters, key, context):
         """Whether the optional output ``key`` is wanted: left out, ``None`` and ``''`` all skip it.
 
-        The batch dialog leaves an empty cell as ``''``, the dialog's "Skip output" gives ``None``.
+        The batch dialog leaves an empty cell as ``''``, the dialog's "Skip output" gives ``None``,
+        qgis_process's ``--KEY=`` a null QVariant.
         """
         value = parameters.get(key)
+        if isinstance(value, QVariant):
+            value = None if value.isNull() else value.value()
         if isinstance(value, QgsProcessingOutputLayerDefinition):
             value = value.sink
         if isinstance(value, QgsProperty):
