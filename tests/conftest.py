@@ -62,19 +62,27 @@ def profile(tmp_path_factory):
     return env
 
 
-@pytest.fixture
-def layer_tree(qgis_iface, monkeypatch):
-    """pytest-qgis's interface with a real layer-tree view of the project, as the desktop has.
+@pytest.fixture(scope="session")
+def project_layer_tree_view(qgis_app):
+    """QGIS's own layer-tree view of QgsProject.instance(), alive for the whole session.
 
-    QGIS 3.44's post-processing hands ``iface.layerTreeView()`` to C++, which takes no test
-    double: the view here is QGIS's own, showing QgsProject.instance()'s layer tree.
+    Never torn down mid-session: QGIS 3.40 dies (SIGFPE) when pending events reach a view whose
+    model was taken away.
     """
     from qgis.core import QgsLayerTreeModel, QgsProject
     from qgis.gui import QgsLayerTreeView
 
     view = QgsLayerTreeView()
-    model = QgsLayerTreeModel(QgsProject.instance().layerTreeRoot())
+    model = QgsLayerTreeModel(QgsProject.instance().layerTreeRoot(), view)
     view.setModel(model)
-    monkeypatch.setattr(qgis_iface, "layerTreeView", lambda: view, raising=False)
-    yield view
-    view.setModel(None)
+    return view
+
+
+@pytest.fixture
+def layer_tree(qgis_iface, project_layer_tree_view, monkeypatch):
+    """pytest-qgis's interface with a real layer-tree view of the project, as the desktop has.
+
+    QGIS 3.44's post-processing hands ``iface.layerTreeView()`` to C++, which takes no test double.
+    """
+    monkeypatch.setattr(qgis_iface, "layerTreeView", lambda: project_layer_tree_view, raising=False)
+    return project_layer_tree_view

@@ -342,14 +342,16 @@ def test_cancel_stops_the_write_and_leaves_nothing(tmp_path):
 
 
 def test_progress_covers_both_outputs(tmp_path):
-    a = a_raster(tmp_path)
-    b = make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80)
+    # Large enough for many of GDAL's blocks: GDAL 3.13 reports a warp's progress block by block.
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 2000, 1600)
+    b = make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 2000, 1600)
     seen = []
-    clip_pair(a, b, *outputs(tmp_path), progress=lambda fraction: seen.append(fraction) or True)
+    plan = clip_pair(a, b, *outputs(tmp_path), progress=lambda fraction: seen.append(fraction) or True)
+    assert plan.outputs[0].copied and not plan.outputs[1].copied
     assert seen == sorted(seen)
     assert seen[0] == 0.0 and seen[-1] == 1.0
-    # The first output (a small copy) ends at one half; the second one reports as it goes.
-    assert 0.5 in seen and any(0.5 < f < 1.0 for f in seen)
+    # The first output (a copy) ends at one half; the second one (a warp) reports as it goes.
+    assert 0.5 in seen and any(0.5 < f < 1.0 for f in seen) and any(0.0 < f < 0.5 for f in seen)
 
 
 def test_unreadable_inputs_are_clear_errors(tmp_path):
