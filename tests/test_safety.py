@@ -10,7 +10,7 @@ from osgeo import gdal
 from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback
 from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
-from overlap_clip_plugin.core import CancelledError, OutputPathError, WriteError, clip_pair
+from overlap_clip_plugin.core import CancelledError, OutputPathError, UnsupportedOptionError, WriteError, clip_pair
 
 A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 
@@ -46,17 +46,38 @@ def test_cancel_leaves_existing_outputs_untouched_and_no_temporary_file(tmp_path
     after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
     assert after == before
     # While writing, the work went to hidden temporary files, not to the outputs.
-    assert any(any(".partial-" in name for name in names) for names in written_during)
+    assert any(any(".overlapclip-" in name for name in names) for names in written_during)
 
 
-def test_a_write_failure_leaves_existing_outputs_untouched(tmp_path, big_pair):
-    out_a, out_b = existing_outputs(tmp_path)
+def test_a_write_failure_leaves_existing_outputs_untouched(tmp_path):
+    """GDAL fails while writing the second output: JPEG holds at most 65500 pixels a side."""
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 70000, 2, dtype=gdal.GDT_Byte)
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 70000, 2, dtype=gdal.GDT_Byte)
+    out_a, _ = existing_outputs(tmp_path)
+    out_b = str(tmp_path / "out_b.jpg")
+    (tmp_path / "out_b.jpg").write_bytes(b"an earlier result out_b.jpg")
     before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
-    with pytest.raises(WriteError, match="GDAL failed while writing"):
-        # A block width GDAL refuses.
-        clip_pair(*big_pair, out_a, out_b, creation_options=["TILED=YES", "BLOCKXSIZE=7"])
+    with pytest.raises(WriteError, match="GDAL failed while writing '.*out_b.jpg'"):
+        clip_pair(a, b, out_a, out_b)
     after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
     assert after == before
+
+
+def test_creation_options_gdal_refuses_are_refused_before_anything_is_written(tmp_path, big_pair):
+    out_a, out_b = existing_outputs(tmp_path)
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    written_during = []
+
+    def progress(fraction):
+        written_during.append(fraction)
+        return True
+
+    # A block width GDAL refuses, and a misspelt option GDAL would otherwise ignore.
+    for options, reason in ((["TILED=YES", "BLOCKXSIZE=7"], "BLOCKXSIZE"), (["COMPRES=DEFLATE"], "COMPRES")):
+        with pytest.raises(UnsupportedOptionError, match=f"GDAL's GTiff driver refuses .*{reason}"):
+            clip_pair(*big_pair, out_a, out_b, creation_options=options, progress=progress)
+    after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    assert after == before and written_during == []
 
 
 def test_success_replaces_existing_outputs_and_their_stale_statistics(tmp_path):
@@ -74,7 +95,7 @@ def test_multi_file_formats_are_renamed_whole(tmp_path):
     b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80)
     clip_pair(a, b, str(tmp_path / "out_a.bil"), str(tmp_path / "out_b.bil"))
     names = sorted(os.listdir(tmp_path))
-    assert not any(".partial-" in name for name in names)
+    assert not any(".overlapclip-" in name for name in names)
     assert {"out_a.bil", "out_a.hdr", "out_b.bil", "out_b.hdr"} <= set(names)
     assert gdal.Open(str(tmp_path / "out_a.bil")).GetDriver().ShortName == "EHdr"
     assert_copied_from(tmp_path / "out_a.bil", a)
@@ -177,7 +198,7 @@ def test_formats_that_name_their_content_after_the_file(tmp_path, extension):
     b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80, dtype=gdal.GDT_Byte)
     out_a, out_b = str(tmp_path / f"out_a{extension}"), str(tmp_path / f"out_b{extension}")
     clip_pair(a, b, out_a, out_b)
-    assert not [name for name in os.listdir(tmp_path) if ".partial-" in name]
+    assert not [name for name in os.listdir(tmp_path) if ".overlapclip-" in name]
     assert_copied_from(out_a, a)
     if extension == ".gpkg":
         assert gdal.Open(out_a).GetMetadataItem("IDENTIFIER") == "out_a"
@@ -238,4 +259,45 @@ def test_write_output_writes_one_planned_output_through_the_same_safe_path(tmp_p
     assert_copied_from(out_a, a)
     # Only that output was written; the other path keeps its earlier content.
     assert (tmp_path / "out_b.tif").read_bytes() == b"an earlier result out_b.tif"
-    assert not [name for name in os.listdir(tmp_path) if ".partial-" in name]
+    assert not [name for name in os.listdir(tmp_path) if ".overlapclip-" in name]
+
+
+def test_a_failed_move_into_place_leaves_every_output_path_as_it_was(tmp_path, monkeypatch):
+    """The second output cannot be moved into place (on Windows: the old file is open in QGIS)."""
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (500203.0, 10.0, 0.0, 4999797.0, 0.0, -10.0), 100, 80)
+    out_a, out_b = existing_outputs(tmp_path)
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    real_replace = os.replace
+
+    def replace(source, target):
+        if os.path.basename(target) == "out_b.tif" and ".overlapclip-" in str(source) and "replaced" not in str(source):
+            raise PermissionError(13, "The process cannot access the file", str(target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(WriteError, match="every output path is as it was"):
+        clip_pair(a, b, out_a, out_b)
+    monkeypatch.undo()
+    after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    assert after == before  # out_a too, though its move had succeeded; no staging folder left
+
+
+def test_a_format_whose_header_names_its_data_file_comes_out_as_gdal_translate_writes_it(tmp_path):
+    """PDS4: the .xml label names the .img it describes; it must name the final file, not a temporary one."""
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (500200.0, 10.0, 0.0, 4999800.0, 0.0, -10.0), 100, 80)
+    out = tmp_path / "out"
+    out.mkdir()
+    said = []
+    clip_pair(a, b, str(out / "a_common.tif"), str(out / "b_common.xml"), warn=said.append)
+    # GDAL's own warnings about the label reach the caller.
+    assert any("could not be substituted" in line for line in said), said
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    gdal.Translate(str(reference / "b_common.xml"), b, srcWin=[0, 0, 80, 60], format="PDS4")
+    assert sorted(os.listdir(out)) == ["a_common.tif", "b_common.img", "b_common.xml"]
+    assert sorted(os.listdir(reference)) == ["b_common.img", "b_common.xml"]
+    assert "<file_name>b_common.img</file_name>" in (out / "b_common.xml").read_text(encoding="utf-8")
+    np.testing.assert_array_equal(read_array(out / "b_common.xml"), read_array(reference / "b_common.xml"))
+    np.testing.assert_array_equal(read_array(out / "b_common.xml")[0], read_array(b)[0][:60, :80])

@@ -36,7 +36,7 @@ from overlap_clip_plugin.core.plan import (
     output_names,
     plan_clip,
 )
-from overlap_clip_plugin.core.raster import RasterInfo, read_raster
+from overlap_clip_plugin.core.raster import ClipWarning, GdalWarning, RasterInfo, read_raster
 from overlap_clip_plugin.core.write import (
     GRID_A,
     GRID_B,
@@ -57,8 +57,10 @@ __all__ = [
     "RESAMPLING_METHODS",
     "Bounds",
     "CancelledError",
+    "ClipWarning",
     "ClipPlan",
     "CrsMismatchError",
+    "GdalWarning",
     "Grid",
     "NoOverlapError",
     "NoValidDataError",

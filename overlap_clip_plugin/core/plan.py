@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from osgeo import gdal
@@ -29,8 +29,9 @@ from overlap_clip_plugin.core.errors import (
     UnsupportedOptionError,
     translatable,
 )
+from overlap_clip_plugin.core.formats import check_not_a_container
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
-from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_mode, read_raster
+from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_mode, gdal_warnings, read_raster
 from overlap_clip_plugin.core.validity import STRIP_PIXELS, pick_nodata, valid_summary
 from overlap_clip_plugin.core.views import source_view
 
@@ -50,6 +51,9 @@ RESAMPLING_METHODS: tuple[str, ...] = (
     "q3",
 )
 
+#: Methods that compute new values rather than pick one of the source's (wrong for palette indices).
+NEW_VALUES = ("bilinear", "cubic", "cubicspline", "lanczos", "average")
+
 #: What the common area is: the rasters' extents, or where all of them have valid data.
 AREA_EXTENTS, AREA_VALID = 0, 1
 
@@ -61,6 +65,9 @@ FOOTPRINT_METHOD = translatable(
 
 #: A progress callback: receives the fraction done (0 to 1), returns False to cancel.
 Progress = Callable[[float], bool]
+
+#: A warning callback: receives one sentence (GDAL's own words for GDAL's warnings).
+Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,17 @@ class OutputPlan:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A sentence for the user about the plan: an English template and its fields (translatable)."""
+
+    template: str
+    fields: dict[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.template.format(**self.fields)
+
+
+@dataclass(frozen=True)
 class ClipPlan:
     """Every output of one run, in input order, and how the common area was found."""
 
@@ -98,7 +116,7 @@ class ClipPlan:
     rasters: tuple[RasterInfo, ...]
     area_mode: int = AREA_EXTENTS
     footprint_method: str = ""
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Note, ...] = ()
 
 
 @gdal_mode()
@@ -182,6 +200,7 @@ def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) ->
                 "The folder '{folder}' of the output '{output}' does not exist.", folder=folder, output=output
             )
         _check_writable(folder, output)
+        check_not_a_container(output)
         drivers.append(driver_for_path(output))
     return drivers
 
@@ -288,6 +307,7 @@ def plan_clip(
     mask_common: bool = False,
     resampling: str = "near",
     progress: Progress | None = None,
+    warn: Warn | None = None,
 ) -> ClipPlan:
     """Check the inputs and outputs and fix every output's grid; nothing is written.
 
@@ -312,6 +332,10 @@ def plan_clip(
     progress
         Called with the fraction of the valid-data scan done (``AREA_VALID``
         and ``mask_common`` read the rasters); return False to stop.
+    warn
+        Called with each warning GDAL gives meanwhile; without it they become
+        Python warnings (``GdalWarning``). The plan's own notes to the user
+        are in :attr:`ClipPlan.warnings`.
 
     Returns
     -------
@@ -335,6 +359,19 @@ def plan_clip(
         raise ValueError(f"Unknown area mode {area}; use 0 (extents) or 1 (valid data).")
     if resampling not in RESAMPLING_METHODS:
         raise ValueError(f"Unknown resampling method '{resampling}'; use one of {', '.join(RESAMPLING_METHODS)}.")
+    with gdal_warnings(warn):
+        return _plan(inputs, outputs, reference, area, mask_common, resampling, progress)
+
+
+def _plan(
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    reference: Optional[int],
+    area: int,
+    mask_common: bool,
+    resampling: str,
+    progress: Progress | None,
+) -> ClipPlan:
     rasters = tuple(read_raster(path) for path in inputs)
     drivers = _check_output_paths(rasters, outputs)
     if mask_common:
@@ -352,19 +389,36 @@ def plan_clip(
             grid, extent = _common_grid(rasters, index, area, progress)
             copy = _copy_window(raster, grid, raster.crs_wkt)
             plans.append(OutputPlan(raster, path, driver, grid, raster.crs_wkt, extent, copy, resampling))
+    warnings = []
+    for index, plan in enumerate(plans):
+        if not plan.copied and plan.resampling in NEW_VALUES and any(band.paletted for band in plan.source.bands):
+            # Interpolated palette indices would be colours that never existed.
+            plans[index] = replace(plan, resampling="near")
+            warnings.append(
+                Note(
+                    translatable(
+                        "'{name}' holds palette indices, which {method} resampling would mix into indices that mean "
+                        "nothing: it is resampled by nearest neighbour instead."
+                    ),
+                    {"name": plan.source.name, "method": plan.resampling},
+                )
+            )
     if mask_common:
         plans = [_masked(plan, rasters) for plan in plans]
     method = FOOTPRINT_METHOD.format(pixels=STRIP_PIXELS) if area == AREA_VALID or mask_common else ""
-    warnings = []
     if not any(raster.crs_wkt for raster in rasters):
         warnings.append(
-            translatable(
-                "None of the rasters has a coordinate reference system: they are taken to share one coordinate "
-                "space, as their geotransforms say."
+            Note(
+                translatable(
+                    "None of the rasters has a coordinate reference system: they are taken to share one coordinate "
+                    "space, as their geotransforms say."
+                )
             )
         )
     if len({os.path.realpath(raster.path) for raster in rasters}) < len(rasters):
-        warnings.append(translatable("The same raster is given more than once: its outputs are copies of one another."))
+        warnings.append(
+            Note(translatable("The same raster is given more than once: its outputs are copies of one another."))
+        )
     return ClipPlan(tuple(plans), rasters, area, method, tuple(warnings))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -38,10 +39,63 @@ def gdal_mode() -> Iterator[None]:
         yield
 
 
+class ClipWarning(UserWarning):
+    """Something the user should know about a run, as a Python warning when no ``warn`` callback takes it."""
+
+
+class GdalWarning(ClipWarning):
+    """A warning GDAL gave while the core worked, in GDAL's words."""
+
+
+_local = threading.local()
+
+
+def _reporters() -> list[Callable[[str], None]]:
+    if not hasattr(_local, "reporters"):
+        _local.reporters = []
+    return _local.reporters
+
+
+def _handler(level: int, _number: int, message: str) -> None:
+    """GDAL's messages on this thread: warnings go to the innermost reporter; errors stay in GDAL's
+    last-error state, where :func:`gdal_call` reads them."""
+    reporters = _reporters()
+    if level == gdal.CE_Warning and reporters:
+        reporters[-1](message)
+
+
+@contextmanager
+def gdal_warnings(report: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Pass every warning GDAL gives on this thread to ``report``, each message once.
+
+    Without ``report`` each becomes a Python warning (:class:`GdalWarning`). Nothing GDAL warns
+    about while the core works is passed over in silence.
+    """
+    seen: set[str] = set()
+
+    def forward(message: str) -> None:
+        message = message.strip()
+        if message and message not in seen:
+            seen.add(message)
+            if report is not None:
+                report(message)
+            else:
+                warnings.warn(message, GdalWarning, stacklevel=2)
+
+    _reporters().append(forward)
+    gdal.PushErrorHandler(_handler)
+    try:
+        yield
+    finally:
+        gdal.PopErrorHandler()
+        _reporters().pop()
+
+
 @contextmanager
 def quiet_gdal() -> Iterator[None]:
-    """Silence GDAL's error printing on this thread and reset its last error."""
-    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    """Keep GDAL from printing on this thread and reset its last error; warnings still reach the
+    reporter of :func:`gdal_warnings`, if one is set."""
+    gdal.PushErrorHandler(_handler)
     gdal.ErrorReset()
     try:
         yield
@@ -104,6 +158,7 @@ class BandInfo:
 
     data_type: str
     nodata: float | None
+    paletted: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,5 +253,6 @@ def read_raster(path: str) -> RasterInfo:
     bands = []
     for index in range(1, dataset.RasterCount + 1):
         band = dataset.GetRasterBand(index)
-        bands.append(BandInfo(gdal.GetDataTypeName(band.DataType), band.GetNoDataValue()))
+        paletted = band.GetColorInterpretation() == gdal.GCI_PaletteIndex and band.GetColorTable() is not None
+        bands.append(BandInfo(gdal.GetDataTypeName(band.DataType), band.GetNoDataValue(), paletted))
     return RasterInfo(path, grid, dataset.GetProjection() or "", tuple(bands))

@@ -7,71 +7,71 @@ its source). A masked output is written strip by strip, setting nodata where
 the common valid-data mask says so. No window is ever read into memory whole.
 
 Nothing is lost and nothing is left half-written: every output is written
-under a temporary name in its own folder (``.<name>.partial-<id><ext>``) and
-renamed over the output path only when all outputs of the run are complete.
-On failure or cancel the temporary files are removed and any file already at
+under its final name in a hidden staging folder beside it
+(``.overlapclip-<id>/``) and moved over the output path only when all
+outputs of the run are complete, all or nothing (:func:`_commit`). On
+failure or cancel the staging folders are removed and any file already at
 an output path is untouched. Inputs are only ever opened read-only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Optional
 
 from osgeo import gdal
 
 from overlap_clip_plugin.core.errors import CancelledError, OutputPathError, WriteError
-from overlap_clip_plugin.core.plan import AREA_EXTENTS, ClipPlan, OutputPlan, Progress, plan_clip
-from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call, gdal_mode, quiet_gdal
+from overlap_clip_plugin.core.formats import check_output_format
+from overlap_clip_plugin.core.plan import AREA_EXTENTS, ClipPlan, OutputPlan, Progress, Warn, plan_clip
+from overlap_clip_plugin.core.raster import (
+    ClipWarning,
+    RasterInfo,
+    bounded_cache,
+    gdal_call,
+    gdal_mode,
+    gdal_warnings,
+    quiet_gdal,
+)
 from overlap_clip_plugin.core.validity import CommonMask, strips
 from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view
 
 GdalProgress = Callable[[float, str, object], int]
 
 
-def temporary_path(path: str) -> str:
-    """A hidden, unique name beside ``path``, with the same extension (drivers may look at it)."""
-    folder, name = os.path.split(os.path.abspath(path))
-    stem, extension = os.path.splitext(name)
-    return os.path.join(folder, f".{stem}.partial-{uuid.uuid4().hex[:12]}{extension}")
+def staging_folder(path: str) -> str:
+    """A new hidden folder beside ``path`` in which its output is written under its final name.
 
-
-def _temporary_files(path: str) -> list[str]:
-    """The files of the temporary dataset at ``path``: its name and the side files named after it.
-
-    Matched by the temporary's unique name, never by what GDAL lists (a
-    VRT's file list holds its sources).
+    Under its final name, a format whose header names its companion files
+    (ISIS3, PDS4, ERS, ...) names them right; beside the output, the commit
+    is a rename on one file system.
     """
-    folder, name = os.path.split(os.path.abspath(path))
-    stem = os.path.splitext(name)[0]
-    return sorted(
-        os.path.join(folder, entry)
-        for entry in os.listdir(folder)
-        if entry in (name, stem) or entry.startswith(stem + ".")
-    )
+    folder = os.path.dirname(os.path.abspath(path))
+    return tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder)
 
 
-def remove_temporary(path: str) -> None:
-    """Delete a temporary output and its side files, whatever state it is in."""
-    for leftover in _temporary_files(path):
-        os.remove(leftover)
+#: The prefix of staging folders and of replaced files kept until a commit is complete.
+STAGING_PREFIX = ".overlapclip-"
+
+
+def staged_path(path: str, staging: str) -> str:
+    """Where ``path``'s output is written inside ``staging``."""
+    return os.path.join(staging, os.path.basename(path))
+
+
+def remove_staging(staging: str) -> None:
+    """Delete a staging folder and whatever is in it."""
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 #: Side files GDAL keeps beside a raster; those of a replaced output would describe the wrong data.
 SIDE_FILES = (".aux.xml", ".msk", ".ovr")
-
-
-def _renames(temporary: str, path: str) -> list[tuple[str, str]]:
-    """Each file of the temporary output, and the name it takes beside ``path``."""
-    folder = os.path.dirname(os.path.abspath(temporary))
-    temporary_stem = os.path.splitext(os.path.basename(temporary))[0]
-    final_stem = os.path.splitext(os.path.basename(path))[0]
-    return [
-        (source, os.path.join(folder, final_stem + os.path.basename(source)[len(temporary_stem) :]))
-        for source in _temporary_files(temporary)
-    ]
 
 
 def _input_files(rasters: Sequence[RasterInfo]) -> dict[str, str]:
@@ -87,15 +87,21 @@ def _input_files(rasters: Sequence[RasterInfo]) -> dict[str, str]:
 
 
 def _commit(pairs: Sequence[tuple[str, str]], rasters: Sequence[RasterInfo]) -> None:
-    """Rename each finished temporary output (with its side files) over its output path.
+    """Move each finished output (every file in its staging folder) into place, all or nothing.
 
-    Refuses, before renaming anything, a rename that would replace a file of an
-    input (a shared ``.hdr`` of a same-named input, say).
+    Refuses, before moving anything, a move that would replace a file of an
+    input (a shared ``.hdr`` of a same-named input, say). Then every file the
+    commit replaces, and the stale side files of a replaced output, are first
+    renamed aside; only when every new file is in place are they deleted. If
+    any rename fails, the ones done are undone in reverse, so every output
+    path is as it was before the run.
     """
     protected = _input_files(rasters)
-    moves = [(path, _renames(temporary, path)) for temporary, path in pairs]
-    for path, renames in moves:
-        for _, target in renames:
+    moves: list[tuple[str, str]] = []
+    for staging, path in pairs:
+        folder = os.path.dirname(os.path.abspath(path))
+        for name in sorted(os.listdir(staging)):
+            target = os.path.join(folder, name)
             owner = protected.get(os.path.realpath(target))
             if owner is not None:
                 raise OutputPathError(
@@ -105,19 +111,30 @@ def _commit(pairs: Sequence[tuple[str, str]], rasters: Sequence[RasterInfo]) -> 
                     file=target,
                     input=owner,
                 )
-    for path, renames in moves:
-        try:
-            for source, target in renames:
-                os.replace(source, target)
-        except OSError as err:
-            raise WriteError(
-                "Cannot move the finished output into place at '{path}': {reason}.", path=path, reason=err.strerror
-            ) from err
-        moved = {target for _, target in renames}
-        for suffix in SIDE_FILES:
-            stale = os.path.abspath(path) + suffix
-            if stale not in moved and os.path.exists(stale):
-                os.remove(stale)
+            moves.append((os.path.join(staging, name), target))
+    targets = {target for _, target in moves}
+    stale = [os.path.abspath(path) + suffix for _, path in pairs for suffix in SIDE_FILES]
+    replaced = sorted({name for name in [*targets, *stale] if os.path.lexists(name)})
+    done: list[tuple[str, str]] = []
+    try:
+        for name in replaced:
+            aside = os.path.join(os.path.dirname(name), f"{STAGING_PREFIX}replaced-{uuid.uuid4().hex[:12]}")
+            os.replace(name, aside)
+            done.append((name, aside))
+        for source, target in moves:
+            os.replace(source, target)
+            done.append((source, target))
+    except OSError as err:
+        for source, target in reversed(done):
+            os.replace(target, source)
+        raise WriteError(
+            "Cannot move the finished outputs into place ({file}: {reason}); every output path is as it was.",
+            file=err.filename or "",
+            reason=err.strerror or str(err),
+        ) from err
+    for name, aside in done[: len(replaced)]:
+        with contextlib.suppress(OSError):
+            os.remove(aside)
 
 
 def _options(plan: OutputPlan, creation_options: Sequence[str]) -> list[str]:
@@ -135,7 +152,7 @@ def _write_masked(
     driver = gdal.GetDriverByName(plan.driver)
     direct = driver.GetMetadataItem(gdal.DCAP_CREATE) == "YES"
     # Formats GDAL can only copy into are written as a GeoTIFF first, then copied.
-    staging = target if direct else temporary_path(os.path.splitext(target)[0] + ".tif")
+    staging = target if direct else os.path.splitext(target)[0] + ".staging.tif"
     creator = driver if direct else gdal.GetDriverByName("GTiff")
     grid = plan.grid
     out = gdal_call(
@@ -186,8 +203,8 @@ def _write_masked(
             del written  # closes the file
     finally:
         out = None
-        if not direct:
-            remove_temporary(staging)
+        if not direct and os.path.exists(staging):
+            gdal.GetDriverByName("GTiff").Delete(staging)
 
 
 def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], progress: Progress | None) -> None:
@@ -226,14 +243,13 @@ def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], pr
         if cancelled:
             raise WriteError("User terminated")
     except BaseException as err:
-        remove_temporary(target)
         if cancelled:
             raise CancelledError("Cancelled while writing '{path}'; nothing was written.", path=plan.path) from err
         raise
 
 
 def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
-    """Write one planned output: under a temporary name, then renamed over ``plan.path``.
+    """Write one planned output: in a staging folder, then moved over ``plan.path``.
 
     Raises
     ------
@@ -247,32 +263,48 @@ def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progres
 
 @gdal_mode()
 @bounded_cache()
-def write_plan(plan: ClipPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
+def write_plan(
+    plan: ClipPlan, creation_options: Sequence[str] = (), progress: Progress | None = None, warn: Warn | None = None
+) -> None:
     """Write every output of ``plan``; progress runs from 0 to 1 over all of them.
 
-    All outputs are written under temporary names first and renamed over the
-    output paths only when every one is complete: if one fails or is
-    cancelled, no output path changes.
+    The creation options are first checked with each output's driver, and
+    every warning GDAL gives goes to ``warn`` (see :func:`plan_clip`).
+
+    All outputs are written in staging folders beside them first (under their
+    final names) and moved over the output paths only when every one is
+    complete; if one fails or is cancelled, or a move fails, no output path
+    changes and no staging folder is left.
     """
+    with gdal_warnings(warn):
+        checked = set()
+        for output in plan.outputs:
+            options = tuple(_options(output, creation_options))
+            key = (output.driver, options, output.source.bands)
+            if key not in checked:
+                check_output_format(output.driver, output.path, options, output.source)
+                checked.add(key)
+        _write_all(plan, creation_options, progress)
+
+
+def _write_all(plan: ClipPlan, creation_options: Sequence[str], progress: Progress | None) -> None:
     count = len(plan.outputs)
-    targets: list[str] = []
+    stagings: list[str] = []
     try:
         for index, output in enumerate(plan.outputs):
 
             def part(fraction: float, index: int = index) -> bool:
                 return True if progress is None else progress((index + fraction) / count)
 
-            target = temporary_path(output.path)
-            targets.append(target)
-            _write_to(output, target, creation_options, part)
+            stagings.append(staging_folder(output.path))
+            _write_to(output, staged_path(output.path, stagings[-1]), creation_options, part)
             # Each output's share ends where it is complete, however GDAL reported along the way.
             if not part(1.0):
                 raise CancelledError("Cancelled while writing '{path}'; nothing was written.", path=output.path)
-        _commit([(target, output.path) for output, target in zip(plan.outputs, targets)], plan.rasters)
+        _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
     finally:
-        # Whatever is still under a temporary name did not make it: remove it.
-        for target in targets:
-            remove_temporary(target)
+        for staging in stagings:
+            remove_staging(staging)
 
 
 @gdal_mode()
@@ -285,14 +317,20 @@ def clip(
     progress: Progress | None = None,
     area: int = AREA_EXTENTS,
     mask_common: bool = False,
+    warn: Warn | None = None,
 ) -> ClipPlan:
     """Clip ``inputs`` to their common area and write ``outputs``.
 
     :func:`~overlap_clip_plugin.core.plan.plan_clip` then :func:`write_plan`;
     see those for the parameters. Progress covers the writing.
     """
-    plan = plan_clip(inputs, outputs, reference, area, mask_common, resampling)
-    write_plan(plan, creation_options, progress)
+    plan = plan_clip(inputs, outputs, reference, area, mask_common, resampling, warn=warn)
+    for note in plan.warnings:
+        if warn is not None:
+            warn(str(note))
+        else:
+            warnings.warn(str(note), ClipWarning, stacklevel=2)
+    write_plan(plan, creation_options, progress, warn)
     return plan
 
 
@@ -323,6 +361,7 @@ def clip_pair(
     progress: Progress | None = None,
     area: int = AREA_EXTENTS,
     mask_common: bool = False,
+    warn: Warn | None = None,
 ) -> ClipPlan:
     """Clip two rasters to their common area: :func:`clip` with ``N = 2``; see :func:`pair_reference`."""
     return clip(
@@ -334,4 +373,5 @@ def clip_pair(
         progress,
         area,
         mask_common,
+        warn,
     )

@@ -20,6 +20,30 @@
       <translation>这些栅格不重叠：{extents}。</translation>
     </message>
     <message>
+      <source>GDAL's {driver} driver cannot write '{output}' with the bands of '{name}' ({types}): {reason}</source>
+      <translation>GDAL 的 {driver} 驱动无法用“{name}”的波段（{types}）写出“{output}”：{reason}</translation>
+    </message>
+    <message>
+      <source>GDAL's {driver} driver refuses to write '{output}' with the creation options '{options}': {reason}</source>
+      <translation>GDAL 的 {driver} 驱动拒绝以创建选项“{options}”写出“{output}”：{reason}</translation>
+    </message>
+    <message>
+      <source>'{output}' is an existing file that holds other data ({contents}); writing the output would replace it whole. Choose a new file name.</source>
+      <translation>“{output}”是一个已有文件，其中还有其他数据（{contents}）；写出结果会整个替换它。请换一个新文件名。</translation>
+    </message>
+    <message>
+      <source>The creation option {option} would add the output to an existing file, but outputs are written whole and replace the file at their path; write to a new file instead.</source>
+      <translation>创建选项 {option} 会把结果添加到已有文件中，但结果总是整体写出并替换其路径上的文件；请改为写入新文件。</translation>
+    </message>
+    <message>
+      <source>The format of '{output}' ({driver}) cannot store band {band} of '{name}' as {data_type} (it would write {kept}, changing the values); choose another format (.tif, or .vrt for mixed types).</source>
+      <translation>“{output}”的格式（{driver}）无法以 {data_type} 存储“{name}”的第 {band} 波段（它会写成 {kept}，改变数值）；请选择其他格式（.tif，或混合类型用 .vrt）。</translation>
+    </message>
+    <message>
+      <source>GDAL's {driver} driver cannot write '{output}' with the bands of '{name}' ({types}) and the creation options '{options}': {reason}</source>
+      <translation>GDAL 的 {driver} 驱动无法用“{name}”的波段（{types}）和创建选项“{options}”写出“{output}”：{reason}</translation>
+    </message>
+    <message>
       <source>The geotransform {transform} is rotated or sheared; warp the raster to a north-up grid first (for example with gdalwarp).</source>
       <translation>地理变换 {transform} 含有旋转或错切；请先将该栅格重投影到正北朝上的网格（例如使用 gdalwarp）。</translation>
     </message>
@@ -48,6 +72,10 @@
       <translation>坐标系 {crs} 中的公共区域 {area} 不包含 '{name}' 的 {dx:g} x {dy:g} 网格中任何像元的中心：它比一个像元还窄。</translation>
     </message>
     <message>
+      <source>A masked output must hold its own pixels, but a .vrt output only refers to its source; choose another format (.tif, for example) or do not mask.</source>
+      <translation>带掩膜的输出必须保存自己的像元，而 .vrt 输出只引用其源数据；请选择其他格式（例如 .tif），或不使用掩膜。</translation>
+    </message>
+    <message>
       <source>The output '{output}' is a folder; give a file name.</source>
       <translation>输出 '{output}' 是一个文件夹；请给出文件名。</translation>
     </message>
@@ -64,18 +92,6 @@
       <translation>这些栅格的有效数据互不相交：在坐标系 {crs} 的公共范围 {area} 内，没有任何像元在 {names} 中都有效。</translation>
     </message>
     <message>
-      <source>A masked output must hold its own pixels, but a .vrt output only refers to its source; choose another format (.tif, for example) or do not mask.</source>
-      <translation>带掩膜的输出必须保存自己的像元，而 .vrt 输出只引用其源数据；请选择其他格式（例如 .tif），或不使用掩膜。</translation>
-    </message>
-    <message>
-      <source>None of the rasters has a coordinate reference system: they are taken to share one coordinate space, as their geotransforms say.</source>
-      <translation>这些栅格都没有坐标参考系：将按照其地理变换，视为位于同一坐标空间。</translation>
-    </message>
-    <message>
-      <source>The same raster is given more than once: its outputs are copies of one another.</source>
-      <translation>同一个栅格被输入了多次：其输出彼此相同。</translation>
-    </message>
-    <message>
       <source>The output '{output}' is the input '{path}'; choose another output path.</source>
       <translation>输出 '{output}' 就是输入 '{path}'；请选择其他输出路径。</translation>
     </message>
@@ -88,8 +104,20 @@
       <translation>在各栅格自身网格上使用公共无数据掩膜要求网格重合，但 '{name}' 与 '{first}' 位于不同的网格（坐标系、像元大小或像元相位不同）；请改为将两者置于同一个栅格的网格上。</translation>
     </message>
     <message>
+      <source>None of the rasters has a coordinate reference system: they are taken to share one coordinate space, as their geotransforms say.</source>
+      <translation>这些栅格都没有坐标参考系：将按照其地理变换，视为位于同一坐标空间。</translation>
+    </message>
+    <message>
+      <source>The same raster is given more than once: its outputs are copies of one another.</source>
+      <translation>同一个栅格被输入了多次：其输出彼此相同。</translation>
+    </message>
+    <message>
       <source>'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.</source>
       <translation>'{name}' 在坐标系 {crs} 的公共范围 {area} 内没有有效数据（全部为无数据值或被掩膜）。</translation>
+    </message>
+    <message>
+      <source>'{name}' holds palette indices, which {method} resampling would mix into indices that mean nothing: it is resampled by nearest neighbour instead.</source>
+      <translation>“{name}”存放的是调色板索引，{method} 重采样会把它们混合成没有意义的索引：因此改用最邻近重采样。</translation>
     </message>
     <message>
       <source>GDAL cannot open '{path}' as a raster: {reason}.</source>
@@ -128,16 +156,16 @@
       <translation>无法读取掩膜：{reason}</translation>
     </message>
     <message>
+      <source>Cannot move the finished outputs into place ({file}: {reason}); every output path is as it was.</source>
+      <translation>无法把写好的结果移到目标位置（{file}：{reason}）；所有结果路径均保持原样。</translation>
+    </message>
+    <message>
       <source>User terminated</source>
       <translation>用户已终止</translation>
     </message>
     <message>
       <source>Writing '{output}' would replace '{file}', a file of the input '{input}'; choose another output name.</source>
       <translation>写入 '{output}' 将替换输入 '{input}' 的文件 '{file}'；请选择其他输出名称。</translation>
-    </message>
-    <message>
-      <source>Cannot move the finished output into place at '{path}': {reason}.</source>
-      <translation>无法将已完成的输出移动到 '{path}'：{reason}。</translation>
     </message>
     <message>
       <source>Cancelled while writing '{path}'; nothing was written.</source>
@@ -250,6 +278,10 @@
     <message>
       <source>The layer '{}' is not a file GDAL can read (provider '{}').</source>
       <translation>图层 '{}' 不是 GDAL 可读取的文件（数据提供者 '{}'）。</translation>
+    </message>
+    <message>
+      <source>GDAL: {}</source>
+      <translation>GDAL：{}</translation>
     </message>
     <message>
       <source>Footprints: {}.</source>

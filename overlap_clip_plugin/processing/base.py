@@ -174,6 +174,9 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
 
             return progress
 
+        def warn(message):
+            feedback.pushWarning(self.tr("GDAL: {}").format(message))
+
         write_start = 0.2 if (area == 1 or mask_common) else 0.0
         try:
             plan = plan_clip(
@@ -184,19 +187,20 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                 mask_common,
                 resampling,
                 progress_between(0.0, write_start),
+                warn,
             )
             if feedback.isCanceled():
                 raise QgsProcessingException(self.tr("Cancelled before anything was written."))
             self.log_plan(plan, labels, feedback)
-            write_plan(plan, creation_options, progress_between(write_start, 0.95))
+            write_plan(plan, creation_options, progress_between(write_start, 0.95), warn)
         except OverlapClipError as err:
             raise QgsProcessingException(core_message(err)) from err
         return plan
 
     def log_plan(self, plan, labels, feedback):
         """Say how the common area was found, its extent, and how each output is made."""
-        for warning in plan.warnings:
-            feedback.pushWarning(self.tr(warning))
+        for note in plan.warnings:
+            feedback.pushWarning(core_message(note))
         if plan.footprint_method:
             method = self.tr(FOOTPRINT_METHOD).format(pixels=STRIP_PIXELS)
             feedback.pushInfo(self.tr("Footprints: {}.").format(method))

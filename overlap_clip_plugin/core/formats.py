@@ -1,0 +1,138 @@
+"""What an output format can take, asked of GDAL before anything is written.
+
+GDAL writes what it cannot store anyway, and says so only in a warning: a
+16-bit DEM written as PNG comes out all 255, a misspelt creation option is
+ignored. These checks ask the driver first, with GDAL's own words where GDAL
+has them, so that such a run is refused before the first byte is written:
+
+- the band data types and the creation options, by copying a tiny raster with
+  the same bands into memory with those options, as gdal_translate would, and
+  keeping what GDAL warns about and which types it kept;
+- an existing file at the output path that holds more than one raster (a
+  GeoPackage with other layers, say), which writing would replace whole.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Sequence
+
+from osgeo import gdal
+
+from overlap_clip_plugin.core.errors import OutputFormatError, OutputPathError, UnsupportedOptionError
+from overlap_clip_plugin.core.raster import RasterInfo, gdal_warnings, quiet_gdal
+
+
+def check_output_format(driver: str, output: str, options: Sequence[str], raster: RasterInfo) -> None:
+    """Refuse an output whose format would not store ``raster``'s bands as they are, or would not take
+    the creation options ``options``; in GDAL's own words where it has them.
+
+    The driver is asked by doing: a 16 x 16 raster with ``raster``'s band count and band types is
+    copied into memory (``/vsimem/``) with ``options``, as gdal_translate would copy it. GDAL
+    validates the options on the way and warns about what it does not know; a band that comes back
+    with another data type would have lost values in the output.
+    """
+    for option in options:
+        if option.split("=", 1)[0].strip().upper() == "APPEND_SUBDATASET":
+            raise UnsupportedOptionError(
+                "The creation option {option} would add the output to an existing file, but outputs are written "
+                "whole and replace the file at their path; write to a new file instead.",
+                option=option,
+            )
+    complaints: list[str] = []
+    failure, stored = _probe(driver, raster, options, complaints)
+    refused = [" ".join(message.split()) for message in complaints if "option" in message.lower()]
+    if failure and options and not _probe(driver, raster, (), [])[0]:
+        # Without the options GDAL writes it: they are what GDAL refuses.
+        refused.append(" ".join(failure.split()))
+        failure = ""
+    for index, (band, kept) in enumerate(zip(raster.bands, stored), start=1):
+        if kept != band.data_type:
+            raise OutputFormatError(
+                "The format of '{output}' ({driver}) cannot store band {band} of '{name}' as {data_type} (it would "
+                "write {kept}, changing the values); choose another format (.tif, or .vrt for mixed types).",
+                output=output,
+                driver=driver,
+                band=index,
+                name=raster.name,
+                data_type=band.data_type,
+                kept=kept,
+            )
+    if failure:
+        if options:
+            raise OutputFormatError(
+                "GDAL's {driver} driver cannot write '{output}' with the bands of '{name}' ({types}) and the "
+                "creation options '{options}': {reason}",
+                driver=driver,
+                output=output,
+                name=raster.name,
+                types=", ".join(band.data_type for band in raster.bands),
+                options="|".join(options),
+                reason=" ".join(failure.split()),
+            )
+        raise OutputFormatError(
+            "GDAL's {driver} driver cannot write '{output}' with the bands of '{name}' ({types}): {reason}",
+            driver=driver,
+            output=output,
+            name=raster.name,
+            types=", ".join(band.data_type for band in raster.bands),
+            reason=" ".join(failure.split()),
+        )
+    if refused:
+        raise UnsupportedOptionError(
+            "GDAL's {driver} driver refuses to write '{output}' with the creation options '{options}': {reason}",
+            driver=driver,
+            output=output,
+            options="|".join(options),
+            reason=" ".join(refused),
+        )
+
+
+def _probe(driver: str, raster: RasterInfo, options: Sequence[str], complaints: list[str]) -> tuple[str, list[str]]:
+    """Copy a 16 x 16 raster with ``raster``'s bands into memory with ``driver`` and ``options``.
+
+    Returns GDAL's error message (empty on success) and the data type of each band written; GDAL's
+    warnings are added to ``complaints``.
+    """
+    gdal_driver = gdal.GetDriverByName(driver)
+    extension = (gdal_driver.GetMetadataItem("DMD_EXTENSIONS") or "tif").split()[0]
+    stem = f"overlapclip-probe-{uuid.uuid4().hex}"
+    with gdal_warnings(complaints.append), quiet_gdal():
+        source = gdal.GetDriverByName("MEM").Create("", 16, 16, 0)
+        for band in raster.bands:
+            source.AddBand(gdal.GetDataTypeByName(band.data_type))
+        # Not strict, as gdal_translate copies: a type the format lacks is then changed, which shows.
+        probe = gdal_driver.CreateCopy(f"/vsimem/{stem}.{extension}", source, strict=0, options=list(options))
+        # Some drivers report a failure and still return a dataset.
+        failed = probe is None or gdal.GetLastErrorType() >= gdal.CE_Failure
+        failure = (gdal.GetLastErrorMsg() or "GDAL gave no reason") if failed else ""
+        stored = (
+            [gdal.GetDataTypeName(probe.GetRasterBand(i + 1).DataType) for i in range(probe.RasterCount)]
+            if probe is not None
+            else []
+        )
+        probe = source = None
+        for name in gdal.ReadDirRecursive("/vsimem/") or []:
+            if name.startswith(stem):
+                gdal.Unlink("/vsimem/" + name)
+    return failure, stored
+
+
+def check_not_a_container(output: str) -> None:
+    """Refuse to replace an existing file that holds other datasets (vector layers, other rasters)."""
+    if not os.path.isfile(output):
+        return
+    with quiet_gdal():
+        dataset = gdal.OpenEx(output, gdal.OF_READONLY | gdal.OF_RASTER | gdal.OF_VECTOR)
+    if dataset is None:
+        return
+    layers = [dataset.GetLayer(index).GetName() for index in range(dataset.GetLayerCount())]
+    rasters = [name for name, _ in (dataset.GetSubDatasets() or [])]
+    if layers or len(rasters) > 1:
+        raise OutputPathError(
+            "'{output}' is an existing file that holds other data ({contents}); writing the output would replace it "
+            "whole. Choose a new file name.",
+            output=output,
+            contents=", ".join([*layers, *rasters][:5]),
+        )
