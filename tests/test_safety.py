@@ -301,3 +301,39 @@ def test_a_format_whose_header_names_its_data_file_comes_out_as_gdal_translate_w
     assert "<file_name>b_common.img</file_name>" in (out / "b_common.xml").read_text(encoding="utf-8")
     np.testing.assert_array_equal(read_array(out / "b_common.xml"), read_array(reference / "b_common.xml"))
     np.testing.assert_array_equal(read_array(out / "b_common.xml")[0], read_array(b)[0][:60, :80])
+
+
+def test_an_overlap_polygon_that_cannot_be_written_leaves_no_raster_behind(provider, tmp_path):
+    import processing
+    from qgis.core import QgsProcessingException
+
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (500203.0, 10.0, 0.0, 4999797.0, 0.0, -10.0), 100, 80)
+    out_a, out_b = existing_outputs(tmp_path)
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path) if "aux" not in name}
+    parameters = {
+        "INPUT_A": a,
+        "INPUT_B": b,
+        "OUTPUT_A": out_a,
+        "OUTPUT_B": out_b,
+        "OVERLAP": str(tmp_path / "no such folder" / "overlap.gpkg"),
+    }
+    with pytest.raises(QgsProcessingException):
+        processing.run("overlapclip:clippair", parameters)
+    after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path) if "aux" not in name}
+    assert after == before
+
+
+def test_the_same_through_qgis_process(profile, tmp_path):
+    from test_qgis_process import clippair
+
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (500203.0, 10.0, 0.0, 4999797.0, 0.0, -10.0), 100, 80)
+    out_a, out_b = existing_outputs(tmp_path)
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path) if "aux" not in name}
+    run = clippair(
+        profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=out_a, OUTPUT_B=out_b, OVERLAP=tmp_path / "missing" / "o.gpkg"
+    )
+    assert run.returncode != 0
+    after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path) if "aux" not in name}
+    assert after == before

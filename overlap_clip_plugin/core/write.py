@@ -264,12 +264,19 @@ def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progres
 @gdal_mode()
 @bounded_cache()
 def write_plan(
-    plan: ClipPlan, creation_options: Sequence[str] = (), progress: Progress | None = None, warn: Warn | None = None
+    plan: ClipPlan,
+    creation_options: Sequence[str] = (),
+    progress: Progress | None = None,
+    warn: Warn | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> None:
     """Write every output of ``plan``; progress runs from 0 to 1 over all of them.
 
     The creation options are first checked with each output's driver, and
     every warning GDAL gives goes to ``warn`` (see :func:`plan_clip`).
+    ``before_commit`` is called when every output is complete and before any
+    is moved into place: whatever else a run writes (an overlap polygon, say)
+    is written there, and if it raises, no output path changes.
 
     All outputs are written in staging folders beside them first (under their
     final names) and moved over the output paths only when every one is
@@ -284,10 +291,15 @@ def write_plan(
             if key not in checked:
                 check_output_format(output.driver, output.path, options, output.source)
                 checked.add(key)
-        _write_all(plan, creation_options, progress)
+        _write_all(plan, creation_options, progress, before_commit)
 
 
-def _write_all(plan: ClipPlan, creation_options: Sequence[str], progress: Progress | None) -> None:
+def _write_all(
+    plan: ClipPlan,
+    creation_options: Sequence[str],
+    progress: Progress | None,
+    before_commit: Callable[[], None] | None,
+) -> None:
     count = len(plan.outputs)
     stagings: list[str] = []
     try:
@@ -301,6 +313,8 @@ def _write_all(plan: ClipPlan, creation_options: Sequence[str], progress: Progre
             # Each output's share ends where it is complete, however GDAL reported along the way.
             if not part(1.0):
                 raise CancelledError("Cancelled while writing '{path}'; nothing was written.", path=output.path)
+        if before_commit is not None:
+            before_commit()
         _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
     finally:
         for staging in stagings:

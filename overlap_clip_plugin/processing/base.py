@@ -155,11 +155,12 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             )
         return layer
 
-    def clip_layers(self, layers, labels, outputs, reference, parameters, context, feedback):
+    def clip_layers(self, layers, labels, outputs, reference, parameters, context, feedback, prepare=None):
         """Plan, log and write the clip of ``layers`` (called ``labels`` in the log) into ``outputs``.
 
-        Returns the plan.
-        Core errors become processing errors with the core's message.
+        ``prepare(plan)``, if given, runs after planning and before writing; it may return a function
+        that writes the run's other outputs once the rasters are complete and before they are moved
+        into place. Returns the plan. Core errors become processing errors with the core's message.
         """
         area = self.parameterAsEnum(parameters, self.AREA, context)
         mask_common = self.parameterAsBoolean(parameters, self.MASK_COMMON, context)
@@ -192,7 +193,8 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             if feedback.isCanceled():
                 raise QgsProcessingException(self.tr("Cancelled before anything was written."))
             self.log_plan(plan, labels, feedback)
-            write_plan(plan, creation_options, progress_between(write_start, 0.95), warn)
+            before_commit = prepare(plan) if prepare is not None else None
+            write_plan(plan, creation_options, progress_between(write_start, 0.95), warn, before_commit)
         except OverlapClipError as err:
             raise QgsProcessingException(core_message(err)) from err
         return plan

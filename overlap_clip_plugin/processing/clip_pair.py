@@ -1,5 +1,7 @@
 """The algorithm ``overlapclip:clippair``: two rasters clipped to their common area."""
 
+import os
+
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
@@ -13,8 +15,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from overlap_clip_plugin.core import OverlapClipError, overlap_summary, pair_reference
-from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase, core_message
+from overlap_clip_plugin.core import overlap_summary, pair_reference
+from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase
 from overlap_clip_plugin.processing.compat import FAST_INSERT, MULTIPOLYGON, SOURCE_POLYGON, double_field, integer_field
 
 
@@ -121,16 +123,33 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         ]
         grid = self.parameterAsEnum(parameters, self.GRID, context)
         outputs = [self.parameterAsOutputLayer(parameters, key, context) for key in (self.OUTPUT_A, self.OUTPUT_B)]
-        plan = self.clip_layers(layers, ("A", "B"), outputs, pair_reference(grid), parameters, context, feedback)
-        try:
-            summary = overlap_summary(plan)
-        except OverlapClipError as err:
-            raise QgsProcessingException(core_message(err)) from err
-        feedback.pushInfo(
-            self.tr("Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.").format(
-                summary.area, summary.percents[0], summary.percents[1]
+        made = {}
+
+        def prepare(plan):
+            # The overlap and its polygon are made before any raster is moved into place: if they fail,
+            # no output path changes.
+            made["summary"] = summary = overlap_summary(plan)
+            feedback.pushInfo(
+                self.tr("Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.").format(
+                    summary.area, summary.percents[0], summary.percents[1]
+                )
             )
-        )
+            if not self.output_requested(parameters, self.OVERLAP, context):
+                return None
+
+            def write_polygon():
+                made["overlap"] = self._write_overlap(parameters, context, summary, layers[0])
+
+            return write_polygon
+
+        try:
+            self.clip_layers(
+                layers, ("A", "B"), outputs, pair_reference(grid), parameters, context, feedback, prepare
+            )
+        except QgsProcessingException:
+            self._remove_new_file(made.get("overlap"))
+            raise
+        summary = made["summary"]
         results = {
             self.OUTPUT_A: outputs[0],
             self.OUTPUT_B: outputs[1],
@@ -140,8 +159,8 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             self.WIDTH: summary.width,
             self.HEIGHT: summary.height,
         }
-        if self.output_requested(parameters, self.OVERLAP, context):
-            results[self.OVERLAP] = self._write_overlap(parameters, context, summary, layers[0])
+        if "overlap" in made:
+            results[self.OVERLAP] = made["overlap"][0]
         feedback.setProgress(100)
         for path, layer, label in zip(outputs, layers, ("A", "B")):
             if context.willLoadLayerOnCompletion(path):
@@ -157,11 +176,21 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         for name in ("width", "height"):
             fields.append(integer_field(name))
         crs = layer_a.crs() if summary.crs_wkt else QgsCoordinateReferenceSystem()
+        destination = self.parameterAsOutputLayer(parameters, self.OVERLAP, context)
+        existed = os.path.exists(destination.split("|")[0])
         sink, dest_id = self.parameterAsSink(parameters, self.OVERLAP, context, fields, MULTIPOLYGON, crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OVERLAP))
         feature = QgsFeature(fields)
         feature.setGeometry(QgsGeometry.fromWkt(summary.polygon_wkt))
         feature.setAttributes([summary.area, summary.percents[0], summary.percents[1], summary.width, summary.height])
-        sink.addFeature(feature, FAST_INSERT)
-        return dest_id
+        if not sink.addFeature(feature, FAST_INSERT):
+            raise QgsProcessingException(self.writeFeatureError(sink, parameters, self.OVERLAP))
+        sink.flushBuffer()
+        return dest_id, None if existed else destination.split("|")[0]
+
+    @staticmethod
+    def _remove_new_file(overlap):
+        """Remove the overlap polygon's file when this run created it and then failed."""
+        if overlap and overlap[1] and os.path.isfile(overlap[1]):
+            os.remove(overlap[1])
