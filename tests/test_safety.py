@@ -337,3 +337,28 @@ def test_the_same_through_qgis_process(profile, tmp_path):
     assert run.returncode != 0
     after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path) if "aux" not in name}
     assert after == before
+
+
+def test_cancel_while_a_nodata_value_is_chosen_and_while_the_overlap_is_traced(tmp_path):
+    from overlap_clip_plugin.core import AREA_VALID, overlap_summary, plan_clip
+
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 2000, 2000)  # no nodata: one must be chosen
+    b = make_raster(tmp_path / "b.tif", (500003.0, 10.0, 0.0, 4999997.0, 0.0, -10.0), 2000, 2000, nodata=-1)
+    outputs = [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")]
+    asked = []
+
+    def stop(fraction):
+        asked.append(fraction)
+        return False
+
+    with pytest.raises(
+        CancelledError, match="Cancelled while choosing a nodata value for 'a.tif'; nothing was written"
+    ):
+        plan_clip([a, b], outputs, mask_common=True, progress=stop)
+    assert len(asked) == 1  # stopped at the first strip
+    plan = plan_clip([a, b], outputs, area=AREA_VALID)
+    asked.clear()
+    with pytest.raises(CancelledError, match="Cancelled while tracing the overlap; nothing was written"):
+        overlap_summary(plan, stop)
+    assert len(asked) == 1
+    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif"]

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from osgeo import gdal, ogr, osr
 
 from overlap_clip_plugin.core.area import same_crs
-from overlap_clip_plugin.core.errors import WriteError
+from overlap_clip_plugin.core.errors import CancelledError, WriteError
 from overlap_clip_plugin.core.grid import Grid
-from overlap_clip_plugin.core.plan import AREA_VALID, ClipPlan
+from overlap_clip_plugin.core.plan import AREA_VALID, ClipPlan, Progress
 from overlap_clip_plugin.core.raster import bounded_cache, gdal_call, gdal_mode
 from overlap_clip_plugin.core.validity import CommonMask, strips, valid_pixel_count
 
@@ -53,7 +53,7 @@ def _memory_layer() -> tuple[ogr.DataSource, ogr.Layer]:
     return source, source.CreateLayer("overlap", geom_type=ogr.wkbPolygon)
 
 
-def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str) -> ogr.Geometry:
+def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str, progress: Progress | None) -> ogr.Geometry:
     """The pixels of ``grid`` where every raster is valid, as one (multi)polygon."""
     mask = CommonMask(plan.rasters, grid, crs_wkt)
     with tempfile.TemporaryDirectory(prefix="overlapclip-") as folder:
@@ -65,6 +65,8 @@ def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str) -> ogr.Geometry:
         band = dataset.GetRasterBand(1)
         for row_off, rows in strips(grid, sum(len(r.bands) for r in plan.rasters)):
             band.WriteArray(mask.read(row_off, rows).astype("uint8"), 0, row_off)
+            if progress is not None and progress((row_off + rows) / grid.height) is False:
+                raise CancelledError("Cancelled while tracing the overlap; nothing was written.")
         band.FlushCache()
         source, layer = _memory_layer()
         gdal_call(WriteError, "Cannot trace the overlap polygon", gdal.Polygonize, band, band, layer, -1)
@@ -93,7 +95,7 @@ def _transform(geometry: ogr.Geometry, source_wkt: str, target_wkt: str, step: f
 
 @gdal_mode()
 @bounded_cache()
-def overlap_summary(plan: ClipPlan) -> OverlapSummary:
+def overlap_summary(plan: ClipPlan, progress: Progress | None = None) -> OverlapSummary:
     """The overlap of a planned clip: polygon in the first raster's CRS, area, percents, size.
 
     In valid-data mode this reads the rasters' masks (strip by strip) and
@@ -101,14 +103,14 @@ def overlap_summary(plan: ClipPlan) -> OverlapSummary:
     """
     first = plan.outputs[0]
     grid, crs = first.grid, first.crs_wkt
-    polygon = _valid_polygon(plan, grid, crs) if plan.area_mode == AREA_VALID else _rectangle(grid)
+    polygon = _valid_polygon(plan, grid, crs, progress) if plan.area_mode == AREA_VALID else _rectangle(grid)
     step = max(abs(grid.dx), abs(grid.dy))
     percents = []
     for raster in plan.rasters:
         in_own_crs = _transform(polygon, crs, raster.crs_wkt, step)
         pixel_area = abs(raster.grid.dx * raster.grid.dy)
         if plan.area_mode == AREA_VALID:
-            total = valid_pixel_count(raster) * pixel_area
+            total = valid_pixel_count(raster, progress) * pixel_area
         else:
             total = raster.grid.width * raster.grid.height * pixel_area
         percents.append(100.0 * in_own_crs.GetArea() / total if total > 0 else 0.0)

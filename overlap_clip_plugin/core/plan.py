@@ -259,8 +259,8 @@ def _common_grid(
     if area_mode == AREA_VALID:
         summary = valid_summary(rasters, grid, ref.crs_wkt, progress)
         if summary.count == 0:
-            for raster in rasters:
-                if valid_summary([raster], grid, ref.crs_wkt).count == 0:
+            for raster, count in zip(rasters, summary.counts):
+                if count == 0:
                     raise NoValidDataError(
                         "'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.",
                         name=raster.name,
@@ -404,7 +404,7 @@ def _plan(
                 )
             )
     if mask_common:
-        plans = [_masked(plan, rasters) for plan in plans]
+        plans = [_masked(plan, rasters, progress) for plan in plans]
     method = FOOTPRINT_METHOD.format(pixels=STRIP_PIXELS) if area == AREA_VALID or mask_common else ""
     if not any(raster.crs_wkt for raster in rasters):
         warnings.append(
@@ -422,7 +422,7 @@ def _plan(
     return ClipPlan(tuple(plans), rasters, area, method, tuple(warnings))
 
 
-def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo]) -> OutputPlan:
+def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo], progress: Progress | None) -> OutputPlan:
     """``plan`` with the common mask of ``rasters`` and a nodata value for every band."""
     view = source_view(plan.source, plan.grid, plan.crs_wkt, plan.window, plan.resampling)
-    return replace(plan, mask_with=tuple(rasters), nodata=pick_nodata(view, plan.source.name))
+    return replace(plan, mask_with=tuple(rasters), nodata=pick_nodata(view, plan.source.name, progress))

@@ -76,24 +76,36 @@ class CommonMask:
         self.grid = grid
         self._views = [mask_on_grid(raster, grid, crs_wkt) for raster in rasters]
 
-    def read(self, row_off: int, rows: int) -> np.ndarray:
-        """Boolean array (rows x width): True where every raster is valid in every band."""
-        valid = np.ones((rows, self.grid.width), dtype=bool)
+    def read_each(self, row_off: int, rows: int) -> list[np.ndarray]:
+        """One boolean array (rows x width) per raster: True where it is valid in every band."""
+        each = []
         for view in self._views:
+            valid = np.ones((rows, self.grid.width), dtype=bool)
             for index in range(1, view.RasterCount + 1):
                 strip = view.GetRasterBand(index).ReadAsArray(0, row_off, self.grid.width, rows)
                 if strip is None:
                     raise WriteError("Cannot read masks: {reason}", reason=gdal.GetLastErrorMsg())
                 valid &= strip != 0
+            each.append(valid)
+        return each
+
+    def read(self, row_off: int, rows: int) -> np.ndarray:
+        """Boolean array (rows x width): True where every raster is valid in every band."""
+        each = self.read_each(row_off, rows)
+        valid = each[0]
+        for other in each[1:]:
+            valid &= other
         return valid
 
 
 @dataclass(frozen=True)
 class ValidSummary:
-    """Where the common valid data lie on a grid: their bounding window and pixel count."""
+    """Where the common valid data lie on a grid: their bounding window and pixel count, and how many
+    pixels of the grid each raster has valid on its own (to say which one leaves nothing)."""
 
     window: Window
     count: int
+    counts: tuple[int, ...] = ()
 
 
 @gdal_mode()
@@ -109,25 +121,31 @@ def valid_summary(
     rows_any = np.zeros(grid.height, dtype=bool)
     cols_any = np.zeros(grid.width, dtype=bool)
     count = 0
+    counts = [0] * len(rasters)
     for row_off, rows in strips(grid, sum(len(r.bands) for r in rasters)):
-        valid = mask.read(row_off, rows)
+        each = mask.read_each(row_off, rows)
+        for index, valid in enumerate(each):
+            counts[index] += int(valid.sum())
+        valid = each[0]
+        for other in each[1:]:
+            valid &= other
         rows_any[row_off : row_off + rows] = valid.any(axis=1)
         cols_any |= valid.any(axis=0)
         count += int(valid.sum())
         if progress is not None and progress((row_off + rows) / grid.height) is False:
             raise CancelledError("Cancelled while finding where the rasters have valid data; nothing was written.")
     if not rows_any.any():
-        return ValidSummary(Window(0, 0, 0, 0), 0)
+        return ValidSummary(Window(0, 0, 0, 0), 0, tuple(counts))
     row_idx, col_idx = np.flatnonzero(rows_any), np.flatnonzero(cols_any)
     window = Window(
         int(col_idx[0]), int(row_idx[0]), int(col_idx[-1] - col_idx[0] + 1), int(row_idx[-1] - row_idx[0] + 1)
     )
-    return ValidSummary(window, count)
+    return ValidSummary(window, count, tuple(counts))
 
 
-def valid_pixel_count(raster: RasterInfo) -> int:
+def valid_pixel_count(raster: RasterInfo, progress: Callable[[float], bool] | None = None) -> int:
     """How many of ``raster``'s own pixels are valid (in every band), counted block row by block row."""
-    return valid_summary([raster], raster.grid, raster.crs_wkt).count
+    return valid_summary([raster], raster.grid, raster.crs_wkt, progress).count
 
 
 def nodata_candidates(data_type: str) -> list[float]:
@@ -171,7 +189,9 @@ def _same(a: float | None, b: float | None) -> bool:
     return a == b or (a is not None and b is not None and math.isnan(a) and math.isnan(b))
 
 
-def pick_nodata(view: gdal.Dataset, name: str) -> tuple[float | None, ...]:
+def pick_nodata(
+    view: gdal.Dataset, name: str, progress: Callable[[float], bool] | None = None
+) -> tuple[float | None, ...]:
     """One nodata value for every band of a masked output (many formats keep only one).
 
     The bands' own nodata value when they all declare the same one; otherwise
@@ -202,6 +222,10 @@ def pick_nodata(view: gdal.Dataset, name: str) -> tuple[float | None, ...]:
                 for c in candidates
                 if _same(c, declared[index]) or not (np.isnan(data).any() if math.isnan(c) else (data == c).any())
             ]
+        if progress is not None and progress((row_off + rows) / grid.height) is False:
+            raise CancelledError(
+                "Cancelled while choosing a nodata value for '{name}'; nothing was written.", name=name
+            )
         if not candidates:
             raise NoValidNodataError(
                 "The bands of '{name}' use every value that could mark nodata; set a nodata value on them first "

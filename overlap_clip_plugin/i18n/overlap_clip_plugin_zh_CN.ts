@@ -56,6 +56,10 @@
       <translation>{width} x {height} 像元的网格为空。</translation>
     </message>
     <message>
+      <source>Cancelled while tracing the overlap; nothing was written.</source>
+      <translation>在描绘重叠区域时已取消；没有写出任何内容。</translation>
+    </message>
+    <message>
       <source>valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, strip by strip (at most {pixels} pixels per band at once)</source>
       <translation>按 GDAL 掩膜（无数据值、Alpha 波段、数据集掩膜）在输出网格上以全分辨率逐条带读取有效数据（每个波段每次最多 {pixels} 个像元）</translation>
     </message>
@@ -146,6 +150,10 @@
     <message>
       <source>Cancelled while finding where the rasters have valid data; nothing was written.</source>
       <translation>在查找栅格有效数据范围时已取消；未写入任何内容。</translation>
+    </message>
+    <message>
+      <source>Cancelled while choosing a nodata value for '{name}'; nothing was written.</source>
+      <translation>在为“{name}”选择无数据值时已取消；没有写出任何内容。</translation>
     </message>
     <message>
       <source>The bands of '{name}' use every value that could mark nodata; set a nodata value on them first (Raster &gt; Conversion &gt; Translate, -a_nodata).</source>

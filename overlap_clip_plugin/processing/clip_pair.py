@@ -128,7 +128,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         def prepare(plan):
             # The overlap and its polygon are made before any raster is moved into place: if they fail,
             # no output path changes.
-            made["summary"] = summary = overlap_summary(plan)
+            made["summary"] = summary = overlap_summary(plan, lambda fraction: not feedback.isCanceled())
             feedback.pushInfo(
                 self.tr("Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.").format(
                     summary.area, summary.percents[0], summary.percents[1]
@@ -143,9 +143,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             return write_polygon
 
         try:
-            self.clip_layers(
-                layers, ("A", "B"), outputs, pair_reference(grid), parameters, context, feedback, prepare
-            )
+            self.clip_layers(layers, ("A", "B"), outputs, pair_reference(grid), parameters, context, feedback, prepare)
         except QgsProcessingException:
             self._remove_new_file(made.get("overlap"))
             raise
