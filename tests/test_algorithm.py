@@ -330,3 +330,20 @@ def test_an_optional_output_left_empty_is_skipped(provider, pair, tmp_path, give
     # Nothing else written (QGIS itself caches statistics beside the inputs it loads).
     written = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("scene_"))
     assert written == ["a_out.tif", "b_out.tif"]
+
+
+def test_a_layer_source_with_gdal_open_options_is_read_with_them(provider, tmp_path):
+    """``a.tif|option:GEOREF_SOURCES=WORLDFILE,INTERNAL``: QGIS reads the world file, and so must the clip."""
+    from qgis.core import QgsRasterLayer
+
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    # The world file puts the raster 200 m east of its internal georeference (pixel centre of the corner).
+    (tmp_path / "a.tfw").write_text("10\n0\n0\n-10\n500205\n4999995\n")
+    b = make_raster(tmp_path / "b.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 300, 80)
+    layer = QgsRasterLayer(f"{a}|option:GEOREF_SOURCES=WORLDFILE,INTERNAL", "a with world file", "gdal")
+    assert layer.isValid() and layer.extent().xMinimum() == 500200.0
+    out_a, out_b = str(tmp_path / "a_out.tif"), str(tmp_path / "b_out.tif")
+    processing.run("overlapclip:clippair", {"INPUT_A": layer, "INPUT_B": b, "OUTPUT_A": out_a, "OUTPUT_B": out_b})
+    assert grid_of(out_a) == ((500200.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 100, 80)
+    np.testing.assert_array_equal(read_array(out_a), read_array(a))
+    np.testing.assert_array_equal(read_array(out_b)[0], read_array(b)[0][:, 20:120])

@@ -36,7 +36,7 @@ from overlap_clip_plugin.core.plan import (
     output_names,
     plan_clip,
 )
-from overlap_clip_plugin.core.raster import ClipWarning, GdalWarning, RasterInfo, read_raster
+from overlap_clip_plugin.core.raster import ClipWarning, GdalWarning, RasterInfo, Source, read_raster
 from overlap_clip_plugin.core.write import (
     GRID_A,
     GRID_B,
@@ -72,6 +72,7 @@ __all__ = [
     "OverlapSummary",
     "RasterInfo",
     "RasterOpenError",
+    "Source",
     "UnsupportedGeoreferenceError",
     "UnsupportedOptionError",
     "Window",

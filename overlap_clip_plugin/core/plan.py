@@ -31,7 +31,7 @@ from overlap_clip_plugin.core.errors import (
 )
 from overlap_clip_plugin.core.formats import check_not_a_container
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
-from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_mode, gdal_warnings, read_raster
+from overlap_clip_plugin.core.raster import RasterInfo, Source, bounded_cache, gdal_mode, gdal_warnings, read_raster
 from overlap_clip_plugin.core.validity import STRIP_PIXELS, pick_nodata, valid_summary
 from overlap_clip_plugin.core.views import source_view
 
@@ -300,7 +300,7 @@ def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], ow
 @gdal_mode()
 @bounded_cache()
 def plan_clip(
-    inputs: Sequence[str],
+    inputs: Sequence[str | Source],
     outputs: Sequence[str],
     reference: Optional[int] = 0,
     area: int = AREA_EXTENTS,
@@ -314,7 +314,8 @@ def plan_clip(
     Parameters
     ----------
     inputs
-        Paths of two or more rasters.
+        Two or more rasters: paths (any GDAL dataset name), or :class:`Source`
+        objects where a raster needs GDAL open options.
     outputs
         One output path per input; the extension chooses the format.
     reference
@@ -364,7 +365,7 @@ def plan_clip(
 
 
 def _plan(
-    inputs: Sequence[str],
+    inputs: Sequence[str | Source],
     outputs: Sequence[str],
     reference: Optional[int],
     area: int,
@@ -372,7 +373,7 @@ def _plan(
     resampling: str,
     progress: Progress | None,
 ) -> ClipPlan:
-    rasters = tuple(read_raster(path) for path in inputs)
+    rasters = tuple(read_raster(source) for source in inputs)
     drivers = _check_output_paths(rasters, outputs)
     if mask_common:
         _check_mask_common(rasters, drivers, reference is None)

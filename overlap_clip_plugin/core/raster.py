@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -162,30 +162,40 @@ class BandInfo:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A raster as GDAL opens it: a dataset name (a path, ``/vsizip/...``, ``GPKG:...``) and open options."""
+
+    path: str
+    open_options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RasterInfo:
     """A raster's path, grid, coordinate reference system and bands.
 
-    ``crs_wkt`` is the empty string for a raster without a CRS.
+    ``crs_wkt`` is the empty string for a raster without a CRS. ``open_options``
+    are the GDAL open options it is read with, every time.
     """
 
     path: str
     grid: Grid
     crs_wkt: str
     bands: tuple[BandInfo, ...]
+    open_options: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return os.path.basename(self.path)
 
 
-def open_raster(path: str) -> gdal.Dataset:
-    """Open ``path`` read-only as a GDAL raster, or raise :class:`RasterOpenError`.
+def open_raster(path: str, open_options: Sequence[str] = ()) -> gdal.Dataset:
+    """Open ``path`` read-only as a GDAL raster with ``open_options``, or raise :class:`RasterOpenError`.
 
     ``path`` may also be any GDAL dataset name (``/vsizip/...``, ``GPKG:...``).
     """
     with quiet_gdal():
         try:
-            dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
+            dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY, open_options=list(open_options))
             reason = gdal.GetLastErrorMsg()
         except RuntimeError as err:
             dataset, reason = None, str(err)
@@ -228,8 +238,8 @@ def _check_not_truncated(dataset: gdal.Dataset, path: str) -> None:
 
 
 @gdal_mode()
-def read_raster(path: str) -> RasterInfo:
-    """Read the grid, CRS and bands of the raster at ``path``.
+def read_raster(source: str | Source) -> RasterInfo:
+    """Read the grid, CRS and bands of the raster ``source`` (a path, or a :class:`Source` with open options).
 
     Raises
     ------
@@ -238,7 +248,10 @@ def read_raster(path: str) -> RasterInfo:
     UnsupportedGeoreferenceError
         The raster has no geotransform, or a rotated or south-up one.
     """
-    dataset = open_raster(path)
+    if isinstance(source, str):
+        source = Source(source)
+    path = source.path
+    dataset = open_raster(path, source.open_options)
     _check_not_truncated(dataset, path)
     transform = dataset.GetGeoTransform(can_return_null=True)
     if transform is None:
@@ -255,4 +268,4 @@ def read_raster(path: str) -> RasterInfo:
         band = dataset.GetRasterBand(index)
         paletted = band.GetColorInterpretation() == gdal.GCI_PaletteIndex and band.GetColorTable() is not None
         bands.append(BandInfo(gdal.GetDataTypeName(band.DataType), band.GetNoDataValue(), paletted))
-    return RasterInfo(path, grid, dataset.GetProjection() or "", tuple(bands))
+    return RasterInfo(path, grid, dataset.GetProjection() or "", tuple(bands), tuple(source.open_options))

@@ -44,9 +44,14 @@ def _mask_vrt(raster: RasterInfo) -> gdal.Dataset:
     """A lazy VRT of ``raster``'s mask bands (255 valid, 0 invalid), on ``raster``'s own grid."""
     grid = raster.grid
     source = escape(raster.path)
+    options = "".join(
+        f'<OOI key="{escape(key)}">{escape(value)}</OOI>'
+        for key, _, value in (option.partition("=") for option in raster.open_options)
+    )
     bands = "".join(
         f'<VRTRasterBand dataType="Byte" band="{index}"><SimpleSource>'
         f'<SourceFilename relativeToVRT="0">{source}</SourceFilename>'
+        f"<OpenOptions>{options}</OpenOptions>"
         f"<SourceBand>mask,{index}</SourceBand>"
         f'<SrcRect xOff="0" yOff="0" xSize="{grid.width}" ySize="{grid.height}"/>'
         f'<DstRect xOff="0" yOff="0" xSize="{grid.width}" ySize="{grid.height}"/>'

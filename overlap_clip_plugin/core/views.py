@@ -89,7 +89,7 @@ def on_grid(
 
 def source_view(source: RasterInfo, grid: Grid, crs_wkt: str, window: Window | None, resampling: str) -> gdal.Dataset:
     """A lazy VRT of ``source`` on ``grid`` (see :func:`on_grid`) with the source's band properties."""
-    dataset = open_raster(source.path)
+    dataset = open_raster(source.path, source.open_options)
     view = on_grid(dataset, source.path, grid, crs_wkt, window, resampling)
     copy_band_properties(dataset, view)
     return view

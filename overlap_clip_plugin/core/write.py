@@ -33,6 +33,7 @@ from overlap_clip_plugin.core.plan import AREA_EXTENTS, ClipPlan, OutputPlan, Pr
 from overlap_clip_plugin.core.raster import (
     ClipWarning,
     RasterInfo,
+    Source,
     bounded_cache,
     gdal_call,
     gdal_mode,
@@ -79,7 +80,9 @@ def _input_files(rasters: Sequence[RasterInfo]) -> dict[str, str]:
     files = {}
     for raster in rasters:
         with quiet_gdal():
-            dataset = gdal.OpenEx(raster.path, gdal.OF_RASTER | gdal.OF_READONLY)
+            dataset = gdal.OpenEx(
+                raster.path, gdal.OF_RASTER | gdal.OF_READONLY, open_options=list(raster.open_options)
+            )
             listed = (dataset.GetFileList() if dataset is not None else None) or [raster.path]
         for name in listed:
             files[os.path.realpath(name)] = raster.path
@@ -323,7 +326,7 @@ def _write_all(
 
 @gdal_mode()
 def clip(
-    inputs: Sequence[str],
+    inputs: Sequence[str | Source],
     outputs: Sequence[str],
     reference: Optional[int] = 0,
     resampling: str = "near",

@@ -8,10 +8,19 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterString,
     QgsProperty,
+    QgsProviderRegistry,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
-from overlap_clip_plugin.core import RESAMPLING_METHODS, OverlapClipError, crs_name, plan_clip, read_raster, write_plan
+from overlap_clip_plugin.core import (
+    RESAMPLING_METHODS,
+    OverlapClipError,
+    Source,
+    crs_name,
+    plan_clip,
+    read_raster,
+    write_plan,
+)
 from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD
 from overlap_clip_plugin.core.validity import STRIP_PIXELS
 from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONS_WIDGET
@@ -23,6 +32,18 @@ HELP_URL = "https://github.com/overlap-clip/overlap_clip_plugin/blob/main/README
 def tr(text):
     """Translate ``text`` in the plugin's translation context."""
     return QCoreApplication.translate("OverlapClip", text)
+
+
+def gdal_source(uri):
+    """The GDAL dataset name and open options of a gdal-provider layer source, as QGIS decodes it.
+
+    ``scene.tif|option:GEOREF_SOURCES=INTERNAL`` is the file ``scene.tif`` opened with that option.
+    """
+    registry = QgsProviderRegistry.instance()
+    parts = registry.decodeUri("gdal", uri)
+    options = tuple(parts.pop("openOptions", None) or ())
+    name = registry.encodeUri("gdal", parts) if options else uri
+    return Source(name, options)
 
 
 def core_message(err):
@@ -66,7 +87,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             for value in values if isinstance(values, (list, tuple)) else [values]:
                 if isinstance(value, str) and value:
                     try:
-                        read_raster(value)
+                        read_raster(gdal_source(value))
                     except OverlapClipError as err:
                         return False, core_message(err)
         return ok, message
@@ -181,7 +202,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         write_start = 0.2 if (area == 1 or mask_common) else 0.0
         try:
             plan = plan_clip(
-                [layer.source() for layer in layers],
+                [gdal_source(layer.source()) for layer in layers],
                 outputs,
                 reference,
                 area,
