@@ -433,6 +433,27 @@ def test_gdal_cache_is_capped_while_the_core_works_and_then_restored(tmp_path):
         gdal.SetCacheMax(before)
 
 
+def test_a_cache_change_made_by_someone_else_during_a_run_is_kept(tmp_path):
+    from overlap_clip_plugin.core.raster import CACHE_BYTES
+
+    a = a_raster(tmp_path)
+    b = make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80)
+    before = gdal.GetCacheMax()
+    gdal.SetCacheMax(4 * CACHE_BYTES)
+
+    def someone_else(fraction):
+        # Another plugin in the same QGIS sets its own cache size while the clip runs.
+        if fraction > 0.5:
+            gdal.SetCacheMax(3 * CACHE_BYTES)
+        return True
+
+    try:
+        clip_pair(a, b, *outputs(tmp_path), progress=someone_else)
+        assert gdal.GetCacheMax() == 3 * CACHE_BYTES
+    finally:
+        gdal.SetCacheMax(before)
+
+
 def test_global_raster_against_a_utm_scene(tmp_path):
     # A global DEM in EPSG:4326 cannot be projected whole into one UTM zone; the scene's area can.
     scene = make_raster(tmp_path / "scene.tif", (400000.0, 100.0, 0.0, 5000000.0, 0.0, -100.0), 100, 100)

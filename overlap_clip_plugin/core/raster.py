@@ -110,6 +110,7 @@ CACHE_BYTES = 128 * 1024 * 1024
 _cache_lock = threading.Lock()
 _cache_users = 0
 _cache_before = 0
+_cache_set = 0
 
 
 @contextmanager
@@ -119,21 +120,24 @@ def bounded_cache() -> Iterator[None]:
     GDAL's default cache is a share of the machine's memory, and reading
     blocks fills it whatever the access pattern; capping it keeps peak memory
     flat. Concurrent runs share one cap: the first sets it, the last restores
-    the setting it found.
+    the setting it found, but only if the cap is still in force: a change
+    someone else made meanwhile is theirs, and stays.
     """
-    global _cache_users, _cache_before
+    global _cache_users, _cache_before, _cache_set
     with _cache_lock:
         if _cache_users == 0:
             _cache_before = gdal.GetCacheMax()
+            _cache_set = 0
             if _cache_before > CACHE_BYTES:
                 gdal.SetCacheMax(CACHE_BYTES)
+                _cache_set = gdal.GetCacheMax()
         _cache_users += 1
     try:
         yield
     finally:
         with _cache_lock:
             _cache_users -= 1
-            if _cache_users == 0 and gdal.GetCacheMax() != _cache_before:
+            if _cache_users == 0 and _cache_set and gdal.GetCacheMax() == _cache_set:
                 gdal.SetCacheMax(_cache_before)
 
 

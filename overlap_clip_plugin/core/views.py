@@ -9,8 +9,9 @@ from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, gdal_call, open_raster
 
 
-def copy_band_properties(source: gdal.Dataset, target: gdal.Dataset) -> None:
-    """Carry metadata, descriptions, colours, scale, offset, units and nodata from ``source`` to ``target``."""
+def copy_band_properties(source: gdal.Dataset, target: gdal.Dataset, nodata: bool = True) -> None:
+    """Carry metadata, descriptions, colours, scale, offset, units and (unless told not to) nodata from
+    ``source`` to ``target``."""
     target.SetMetadata(source.GetMetadata() or {})
     for index in range(1, source.RasterCount + 1):
         src, dst = source.GetRasterBand(index), target.GetRasterBand(index)
@@ -29,9 +30,9 @@ def copy_band_properties(source: gdal.Dataset, target: gdal.Dataset) -> None:
             dst.SetOffset(offset)
         if src.GetUnitType():
             dst.SetUnitType(src.GetUnitType())
-        nodata = src.GetNoDataValue()
-        if nodata is not None:
-            set_nodata(dst, nodata)
+        value = src.GetNoDataValue()
+        if nodata and value is not None:
+            set_nodata(dst, value)
 
 
 def set_nodata(band: gdal.Band, value: float) -> None:

@@ -173,7 +173,8 @@ def _write_masked(
         out.SetGeoTransform(grid.transform)
         if plan.crs_wkt:
             out.SetProjection(plan.crs_wkt)
-        copy_band_properties(view, out)
+        # The output's nodata is the plan's; the source's own values would clash with it on the way.
+        copy_band_properties(view, out, nodata=False)
         for index, nodata in enumerate(plan.nodata, start=1):
             if nodata is not None:
                 set_nodata(out.GetRasterBand(index), nodata)
