@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from osgeo import gdal, ogr
-from rasters import assert_same_grid, grid_of, make_raster, read_array
+from rasters import UTM33, assert_same_grid, crs_wkt, grid_of, make_raster, read_array
 
 from overlap_clip_plugin.core import (
     AREA_EXTENTS,
@@ -12,7 +12,6 @@ from overlap_clip_plugin.core import (
     GRID_B,
     GRID_OWN,
     NoValidDataError,
-    NoValidNodataError,
     UnsupportedOptionError,
     clip_pair,
     overlap_summary,
@@ -138,13 +137,103 @@ def test_mask_common_picks_a_nodata_value_the_data_never_take(tmp_path):
     np.testing.assert_array_equal(data[:, 50:], a_values[:, 50:])
 
 
-def test_mask_common_refuses_a_band_that_uses_every_value(tmp_path):
+def test_mask_common_keeps_validity_in_a_mask_band_when_every_value_is_used(tmp_path):
     full = (np.arange(100 * 80).reshape(80, 100) % 256).astype(np.uint8)
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, dtype=gdal.GDT_Byte, data=full)
-    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1)
-    with pytest.raises(NoValidNodataError, match="use every value"):
-        clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), mask_common=True)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+    b_values = np.full((80, 100), 7, dtype=np.int16)
+    b_values[:, :30] = -1
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=b_values)
+    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), mask_common=True)
+    assert plan.outputs[0].validity == "mask" and plan.outputs[1].validity == "nodata"
+    out = gdal.Open(str(tmp_path / "x.tif"))
+    band = out.GetRasterBand(1)
+    assert band.GetNoDataValue() is None and band.GetMaskFlags() == gdal.GMF_PER_DATASET
+    np.testing.assert_array_equal(band.ReadAsArray(), full)  # every value kept
+    expected = np.full((80, 100), 255, dtype=np.uint8)
+    expected[:, :30] = 0
+    np.testing.assert_array_equal(band.GetMaskBand().ReadAsArray(), expected)
+
+
+def rgba_orthomosaic(folder, name="ortho.tif", transform=A_TRANSFORM):
+    """An RGBA image: alpha 0 on its north half (no data there), 255 elsewhere; RGB use all 256 values."""
+    rgba = np.empty((4, 80, 100), dtype=np.uint8)
+    rgba[:3] = (np.arange(100 * 80).reshape(80, 100) % 256).astype(np.uint8)
+    rgba[3] = 255
+    rgba[3, :40] = 0
+    path = make_raster(folder / name, transform, 100, 80, bands=4, dtype=gdal.GDT_Byte, data=rgba)
+    dataset = gdal.Open(path, gdal.GA_Update)
+    dataset.GetRasterBand(4).SetColorInterpretation(gdal.GCI_AlphaBand)
+    dataset = None
+    return path, rgba
+
+
+def test_mask_common_with_an_rgba_orthomosaic_keeps_its_alpha_band(tmp_path):
+    ortho, rgba = rgba_orthomosaic(tmp_path)
+    dem_values = np.full((80, 100), 300.0, dtype=np.float32)
+    dem_values[:, 70:] = -9999.0
+    dem = make_raster(
+        tmp_path / "dem.tif", A_TRANSFORM, 100, 80, dtype=gdal.GDT_Float32, nodata=-9999.0, data=dem_values
+    )
+    plan = clip_pair(ortho, dem, str(tmp_path / "ortho_c.tif"), str(tmp_path / "dem_c.tif"), mask_common=True)
+    assert [output.validity for output in plan.outputs] == ["alpha", "nodata"]
+    written = read_array(tmp_path / "ortho_c.tif")
+    np.testing.assert_array_equal(written[:3], rgba[:3])
+    expected_alpha = np.full((80, 100), 255, dtype=np.uint8)
+    expected_alpha[:40] = 0
+    expected_alpha[:, 70:] = 0
+    np.testing.assert_array_equal(written[3], expected_alpha)
+    out = gdal.Open(str(tmp_path / "ortho_c.tif"))
+    assert out.GetRasterBand(4).GetColorInterpretation() == gdal.GCI_AlphaBand
+    dem_out = read_array(tmp_path / "dem_c.tif")[0]
+    np.testing.assert_array_equal(dem_out == -9999.0, expected_alpha == 0)
+
+
+def test_mask_common_with_an_rgba_orthomosaic_through_qgis_process(profile, tmp_path):
+    import json
+
+    from test_qgis_process import clippair
+
+    ortho, _ = rgba_orthomosaic(tmp_path)
+    other, _ = rgba_orthomosaic(tmp_path, "other.tif", (500200.0, 10.0, 0.0, 4999900.0, 0.0, -10.0))
+    run = clippair(
+        profile,
+        INPUT_A=ortho,
+        INPUT_B=other,
+        MASK_COMMON="true",
+        OUTPUT_A=tmp_path / "a_c.tif",
+        OUTPUT_B=tmp_path / "b_c.tif",
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert json.loads(run.stdout[run.stdout.index("{") :])["results"]["WIDTH"] == 80
+    alpha_a, alpha_b = read_array(tmp_path / "a_c.tif")[3], read_array(tmp_path / "b_c.tif")[3]
+    np.testing.assert_array_equal(alpha_a, alpha_b)
+    assert (alpha_a == 0).any() and (alpha_a == 255).any()
+
+
+def test_a_per_dataset_mask_survives_copy_resample_and_mask(tmp_path):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    masked = make_raster(tmp_path / "masked.tif", (500003.0, 10.0, 0.0, 4999997.0, 0.0, -10.0), 100, 80)
+    dataset = gdal.Open(masked, gdal.GA_Update)
+    dataset.CreateMaskBand(gdal.GMF_PER_DATASET)
+    hidden = np.full((80, 100), 255, dtype=np.uint8)
+    hidden[:, 50:] = 0
+    dataset.GetRasterBand(1).GetMaskBand().WriteArray(hidden)
+    dataset = None
+    for mask_common in (False, True):
+        out = str(tmp_path / f"masked_c_{mask_common}.tif")
+        # Resampled onto A's grid (0.3 pixel off it): the masked east half must stay masked, not become zeros.
+        plan = clip_pair(a, masked, str(tmp_path / f"a_c_{mask_common}.tif"), out, mask_common=mask_common)
+        assert not plan.outputs[1].copied and plan.outputs[1].validity == "mask"
+        written = gdal.Open(out)
+        band = written.GetRasterBand(1)
+        assert band.GetMaskFlags() == gdal.GMF_PER_DATASET
+        mask = band.GetMaskBand().ReadAsArray()
+        assert mask[:, :45].all() and not mask[:, 55:].any()
+    # Copied (on A's own lattice), GDAL carries the mask itself.
+    own = clip_pair(masked, a, str(tmp_path / "m_own.tif"), str(tmp_path / "a_own.tif"))
+    assert own.outputs[0].copied
+    copied = gdal.Open(str(tmp_path / "m_own.tif"))
+    assert copied.GetRasterBand(1).GetMaskFlags() == gdal.GMF_PER_DATASET
 
 
 def test_mask_common_on_own_grids_needs_coinciding_grids(tmp_path):
@@ -297,3 +386,31 @@ def test_float16_is_copied_resampled_and_masked(tmp_path):
     expected_b = values[: 80 - 50, : 100 - 60].copy()
     expected_b[0:5, 0:10] = np.finfo(np.float16).min
     np.testing.assert_array_equal(read_array(out_b)[0], expected_b)
+
+
+def signed_byte_raster(path, values):
+    """Signed bytes as this GDAL stores them: Int8 from GDAL 3.7, Byte marked SIGNEDBYTE before."""
+    if hasattr(gdal, "GDT_Int8"):
+        return make_raster(path, A_TRANSFORM, 100, 80, dtype=gdal.GDT_Int8, data=values.astype(np.float64))
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), 100, 80, 1, gdal.GDT_Byte, ["PIXELTYPE=SIGNEDBYTE"])
+    dataset.SetGeoTransform(A_TRANSFORM)
+    dataset.SetProjection(crs_wkt(UTM33))
+    dataset.GetRasterBand(1).WriteArray(values.astype(np.int8))
+    dataset = None
+    return str(path)
+
+
+def test_signed_bytes_keep_their_sign_when_masked(tmp_path):
+    values = (np.arange(100 * 80).reshape(80, 100) % 200 - 100).astype(np.int8)  # -100 .. 99
+    a = signed_byte_raster(tmp_path / "a.tif", values)
+    b_values = np.full((80, 100), 7, dtype=np.int16)
+    b_values[:, :20] = -1
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=b_values)
+    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), mask_common=True)
+    assert plan.outputs[0].nodata == (-128.0,)
+    written = gdal.Open(str(tmp_path / "x.tif"))
+    band = written.GetRasterBand(1)
+    data = band.ReadAsArray()
+    assert data.dtype == np.int8 and band.GetNoDataValue() == -128.0
+    np.testing.assert_array_equal(data[:, 20:], values[:, 20:])
+    np.testing.assert_array_equal(data[:, :20], -128)

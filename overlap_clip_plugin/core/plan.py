@@ -24,6 +24,7 @@ from overlap_clip_plugin.core.area import common_area, crs_name, same_crs
 from overlap_clip_plugin.core.errors import (
     NoOverlapError,
     NoValidDataError,
+    NoValidNodataError,
     OutputFormatError,
     OutputPathError,
     UnsupportedOptionError,
@@ -53,6 +54,9 @@ RESAMPLING_METHODS: tuple[str, ...] = (
 
 #: Methods that compute new values rather than pick one of the source's (wrong for palette indices).
 NEW_VALUES = ("bilinear", "cubic", "cubicspline", "lanczos", "average")
+
+#: How a masked output marks invalid pixels: a nodata value, its alpha band, or a mask band.
+VALIDITY_NODATA, VALIDITY_ALPHA, VALIDITY_MASK = "nodata", "alpha", "mask"
 
 #: What the common area is: the rasters' extents, or where all of them have valid data.
 AREA_EXTENTS, AREA_VALID = 0, 1
@@ -91,6 +95,7 @@ class OutputPlan:
     resampling: str = "near"
     mask_with: tuple[RasterInfo, ...] = ()
     nodata: tuple[float | None, ...] = ()
+    validity: str = VALIDITY_NODATA
 
     @property
     def copied(self) -> bool:
@@ -406,6 +411,7 @@ def _plan(
             )
     if mask_common:
         plans = [_masked(plan, rasters, progress) for plan in plans]
+    plans = [_keeping_own_mask(plan) for plan in plans]
     method = FOOTPRINT_METHOD.format(pixels=STRIP_PIXELS) if area == AREA_VALID or mask_common else ""
     if not any(raster.crs_wkt for raster in rasters):
         warnings.append(
@@ -424,6 +430,32 @@ def _plan(
 
 
 def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo], progress: Progress | None) -> OutputPlan:
-    """``plan`` with the common mask of ``rasters`` and a nodata value for every band."""
+    """``plan`` with the common mask of ``rasters``, kept in the form its source marks validity.
+
+    An alpha band stays the alpha band; a per-dataset mask stays a mask band; nodata values stay
+    nodata values. A source that marks nothing gets one nodata value its pixels never take, or a
+    mask band when they take every value (a Byte band using all 256, say).
+    """
+    flags = plan.source.bands[0].mask_flags
+    none = (None,) * len(plan.source.bands)
+    if flags & gdal.GMF_ALPHA:
+        return replace(plan, mask_with=tuple(rasters), nodata=none, validity=VALIDITY_ALPHA)
+    if flags & gdal.GMF_PER_DATASET:
+        return replace(plan, mask_with=tuple(rasters), nodata=none, validity=VALIDITY_MASK)
     view = source_view(plan.source, plan.grid, plan.crs_wkt, plan.window, plan.resampling)
-    return replace(plan, mask_with=tuple(rasters), nodata=pick_nodata(view, plan.source.name, progress))
+    try:
+        nodata = pick_nodata(view, plan.source.name, progress, plan.source.bands[0].signed_byte)
+    except NoValidNodataError:
+        return replace(plan, mask_with=tuple(rasters), nodata=none, validity=VALIDITY_MASK)
+    return replace(plan, mask_with=tuple(rasters), nodata=nodata)
+
+
+def _keeping_own_mask(plan: OutputPlan) -> OutputPlan:
+    """A resampled source whose validity is a per-dataset mask keeps it on the output grid (a warp alone
+    would turn its masked pixels into valid zeros)."""
+    flags = plan.source.bands[0].mask_flags
+    if plan.copied or plan.mask_with or plan.driver == "VRT" or flags & gdal.GMF_ALPHA:
+        return plan
+    if flags & gdal.GMF_PER_DATASET:
+        return replace(plan, mask_with=(plan.source,), nodata=(None,) * len(plan.source.bands), validity=VALIDITY_MASK)
+    return plan

@@ -163,6 +163,9 @@ class BandInfo:
     data_type: str
     nodata: float | None
     paletted: bool = False
+    mask_flags: int = 0
+    #: A Byte band that holds signed bytes (GDAL before 3.7: ``PIXELTYPE=SIGNEDBYTE``; later GDAL says Int8).
+    signed_byte: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,5 +274,9 @@ def read_raster(source: str | Source) -> RasterInfo:
     for index in range(1, dataset.RasterCount + 1):
         band = dataset.GetRasterBand(index)
         paletted = band.GetColorInterpretation() == gdal.GCI_PaletteIndex and band.GetColorTable() is not None
-        bands.append(BandInfo(gdal.GetDataTypeName(band.DataType), band.GetNoDataValue(), paletted))
+        signed = band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE"
+        data_type = gdal.GetDataTypeName(band.DataType)
+        bands.append(
+            BandInfo(data_type, band.GetNoDataValue(), paletted, band.GetMaskFlags(), signed and data_type == "Byte")
+        )
     return RasterInfo(path, grid, dataset.GetProjection() or "", tuple(bands), tuple(source.open_options))

@@ -153,13 +153,16 @@ def valid_pixel_count(raster: RasterInfo, progress: Callable[[float], bool] | No
     return valid_summary([raster], raster.grid, raster.crs_wkt, progress).count
 
 
-def nodata_candidates(data_type: str) -> list[float]:
+def nodata_candidates(data_type: str, signed_byte: bool = False) -> list[float]:
     """Nodata values to try, in order, for a band of ``data_type`` that declares none.
 
     The type's lowest value, then its highest; for floating-point types the
     lowest finite value, then NaN. Complex types use their real part's type;
     64-bit integers only their lowest value (the highest is not a double).
+    ``signed_byte`` marks a Byte band that holds signed bytes (GDAL before 3.7).
     """
+    if signed_byte:
+        data_type = "Int8"
     base = {
         "CInt16": "Int16",
         "CInt32": "Int32",
@@ -195,7 +198,7 @@ def _same(a: float | None, b: float | None) -> bool:
 
 
 def pick_nodata(
-    view: gdal.Dataset, name: str, progress: Callable[[float], bool] | None = None
+    view: gdal.Dataset, name: str, progress: Callable[[float], bool] | None = None, signed_byte: bool = False
 ) -> tuple[float | None, ...]:
     """One nodata value for every band of a masked output (many formats keep only one).
 
@@ -215,7 +218,7 @@ def pick_nodata(
     if declared[0] is not None and all(_same(value, declared[0]) for value in declared):
         return tuple(declared)
     candidates: list[float] = [value for value in declared if value is not None]
-    candidates += nodata_candidates(gdal.GetDataTypeName(view.GetRasterBand(1).DataType))
+    candidates += nodata_candidates(gdal.GetDataTypeName(view.GetRasterBand(1).DataType), signed_byte)
     grid = Grid(tuple(view.GetGeoTransform()), view.RasterXSize, view.RasterYSize)
     for row_off, rows in strips(grid, count):
         for index in range(count):

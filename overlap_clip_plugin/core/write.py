@@ -29,7 +29,17 @@ from osgeo import gdal
 
 from overlap_clip_plugin.core.errors import CancelledError, OutputPathError, WriteError
 from overlap_clip_plugin.core.formats import check_output_format
-from overlap_clip_plugin.core.plan import AREA_EXTENTS, ClipPlan, OutputPlan, Progress, Warn, plan_clip
+from overlap_clip_plugin.core.plan import (
+    AREA_EXTENTS,
+    VALIDITY_ALPHA,
+    VALIDITY_MASK,
+    VALIDITY_NODATA,
+    ClipPlan,
+    OutputPlan,
+    Progress,
+    Warn,
+    plan_clip,
+)
 from overlap_clip_plugin.core.raster import (
     ClipWarning,
     RasterInfo,
@@ -151,12 +161,18 @@ def _options(plan: OutputPlan, creation_options: Sequence[str]) -> list[str]:
 def _write_masked(
     plan: OutputPlan, view: gdal.Dataset, target: str, options: Sequence[str], callback: GdalProgress
 ) -> None:
-    """Write ``view`` to ``target`` strip by strip, nodata wherever the common mask of ``plan.mask_with`` is invalid."""
+    """Write ``view`` to ``target`` strip by strip, marking invalid wherever the common mask of
+    ``plan.mask_with`` is: with nodata, in the alpha band, or in a mask band (``plan.validity``)."""
     driver = gdal.GetDriverByName(plan.driver)
     direct = driver.GetMetadataItem(gdal.DCAP_CREATE) == "YES"
     # Formats GDAL can only copy into are written as a GeoTIFF first, then copied.
     staging = target if direct else os.path.splitext(target)[0] + ".staging.tif"
     creator = driver if direct else gdal.GetDriverByName("GTiff")
+    create_options = list(options) if direct else ["TILED=YES"]
+    signed = plan.source.bands[0].signed_byte
+    if signed and creator.ShortName == "GTiff" and not any(o.upper().startswith("PIXELTYPE=") for o in create_options):
+        # GDAL before 3.7 keeps signed bytes as Byte marked SIGNEDBYTE: the mark must be written again.
+        create_options.append("PIXELTYPE=SIGNEDBYTE")
     grid = plan.grid
     out = gdal_call(
         WriteError,
@@ -167,17 +183,26 @@ def _write_masked(
         grid.height,
         view.RasterCount,
         view.GetRasterBand(1).DataType,
-        list(options) if direct else ["TILED=YES"],
+        create_options,
     )
     try:
         out.SetGeoTransform(grid.transform)
         if plan.crs_wkt:
             out.SetProjection(plan.crs_wkt)
         # The output's nodata is the plan's; the source's own values would clash with it on the way.
-        copy_band_properties(view, out, nodata=False)
+        copy_band_properties(view, out, nodata=plan.validity != VALIDITY_NODATA)
         for index, nodata in enumerate(plan.nodata, start=1):
             if nodata is not None:
                 set_nodata(out.GetRasterBand(index), nodata)
+        alpha = [
+            index
+            for index in range(1, view.RasterCount + 1)
+            if view.GetRasterBand(index).GetColorInterpretation() == gdal.GCI_AlphaBand
+        ]
+        mask_band = None
+        if plan.validity == VALIDITY_MASK:
+            gdal_call(WriteError, f"Cannot add a mask band to '{plan.path}'", out.CreateMaskBand, gdal.GMF_PER_DATASET)
+            mask_band = out.GetRasterBand(1).GetMaskBand()
         mask = CommonMask(plan.mask_with, grid, plan.crs_wkt)
         for row_off, rows in strips(grid, view.RasterCount):
             valid = mask.read(row_off, rows)
@@ -187,10 +212,16 @@ def _write_masked(
                     raise WriteError(
                         "Cannot read '{path}': {reason}", path=plan.source.path, reason=gdal.GetLastErrorMsg()
                     )
-                data[~valid] = plan.nodata[index - 1]
+                if plan.validity == VALIDITY_NODATA:
+                    data[~valid] = plan.nodata[index - 1]
+                elif plan.validity == VALIDITY_ALPHA and index in alpha:
+                    data[~valid] = 0
                 out.GetRasterBand(index).WriteArray(data, 0, row_off)
+            if mask_band is not None:
+                mask_band.WriteArray(valid.astype("uint8") * 255, 0, row_off)
             if not callback((row_off + rows) / grid.height * (1.0 if direct else 0.5), "", None):
                 raise WriteError("User terminated")
+        mask_band = None
         out.FlushCache()
         out = None
         if not direct:
@@ -206,7 +237,7 @@ def _write_masked(
             )
             del written  # closes the file
     finally:
-        out = None
+        mask_band = out = None
         if not direct and os.path.exists(staging):
             gdal.GetDriverByName("GTiff").Delete(staging)
 
