@@ -346,15 +346,25 @@ def test_cancel_while_a_nodata_value_is_chosen_and_while_the_overlap_is_traced(t
     b = make_raster(tmp_path / "b.tif", (500003.0, 10.0, 0.0, 4999997.0, 0.0, -10.0), 2000, 2000, nodata=-1)
     outputs = [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")]
     asked = []
+    scanned = []
 
     def stop(fraction):
         asked.append(fraction)
         return False
 
+    def stop_after_the_mask_scan(fraction):
+        # The plan first scans the masks (up to 1.0), then chooses a nodata value: stop there.
+        if scanned:
+            asked.append(fraction)
+            return False
+        if fraction >= 1.0:
+            scanned.append(fraction)
+        return True
+
     with pytest.raises(
         CancelledError, match="Cancelled while choosing a nodata value for 'a.tif'; nothing was written"
     ):
-        plan_clip([a, b], outputs, mask_common=True, progress=stop)
+        plan_clip([a, b], outputs, mask_common=True, progress=stop_after_the_mask_scan)
     assert len(asked) == 1  # stopped at the first strip
     plan = plan_clip([a, b], outputs, area=AREA_VALID)
     asked.clear()

@@ -16,6 +16,7 @@ from overlap_clip_plugin.core import (
     clip_pair,
     overlap_summary,
     plan_clip,
+    write_plan,
 )
 from overlap_clip_plugin.core.validity import nodata_candidates
 
@@ -414,3 +415,32 @@ def test_signed_bytes_keep_their_sign_when_masked(tmp_path):
     assert data.dtype == np.int8 and band.GetNoDataValue() == -128.0
     np.testing.assert_array_equal(data[:, 20:], values[:, 20:])
     np.testing.assert_array_equal(data[:, :20], -128)
+
+
+def test_the_masks_are_scanned_once_per_run(tmp_path, monkeypatch):
+    """Plan, masked writes and the overlap polygon share one scan of the rasters' masks."""
+    from overlap_clip_plugin.core import validity
+
+    scanned_rows = []
+    real_read_each = validity.CommonMask.read_each
+
+    def counting(self, row_off, rows):
+        scanned_rows.append(rows)
+        return real_read_each(self, row_off, rows)
+
+    monkeypatch.setattr(validity.CommonMask, "read_each", counting)
+    rasters = []
+    for index in range(3):
+        values = np.full((80, 100), 5, dtype=np.int16)
+        values[:, : 10 * (index + 1)] = -1
+        rasters.append(make_raster(tmp_path / f"r{index}.tif", A_TRANSFORM, 100, 80, nodata=-1, data=values))
+    outputs = [str(tmp_path / f"out{index}.tif") for index in range(3)]
+    plan = plan_clip(rasters, outputs, area=AREA_VALID, mask_common=True)
+    write_plan(plan)
+    assert sum(scanned_rows) == 80  # the common extent's 80 rows, once, for the plan and all three writes
+    summary = overlap_summary(plan)
+    # The polygon is traced from the kept mask; the percentages read each whole input once (3 x 80 rows).
+    assert sum(scanned_rows) == 80 + 3 * 80
+    assert (summary.width, summary.height) == (70, 80)
+    for output in outputs:
+        np.testing.assert_array_equal(read_array(output)[0], 5)

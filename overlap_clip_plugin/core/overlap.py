@@ -24,7 +24,7 @@ from overlap_clip_plugin.core.errors import CancelledError, WriteError
 from overlap_clip_plugin.core.grid import Grid
 from overlap_clip_plugin.core.plan import AREA_VALID, ClipPlan, Progress
 from overlap_clip_plugin.core.raster import bounded_cache, gdal_call, gdal_mode
-from overlap_clip_plugin.core.validity import CommonMask, strips, valid_pixel_count
+from overlap_clip_plugin.core.validity import strips, valid_pixel_count, valid_reader
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def _memory_layer() -> tuple[ogr.DataSource, ogr.Layer]:
 
 def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str, progress: Progress | None) -> ogr.Geometry:
     """The pixels of ``grid`` where every raster is valid, as one (multi)polygon."""
-    mask = CommonMask(plan.rasters, grid, crs_wkt)
+    read_valid = valid_reader(plan.common_mask, plan.rasters, grid, crs_wkt)
     with tempfile.TemporaryDirectory(prefix="overlapclip-") as folder:
         path = os.path.join(folder, "mask.tif")
         dataset = gdal.GetDriverByName("GTiff").Create(
@@ -64,7 +64,7 @@ def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str, progress: Progress 
         dataset.SetGeoTransform(grid.transform)
         band = dataset.GetRasterBand(1)
         for row_off, rows in strips(grid, sum(len(r.bands) for r in plan.rasters)):
-            band.WriteArray(mask.read(row_off, rows).astype("uint8"), 0, row_off)
+            band.WriteArray(read_valid(row_off, rows).astype("uint8"), 0, row_off)
             if progress is not None and progress((row_off + rows) / grid.height) is False:
                 raise CancelledError("Cancelled while tracing the overlap; nothing was written.")
         band.FlushCache()

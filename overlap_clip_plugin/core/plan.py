@@ -33,7 +33,7 @@ from overlap_clip_plugin.core.errors import (
 from overlap_clip_plugin.core.formats import check_not_a_container
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, Source, bounded_cache, gdal_mode, gdal_warnings, read_raster
-from overlap_clip_plugin.core.validity import STRIP_PIXELS, pick_nodata, valid_summary
+from overlap_clip_plugin.core.validity import STRIP_PIXELS, MaskFile, pick_nodata, valid_summary
 from overlap_clip_plugin.core.views import source_view
 
 #: Resampling methods, by their GDAL names, in the order the algorithm lists them.
@@ -96,6 +96,7 @@ class OutputPlan:
     mask_with: tuple[RasterInfo, ...] = ()
     nodata: tuple[float | None, ...] = ()
     validity: str = VALIDITY_NODATA
+    common_mask: MaskFile | None = field(default=None, compare=False)
 
     @property
     def copied(self) -> bool:
@@ -122,6 +123,8 @@ class ClipPlan:
     area_mode: int = AREA_EXTENTS
     footprint_method: str = ""
     warnings: tuple[Note, ...] = ()
+    #: The common valid mask on the first output's grid, when the run scanned it (see MaskFile).
+    common_mask: MaskFile | None = field(default=None, compare=False)
 
 
 @gdal_mode()
@@ -245,8 +248,9 @@ def _copy_window(source: RasterInfo, target: Grid, target_crs: str) -> Window | 
 
 def _common_grid(
     rasters: Sequence[RasterInfo], reference: int, area_mode: int, progress: Progress | None
-) -> tuple[Grid, Bounds]:
-    """The output grid on ``rasters[reference]``'s lattice, and the common extent in its CRS."""
+) -> tuple[Grid, Bounds, MaskFile | None]:
+    """The output grid on ``rasters[reference]``'s lattice, the common extent in its CRS, and (valid-data
+    area) the common mask the scan kept."""
     ref = rasters[reference]
     area = common_area(rasters, reference)
     window = ref.grid.window_for(area)
@@ -261,26 +265,27 @@ def _common_grid(
             name=ref.name,
         )
     grid = ref.grid.subgrid(window)
-    if area_mode == AREA_VALID:
-        summary = valid_summary(rasters, grid, ref.crs_wkt, progress)
-        if summary.count == 0:
-            for raster, count in zip(rasters, summary.counts):
-                if count == 0:
-                    raise NoValidDataError(
-                        "'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.",
-                        name=raster.name,
-                        area=area,
-                        crs=crs_name(ref.crs_wkt),
-                    )
-            raise NoValidDataError(
-                "The valid data of the rasters do not meet: no pixel of the common extent {area} in {crs} is "
-                "valid in all of {names}.",
-                area=area,
-                crs=crs_name(ref.crs_wkt),
-                names=", ".join(repr(r.name) for r in rasters),
-            )
-        grid = grid.subgrid(summary.window)
-    return grid, area
+    if area_mode != AREA_VALID:
+        return grid, area, None
+    summary = valid_summary(rasters, grid, ref.crs_wkt, progress, keep=True)
+    if summary.count == 0:
+        for raster, count in zip(rasters, summary.counts):
+            if count == 0:
+                raise NoValidDataError(
+                    "'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.",
+                    name=raster.name,
+                    area=area,
+                    crs=crs_name(ref.crs_wkt),
+                )
+        raise NoValidDataError(
+            "The valid data of the rasters do not meet: no pixel of the common extent {area} in {crs} is "
+            "valid in all of {names}.",
+            area=area,
+            crs=crs_name(ref.crs_wkt),
+            names=", ".join(repr(r.name) for r in rasters),
+        )
+    grid = grid.subgrid(summary.window)
+    return grid, area, summary.mask
 
 
 def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], own_grids: bool) -> None:
@@ -384,17 +389,23 @@ def _plan(
         _check_mask_common(rasters, drivers, reference is None)
 
     plans = []
+    common_mask = None
     if reference is not None:
-        grid, extent = _common_grid(rasters, reference, area, progress)
+        grid, extent, common_mask = _common_grid(rasters, reference, area, progress)
         crs = rasters[reference].crs_wkt
         for raster, path, driver in zip(rasters, outputs, drivers):
             copy = _copy_window(raster, grid, crs)
             plans.append(OutputPlan(raster, path, driver, grid, crs, extent, copy, resampling))
     else:
         for index, (raster, path, driver) in enumerate(zip(rasters, outputs, drivers)):
-            grid, extent = _common_grid(rasters, index, area, progress)
+            grid, extent, kept = _common_grid(rasters, index, area, progress)
+            common_mask = common_mask or kept
             copy = _copy_window(raster, grid, raster.crs_wkt)
             plans.append(OutputPlan(raster, path, driver, grid, raster.crs_wkt, extent, copy, resampling))
+    if mask_common and common_mask is None:
+        # One scan of every raster's mask, kept for every masked output (their grids share one lattice).
+        first = plans[0]
+        common_mask = valid_summary(rasters, first.grid, first.crs_wkt, progress, keep=True).mask
     warnings = []
     for index, plan in enumerate(plans):
         if not plan.copied and plan.resampling in NEW_VALUES and any(band.paletted for band in plan.source.bands):
@@ -410,7 +421,7 @@ def _plan(
                 )
             )
     if mask_common:
-        plans = [_masked(plan, rasters, progress) for plan in plans]
+        plans = [replace(_masked(plan, rasters, progress), common_mask=common_mask) for plan in plans]
     plans = [_keeping_own_mask(plan) for plan in plans]
     method = FOOTPRINT_METHOD.format(pixels=STRIP_PIXELS) if area == AREA_VALID or mask_common else ""
     if not any(raster.crs_wkt for raster in rasters):
@@ -426,7 +437,7 @@ def _plan(
         warnings.append(
             Note(translatable("The same raster is given more than once: its outputs are copies of one another."))
         )
-    return ClipPlan(tuple(plans), rasters, area, method, tuple(warnings))
+    return ClipPlan(tuple(plans), rasters, area, method, tuple(warnings), common_mask)
 
 
 def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo], progress: Progress | None) -> OutputPlan:

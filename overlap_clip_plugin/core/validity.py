@@ -15,6 +15,10 @@ raster band at once.
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import tempfile
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -103,6 +107,70 @@ class CommonMask:
         return valid
 
 
+class MaskFile:
+    """The common valid mask of a run on its grid, scanned once and kept (1 bit a pixel) for every later step.
+
+    The plan's scan writes it strip by strip; the masked writes, the overlap polygon and the
+    overlap numbers read it instead of scanning the rasters again. It lives in a temporary folder
+    that goes with the object.
+    """
+
+    def __init__(self, grid: Grid, crs_wkt: str) -> None:
+        self.grid = grid
+        folder = tempfile.mkdtemp(prefix="overlapclip-mask-")
+        weakref.finalize(self, shutil.rmtree, folder, True)
+        self.path = os.path.join(folder, "common_mask.tif")
+        self._dataset = gdal_call(
+            WriteError,
+            "Cannot keep the common mask",
+            gdal.GetDriverByName("GTiff").Create,
+            self.path,
+            grid.width,
+            grid.height,
+            1,
+            gdal.GDT_Byte,
+            ["TILED=YES", "COMPRESS=DEFLATE", "NBITS=1", "SPARSE_OK=TRUE"],
+        )
+        self._dataset.SetGeoTransform(grid.transform)
+        if crs_wkt:
+            self._dataset.SetProjection(crs_wkt)
+
+    def write(self, row_off: int, valid: np.ndarray) -> None:
+        self._dataset.GetRasterBand(1).WriteArray(valid.astype(np.uint8), 0, row_off)
+
+    def finish(self) -> None:
+        """Close the file once written; readers open it themselves (no GDAL object outlives its use)."""
+        self._dataset.FlushCache()
+        self._dataset = None
+
+    def window(self, grid: Grid) -> Window:
+        """Where ``grid`` (on this mask's lattice, inside it) lies in the mask."""
+        offset = grid.offset_on(self.grid)
+        if offset is None:
+            raise ValueError("The grid is not on the common mask's lattice.")
+        return Window(offset[0], offset[1], grid.width, grid.height)
+
+    def read(self, grid: Grid, row_off: int, rows: int) -> np.ndarray:
+        """Boolean array (rows x width) of ``grid``'s rows ``row_off ..``: True where every raster is valid."""
+        window = self.window(grid)
+        dataset = gdal_call(WriteError, "Cannot read the common mask", gdal.Open, self.path)
+        strip = dataset.GetRasterBand(1).ReadAsArray(window.col_off, window.row_off + row_off, grid.width, rows)
+        dataset = None
+        if strip is None:
+            raise WriteError("Cannot read the common mask: {reason}", reason=gdal.GetLastErrorMsg())
+        return strip != 0
+
+
+def valid_reader(
+    kept: MaskFile | None, rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str
+) -> Callable[[int, int], np.ndarray]:
+    """``read(row_off, rows)`` of the common valid mask of ``rasters`` on ``grid``: from the run's kept
+    mask when there is one (no raster is read again), else from the rasters' masks."""
+    if kept is not None:
+        return lambda row_off, rows: kept.read(grid, row_off, rows)
+    return CommonMask(rasters, grid, crs_wkt).read
+
+
 @dataclass(frozen=True)
 class ValidSummary:
     """Where the common valid data lie on a grid: their bounding window and pixel count, and how many
@@ -111,18 +179,25 @@ class ValidSummary:
     window: Window
     count: int
     counts: tuple[int, ...] = ()
+    mask: MaskFile | None = None
 
 
 @gdal_mode()
 @bounded_cache()
 def valid_summary(
-    rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str, progress: Callable[[float], bool] | None = None
+    rasters: Sequence[RasterInfo],
+    grid: Grid,
+    crs_wkt: str,
+    progress: Callable[[float], bool] | None = None,
+    keep: bool = False,
 ) -> ValidSummary:
     """Bounding window and count of the pixels of ``grid`` where every raster has valid data.
 
-    The window is empty when there is no such pixel.
+    The window is empty when there is no such pixel. With ``keep`` the common mask is kept
+    (:class:`MaskFile`) so that no later step scans the rasters again.
     """
     mask = CommonMask(rasters, grid, crs_wkt)
+    kept = MaskFile(grid, crs_wkt) if keep else None
     rows_any = np.zeros(grid.height, dtype=bool)
     cols_any = np.zeros(grid.width, dtype=bool)
     count = 0
@@ -134,18 +209,22 @@ def valid_summary(
         valid = each[0]
         for other in each[1:]:
             valid &= other
+        if kept is not None:
+            kept.write(row_off, valid)
         rows_any[row_off : row_off + rows] = valid.any(axis=1)
         cols_any |= valid.any(axis=0)
         count += int(valid.sum())
         if progress is not None and progress((row_off + rows) / grid.height) is False:
             raise CancelledError("Cancelled while finding where the rasters have valid data; nothing was written.")
+    if kept is not None:
+        kept.finish()
     if not rows_any.any():
-        return ValidSummary(Window(0, 0, 0, 0), 0, tuple(counts))
+        return ValidSummary(Window(0, 0, 0, 0), 0, tuple(counts), kept)
     row_idx, col_idx = np.flatnonzero(rows_any), np.flatnonzero(cols_any)
     window = Window(
         int(col_idx[0]), int(row_idx[0]), int(col_idx[-1] - col_idx[0] + 1), int(row_idx[-1] - row_idx[0] + 1)
     )
-    return ValidSummary(window, count, tuple(counts))
+    return ValidSummary(window, count, tuple(counts), kept)
 
 
 def valid_pixel_count(raster: RasterInfo, progress: Callable[[float], bool] | None = None) -> int:

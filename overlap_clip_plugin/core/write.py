@@ -50,7 +50,7 @@ from overlap_clip_plugin.core.raster import (
     gdal_warnings,
     quiet_gdal,
 )
-from overlap_clip_plugin.core.validity import CommonMask, strips
+from overlap_clip_plugin.core.validity import strips, valid_reader
 from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view
 
 GdalProgress = Callable[[float, str, object], int]
@@ -203,9 +203,10 @@ def _write_masked(
         if plan.validity == VALIDITY_MASK:
             gdal_call(WriteError, f"Cannot add a mask band to '{plan.path}'", out.CreateMaskBand, gdal.GMF_PER_DATASET)
             mask_band = out.GetRasterBand(1).GetMaskBand()
-        mask = CommonMask(plan.mask_with, grid, plan.crs_wkt)
+        # The run's one scan, kept, serves every masked output; only a raster's own mask is read here.
+        read_valid = valid_reader(plan.common_mask, plan.mask_with, grid, plan.crs_wkt)
         for row_off, rows in strips(grid, view.RasterCount):
-            valid = mask.read(row_off, rows)
+            valid = read_valid(row_off, rows)
             for index in range(1, view.RasterCount + 1):
                 data = view.GetRasterBand(index).ReadAsArray(0, row_off, grid.width, rows)
                 if data is None:

@@ -76,6 +76,10 @@
       <translation>坐标系 {crs} 中的公共区域 {area} 不包含 '{name}' 的 {dx:g} x {dy:g} 网格中任何像元的中心：它比一个像元还窄。</translation>
     </message>
     <message>
+      <source>The valid data of the rasters do not meet: no pixel of the common extent {area} in {crs} is valid in all of {names}.</source>
+      <translation>这些栅格的有效数据互不相交：在坐标系 {crs} 的公共范围 {area} 内，没有任何像元在 {names} 中都有效。</translation>
+    </message>
+    <message>
       <source>A masked output must hold its own pixels, but a .vrt output only refers to its source; choose another format (.tif, for example) or do not mask.</source>
       <translation>带掩膜的输出必须保存自己的像元，而 .vrt 输出只引用其源数据；请选择其他格式（例如 .tif），或不使用掩膜。</translation>
     </message>
@@ -92,16 +96,16 @@
       <translation>无法写入输出 '{output}'：文件夹 '{folder}' 不可写（{reason}）。</translation>
     </message>
     <message>
-      <source>The valid data of the rasters do not meet: no pixel of the common extent {area} in {crs} is valid in all of {names}.</source>
-      <translation>这些栅格的有效数据互不相交：在坐标系 {crs} 的公共范围 {area} 内，没有任何像元在 {names} 中都有效。</translation>
-    </message>
-    <message>
       <source>The output '{output}' is the input '{path}'; choose another output path.</source>
       <translation>输出 '{output}' 就是输入 '{path}'；请选择其他输出路径。</translation>
     </message>
     <message>
       <source>Two outputs have the same path '{output}'; give each output its own path.</source>
       <translation>两个输出的路径相同（'{output}'）；请为每个输出指定不同的路径。</translation>
+    </message>
+    <message>
+      <source>'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.</source>
+      <translation>'{name}' 在坐标系 {crs} 的公共范围 {area} 内没有有效数据（全部为无数据值或被掩膜）。</translation>
     </message>
     <message>
       <source>A common nodata mask on each raster's own grid needs grids that coincide, but '{name}' and '{first}' are on different grids (CRS, pixel size or pixel phase); put both on one raster's grid instead.</source>
@@ -114,10 +118,6 @@
     <message>
       <source>The same raster is given more than once: its outputs are copies of one another.</source>
       <translation>同一个栅格被输入了多次：其输出彼此相同。</translation>
-    </message>
-    <message>
-      <source>'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.</source>
-      <translation>'{name}' 在坐标系 {crs} 的公共范围 {area} 内没有有效数据（全部为无数据值或被掩膜）。</translation>
     </message>
     <message>
       <source>'{name}' holds palette indices, which {method} resampling would mix into indices that mean nothing: it is resampled by nearest neighbour instead.</source>
@@ -146,6 +146,10 @@
     <message>
       <source>The GeoTIFF '{path}' is truncated: its data run to byte {end} but the file holds {size} bytes; copy or download it again.</source>
       <translation>GeoTIFF 文件 '{path}' 不完整：其数据应延续到第 {end} 字节，但文件只有 {size} 字节；请重新复制或下载。</translation>
+    </message>
+    <message>
+      <source>Cannot read the common mask: {reason}</source>
+      <translation>无法读取共同掩膜：{reason}</translation>
     </message>
     <message>
       <source>Cancelled while finding where the rasters have valid data; nothing was written.</source>
