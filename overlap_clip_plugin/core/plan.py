@@ -12,6 +12,7 @@ itself; any other is resampled.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -141,6 +142,19 @@ def driver_for_path(path: str) -> str:
         raise OutputFormatError(
             "The output '{path}' has no file extension, so its format is unknown (use .tif, for example).", path=path
         )
+    driver = _driver_for_extension(extension)
+    if driver:
+        return driver
+    raise OutputFormatError(
+        "No GDAL raster driver on this machine writes '.{extension}' files (output '{path}').",
+        extension=extension,
+        path=path,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _driver_for_extension(extension: str) -> str:
+    """The first driver that writes rasters with ``extension``, or ''."""
     # Registration order puts the general-purpose driver first (GTiff before COG).
     for index in range(gdal.GetDriverCount()):
         driver = gdal.GetDriver(index)
@@ -151,11 +165,7 @@ def driver_for_path(path: str) -> str:
             continue
         if extension in (metadata.get("DMD_EXTENSIONS") or "").lower().split():
             return str(driver.ShortName)
-    raise OutputFormatError(
-        "No GDAL raster driver on this machine writes '.{extension}' files (output '{path}').",
-        extension=extension,
-        path=path,
-    )
+    return ""
 
 
 def output_names(inputs: Sequence[str], suffix: str = "_common", extension: str = ".tif") -> list[str]:
@@ -178,28 +188,39 @@ def output_names(inputs: Sequence[str], suffix: str = "_common", extension: str 
     return names
 
 
-def _same_file(path_a: str, path_b: str) -> bool:
-    if os.path.exists(path_a) and os.path.exists(path_b):
-        return os.path.samefile(path_a, path_b)
-    return os.path.normcase(os.path.realpath(path_a)) == os.path.normcase(os.path.realpath(path_b))
+def _file_key(path: str) -> object:
+    """What makes two paths one file: device and inode when it exists (hard links, case-insensitive file
+    systems), else the normalised real path."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return os.path.normcase(os.path.realpath(path))
+    return (status.st_dev, status.st_ino)
 
 
 def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) -> list[str]:
-    """The driver of each output, after refusing outputs that would overwrite inputs or each other."""
+    """The driver of each output, after refusing outputs that would overwrite inputs or each other.
+
+    Each path is looked at once (a set of file keys, not a comparison of every pair), and each
+    folder is probed for writing once, so checking stays linear in the number of outputs.
+    """
+    input_keys = {_file_key(raster.path): raster.path for raster in inputs if os.path.exists(raster.path)}
+    output_keys: set[object] = set()
+    writable: set[str] = set()
     drivers = []
-    for index, output in enumerate(outputs):
-        for raster in inputs:
-            if _same_file(output, raster.path):
-                raise OutputPathError(
-                    "The output '{output}' is the input '{path}'; choose another output path.",
-                    output=output,
-                    path=raster.path,
-                )
-        for other in outputs[:index]:
-            if _same_file(output, other):
-                raise OutputPathError(
-                    "Two outputs have the same path '{output}'; give each output its own path.", output=output
-                )
+    for output in outputs:
+        key = _file_key(output)
+        if key in input_keys:
+            raise OutputPathError(
+                "The output '{output}' is the input '{path}'; choose another output path.",
+                output=output,
+                path=input_keys[key],
+            )
+        if key in output_keys:
+            raise OutputPathError(
+                "Two outputs have the same path '{output}'; give each output its own path.", output=output
+            )
+        output_keys.add(key)
         if os.path.isdir(output):
             raise OutputPathError("The output '{output}' is a folder; give a file name.", output=output)
         folder = os.path.dirname(os.path.abspath(output))
@@ -207,7 +228,9 @@ def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) ->
             raise OutputPathError(
                 "The folder '{folder}' of the output '{output}' does not exist.", folder=folder, output=output
             )
-        _check_writable(folder, output)
+        if folder not in writable:
+            _check_writable(folder, output)
+            writable.add(folder)
         check_not_a_container(output)
         drivers.append(driver_for_path(output))
     return drivers
