@@ -59,7 +59,29 @@ def run_job(job: dict) -> None:
         summary = valid_summary([raster], raster.grid, raster.crs_wkt)
         print(summary.window, summary.count)
     elif kind == "make_scene":
-        make_scene(job["path"], job["size"])
+        make_scene(job["path"], job["size"], tuple(job.get("origin", (300000.0, 5000000.0))))
+    elif kind == "make_small_scenes":
+        for index in range(job["count"]):
+            path = os.path.join(job["folder"], f"small_{index}.tif")
+            if not os.path.exists(path):
+                origin = (300000.0 + 10.0 * (index % 7), 5000000.0 - 10.0 * (index % 5))
+                make_scene(path, 64, origin)
+    elif kind == "plan":
+        from overlap_clip_plugin.core import plan_clip
+
+        inputs = [os.path.join(job["folder"], f"small_{index}.tif") for index in range(job["count"])]
+        outputs = [os.path.join(job["folder"], "out", f"small_{index}_common.tif") for index in range(job["count"])]
+        os.makedirs(os.path.join(job["folder"], "out"), exist_ok=True)
+        start = time.perf_counter()
+        plan_clip(inputs, outputs)
+        print(json.dumps({"seconds": time.perf_counter() - start}))
+    elif kind == "core_bytes":
+        from overlap_clip_plugin.core import clip_pair
+
+        before = _read_chars()
+        start = time.perf_counter()
+        clip_pair(job["a"], job["b"], job["out_a"], job["out_b"], area=job["area"], mask_common=job["mask"])
+        print(json.dumps({"seconds": time.perf_counter() - start, "bytes": _read_chars() - before}))
     elif kind == "make_pair":
         make_pair(job["folder"], job["size"])
     elif kind in CLIP_JOBS:
@@ -74,7 +96,7 @@ def run_job(job: dict) -> None:
         raise ValueError(kind)
 
 
-def make_scene(path: str, size: int) -> str:
+def make_scene(path: str, size: int, origin: tuple[float, float] = (300000.0, 5000000.0)) -> str:
     """A ``size`` x ``size`` UInt16 scene whose valid data is a tilted square inside a nodata collar."""
     if os.path.exists(path):
         return path
@@ -83,7 +105,7 @@ def make_scene(path: str, size: int) -> str:
     dataset = gdal.GetDriverByName("GTiff").Create(
         path, size, size, 1, gdal.GDT_UInt16, ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=YES"]
     )
-    dataset.SetGeoTransform((300000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0))
+    dataset.SetGeoTransform((origin[0], 10.0, 0.0, origin[1], 0.0, -10.0))
     dataset.SetProjection(srs.ExportToWkt())
     band = dataset.GetRasterBand(1)
     band.SetNoDataValue(0)
@@ -250,6 +272,52 @@ def machine() -> str:
     )
 
 
+def _read_chars() -> int:
+    """Bytes this process has read through system calls so far (``rchar``: page cache or disk alike)."""
+    with open("/proc/self/io", encoding="ascii") as handle:
+        return int(next(line for line in handle if line.startswith("rchar:")).split()[1])
+
+
+def bench_plan(folder: str) -> None:
+    print(f"\nPlanning a stack of small scenes ({machine()})\n")
+    print("| scenes | plan seconds | ms per scene |")
+    print("| --- | --- | --- |")
+    per_scene = {}
+    for count in (96, 384):
+        prepare({"kind": "make_small_scenes", "folder": folder, "count": count})
+        best = min(
+            json.loads(measure({"kind": "plan", "folder": folder, "count": count})[2].splitlines()[-1])["seconds"]
+            for _ in range(3)
+        )
+        per_scene[count] = 1000.0 * best / count
+        print(f"| {count} | {best:.3f} | {per_scene[count]:.2f} |")
+    print(f"\nPer-scene time at 384 over 96: {per_scene[384] / per_scene[96]:.2f} (1.0 is linear).")
+
+
+def bench_bytes(folder: str, size: int) -> None:
+    print(f"\nBytes read by the core, {size} x {size} scenes with nodata collars ({machine()})\n")
+    a = os.path.join(folder, f"collar_a_{size}.tif")
+    b = os.path.join(folder, f"collar_b_{size}.tif")
+    prepare({"kind": "make_scene", "path": a, "size": size})
+    prepare({"kind": "make_scene", "path": b, "size": size, "origin": [300000.0 + 2000.0, 5000000.0 - 2000.0]})
+    print("| run | seconds | MB read | bytes over AREA=0 |")
+    print("| --- | --- | --- | --- |")
+    results = {}
+    for label, area, mask in (("AREA=0", 0, False), ("AREA=1", 1, False), ("AREA=1, MASK_COMMON", 1, True)):
+        job = {
+            "kind": "core_bytes",
+            "a": a,
+            "b": b,
+            "out_a": os.path.join(folder, "bytes_a.tif"),
+            "out_b": os.path.join(folder, "bytes_b.tif"),
+            "area": area,
+            "mask": mask,
+        }
+        results[label] = json.loads(measure(job)[2].splitlines()[-1])
+        ratio = results[label]["bytes"] / results["AREA=0"]["bytes"]
+        print(f"| {label} | {results[label]['seconds']:.2f} | {results[label]['bytes'] / 1e6:.0f} | {ratio:.2f} |")
+
+
 def bench_footprint(folder: str, sizes: list[int]) -> None:
     print(f"\nValid-data footprint of one large raster ({machine()})\n")
     print("| raster | valid-data scan (core) | | whole mask read into memory | |")
@@ -393,7 +461,7 @@ def main() -> int:
         run_job(json.loads(sys.argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["footprint", "clip", "all"])
+    parser.add_argument("what", choices=["footprint", "clip", "plan", "bytes", "all"])
     parser.add_argument("--folder", default=os.path.join(ROOT, "build", "bench"))
     parser.add_argument("--sizes", help="raster sizes (default 10000,40000 for footprint, 5490,10980 for clip)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per contender; the best counts")
@@ -410,6 +478,10 @@ def main() -> int:
         bench_clip(args.folder, sizes("5490,10980"), args.repeat)
     if args.what in ("footprint", "all"):
         bench_footprint(args.folder, sizes("10000,40000"))
+    if args.what in ("plan", "all"):
+        bench_plan(args.folder)
+    if args.what in ("bytes", "all"):
+        bench_bytes(args.folder, sizes("5490")[0])
     return 0
 
 
