@@ -5,6 +5,7 @@ import processing
 import pytest
 from osgeo import gdal
 from qgis.core import (
+    NULL,
     QgsApplication,
     QgsProcessingContext,
     QgsProcessingException,
@@ -58,6 +59,7 @@ def test_algorithm_is_registered_with_its_contract(provider):
         "MASK_COMMON",
         "RESAMPLING",
         "OPTIONS",
+        "WHOLE_INPUT_PERCENTS",
         "OUTPUT_A",
         "OUTPUT_B",
         "OVERLAP",
@@ -259,6 +261,7 @@ def test_valid_area_mask_and_overlap_outputs(provider, tmp_path):
             "INPUT_B": b,
             "AREA": 1,
             "MASK_COMMON": True,
+            "WHOLE_INPUT_PERCENTS": True,
             "OUTPUT_A": out_a,
             "OUTPUT_B": out_b,
             "OVERLAP": overlap,
@@ -347,3 +350,42 @@ def test_a_layer_source_with_gdal_open_options_is_read_with_them(provider, tmp_p
     assert grid_of(out_a) == ((500200.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 100, 80)
     np.testing.assert_array_equal(read_array(out_a), read_array(a))
     np.testing.assert_array_equal(read_array(out_b)[0], read_array(b)[0][:, 20:120])
+
+
+def test_valid_area_percentages_are_counted_only_when_asked_for(provider, tmp_path, monkeypatch):
+    """Counting the inputs' valid pixels reads them whole: without WHOLE_INPUT_PERCENTS only the overlap is read."""
+    from qgis.core import QgsVectorLayer
+
+    from overlap_clip_plugin.core import validity
+
+    scanned_rows = []
+    real_read_each = validity.CommonMask.read_each
+
+    def counting(self, row_off, rows):
+        scanned_rows.append(rows)
+        return real_read_each(self, row_off, rows)
+
+    monkeypatch.setattr(validity.CommonMask, "read_each", counting)
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1)
+    b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80, nodata=-1)
+    overlap = str(tmp_path / "overlap.gpkg")
+    parameters = {
+        "INPUT_A": a,
+        "INPUT_B": b,
+        "AREA": 1,
+        "OUTPUT_A": str(tmp_path / "a_out.tif"),
+        "OUTPUT_B": str(tmp_path / "b_out.tif"),
+        "OVERLAP": overlap,
+    }
+    feedback = RecordingFeedback()
+    result = processing.run("overlapclip:clippair", parameters, feedback=feedback)
+    assert result["PERCENT_A"] is None and result["PERCENT_B"] is None
+    assert result["OVERLAP_AREA"] == 40 * 30 * 100.0
+    assert sum(scanned_rows) == 30  # the common extent's rows only, never the whole inputs
+    assert any("was not counted" in info for info in feedback.infos)
+    feature = next(QgsVectorLayer(result["OVERLAP"], "overlap", "ogr").getFeatures())
+    assert feature["area"] == 40 * 30 * 100.0 and feature["percent_a"] in (None, NULL)
+    scanned_rows.clear()
+    counted = processing.run("overlapclip:clippair", {**parameters, "WHOLE_INPUT_PERCENTS": True, "OVERLAP": None})
+    assert counted["PERCENT_A"] == pytest.approx(100.0 * 1200 / 8000)
+    assert sum(scanned_rows) == 30 + 80 + 80  # and then each input whole, once

@@ -8,7 +8,9 @@ count times the pixel area). It is expressed in the first raster's CRS.
 
 Percent of a raster: the overlap's area over that raster's area, both in that
 raster's CRS, where a raster's area is its extent (extents mode) or its valid
-pixels (valid-data mode).
+pixels (valid-data mode). Counting a raster's valid pixels reads it whole, so
+in valid-data mode the percentages are counted only when asked for
+(``whole_inputs=True``); otherwise they are ``None``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class OverlapSummary:
     polygon_wkt: str
     crs_wkt: str
     area: float
-    percents: tuple[float, ...]
+    percents: tuple[float | None, ...]
     width: int
     height: int
 
@@ -95,21 +97,27 @@ def _transform(geometry: ogr.Geometry, source_wkt: str, target_wkt: str, step: f
 
 @gdal_mode()
 @bounded_cache()
-def overlap_summary(plan: ClipPlan, progress: Progress | None = None) -> OverlapSummary:
+def overlap_summary(plan: ClipPlan, progress: Progress | None = None, whole_inputs: bool = True) -> OverlapSummary:
     """The overlap of a planned clip: polygon in the first raster's CRS, area, percents, size.
 
-    In valid-data mode this reads the rasters' masks (strip by strip) and
-    counts each raster's valid pixels.
+    In valid-data mode the polygon comes from the run's kept mask; with
+    ``whole_inputs`` each raster's valid pixels are counted for the
+    percentages (strip by strip, a full read of each input), without it the
+    percentages are ``None``. ``progress`` is asked at every strip; return
+    False to stop.
     """
     first = plan.outputs[0]
     grid, crs = first.grid, first.crs_wkt
     polygon = _valid_polygon(plan, grid, crs, progress) if plan.area_mode == AREA_VALID else _rectangle(grid)
     step = max(abs(grid.dx), abs(grid.dy))
-    percents = []
+    percents: list[float | None] = []
     for raster in plan.rasters:
         in_own_crs = _transform(polygon, crs, raster.crs_wkt, step)
         pixel_area = abs(raster.grid.dx * raster.grid.dy)
         if plan.area_mode == AREA_VALID:
+            if not whole_inputs:
+                percents.append(None)
+                continue
             total = valid_pixel_count(raster, progress) * pixel_area
         else:
             total = raster.grid.width * raster.grid.height * pixel_area

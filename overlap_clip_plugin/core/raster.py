@@ -274,7 +274,8 @@ def read_raster(source: str | Source) -> RasterInfo:
     for index in range(1, dataset.RasterCount + 1):
         band = dataset.GetRasterBand(index)
         paletted = band.GetColorInterpretation() == gdal.GCI_PaletteIndex and band.GetColorTable() is not None
-        signed = band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE"
+        # Only GDAL before 3.7 marks signed bytes so (later GDAL has Int8, and warns when asked).
+        signed = not hasattr(gdal, "GDT_Int8") and band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE"
         data_type = gdal.GetDataTypeName(band.DataType)
         bands.append(
             BandInfo(data_type, band.GetNoDataValue(), paletted, band.GetMaskFlags(), signed and data_type == "Byte")

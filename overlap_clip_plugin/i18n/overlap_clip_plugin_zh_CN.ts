@@ -84,6 +84,14 @@
       <translation>带掩膜的输出必须保存自己的像元，而 .vrt 输出只引用其源数据；请选择其他格式（例如 .tif），或不使用掩膜。</translation>
     </message>
     <message>
+      <source>The output '{output}' is the input '{path}'; choose another output path.</source>
+      <translation>输出 '{output}' 就是输入 '{path}'；请选择其他输出路径。</translation>
+    </message>
+    <message>
+      <source>Two outputs have the same path '{output}'; give each output its own path.</source>
+      <translation>两个输出的路径相同（'{output}'）；请为每个输出指定不同的路径。</translation>
+    </message>
+    <message>
       <source>The output '{output}' is a folder; give a file name.</source>
       <translation>输出 '{output}' 是一个文件夹；请给出文件名。</translation>
     </message>
@@ -94,14 +102,6 @@
     <message>
       <source>Cannot write the output '{output}': the folder '{folder}' is not writable ({reason}).</source>
       <translation>无法写入输出 '{output}'：文件夹 '{folder}' 不可写（{reason}）。</translation>
-    </message>
-    <message>
-      <source>The output '{output}' is the input '{path}'; choose another output path.</source>
-      <translation>输出 '{output}' 就是输入 '{path}'；请选择其他输出路径。</translation>
-    </message>
-    <message>
-      <source>Two outputs have the same path '{output}'; give each output its own path.</source>
-      <translation>两个输出的路径相同（'{output}'）；请为每个输出指定不同的路径。</translation>
     </message>
     <message>
       <source>'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.</source>
@@ -366,6 +366,14 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
       <translation>输出使用哪个像元网格。选择 A 或 B 的网格时，两个输出共用同一网格。</translation>
     </message>
     <message>
+      <source>Count each input's valid pixels for the overlap percentages (reads every input whole)</source>
+      <translation>为重叠百分比统计每个输入的有效像元（会完整读取每个输入）</translation>
+    </message>
+    <message>
+      <source>Only with 'Where all rasters have valid data': the overlap's share of each input's valid data needs every input read whole, however small the overlap. Off, PERCENT_A and PERCENT_B (and the polygon's percent_a and percent_b) are left empty. With raster extents the percentages are always given.</source>
+      <translation>仅在“所有栅格都有有效数据之处”时适用：重叠占每个输入有效数据的比例需要完整读取每个输入，无论重叠多小。关闭时，PERCENT_A 和 PERCENT_B（以及多边形的 percent_a 和 percent_b）留空。使用栅格范围时总会给出百分比。</translation>
+    </message>
+    <message>
       <source>Overlap polygon</source>
       <translation>重叠区多边形</translation>
     </message>
@@ -422,12 +430,16 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
       <translation>各栅格自身的网格</translation>
     </message>
     <message>
-      <source>Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.</source>
-      <translation>重叠区：{:.6g} 平方坐标系单位，占 A 的 {:.4g}%，占 B 的 {:.4g}%。</translation>
-    </message>
-    <message>
       <source>{} ({}, common area)</source>
       <translation>{}（{}，公共区域）</translation>
+    </message>
+    <message>
+      <source>Overlap: {:.6g} square CRS units; its share of each input's valid data was not counted (that reads every input whole: see the advanced parameters).</source>
+      <translation>重叠区：{:.6g} 平方坐标系单位；未统计其占每个输入有效数据的比例（这需要完整读取每个输入：见高级参数）。</translation>
+    </message>
+    <message>
+      <source>Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.</source>
+      <translation>重叠区：{:.6g} 平方坐标系单位，占 A 的 {:.4g}%，占 B 的 {:.4g}%。</translation>
     </message>
     <message>
       <source>Clip raster stack to common area</source>

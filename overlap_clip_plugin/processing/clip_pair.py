@@ -9,6 +9,7 @@ from qgis.core import (
     QgsGeometry,
     QgsProcessingException,
     QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterRasterDestination,
@@ -17,7 +18,14 @@ from qgis.core import (
 
 from overlap_clip_plugin.core import overlap_summary, pair_reference
 from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase
-from overlap_clip_plugin.processing.compat import FAST_INSERT, MULTIPOLYGON, SOURCE_POLYGON, double_field, integer_field
+from overlap_clip_plugin.processing.compat import (
+    ADVANCED,
+    FAST_INSERT,
+    MULTIPOLYGON,
+    SOURCE_POLYGON,
+    double_field,
+    integer_field,
+)
 
 
 class ClipPairAlgorithm(ClipAlgorithmBase):
@@ -29,6 +37,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
     OUTPUT_A = "OUTPUT_A"
     OUTPUT_B = "OUTPUT_B"
     OVERLAP = "OVERLAP"
+    WHOLE_INPUT_PERCENTS = "WHOLE_INPUT_PERCENTS"
     OVERLAP_AREA = "OVERLAP_AREA"
     PERCENT_A = "PERCENT_A"
     PERCENT_B = "PERCENT_B"
@@ -94,6 +103,20 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         self.addParameter(grid)
         self.add_area_parameters()
         self.add_writing_parameters()
+        percents = QgsProcessingParameterBoolean(
+            self.WHOLE_INPUT_PERCENTS,
+            self.tr("Count each input's valid pixels for the overlap percentages (reads every input whole)"),
+            defaultValue=False,
+        )
+        percents.setHelp(
+            self.tr(
+                "Only with 'Where all rasters have valid data': the overlap's share of each input's valid data needs "
+                "every input read whole, however small the overlap. Off, PERCENT_A and PERCENT_B (and the polygon's "
+                "percent_a and percent_b) are left empty. With raster extents the percentages are always given."
+            )
+        )
+        percents.setFlags(percents.flags() | ADVANCED)
+        self.addParameter(percents)
         for key, name in ((self.OUTPUT_A, self.tr("Clipped raster A")), (self.OUTPUT_B, self.tr("Clipped raster B"))):
             output = QgsProcessingParameterRasterDestination(key, name)
             output.setHelp(self.tr("Where to write the clipped raster; the file extension chooses the format."))
@@ -128,12 +151,21 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         def prepare(plan):
             # The overlap and its polygon are made before any raster is moved into place: if they fail,
             # no output path changes.
-            made["summary"] = summary = overlap_summary(plan, lambda fraction: not feedback.isCanceled())
-            feedback.pushInfo(
-                self.tr("Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.").format(
-                    summary.area, summary.percents[0], summary.percents[1]
+            whole = self.parameterAsBoolean(parameters, self.WHOLE_INPUT_PERCENTS, context)
+            made["summary"] = summary = overlap_summary(plan, lambda fraction: not feedback.isCanceled(), whole)
+            if None in summary.percents:
+                feedback.pushInfo(
+                    self.tr(
+                        "Overlap: {:.6g} square CRS units; its share of each input's valid data was not counted "
+                        "(that reads every input whole: see the advanced parameters)."
+                    ).format(summary.area)
                 )
-            )
+            else:
+                feedback.pushInfo(
+                    self.tr("Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.").format(
+                        summary.area, summary.percents[0], summary.percents[1]
+                    )
+                )
             if not self.output_requested(parameters, self.OVERLAP, context):
                 return None
 
