@@ -444,3 +444,31 @@ def test_the_masks_are_scanned_once_per_run(tmp_path, monkeypatch):
     assert (summary.width, summary.height) == (70, 80)
     for output in outputs:
         np.testing.assert_array_equal(read_array(output)[0], 5)
+
+
+def test_own_grids_on_one_lattice_share_one_scan(tmp_path, monkeypatch):
+    """Six scenes of one tile on their own grids with AREA=1: one scan of the masks, not six."""
+    from overlap_clip_plugin.core import validity
+
+    scanned_rows = []
+    real_read_each = validity.CommonMask.read_each
+
+    def counting(self, row_off, rows):
+        scanned_rows.append(rows)
+        return real_read_each(self, row_off, rows)
+
+    monkeypatch.setattr(validity.CommonMask, "read_each", counting)
+    scenes = []
+    for index in range(6):
+        values = np.full((80, 100), 5 + index, dtype=np.int16)
+        values[: 2 * index, :] = -1
+        origin = (500000.0 + 10.0 * index, 10.0, 0.0, 5000000.0, 0.0, -10.0)
+        scenes.append(make_raster(tmp_path / f"s{index}.tif", origin, 100, 80, nodata=-1, data=values))
+    outputs = [str(tmp_path / f"s{index}_common.tif") for index in range(6)]
+    plan = plan_clip(scenes, outputs, reference=None, area=AREA_VALID)
+    assert sum(scanned_rows) == 80  # the common extent's rows, once
+    # Valid in all: rows 10..79 and columns 5..99 of the first scene; every output on its own grid there.
+    for output in plan.outputs:
+        assert output.copied
+        assert output.grid.transform == (500050.0, 10.0, 0.0, 4999900.0, 0.0, -10.0)
+        assert (output.grid.width, output.grid.height) == (95, 70)

@@ -311,6 +311,11 @@ def _common_grid(
     return grid, area, summary.mask
 
 
+def _same_lattice(raster: RasterInfo, other: RasterInfo) -> bool:
+    """Whether two rasters share a CRS and a pixel lattice (pixel size and phase)."""
+    return same_crs(raster.crs_wkt, other.crs_wkt) and raster.grid.offset_on(other.grid) is not None
+
+
 def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], own_grids: bool) -> None:
     if "VRT" in drivers:
         raise UnsupportedOptionError(
@@ -421,8 +426,14 @@ def _plan(
             plans.append(OutputPlan(raster, path, driver, grid, crs, extent, copy, resampling))
     else:
         for index, (raster, path, driver) in enumerate(zip(rasters, outputs, drivers)):
-            grid, extent, kept = _common_grid(rasters, index, area, progress)
-            common_mask = common_mask or kept
+            shared = next((plan for plan in plans if _same_lattice(raster, plan.source)), None)
+            if shared is not None:
+                # On one lattice, its own grid over the common (valid) area is the same pixels: no second scan.
+                grid = raster.grid.subgrid(raster.grid.window_for(shared.grid.bounds))
+                extent = shared.area
+            else:
+                grid, extent, kept = _common_grid(rasters, index, area, progress)
+                common_mask = common_mask or kept
             copy = _copy_window(raster, grid, raster.crs_wkt)
             plans.append(OutputPlan(raster, path, driver, grid, raster.crs_wkt, extent, copy, resampling))
     if mask_common and common_mask is None:
