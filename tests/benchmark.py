@@ -60,6 +60,8 @@ def run_job(job: dict) -> None:
         print(summary.window, summary.count)
     elif kind == "make_scene":
         make_scene(job["path"], job["size"], tuple(job.get("origin", (300000.0, 5000000.0))))
+    elif kind == "make_flat":
+        make_flat(job["path"], job["size"], tuple(job["origin"]))
     elif kind == "make_small_scenes":
         for index in range(job["count"]):
             path = os.path.join(job["folder"], f"small_{index}.tif")
@@ -122,6 +124,26 @@ def make_scene(path: str, size: int, origin: tuple[float, float] = (300000.0, 50
     return path
 
 
+def make_flat(path: str, size: int, origin: tuple[float, float]) -> str:
+    """A ``size`` x ``size`` UInt16 raster of one valid value (nodata 0 declared, so masks read the data)."""
+    if os.path.exists(path):
+        return path
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    dataset = gdal.GetDriverByName("GTiff").Create(
+        path, size, size, 1, gdal.GDT_UInt16, ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=YES"]
+    )
+    dataset.SetGeoTransform((origin[0], 10.0, 0.0, origin[1], 0.0, -10.0))
+    dataset.SetProjection(srs.ExportToWkt())
+    band = dataset.GetRasterBand(1)
+    band.SetNoDataValue(0)
+    block = np.full((512, size), 1000, dtype=np.uint16)
+    for row_off in range(0, size, 512):
+        band.WriteArray(block[: min(512, size - row_off)], 0, row_off)
+    dataset = None
+    return path
+
+
 def pair_paths(folder: str, size: int) -> dict:
     return {
         "a": os.path.join(folder, f"a_{size}.tif"),
@@ -172,7 +194,9 @@ def _qgis():
 def job_core(job: dict) -> None:
     from overlap_clip_plugin.core import clip_pair
 
-    clip_pair(job["a"], job["b"], job["out_a"], job["out_b"], creation_options=job.get("options", []))
+    clip_pair(
+        job["a"], job["b"], job["out_a"], job["out_b"], creation_options=job.get("options", []), area=job.get("area", 0)
+    )
 
 
 def job_processing(job: dict) -> None:
@@ -197,6 +221,7 @@ def job_processing(job: dict) -> None:
 def job_qgis_process(job: dict) -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     params = [f"INPUT_A={job['a']}", f"INPUT_B={job['b']}", f"OUTPUT_A={job['out_a']}", f"OUTPUT_B={job['out_b']}"]
+    params.append(f"AREA={job.get('area', 0)}")
     subprocess.run(
         [QGIS_PROCESS, "run", "overlapclip:clippair", "--", *params], env=env, check=True, capture_output=True
     )
@@ -316,6 +341,42 @@ def bench_bytes(folder: str, size: int) -> None:
         results[label] = json.loads(measure(job)[2].splitlines()[-1])
         ratio = results[label]["bytes"] / results["AREA=0"]["bytes"]
         print(f"| {label} | {results[label]['seconds']:.2f} | {results[label]['bytes'] / 1e6:.0f} | {ratio:.2f} |")
+
+
+def bench_valid(folder: str, size: int, large: int, repeat: int) -> None:
+    """AREA=1 through qgis_process against the core, and a small overlap of two large rasters."""
+    print(f"\nclippair with AREA=1 ({machine()})\n")
+    a = os.path.join(folder, f"collar_a_{size}.tif")
+    b = os.path.join(folder, f"collar_b_{size}.tif")
+    prepare({"kind": "make_scene", "path": a, "size": size})
+    prepare({"kind": "make_scene", "path": b, "size": size, "origin": [300000.0 + 2000.0, 5000000.0 - 2000.0]})
+    base = {"a": a, "b": b, "out_a": os.path.join(folder, "valid_a.tif"), "out_b": os.path.join(folder, "valid_b.tif")}
+    core = timed({**base, "kind": "core", "area": 1}, repeat)
+    cli = timed({**base, "kind": "qgis_process", "area": 1}, repeat)
+    start = timed({**base, "kind": "qgis_process_start"}, repeat)
+    beyond = cli["wall"] - start["wall"]
+    print("| run | seconds |")
+    print("| --- | --- |")
+    print(f"| core `clip_pair(area=1)`, {size} x {size} scenes with collars | {core['seconds']:.2f} |")
+    print(f"| `qgis_process run overlapclip:clippair --AREA=1` (whole command) | {cli['wall']:.2f} |")
+    print(f"| `qgis_process help overlapclip:clippair` (start-up only) | {start['wall']:.2f} |")
+    print(f"\nqgis_process beyond its start-up over the core: {beyond / core['seconds']:.2f}x")
+    big_a = os.path.join(folder, f"flat_a_{large}.tif")
+    big_b = os.path.join(folder, f"flat_b_{large}.tif")
+    prepare({"kind": "make_flat", "path": big_a, "size": large, "origin": [300000.0, 5000000.0]})
+    corner = (large - 500) * 10.0
+    prepare({"kind": "make_flat", "path": big_b, "size": large, "origin": [300000.0 + corner, 5000000.0 - corner]})
+    big = {
+        "a": big_a,
+        "b": big_b,
+        "out_a": os.path.join(folder, "big_a.tif"),
+        "out_b": os.path.join(folder, "big_b.tif"),
+    }
+    big_core = timed({**big, "kind": "core", "area": 1}, repeat)
+    big_cli = timed({**big, "kind": "qgis_process", "area": 1}, repeat)
+    print(f"\nA 500 x 500 overlap of two {large} x {large} rasters with AREA=1:")
+    print(f"core {big_core['seconds']:.2f} s; qgis_process {big_cli['wall']:.2f} s whole command, ")
+    print(f"{big_cli['wall'] - start['wall']:.2f} s beyond its start-up.")
 
 
 def bench_footprint(folder: str, sizes: list[int]) -> None:
@@ -461,7 +522,7 @@ def main() -> int:
         run_job(json.loads(sys.argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["footprint", "clip", "plan", "bytes", "all"])
+    parser.add_argument("what", choices=["footprint", "clip", "plan", "bytes", "valid", "all"])
     parser.add_argument("--folder", default=os.path.join(ROOT, "build", "bench"))
     parser.add_argument("--sizes", help="raster sizes (default 10000,40000 for footprint, 5490,10980 for clip)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per contender; the best counts")
@@ -480,6 +541,8 @@ def main() -> int:
         bench_footprint(args.folder, sizes("10000,40000"))
     if args.what in ("plan", "all"):
         bench_plan(args.folder)
+    if args.what in ("valid", "all"):
+        bench_valid(args.folder, 10980, 40000, args.repeat)
     if args.what in ("bytes", "all"):
         bench_bytes(args.folder, sizes("5490")[0])
     return 0
