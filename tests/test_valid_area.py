@@ -472,3 +472,14 @@ def test_own_grids_on_one_lattice_share_one_scan(tmp_path, monkeypatch):
         assert output.copied
         assert output.grid.transform == (500050.0, 10.0, 0.0, 4999900.0, 0.0, -10.0)
         assert (output.grid.width, output.grid.height) == (95, 70)
+
+
+def test_the_overlap_area_without_tracing_equals_the_traced_one(tilted_pair, tmp_path):
+    a, _, b, _ = tilted_pair
+    plan = plan_clip([a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area=AREA_VALID)
+    traced = overlap_summary(plan, whole_inputs=False)
+    counted = overlap_summary(plan, whole_inputs=False, trace=False)
+    assert traced.polygon_wkt and not counted.polygon_wkt
+    assert counted.area == pytest.approx(traced.area, rel=1e-12)
+    assert counted.percents == traced.percents == (None, None)
+    assert (counted.width, counted.height) == (traced.width, traced.height)

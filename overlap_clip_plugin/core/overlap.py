@@ -97,17 +97,28 @@ def _transform(geometry: ogr.Geometry, source_wkt: str, target_wkt: str, step: f
 
 @gdal_mode()
 @bounded_cache()
-def overlap_summary(plan: ClipPlan, progress: Progress | None = None, whole_inputs: bool = True) -> OverlapSummary:
+def overlap_summary(
+    plan: ClipPlan, progress: Progress | None = None, whole_inputs: bool = True, trace: bool = True
+) -> OverlapSummary:
     """The overlap of a planned clip: polygon in the first raster's CRS, area, percents, size.
 
     In valid-data mode the polygon comes from the run's kept mask; with
     ``whole_inputs`` each raster's valid pixels are counted for the
     percentages (strip by strip, a full read of each input), without it the
-    percentages are ``None``. ``progress`` is asked at every strip; return
-    False to stop.
+    percentages are ``None``. Without ``trace`` the polygon is not traced
+    where the numbers do not need it (its WKT is then empty): the area is the
+    kept pixel count times the pixel area. ``progress`` is asked at every
+    strip; return False to stop.
     """
     first = plan.outputs[0]
     grid, crs = first.grid, first.crs_wkt
+    pixel = abs(grid.dx * grid.dy)
+    kept = plan.common_mask
+    counted = plan.area_mode == AREA_VALID and kept is not None and same_crs(crs, plan.rasters[0].crs_wkt)
+    if not trace and counted and not whole_inputs and kept is not None:
+        return OverlapSummary(
+            "", plan.rasters[0].crs_wkt, kept.count * pixel, (None,) * len(plan.rasters), grid.width, grid.height
+        )
     polygon = _valid_polygon(plan, grid, crs, progress) if plan.area_mode == AREA_VALID else _rectangle(grid)
     step = max(abs(grid.dx), abs(grid.dy))
     percents: list[float | None] = []

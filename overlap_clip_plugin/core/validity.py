@@ -117,6 +117,8 @@ class MaskFile:
 
     def __init__(self, grid: Grid, crs_wkt: str) -> None:
         self.grid = grid
+        #: How many pixels of the grid are valid in every raster (set when the scan is complete).
+        self.count = 0
         folder = tempfile.mkdtemp(prefix="overlapclip-mask-")
         weakref.finalize(self, shutil.rmtree, folder, True)
         self.path = os.path.join(folder, "common_mask.tif")
@@ -217,6 +219,7 @@ def valid_summary(
         if progress is not None and progress((row_off + rows) / grid.height) is False:
             raise CancelledError("Cancelled while finding where the rasters have valid data; nothing was written.")
     if kept is not None:
+        kept.count = count
         kept.finish()
     if not rows_any.any():
         return ValidSummary(Window(0, 0, 0, 0), 0, tuple(counts), kept)

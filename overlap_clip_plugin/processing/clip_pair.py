@@ -152,7 +152,10 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             # The overlap and its polygon are made before any raster is moved into place: if they fail,
             # no output path changes.
             whole = self.parameterAsBoolean(parameters, self.WHOLE_INPUT_PERCENTS, context)
-            made["summary"] = summary = overlap_summary(plan, lambda fraction: not feedback.isCanceled(), whole)
+            polygon = self.output_requested(parameters, self.OVERLAP, context)
+            made["summary"] = summary = overlap_summary(
+                plan, lambda fraction: not feedback.isCanceled(), whole, trace=polygon
+            )
             if None in summary.percents:
                 feedback.pushInfo(
                     self.tr(
