@@ -25,7 +25,7 @@ from overlap_clip_plugin.core.area import same_crs
 from overlap_clip_plugin.core.errors import CancelledError, WriteError
 from overlap_clip_plugin.core.grid import Grid
 from overlap_clip_plugin.core.plan import AREA_VALID, ClipPlan, Progress
-from overlap_clip_plugin.core.raster import bounded_cache, gdal_call, gdal_mode
+from overlap_clip_plugin.core.raster import bounded_cache, gdal_mode, quiet_gdal
 from overlap_clip_plugin.core.validity import strips, valid_pixel_count, valid_reader
 
 
@@ -71,8 +71,24 @@ def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str, progress: Progress 
                 raise CancelledError("Cancelled while tracing the overlap; nothing was written.")
         band.FlushCache()
         source, layer = _memory_layer()
-        gdal_call(WriteError, "Cannot trace the overlap polygon", gdal.Polygonize, band, band, layer, -1)
+        stopped = []
+
+        def callback(complete: float, _message: str, _data: object) -> int:
+            if progress is not None and progress(complete) is False:
+                stopped.append(complete)
+                return 0
+            return 1
+
+        with quiet_gdal():
+            code = gdal.Polygonize(band, band, layer, -1, [], callback=callback)
+            reason = gdal.GetLastErrorMsg()
         band = dataset = None
+        if stopped:
+            raise CancelledError("Cancelled while tracing the overlap; nothing was written.")
+        if code != gdal.CE_None:
+            raise WriteError(
+                "{what}: {reason}", what="Cannot trace the overlap polygon", reason=reason or "GDAL gave no reason"
+            )
     union = ogr.Geometry(ogr.wkbMultiPolygon)
     for feature in layer:
         union.AddGeometry(feature.GetGeometryRef())
