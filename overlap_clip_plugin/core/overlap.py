@@ -86,9 +86,7 @@ def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str, progress: Progress 
         if stopped:
             raise CancelledError("Cancelled while tracing the overlap; nothing was written.")
         if code != gdal.CE_None:
-            raise WriteError(
-                "{what}: {reason}", what="Cannot trace the overlap polygon", reason=reason or "GDAL gave no reason"
-            )
+            raise WriteError("Cannot trace the overlap polygon: {reason}", reason=reason or "GDAL gave no reason")
     union = ogr.Geometry(ogr.wkbMultiPolygon)
     for feature in layer:
         union.AddGeometry(feature.GetGeometryRef())

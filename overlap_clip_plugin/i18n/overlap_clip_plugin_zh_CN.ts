@@ -60,6 +60,10 @@
       <translation>在描绘重叠区域时已取消；没有写出任何内容。</translation>
     </message>
     <message>
+      <source>Cannot trace the overlap polygon: {reason}</source>
+      <translation>无法描绘重叠多边形：{reason}</translation>
+    </message>
+    <message>
       <source>valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, strip by strip (at most {pixels} pixels per band at once)</source>
       <translation>按 GDAL 掩膜（无数据值、Alpha 波段、数据集掩膜）在输出网格上以全分辨率逐条带读取有效数据（每个波段每次最多 {pixels} 个像元）</translation>
     </message>
