@@ -98,10 +98,8 @@ def run_job(job: dict) -> None:
         raise ValueError(kind)
 
 
-def make_scene(path: str, size: int, origin: tuple[float, float] = (300000.0, 5000000.0)) -> str:
-    """A ``size`` x ``size`` UInt16 scene whose valid data is a tilted square inside a nodata collar."""
-    if os.path.exists(path):
-        return path
+def _collared(path: str, size: int, origin: tuple[float, float]) -> gdal.Dataset:
+    """A new ``size`` x ``size`` UInt16 UTM 33N GeoTIFF of 10 m pixels at ``origin``, nodata 0 declared."""
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32633)
     dataset = gdal.GetDriverByName("GTiff").Create(
@@ -109,8 +107,16 @@ def make_scene(path: str, size: int, origin: tuple[float, float] = (300000.0, 50
     )
     dataset.SetGeoTransform((origin[0], 10.0, 0.0, origin[1], 0.0, -10.0))
     dataset.SetProjection(srs.ExportToWkt())
+    dataset.GetRasterBand(1).SetNoDataValue(0)
+    return dataset
+
+
+def make_scene(path: str, size: int, origin: tuple[float, float] = (300000.0, 5000000.0)) -> str:
+    """A ``size`` x ``size`` UInt16 scene whose valid data is a tilted square inside a nodata collar."""
+    if os.path.exists(path):
+        return path
+    dataset = _collared(path, size, origin)
     band = dataset.GetRasterBand(1)
-    band.SetNoDataValue(0)
     angle = np.radians(12.0)
     half = size * 0.36
     cols = np.arange(size, dtype=np.float32) + 0.5 - size / 2
@@ -128,15 +134,8 @@ def make_flat(path: str, size: int, origin: tuple[float, float]) -> str:
     """A ``size`` x ``size`` UInt16 raster of one valid value (nodata 0 declared, so masks read the data)."""
     if os.path.exists(path):
         return path
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32633)
-    dataset = gdal.GetDriverByName("GTiff").Create(
-        path, size, size, 1, gdal.GDT_UInt16, ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=YES"]
-    )
-    dataset.SetGeoTransform((origin[0], 10.0, 0.0, origin[1], 0.0, -10.0))
-    dataset.SetProjection(srs.ExportToWkt())
+    dataset = _collared(path, size, origin)
     band = dataset.GetRasterBand(1)
-    band.SetNoDataValue(0)
     block = np.full((512, size), 1000, dtype=np.uint16)
     for row_off in range(0, size, 512):
         band.WriteArray(block[: min(512, size - row_off)], 0, row_off)

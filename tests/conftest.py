@@ -86,3 +86,19 @@ def layer_tree(qgis_iface, project_layer_tree_view, monkeypatch):
     """
     monkeypatch.setattr(qgis_iface, "layerTreeView", lambda: project_layer_tree_view, raising=False)
     return project_layer_tree_view
+
+
+@pytest.fixture
+def scanned_rows(monkeypatch):
+    """The row counts of every strip the core reads of the rasters' masks, in order (a list that grows)."""
+    from overlap_clip_plugin.core import validity
+
+    rows_read = []
+    real_read_each = validity.CommonMask.read_each
+
+    def counting(self, row_off, rows):
+        rows_read.append(rows)
+        return real_read_each(self, row_off, rows)
+
+    monkeypatch.setattr(validity.CommonMask, "read_each", counting)
+    return rows_read

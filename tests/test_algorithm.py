@@ -352,20 +352,10 @@ def test_a_layer_source_with_gdal_open_options_is_read_with_them(provider, tmp_p
     np.testing.assert_array_equal(read_array(out_b)[0], read_array(b)[0][:, 20:120])
 
 
-def test_valid_area_percentages_are_counted_only_when_asked_for(provider, tmp_path, monkeypatch):
+def test_valid_area_percentages_are_counted_only_when_asked_for(provider, tmp_path, scanned_rows):
     """Counting the inputs' valid pixels reads them whole: without WHOLE_INPUT_PERCENTS only the overlap is read."""
     from qgis.core import QgsVectorLayer
 
-    from overlap_clip_plugin.core import validity
-
-    scanned_rows = []
-    real_read_each = validity.CommonMask.read_each
-
-    def counting(self, row_off, rows):
-        scanned_rows.append(rows)
-        return real_read_each(self, row_off, rows)
-
-    monkeypatch.setattr(validity.CommonMask, "read_each", counting)
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1)
     b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80, nodata=-1)
     overlap = str(tmp_path / "overlap.gpkg")

@@ -417,18 +417,8 @@ def test_signed_bytes_keep_their_sign_when_masked(tmp_path):
     np.testing.assert_array_equal(data[:, :20], -128)
 
 
-def test_the_masks_are_scanned_once_per_run(tmp_path, monkeypatch):
+def test_the_masks_are_scanned_once_per_run(tmp_path, scanned_rows):
     """Plan, masked writes and the overlap polygon share one scan of the rasters' masks."""
-    from overlap_clip_plugin.core import validity
-
-    scanned_rows = []
-    real_read_each = validity.CommonMask.read_each
-
-    def counting(self, row_off, rows):
-        scanned_rows.append(rows)
-        return real_read_each(self, row_off, rows)
-
-    monkeypatch.setattr(validity.CommonMask, "read_each", counting)
     rasters = []
     for index in range(3):
         values = np.full((80, 100), 5, dtype=np.int16)
@@ -446,18 +436,8 @@ def test_the_masks_are_scanned_once_per_run(tmp_path, monkeypatch):
         np.testing.assert_array_equal(read_array(output)[0], 5)
 
 
-def test_own_grids_on_one_lattice_share_one_scan(tmp_path, monkeypatch):
+def test_own_grids_on_one_lattice_share_one_scan(tmp_path, scanned_rows):
     """Six scenes of one tile on their own grids with AREA=1: one scan of the masks, not six."""
-    from overlap_clip_plugin.core import validity
-
-    scanned_rows = []
-    real_read_each = validity.CommonMask.read_each
-
-    def counting(self, row_off, rows):
-        scanned_rows.append(rows)
-        return real_read_each(self, row_off, rows)
-
-    monkeypatch.setattr(validity.CommonMask, "read_each", counting)
     scenes = []
     for index in range(6):
         values = np.full((80, 100), 5 + index, dtype=np.int16)
