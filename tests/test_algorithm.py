@@ -59,6 +59,8 @@ def test_algorithm_is_registered_with_its_contract(provider):
         "MASK_COMMON",
         "RESAMPLING",
         "OPTIONS",
+        "GCP_TRANSFORMER",
+        "RPC_DEM",
         "WHOLE_INPUT_PERCENTS",
         "OUTPUT_A",
         "OUTPUT_B",

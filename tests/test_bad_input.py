@@ -49,8 +49,11 @@ def crs_on_one_side(inputs, out):
     return _a(inputs), _b(inputs, epsg=None), out / "a.tif", out / "b.tif"
 
 
-def rotated(inputs, out):
-    return _a(inputs), _b(inputs, transform=(500600.0, 10.0, 0.5, 4999500.0, 0.5, -10.0)), out / "a.tif", out / "b.tif"
+def no_georeference(inputs, out):
+    """A raster with neither geotransform, nor GCPs, nor RPCs."""
+    path = inputs / "bare.tif"
+    gdal.GetDriverByName("GTiff").Create(str(path), 50, 50, 1, gdal.GDT_Byte)
+    return _a(inputs), str(path), out / "a.tif", out / "b.tif"
 
 
 def touching_edge(inputs, out):
@@ -80,7 +83,7 @@ ERRORS = {
     "not a raster": (not_a_raster, r"GDAL cannot open '.*notes\.tif' as a raster: it is not in any raster format"),
     "truncated GeoTIFF": (truncated, r"The GeoTIFF '.*cut\.tif' is truncated: its data run to byte \d+ but the file"),
     "CRS on one side only": (crs_on_one_side, r"'.*b\.tif' has no coordinate reference system but '.*a\.tif' has EPSG"),
-    "rotated geotransform": (rotated, r"is rotated or sheared; warp the raster to a north-up grid first"),
+    "no georeference": (no_georeference, r"'.*bare\.tif' has no georeference at all: no geotransform, no ground"),
     "touching along an edge": (touching_edge, r"The rasters do not overlap: 'a\.tif' covers .* 'b\.tif' covers"),
     "thinner than a pixel": (thinner_than_a_pixel, r"holds no pixel centre of the 10 x 10 grid of 'a\.tif'"),
     "output is an input": (output_is_input, r"The output '.*a\.tif' is the input '.*a\.tif'; choose another"),

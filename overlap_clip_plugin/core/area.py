@@ -81,6 +81,13 @@ def _footprint(bounds: Bounds, points_per_edge: int) -> ogr.Geometry:
     return polygon
 
 
+def _raster_footprint(raster: RasterInfo, points_per_edge: int) -> ogr.Geometry:
+    """Where ``raster`` lies, in its CRS: its extent, or (a raster that is warped) its pixel outline on the ground."""
+    if raster.footprint_wkt:
+        return ogr.CreateGeometryFromWkt(raster.footprint_wkt)
+    return _footprint(raster.grid.bounds, points_per_edge)
+
+
 def _transformation(
     source_wkt: str, source_name: str, target_wkt: str, target_name: str
 ) -> osr.CoordinateTransformation:
@@ -104,7 +111,7 @@ def _transformation(
 
 def _transformed_footprint(raster: RasterInfo, transformation: osr.CoordinateTransformation) -> ogr.Geometry:
     """``raster``'s footprint carried by ``transformation``; points that cannot be transformed are dropped."""
-    polygon = _footprint(raster.grid.bounds, DENSIFY_POINTS)
+    polygon = _raster_footprint(raster, DENSIFY_POINTS)
     ring = polygon.GetGeometryRef(0)
     with quiet_gdal():
         points = transformation.TransformPoints(ring.GetPoints())
@@ -145,7 +152,7 @@ def _part_covered(region: ogr.Geometry, crs: str, crs_owner: str, raster: Raster
     """
     there = _moved(region, _transformation(crs, crs_owner, raster.crs_wkt, raster.name))
     if there is not None:
-        covered = there.Intersection(_footprint(raster.grid.bounds, 2))
+        covered = there.Intersection(_raster_footprint(raster, 2))
         if covered.IsEmpty() or covered.GetArea() <= 0.0:
             return covered
         back = _moved(covered, _transformation(raster.crs_wkt, raster.name, crs, crs_owner))
@@ -211,8 +218,8 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
     reference = rasters[target]
     crs = reference.crs_wkt
     area = reference.grid.bounds
-    # Exact boxes while every raster shares the target CRS; a polygon once one does not.
-    polygon: ogr.Geometry | None = None
+    # Exact boxes while every raster shares the target CRS and is north-up; a polygon once one is not.
+    polygon: ogr.Geometry | None = _raster_footprint(reference, 2) if reference.warped else None
     names = [reference.name]
     for raster in rasters:
         if raster is reference:
@@ -220,8 +227,8 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
         before = area if polygon is None else area.intersection(_envelope(polygon))
         if same_crs(raster.crs_wkt, crs):
             area = area.intersection(raster.grid.bounds)
-            if polygon is not None:
-                polygon = polygon.Intersection(_footprint(raster.grid.bounds, 2))
+            if polygon is not None or raster.warped:
+                polygon = (polygon or _footprint(area, 2)).Intersection(_raster_footprint(raster, 2))
         else:
             polygon = _part_covered(polygon or _footprint(area, 2), crs, reference.name, raster)
         if area.is_empty or (polygon is not None and (polygon.IsEmpty() or polygon.GetArea() <= 0.0)):

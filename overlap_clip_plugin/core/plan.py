@@ -53,6 +53,26 @@ RESAMPLING_METHODS: tuple[str, ...] = (
     "q3",
 )
 
+#: What the log says of a raster placed on the ground by a GDAL transformer (see core.georef).
+PLACED_BY = {
+    "rotated": translatable(
+        "'{name}' has a rotated, sheared or south-up geotransform: GDAL's warper resamples it onto the north-up "
+        "output grid."
+    ),
+    "gcp_polynomial": translatable(
+        "'{name}' is placed by ground control points: GDAL's warper resamples it onto the output grid with the "
+        "polynomial GCP transformer."
+    ),
+    "gcp_tps": translatable(
+        "'{name}' is placed by ground control points: GDAL's warper resamples it onto the output grid with the "
+        "thin-plate-spline GCP transformer."
+    ),
+    "rpc": translatable(
+        "'{name}' is placed by rational polynomial coefficients (RPCs): GDAL's warper resamples it onto the output "
+        "grid with the RPC transformer."
+    ),
+}
+
 #: Methods that compute new values rather than pick one of the source's (wrong for palette indices).
 NEW_VALUES = ("bilinear", "cubic", "cubicspline", "lanczos", "average")
 
@@ -253,7 +273,7 @@ def _check_writable(folder: str, output: str) -> None:
 
 def _copy_window(source: RasterInfo, target: Grid, target_crs: str) -> Window | None:
     """The block of ``source`` that lies exactly on ``target``, or None when ``source`` must be resampled."""
-    if not same_crs(source.crs_wkt, target_crs):
+    if source.warped or not same_crs(source.crs_wkt, target_crs):
         return None
     offset = source.grid.offset_on(target)
     if offset is None:
@@ -346,6 +366,8 @@ def plan_clip(
     resampling: str = "near",
     progress: Progress | None = None,
     warn: Warn | None = None,
+    gcp_method: str = "polynomial",
+    rpc_dem: str | None = None,
 ) -> ClipPlan:
     """Check the inputs and outputs and fix every output's grid; nothing is written.
 
@@ -375,6 +397,10 @@ def plan_clip(
         Called with each warning GDAL gives meanwhile; without it they become
         Python warnings (``GdalWarning``). The plan's own notes to the user
         are in :attr:`ClipPlan.warnings`.
+    gcp_method, rpc_dem
+        For rasters placed by ground control points, GDAL's "polynomial" or
+        "tps" (thin-plate spline) transformer; for rasters placed by RPCs, an
+        optional DEM (heights above the ellipsoid) for the RPC transformer.
 
     Returns
     -------
@@ -398,12 +424,15 @@ def plan_clip(
         raise ValueError(f"Unknown area mode {area}; use 0 (extents) or 1 (valid data).")
     if resampling not in RESAMPLING_METHODS:
         raise ValueError(f"Unknown resampling method '{resampling}'; use one of {', '.join(RESAMPLING_METHODS)}.")
+    if gcp_method not in ("polynomial", "tps"):
+        raise ValueError(f"Unknown GCP method '{gcp_method}'; use 'polynomial' or 'tps'.")
     with gdal_warnings(warn):
-        return _plan(inputs, outputs, reference, area, mask_common, resampling, progress)
+        rasters = tuple(read_raster(source, gcp_method, rpc_dem) for source in inputs)
+        return _plan(rasters, outputs, reference, area, mask_common, resampling, progress)
 
 
 def _plan(
-    inputs: Sequence[str | Source],
+    rasters: tuple[RasterInfo, ...],
     outputs: Sequence[str],
     reference: Optional[int],
     area: int,
@@ -411,7 +440,6 @@ def _plan(
     resampling: str,
     progress: Progress | None,
 ) -> ClipPlan:
-    rasters = tuple(read_raster(source) for source in inputs)
     drivers = _check_output_paths(rasters, outputs)
     if mask_common:
         _check_mask_common(rasters, drivers, reference is None)
@@ -440,7 +468,7 @@ def _plan(
         # One scan of every raster's mask, kept for every masked output (their grids share one lattice).
         first = plans[0]
         common_mask = valid_summary(rasters, first.grid, first.crs_wkt, progress, keep=True).mask
-    warnings = []
+    warnings = [Note(PLACED_BY[raster.georeference], {"name": raster.name}) for raster in rasters if raster.warped]
     for index, plan in enumerate(plans):
         if not plan.copied and plan.resampling in NEW_VALUES and any(band.paletted for band in plan.source.bands):
             # Interpolated palette indices would be colours that never existed.
@@ -497,10 +525,12 @@ def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo], progress: Progress 
 
 def _keeping_own_mask(plan: OutputPlan) -> OutputPlan:
     """A resampled source whose validity is a per-dataset mask keeps it on the output grid (a warp alone
-    would turn its masked pixels into valid zeros)."""
+    would turn its masked pixels into valid zeros); so does a warped raster without nodata, whose
+    footprint is not its output's box."""
     flags = plan.source.bands[0].mask_flags
     if plan.copied or plan.mask_with or plan.driver == "VRT" or flags & gdal.GMF_ALPHA:
         return plan
-    if flags & gdal.GMF_PER_DATASET:
+    outside_unmarked = plan.source.warped and plan.source.bands[0].nodata is None
+    if flags & gdal.GMF_PER_DATASET or outside_unmarked:
         return replace(plan, mask_with=(plan.source,), nodata=(None,) * len(plan.source.bands), validity=VALIDITY_MASK)
     return plan

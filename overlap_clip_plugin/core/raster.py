@@ -189,6 +189,17 @@ class RasterInfo:
     crs_wkt: str
     bands: tuple[BandInfo, ...]
     open_options: tuple[str, ...] = ()
+    #: Empty for a north-up geotransform; else how the raster is placed on the ground ("rotated",
+    #: "gcp_polynomial", "gcp_tps", "rpc"), the GDAL transformer options that do it, and its true
+    #: footprint (WKT in ``crs_wkt``); ``grid`` is then the north-up grid GDAL's warper suggests.
+    georeference: str = ""
+    warp_options: tuple[str, ...] = ()
+    footprint_wkt: str = ""
+
+    @property
+    def warped(self) -> bool:
+        """True for a raster that is always resampled, never copied (not on a north-up geotransform)."""
+        return bool(self.georeference)
 
     @property
     def name(self) -> str:
@@ -245,31 +256,43 @@ def _check_not_truncated(dataset: gdal.Dataset, path: str) -> None:
 
 
 @gdal_mode()
-def read_raster(source: str | Source) -> RasterInfo:
+def read_raster(source: str | Source, gcp_method: str = "polynomial", rpc_dem: str | None = None) -> RasterInfo:
     """Read the grid, CRS and bands of the raster ``source`` (a path, or a :class:`Source` with open options).
+
+    A raster that is not on a north-up geotransform (rotated or sheared, GCPs
+    with GDAL's ``gcp_method`` transformer, "polynomial" or "tps", RPCs with
+    an optional ``rpc_dem``) gets the north-up grid GDAL's warper suggests
+    (see :mod:`overlap_clip_plugin.core.georef`).
 
     Raises
     ------
     RasterOpenError
         GDAL cannot open the path as a raster, or it is a truncated GeoTIFF.
     UnsupportedGeoreferenceError
-        The raster has no geotransform, or a rotated or south-up one.
+        The raster has no georeference at all.
     """
+    from overlap_clip_plugin.core.georef import warped_georeference
+
     if isinstance(source, str):
         source = Source(source)
     path = source.path
     dataset = open_raster(path, source.open_options)
     _check_not_truncated(dataset, path)
     transform = dataset.GetGeoTransform(can_return_null=True)
-    if transform is None:
-        raise UnsupportedGeoreferenceError(
-            "'{path}' has no geotransform, so its position on the ground is unknown; georeference it first.",
-            path=path,
-        )
-    try:
-        grid = Grid(tuple(transform), dataset.RasterXSize, dataset.RasterYSize)
-    except UnsupportedGeoreferenceError as err:
-        raise UnsupportedGeoreferenceError("'{path}': " + err.template, path=path, **err.fields) from err
+    crs_wkt = dataset.GetProjection() or ""
+    georeference, footprint = "", ""
+    warp_options: tuple[str, ...] = ()
+    grid = None
+    if transform is not None:
+        try:
+            grid = Grid(tuple(transform), dataset.RasterXSize, dataset.RasterYSize)
+        except UnsupportedGeoreferenceError:
+            grid = None  # rotated, sheared or south-up: placed by GDAL's warper below
+    if grid is None:
+        with quiet_gdal():
+            placed = warped_georeference(dataset, path, gcp_method, rpc_dem)
+        grid, crs_wkt = placed.grid, placed.crs_wkt
+        georeference, warp_options, footprint = placed.how, placed.options, placed.footprint_wkt
     bands = []
     for index in range(1, dataset.RasterCount + 1):
         band = dataset.GetRasterBand(index)
@@ -280,4 +303,6 @@ def read_raster(source: str | Source) -> RasterInfo:
         bands.append(
             BandInfo(data_type, band.GetNoDataValue(), paletted, band.GetMaskFlags(), signed and data_type == "Byte")
         )
-    return RasterInfo(path, grid, dataset.GetProjection() or "", tuple(bands), tuple(source.open_options))
+    return RasterInfo(
+        path, grid, crs_wkt, tuple(bands), tuple(source.open_options), georeference, warp_options, footprint
+    )

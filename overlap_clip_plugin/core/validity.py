@@ -30,7 +30,7 @@ from osgeo import gdal
 from overlap_clip_plugin.core.area import same_crs
 from overlap_clip_plugin.core.errors import CancelledError, NoValidNodataError, WriteError
 from overlap_clip_plugin.core.grid import Grid, Window
-from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call, gdal_mode
+from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call, gdal_mode, open_raster
 from overlap_clip_plugin.core.views import on_grid
 
 #: Pixels per band read at once when scanning masks.
@@ -73,6 +73,19 @@ def _mask_vrt(raster: RasterInfo) -> gdal.Dataset:
 
 def mask_on_grid(raster: RasterInfo, grid: Grid, crs_wkt: str) -> gdal.Dataset:
     """``raster``'s mask bands seen on ``grid`` (0, invalid, outside the raster), as a lazy VRT."""
+    if raster.warped:
+        # GDAL's warper says where its transformer brings valid source data: the alpha band it adds.
+        dataset = open_raster(raster.path, raster.open_options)
+        warped = on_grid(dataset, raster.path, grid, crs_wkt, None, "near", raster.warp_options, alpha=True)
+        return gdal_call(
+            WriteError,
+            f"Cannot read the masks of '{raster.path}'",
+            gdal.Translate,
+            "",
+            warped,
+            format="VRT",
+            bandList=[warped.RasterCount],
+        )
     offset = raster.grid.offset_on(grid) if same_crs(raster.crs_wkt, crs_wkt) else None
     window = None if offset is None else Window(-offset[0], -offset[1], grid.width, grid.height)
     return on_grid(_mask_vrt(raster), raster.path, grid, crs_wkt, window, "near")

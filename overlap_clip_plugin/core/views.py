@@ -47,13 +47,23 @@ def set_nodata(band: gdal.Band, value: float) -> None:
 
 
 def on_grid(
-    dataset: gdal.Dataset, name: str, grid: Grid, crs_wkt: str, window: Window | None, resampling: str
+    dataset: gdal.Dataset,
+    name: str,
+    grid: Grid,
+    crs_wkt: str,
+    window: Window | None,
+    resampling: str,
+    warp_options: tuple[str, ...] = (),
+    alpha: bool = False,
 ) -> gdal.Dataset:
     """A lazy VRT of ``dataset`` on ``grid``: the block ``window`` as is, or a warp when ``window`` is None.
 
     A window may reach outside the source (read as 0). The VRT carries
     ``grid``'s exact geotransform and ``crs_wkt``, so that outputs meant to
-    share a grid share it to the last bit.
+    share a grid share it to the last bit. ``warp_options`` are the GDAL
+    transformer options of a raster placed by GCPs, RPCs or a rotated
+    geotransform; with ``alpha`` the warp adds an alpha band (the warper's
+    own word on which output pixels have valid source data).
     """
     if window is not None:
         view = gdal_call(
@@ -81,6 +91,8 @@ def on_grid(
             resampleAlg=resampling,
             multithread=True,
             warpOptions=["NUM_THREADS=ALL_CPUS"],
+            transformerOptions=list(warp_options),
+            dstAlpha=alpha,
         )
     view.SetGeoTransform(grid.transform)
     if crs_wkt:
@@ -91,6 +103,8 @@ def on_grid(
 def source_view(source: RasterInfo, grid: Grid, crs_wkt: str, window: Window | None, resampling: str) -> gdal.Dataset:
     """A lazy VRT of ``source`` on ``grid`` (see :func:`on_grid`) with the source's band properties."""
     dataset = open_raster(source.path, source.open_options)
-    view = on_grid(dataset, source.path, grid, crs_wkt, window, resampling)
+    if source.warped:
+        window = None  # placed by its transformer: always warped
+    view = on_grid(dataset, source.path, grid, crs_wkt, window, resampling, source.warp_options)
     copy_band_properties(dataset, view)
     return view

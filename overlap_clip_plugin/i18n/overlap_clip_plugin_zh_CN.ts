@@ -44,6 +44,18 @@
       <translation>GDAL 的 {driver} 驱动无法用“{name}”的波段（{types}）和创建选项“{options}”写出“{output}”：{reason}</translation>
     </message>
     <message>
+      <source>GDAL cannot place '{path}' on a north-up grid: {reason}</source>
+      <translation>GDAL 无法把“{path}”放到正北朝上的格网上：{reason}</translation>
+    </message>
+    <message>
+      <source>Cannot place the outline of '{path}' on the ground.</source>
+      <translation>无法确定“{path}”的轮廓在地面上的位置。</translation>
+    </message>
+    <message>
+      <source>'{path}' has no georeference at all: no geotransform, no ground control points and no RPCs, so its place on the ground is unknown; georeference it first (Raster &gt; Georeferencer).</source>
+      <translation>“{path}”完全没有地理参考：没有地理变换、没有地面控制点，也没有 RPC，因此不知道它在地面上的位置；请先为它配准（栅格 &gt; 地理配准工具）。</translation>
+    </message>
+    <message>
       <source>The geotransform {transform} is rotated or sheared; warp the raster to a north-up grid first (for example with gdalwarp).</source>
       <translation>地理变换 {transform} 含有旋转或错切；请先将该栅格重投影到正北朝上的网格（例如使用 gdalwarp）。</translation>
     </message>
@@ -66,6 +78,22 @@
     <message>
       <source>valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, strip by strip (at most {pixels} pixels per band at once)</source>
       <translation>按 GDAL 掩膜（无数据值、Alpha 波段、数据集掩膜）在输出网格上以全分辨率逐条带读取有效数据（每个波段每次最多 {pixels} 个像元）</translation>
+    </message>
+    <message>
+      <source>'{name}' has a rotated, sheared or south-up geotransform: GDAL's warper resamples it onto the north-up output grid.</source>
+      <translation>“{name}”的地理变换是旋转、错切或南向朝上的：由 GDAL 的变形工具将其重采样到正北朝上的输出格网。</translation>
+    </message>
+    <message>
+      <source>'{name}' is placed by ground control points: GDAL's warper resamples it onto the output grid with the polynomial GCP transformer.</source>
+      <translation>“{name}”由地面控制点定位：由 GDAL 的变形工具用多项式 GCP 变换将其重采样到输出格网。</translation>
+    </message>
+    <message>
+      <source>'{name}' is placed by ground control points: GDAL's warper resamples it onto the output grid with the thin-plate-spline GCP transformer.</source>
+      <translation>“{name}”由地面控制点定位：由 GDAL 的变形工具用薄板样条 GCP 变换将其重采样到输出格网。</translation>
+    </message>
+    <message>
+      <source>'{name}' is placed by rational polynomial coefficients (RPCs): GDAL's warper resamples it onto the output grid with the RPC transformer.</source>
+      <translation>“{name}”由有理多项式系数（RPC）定位：由 GDAL 的变形工具用 RPC 变换将其重采样到输出格网。</translation>
     </message>
     <message>
       <source>No GDAL raster driver on this machine writes '.{extension}' files (output '{path}').</source>
@@ -134,10 +162,6 @@
     <message>
       <source>'{path}' holds no raster band.</source>
       <translation>'{path}' 不包含任何栅格波段。</translation>
-    </message>
-    <message>
-      <source>'{path}' has no geotransform, so its position on the ground is unknown; georeference it first.</source>
-      <translation>'{path}' 没有地理变换，无法确定其地面位置；请先进行地理配准。</translation>
     </message>
     <message>
       <source>The raster '{path}' does not exist.</source>
@@ -276,12 +300,36 @@
       <translation>用于每个输出的 GDAL 创建选项，格式为 KEY=VALUE|KEY2=VALUE2。</translation>
     </message>
     <message>
+      <source>Transformer for rasters placed by ground control points</source>
+      <translation>由地面控制点定位的栅格所用的变换</translation>
+    </message>
+    <message>
+      <source>How GDAL's warper places a raster georeferenced only by GCPs: a polynomial fitted to them (its order chosen from their number), or a thin plate spline through every one.</source>
+      <translation>GDAL 的变形工具如何放置仅由 GCP 配准的栅格：拟合这些点的多项式（阶数按点数选择），或穿过每个点的薄板样条。</translation>
+    </message>
+    <message>
+      <source>Elevation model for rasters placed by RPCs</source>
+      <translation>由 RPC 定位的栅格所用的高程模型</translation>
+    </message>
+    <message>
+      <source>Heights for GDAL's RPC transformer, for a raster georeferenced by rational polynomial coefficients (RPCs); without it the RPCs are used at height 0.</source>
+      <translation>为 GDAL 的 RPC 变换提供高程，用于由有理多项式系数（RPC）配准的栅格；没有它时 RPC 按高程 0 使用。</translation>
+    </message>
+    <message>
       <source>Raster extents</source>
       <translation>栅格范围</translation>
     </message>
     <message>
       <source>Where all rasters have valid data</source>
       <translation>所有栅格都有有效数据之处</translation>
+    </message>
+    <message>
+      <source>Polynomial</source>
+      <translation>多项式</translation>
+    </message>
+    <message>
+      <source>Thin plate spline</source>
+      <translation>薄板样条</translation>
     </message>
     <message>
       <source>Cancelled before anything was written.</source>

@@ -6,6 +6,7 @@ from qgis.core import (
     QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
     QgsProperty,
     QgsProviderRegistry,
@@ -61,6 +62,11 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
     MASK_COMMON = "MASK_COMMON"
     RESAMPLING = "RESAMPLING"
     OPTIONS = "OPTIONS"
+    GCP_TRANSFORMER = "GCP_TRANSFORMER"
+    RPC_DEM = "RPC_DEM"
+
+    #: The core's names of the GCP transformers, in the order the dialog lists them.
+    GCP_METHODS = ("polynomial", "tps")
 
     def tr(self, text):
         """Translate ``text`` in the plugin's translation context."""
@@ -163,6 +169,31 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         options.setFlags(options.flags() | ADVANCED)
         options.setMetadata(OPTIONS_WIDGET)
         self.addParameter(options)
+        gcp = QgsProcessingParameterEnum(
+            self.GCP_TRANSFORMER,
+            self.tr("Transformer for rasters placed by ground control points"),
+            options=[self.tr("Polynomial"), self.tr("Thin plate spline")],
+            defaultValue=0,
+        )
+        gcp.setHelp(
+            self.tr(
+                "How GDAL's warper places a raster georeferenced only by GCPs: a polynomial fitted to them "
+                "(its order chosen from their number), or a thin plate spline through every one."
+            )
+        )
+        gcp.setFlags(gcp.flags() | ADVANCED)
+        self.addParameter(gcp)
+        dem = QgsProcessingParameterRasterLayer(
+            self.RPC_DEM, self.tr("Elevation model for rasters placed by RPCs"), optional=True
+        )
+        dem.setHelp(
+            self.tr(
+                "Heights for GDAL's RPC transformer, for a raster georeferenced by rational polynomial "
+                "coefficients (RPCs); without it the RPCs are used at height 0."
+            )
+        )
+        dem.setFlags(dem.flags() | ADVANCED)
+        self.addParameter(dem)
 
     def checked_layer(self, layer, key, parameters):
         """``layer`` if GDAL can read it, else a processing error naming it."""
@@ -199,6 +230,10 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         def warn(message):
             feedback.pushWarning(self.tr("GDAL: {}").format(message))
 
+        gcp_method = self.GCP_METHODS[self.parameterAsEnum(parameters, self.GCP_TRANSFORMER, context)]
+        dem_layer = self.parameterAsRasterLayer(parameters, self.RPC_DEM, context)
+        rpc_dem = gdal_source(dem_layer.source()).path if dem_layer is not None else None
+
         write_start = 0.2 if (area == 1 or mask_common) else 0.0
         try:
             plan = plan_clip(
@@ -210,6 +245,8 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                 resampling,
                 progress_between(0.0, write_start),
                 warn,
+                gcp_method,
+                rpc_dem,
             )
             if feedback.isCanceled():
                 raise QgsProcessingException(self.tr("Cancelled before anything was written."))
