@@ -3,6 +3,7 @@
 import numpy as np
 import processing
 import pytest
+from feedback import RecordingFeedback
 from osgeo import gdal
 from qgis.core import (
     NULL,
@@ -18,26 +19,6 @@ from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, 
 from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONAL
 
 A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
-
-
-class RecordingFeedback(QgsProcessingFeedback):
-    """Feedback that keeps what the algorithm logs and its progress."""
-
-    def __init__(self, cancel_at=None):
-        super().__init__()
-        self.infos = []
-        self.progress_values = []
-        self.cancel_at = cancel_at
-        self.progressChanged.connect(self._on_progress)
-
-    def pushInfo(self, info):  # noqa: N802
-        self.infos.append(info)
-        super().pushInfo(info)
-
-    def _on_progress(self, value):
-        self.progress_values.append(value)
-        if self.cancel_at is not None and value >= self.cancel_at:
-            self.cancel()
 
 
 @pytest.fixture

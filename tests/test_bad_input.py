@@ -14,8 +14,9 @@ import numpy as np
 import processing
 import pytest
 from conftest import QGIS_PROCESS
+from feedback import RecordingFeedback
 from osgeo import gdal
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from qgis.core import QgsProcessingException
 from rasters import assert_copied_from, assert_same_grid, make_raster, read_array
 
 A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
@@ -120,21 +121,6 @@ def run_qgis_process(env, params):
         timeout=300,
     )
     return run.returncode == 0, run.stdout + run.stderr
-
-
-class RecordingFeedback(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def pushInfo(self, info):  # noqa: N802
-        self.messages.append(info)
-
-    def pushWarning(self, warning):  # noqa: N802
-        self.messages.append(warning)
-
-    def reportError(self, error, fatalError=False):  # noqa: N802, N803
-        self.messages.append(error)
 
 
 def run(runner, request, params):

@@ -6,6 +6,7 @@ raster on the same output grid, with the same transformer.
 
 import numpy as np
 import pytest
+from feedback import RecordingFeedback
 from osgeo import gdal
 from rasters import UTM33, crs_wkt, grid_of, make_raster, read_array
 
@@ -166,25 +167,15 @@ def test_a_rotated_raster_as_the_grid_takes_the_grid_gdal_suggests_for_it(tmp_pa
 
 def test_the_gcp_transformer_is_chosen_in_the_algorithm_and_logged(provider, tmp_path):
     import processing
-    from qgis.core import QgsProcessingFeedback
-
-    class Feedback(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.said = []
-
-        def pushWarning(self, warning):  # noqa: N802
-            self.said.append(warning)
-            super().pushWarning(warning)
 
     scene = north_up_scene(tmp_path)
     placed = with_gcps(tmp_path)
     out_a, out_b = str(tmp_path / "scene_common.tif"), str(tmp_path / "gcps_common.tif")
-    feedback = Feedback()
+    feedback = RecordingFeedback()
     processing.run(
         "overlapclip:clippair",
         {"INPUT_A": scene, "INPUT_B": placed, "GCP_TRANSFORMER": 1, "OUTPUT_A": out_a, "OUTPUT_B": out_b},
         feedback=feedback,
     )
-    assert any("thin-plate-spline GCP transformer" in line for line in feedback.said), feedback.said
+    assert any("thin-plate-spline GCP transformer" in line for line in feedback.warnings), feedback.warnings
     np.testing.assert_array_equal(read_array(out_b)[0], gdalwarp_on(placed, out_a, ("METHOD=GCP_TPS",)))

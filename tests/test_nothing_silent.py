@@ -5,6 +5,7 @@ import os
 import numpy as np
 import processing
 import pytest
+from feedback import RecordingFeedback
 from osgeo import gdal, ogr
 from rasters import make_raster, read_array
 from test_qgis_process import clippair
@@ -82,20 +83,9 @@ def test_a_palette_is_never_interpolated(tmp_path):
 
 
 def test_gdal_warnings_reach_the_processing_log(provider, tmp_path):
-    from qgis.core import QgsProcessingFeedback
-
-    class Feedback(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.warnings = []
-
-        def pushWarning(self, warning):  # noqa: N802
-            self.warnings.append(warning)
-            super().pushWarning(warning)
-
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
     b = make_raster(tmp_path / "b.tif", (500200.0, 10.0, 0.0, 4999800.0, 0.0, -10.0), 100, 80)
-    feedback = Feedback()
+    feedback = RecordingFeedback()
     processing.run(
         "overlapclip:clippair",
         {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": str(tmp_path / "a.tif.xml"), "OUTPUT_B": str(tmp_path / "b.xml")},
