@@ -35,7 +35,6 @@ RASTERS = {
 }
 
 KNOWN = {
-    ("global 4326", "north polar stereographic"): "the cap around the pole is lost (common area stops at the corners)",
     ("global 0..360", "UTM 18N (west)"): "a 0..360 grid against the western hemisphere is taken as no overlap",
     ("geographic 160..200", "UTM 1N (east of 180)"): "the footprint across 180 spreads over the whole raster",
     ("Pacific-centred mercator", "global 4326"): "a global raster against a Pacific-centred CRS is taken as no overlap",

@@ -163,6 +163,42 @@ def _part_covered(region: ogr.Geometry, crs: str, crs_owner: str, raster: Raster
     )
 
 
+def _bounds_in(raster: RasterInfo, crs: str, crs_owner: str) -> Bounds | None:
+    """``raster``'s extent carried into ``crs`` by GDAL's ``TransformBounds`` (densified, aware of poles and
+    of the antimeridian); None where GDAL cannot, or where the box crosses the antimeridian."""
+    transformation = _transformation(raster.crs_wkt, raster.name, crs, crs_owner)
+    extent = raster.grid.bounds
+    with quiet_gdal():
+        try:
+            xmin, ymin, xmax, ymax = transformation.TransformBounds(
+                extent.xmin, extent.ymin, extent.xmax, extent.ymax, 21
+            )
+        except (RuntimeError, AttributeError):
+            return None
+    finite = all(abs(value) != float("inf") and value == value for value in (xmin, ymin, xmax, ymax))
+    if not finite or xmin > xmax:
+        return None
+    return Bounds(xmin, ymin, xmax, ymax)
+
+
+def _checked_by_bounds(
+    covered: ogr.Geometry, region: ogr.Geometry, crs: str, crs_owner: str, raster: RasterInfo
+) -> ogr.Geometry:
+    """``covered`` (the part of ``region`` that ``raster`` covers, found by carrying footprints), checked
+    against GDAL's ``TransformBounds`` box of ``raster`` in ``crs`` for a pole inside ``raster``.
+
+    Carrying a footprint cannot hold a pole: its outline becomes a band of latitude and the cap inside
+    it is lost. ``TransformBounds`` knows when the raster holds a pole (its box then reaches 90 degrees
+    in a geographic ``crs``); the part is then the region cut by that box.
+    """
+    box = _bounds_in(raster, crs, crs_owner)
+    if box is None or not _srs(crs).IsGeographic():
+        return covered
+    if box.ymax >= 90.0 - 1e-9 or box.ymin <= -90.0 + 1e-9:
+        return region.Intersection(_footprint(box, 2))
+    return covered
+
+
 def _describe(rasters: Sequence[RasterInfo]) -> str:
     return "; ".join(f"'{r.name}' covers {r.grid.bounds} in {crs_name(r.crs_wkt)}" for r in rasters)
 
@@ -230,7 +266,10 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
             if polygon is not None or raster.warped:
                 polygon = (polygon or _footprint(area, 2)).Intersection(_raster_footprint(raster, 2))
         else:
-            polygon = _part_covered(polygon or _footprint(area, 2), crs, reference.name, raster)
+            region = polygon or _footprint(area, 2)
+            polygon = _checked_by_bounds(
+                _part_covered(region, crs, reference.name, raster), region, crs, reference.name, raster
+            )
         if area.is_empty or (polygon is not None and (polygon.IsEmpty() or polygon.GetArea() <= 0.0)):
             raise _no_overlap(rasters, raster, before, crs, names)
         names.append(raster.name)
