@@ -96,6 +96,7 @@ def gdalwarp_window(grid_path, other):
         dstSRS=grid.GetProjection(),
         dstAlpha=True,
         resampleAlg="near",
+        errorThreshold=0,  # the exact transformation at every pixel, no approximation across the globe
     )
     valid = warped.GetRasterBand(warped.RasterCount).ReadAsArray() > 0
     rows, cols = np.flatnonzero(valid.any(axis=1)), np.flatnonzero(valid.any(axis=0))

@@ -84,7 +84,6 @@ def test_batch_dialog_reports_each_row_and_skips_an_empty_polygon_cell(profile, 
     assert "do not overlap" in log, log[-3000:]
     assert log.count("Execution failed after") == 1, log[-3000:]
     assert log.count("Execution completed in") == 2, log[-3000:]
-    assert "1 executions failed" in log
     assert "Could not create destination layer" not in log
     # Rows 2 and 3 wrote and loaded their rasters; only row 3 wrote and loaded a polygon.
     assert sorted(os.listdir(out)) == ["r2_a.tif", "r2_b.tif", "r3_a.tif", "r3_b.tif", "r3_overlap.gpkg"]
