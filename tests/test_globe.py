@@ -8,6 +8,8 @@ marked as expected failures with the reason, so that fixing one turns its test g
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from osgeo import gdal, osr
 
 from overlap_clip_plugin.core import NoOverlapError, plan_clip
@@ -126,4 +128,42 @@ def test_the_common_area_matches_gdalwarp(tmp_path, grid_name, other_name):
     col, row = round((out.x0 - x0) / dx), round((out.y0 - y0) / dy)
     got = (col, row, col + out.width, row + out.height)
     # Every edge within one pixel of gdalwarp's.
+    assert max(abs(g - e) for g, e in zip(got, expected)) <= 1, f"got {got}, gdalwarp {expected}"
+
+
+# Random scenes over the globe. The known failures above (across the antimeridian) are kept out of
+# the draw by the zone range; every other UTM zone and latitude up to 80 degrees is in it.
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    zone=st.integers(2, 59),
+    north=st.booleans(),
+    latitude=st.integers(0, 80),
+    size_km=st.integers(300, 700),
+    grid_first=st.booleans(),
+)
+def test_random_scenes_against_a_global_grid_match_gdalwarp(
+    tmp_path_factory, zone, north, latitude, size_km, grid_first
+):
+    folder = tmp_path_factory.mktemp("globe")
+    epsg = (32600 if north else 32700) + zone
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    northing = (latitude * 110574.0) if north else (10000000.0 - latitude * 110574.0)
+    size = max(2, size_km // 5)
+    transform = (500000.0 - size_km * 500.0, 5000.0, 0.0, northing + size_km * 500.0, 0.0, -5000.0)
+    scene = str(folder / "scene.tif")
+    dataset = gdal.GetDriverByName("GTiff").Create(scene, size, size, 1, gdal.GDT_Byte)
+    dataset.SetGeoTransform(transform)
+    dataset.SetProjection(srs.ExportToWkt())
+    dataset.GetRasterBand(1).Fill(7)
+    dataset = None
+    world = make(folder, "global 4326")
+    grid, other = (world, scene) if grid_first else (scene, world)
+    expected = gdalwarp_window(grid, other)
+    assert expected is not None  # scenes of 300 km and more cover centres of the 1-degree grid
+    plan = plan_clip([grid, other], [str(folder / "a.tif"), str(folder / "b.tif")], warn=lambda _: None)
+    x0, dx, _, y0, _, dy = gdal.Open(grid).GetGeoTransform()
+    out = plan.outputs[0].grid
+    col, row = round((out.x0 - x0) / dx), round((out.y0 - y0) / dy)
+    got = (col, row, col + out.width, row + out.height)
     assert max(abs(g - e) for g, e in zip(got, expected)) <= 1, f"got {got}, gdalwarp {expected}"
