@@ -3,8 +3,14 @@
 In one CRS the common area is the intersection of the rasters' extents. Across
 CRSs the area found so far (a polygon with densified edges, so that curved edges
 stay curved) is carried into the other raster's CRS, cut by its extent there and
-carried back; the common area is the bounding box of the result. Transforming
-only two corners would miss the bulge of a projected edge and cut real data off.
+carried back; where that trip fails (a CRS cannot hold the other's area), it
+goes through longitude and latitude instead, and last the other raster's
+footprint is carried into the target CRS. :mod:`overlap_clip_plugin.core.footprint`
+carries polygons across the antimeridian, the edges of projected CRSs and
+0..360 longitudes; a pole inside a raster is found with GDAL's ``TransformBounds``.
+The common area is the bounding box of the result. An area that the edge of the
+target CRS cuts in two (a scene across 180 degrees on a -180..180 grid) cannot
+be one block of that grid, and is refused.
 """
 
 from __future__ import annotations
@@ -13,19 +19,21 @@ from collections.abc import Sequence
 
 from osgeo import ogr, osr
 
-from overlap_clip_plugin.core.errors import CrsMismatchError, NoOverlapError
+from overlap_clip_plugin.core.errors import CrsMismatchError, NoOverlapError, SplitAreaError
+from overlap_clip_plugin.core.footprint import (
+    DENSIFY_POINTS,
+    carried,
+    centres_hull,
+    geographic_of,
+    intersection,
+    is_geographic,
+    joined,
+    polygon_parts,
+    split_by_edge,
+)
+from overlap_clip_plugin.core.footprint import spatial_reference as _srs
 from overlap_clip_plugin.core.grid import Bounds
 from overlap_clip_plugin.core.raster import RasterInfo, gdal_mode, quiet_gdal
-
-#: Points per footprint edge when a footprint is transformed to another CRS.
-DENSIFY_POINTS = 101
-
-
-def _srs(wkt: str) -> osr.SpatialReference:
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(wkt)
-    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return srs
 
 
 @gdal_mode()
@@ -109,9 +117,14 @@ def _transformation(
     return transformation
 
 
-def _transformed_footprint(raster: RasterInfo, transformation: osr.CoordinateTransformation) -> ogr.Geometry:
-    """``raster``'s footprint carried by ``transformation``; points that cannot be transformed are dropped."""
+def _transformed_footprint(raster: RasterInfo, crs: str, crs_owner: str) -> ogr.Geometry:
+    """``raster``'s footprint carried into ``crs``; point by point, dropping points that cannot be carried
+    and repairing the outline, where it cannot be carried whole."""
+    transformation = _transformation(raster.crs_wkt, raster.name, crs, crs_owner)
     polygon = _raster_footprint(raster, DENSIFY_POINTS)
+    moved = carried(polygon, raster.crs_wkt, crs, transformation)
+    if moved is not None:
+        return moved
     ring = polygon.GetGeometryRef(0)
     with quiet_gdal():
         points = transformation.TransformPoints(ring.GetPoints())
@@ -130,15 +143,26 @@ def _transformed_footprint(raster: RasterInfo, transformation: osr.CoordinateTra
     return out
 
 
-def _moved(polygon: ogr.Geometry, transformation: osr.CoordinateTransformation) -> ogr.Geometry | None:
-    """``polygon`` transformed, its edges first cut into short pieces; None if that fails or folds it."""
-    xmin, xmax, ymin, ymax = polygon.GetEnvelope()
-    moved = polygon.Clone()
-    moved.Segmentize(max(xmax - xmin, ymax - ymin) / DENSIFY_POINTS)
-    with quiet_gdal():
-        if moved.Transform(transformation) != 0 or moved.IsEmpty() or not moved.IsValid():
+def _through(
+    region: ogr.Geometry, crs: str, crs_owner: str, raster: RasterInfo, via: str, via_owner: str
+) -> ogr.Geometry | None:
+    """The part of ``region`` that ``raster`` covers, found in the CRS ``via``: the region carried there,
+    cut by ``raster``'s footprint there and carried back; None where a trip fails."""
+    there = carried(region, crs, via, _transformation(crs, crs_owner, via, via_owner))
+    if there is None:
+        return None
+    footprint = _raster_footprint(raster, 2)
+    if via != raster.crs_wkt:
+        footprint = carried(
+            footprint, raster.crs_wkt, via, _transformation(raster.crs_wkt, raster.name, via, via_owner)
+        )
+        if footprint is None:
             return None
-    return moved
+    covered = intersection(there, footprint, is_geographic(via))
+    if covered.IsEmpty() or covered.GetArea() <= 0.0:
+        return covered
+    back = carried(covered, via, crs, _transformation(via, via_owner, crs, crs_owner))
+    return None if back is None else intersection(region, back, is_geographic(crs))
 
 
 def _part_covered(region: ogr.Geometry, crs: str, crs_owner: str, raster: RasterInfo) -> ogr.Geometry:
@@ -146,21 +170,17 @@ def _part_covered(region: ogr.Geometry, crs: str, crs_owner: str, raster: Raster
 
     The region is carried into ``raster``'s CRS, cut by its extent there and
     carried back: this stays right where ``raster``'s footprint cannot be
-    projected into ``crs`` (a global raster against a UTM zone, a footprint
-    across the antimeridian). Where the region itself cannot make that trip,
-    ``raster``'s footprint is projected into ``crs`` instead.
+    carried into ``crs`` (a global raster against a UTM zone). Where the region
+    cannot make that trip (a UTM scene across the edge of Web Mercator), it
+    goes through longitude and latitude; last, ``raster``'s footprint is
+    carried into ``crs``.
     """
-    there = _moved(region, _transformation(crs, crs_owner, raster.crs_wkt, raster.name))
-    if there is not None:
-        covered = there.Intersection(_raster_footprint(raster, 2))
-        if covered.IsEmpty() or covered.GetArea() <= 0.0:
-            return covered
-        back = _moved(covered, _transformation(raster.crs_wkt, raster.name, crs, crs_owner))
-        if back is not None:
-            return region.Intersection(back)
-    return region.Intersection(
-        _transformed_footprint(raster, _transformation(raster.crs_wkt, raster.name, crs, crs_owner))
-    )
+    covered = _through(region, crs, crs_owner, raster, raster.crs_wkt, raster.name)
+    if covered is None:
+        covered = _through(region, crs, crs_owner, raster, geographic_of(crs), crs_owner)
+    if covered is None:
+        covered = intersection(region, _transformed_footprint(raster, crs, crs_owner), is_geographic(crs))
+    return covered
 
 
 def _bounds_in(raster: RasterInfo, crs: str, crs_owner: str) -> Bounds | None:
@@ -192,11 +212,16 @@ def _checked_by_bounds(
     in a geographic ``crs``); the part is then the region cut by that box.
     """
     box = _bounds_in(raster, crs, crs_owner)
-    if box is None or not _srs(crs).IsGeographic():
+    if box is None or not is_geographic(crs):
         return covered
     if box.ymax >= 90.0 - 1e-9 or box.ymin <= -90.0 + 1e-9:
-        return region.Intersection(_footprint(box, 2))
+        return intersection(region, _footprint(box, 2), True)
     return covered
+
+
+def _beyond_antimeridian(bounds: Bounds) -> bool:
+    """Whether geographic ``bounds`` reach past -180 or 180 degrees of longitude (a 0..360 grid, say)."""
+    return bounds.xmin < -180.0 or bounds.xmax > 180.0
 
 
 def _describe(rasters: Sequence[RasterInfo]) -> str:
@@ -249,7 +274,39 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
     NoOverlapError
         The rasters have no common area with a positive area; the message
         names the input that leaves it empty, with the extents and CRSs.
+    SplitAreaError
+        The edge of the target CRS cuts the common area in two (a scene
+        across the antimeridian on a -180..180 grid): no block of the
+        target's grid holds it.
     """
+    reference = rasters[target]
+    crs = reference.crs_wkt
+    area, polygon = _common_polygon(rasters, target)
+    if polygon is not None:
+        # Pieces that hold no pixel centre of the grid are not on it by the pixel rule: a sliver across
+        # the edge of the CRS neither splits the area nor widens it.
+        on_grid = [
+            part
+            for part in polygon_parts(polygon)
+            if centres_hull(area.intersection(_envelope(part)), part, reference.grid) is not None
+        ]
+        polygon = joined(on_grid) if on_grid else polygon
+        if split_by_edge(polygon, crs, reference.grid.dx):
+            raise SplitAreaError(
+                "The common area crosses the edge of {crs} (the meridian opposite its centre), so on the grid of "
+                "'{name}' it falls into pieces at opposite ends of {extent}; put the outputs on the grid of another "
+                "raster, or reproject '{name}' to a CRS centred on the area first.",
+                crs=crs_name(crs),
+                name=reference.name,
+                extent=_envelope(polygon),
+            )
+        area = centres_hull(area.intersection(_envelope(polygon)), polygon, reference.grid) or area
+    return area
+
+
+def _common_polygon(rasters: Sequence[RasterInfo], target: int) -> tuple[Bounds, ogr.Geometry | None]:
+    """The box of the common area in the CRS of ``rasters[target]`` and, unless it is that box exactly
+    (every raster north-up in that CRS), the common area itself as a polygon; raises NoOverlapError."""
     check_crs_consistency(rasters)
     reference = rasters[target]
     crs = reference.crs_wkt
@@ -257,14 +314,17 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
     # Exact boxes while every raster shares the target CRS and is north-up; a polygon once one is not.
     polygon: ogr.Geometry | None = _raster_footprint(reference, 2) if reference.warped else None
     names = [reference.name]
+    geographic = is_geographic(crs)
     for raster in rasters:
         if raster is reference:
             continue
         before = area if polygon is None else area.intersection(_envelope(polygon))
         if same_crs(raster.crs_wkt, crs):
-            area = area.intersection(raster.grid.bounds)
-            if polygon is not None or raster.warped:
-                polygon = (polygon or _footprint(area, 2)).Intersection(_raster_footprint(raster, 2))
+            wraps = geographic and any(_beyond_antimeridian(r.grid.bounds) for r in (reference, raster))
+            if polygon is not None or raster.warped or wraps:
+                polygon = intersection(polygon or _footprint(area, 2), _raster_footprint(raster, 2), geographic)
+            else:
+                area = area.intersection(raster.grid.bounds)
         else:
             region = polygon or _footprint(area, 2)
             polygon = _checked_by_bounds(
@@ -273,6 +333,24 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
         if area.is_empty or (polygon is not None and (polygon.IsEmpty() or polygon.GetArea() <= 0.0)):
             raise _no_overlap(rasters, raster, before, crs, names)
         names.append(raster.name)
-    if polygon is not None:
-        area = area.intersection(_envelope(polygon))
-    return area
+    return area, polygon
+
+
+@gdal_mode()
+def common_footprint(rasters: Sequence[RasterInfo], target: int = 0) -> str:
+    """The area all ``rasters`` cover on the ground, as a (multi)polygon in the CRS of ``rasters[target]``
+    (WKT): the intersection of their footprints, not its bounding box, and not snapped to any grid.
+
+    Raises
+    ------
+    NoOverlapError
+        The rasters have no common area.
+    """
+    area, polygon = _common_polygon(rasters, target)
+    return str((polygon if polygon is not None else _footprint(area, 2)).ExportToWkt())
+
+
+@gdal_mode()
+def footprint_of(raster: RasterInfo) -> str:
+    """Where ``raster`` lies, in its CRS, as WKT: its extent, or (a raster that is warped) its pixel outline."""
+    return str(_raster_footprint(raster, 2).ExportToWkt())

@@ -41,6 +41,10 @@ class NoOverlapError(OverlapClipError, ValueError):
     """The rasters have no common area, or it holds no whole output pixel."""
 
 
+class SplitAreaError(OverlapClipError, ValueError):
+    """The common area is one area on the ground that the edge of the output CRS cuts in two."""
+
+
 class NoValidDataError(NoOverlapError):
     """A raster has no valid pixel in the common area, or the valid data of the rasters do not meet."""
 

@@ -331,9 +331,20 @@ def _common_grid(
     return grid, area, summary.mask
 
 
-def _same_lattice(raster: RasterInfo, other: RasterInfo) -> bool:
-    """Whether two rasters share a CRS and a pixel lattice (pixel size and phase)."""
-    return same_crs(raster.crs_wkt, other.crs_wkt) and raster.grid.offset_on(other.grid) is not None
+def _shares_common_grid(raster: RasterInfo, other: OutputPlan) -> bool:
+    """Whether ``raster``'s own output grid is ``other``'s grid: they share a CRS and a pixel lattice (pixel
+    size and phase) and that grid lies inside ``raster`` (not so for a 0..360 raster against a -180..180
+    one, where the common area lies at other longitudes in each)."""
+    if not same_crs(raster.crs_wkt, other.source.crs_wkt) or raster.grid.offset_on(other.source.grid) is None:
+        return False
+    inside, common = raster.grid.bounds, other.grid.bounds
+    tolerance = 1e-6 * max(abs(raster.grid.dx), abs(raster.grid.dy))
+    return (
+        common.xmin >= inside.xmin - tolerance
+        and common.xmax <= inside.xmax + tolerance
+        and common.ymin >= inside.ymin - tolerance
+        and common.ymax <= inside.ymax + tolerance
+    )
 
 
 def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], own_grids: bool) -> None:
@@ -454,7 +465,7 @@ def _plan(
             plans.append(OutputPlan(raster, path, driver, grid, crs, extent, copy, resampling))
     else:
         for index, (raster, path, driver) in enumerate(zip(rasters, outputs, drivers)):
-            shared = next((plan for plan in plans if _same_lattice(raster, plan.source)), None)
+            shared = next((plan for plan in plans if _shares_common_grid(raster, plan)), None)
             if shared is not None:
                 # On one lattice, its own grid over the common (valid) area is the same pixels: no second scan.
                 grid = raster.grid.subgrid(raster.grid.window_for(shared.grid.bounds))

@@ -20,6 +20,10 @@
       <translation>这些栅格不重叠：{extents}。</translation>
     </message>
     <message>
+      <source>The common area crosses the edge of {crs} (the meridian opposite its centre), so on the grid of '{name}' it falls into pieces at opposite ends of {extent}; put the outputs on the grid of another raster, or reproject '{name}' to a CRS centred on the area first.</source>
+      <translation>公共区域跨越了 {crs} 的边缘（与其中心相对的经线），因此在“{name}”的网格上它会分成位于 {extent} 两端的几块；请把输出放到另一个栅格的网格上，或先把“{name}”重投影到以该区域为中心的坐标参考系。</translation>
+    </message>
+    <message>
       <source>GDAL's {driver} driver cannot write '{output}' with the bands of '{name}' ({types}): {reason}</source>
       <translation>GDAL 的 {driver} 驱动无法用“{name}”的波段（{types}）写出“{output}”：{reason}</translation>
     </message>

@@ -1,0 +1,349 @@
+"""Polygons carried between coordinate reference systems on the whole globe.
+
+A point-by-point transformation of a polygon's outline misses three facts of the globe; this module
+meets each of them, so that a footprint keeps the ground it covers in any CRS:
+
+- **Longitudes are periodic.** In a geographic CRS a polygon is kept with continuous longitudes: a
+  footprint across the antimeridian runs from 170 to 190 degrees, not from 170 back to -170 (which
+  would span the globe the other way). Two polygons in one geographic CRS meet modulo 360 degrees, so
+  a footprint in -180..180 meets a grid in 0..360 (or 160..200) where it lies on the ground.
+- **A projected CRS has an edge**, the meridian opposite its central meridian (180 degrees for UTM
+  zone 31 or Web Mercator, 0 for a Pacific-centred CRS). A polygon carried from geographic coordinates
+  into it is first cut along that meridian, and each piece is moved by whole turns into the CRS's
+  range of longitudes; pieces that meet again in the CRS are joined.
+- **A ring round a pole** does not close in longitude: such a polygon cannot be carried this way
+  (:func:`carried` gives None), and the caller asks GDAL's ``TransformBounds``, which knows the poles.
+
+GDAL's ``OGRGeomTransformer`` option ``WRAPDATELINE`` cuts polygons at the antimeridian too, but on
+GDAL 3.6 it cuts a world-wide polygon whose west edge lies a hair past -180 degrees into a sliver
+along the antimeridian, losing the world; hence the continuous form here.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+
+from osgeo import ogr, osr
+
+from overlap_clip_plugin.core.grid import PIXEL_TOLERANCE, Bounds, Grid, Window
+from overlap_clip_plugin.core.raster import quiet_gdal
+
+#: Points per polygon edge (over the polygon's width or height) when a polygon is carried to another CRS.
+DENSIFY_POINTS = 101
+
+#: Two pieces closer than this many degrees, once moved by a whole turn, are one area cut by an edge.
+TOUCH_DEGREES = 1e-6
+
+
+def spatial_reference(wkt: str) -> osr.SpatialReference:
+    """The CRS of ``wkt``, with x as easting or longitude."""
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(wkt)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return srs
+
+
+def is_geographic(wkt: str) -> bool:
+    """Whether ``wkt`` is a geographic CRS (longitude and latitude)."""
+    return bool(wkt) and bool(spatial_reference(wkt).IsGeographic())
+
+
+def geographic_of(wkt: str) -> str:
+    """The geographic CRS a projected CRS is based on (the CRS itself when it is geographic)."""
+    srs = spatial_reference(wkt)
+    return wkt if srs.IsGeographic() else str(srs.CloneGeogCS().ExportToWkt())
+
+
+def central_meridian(wkt: str) -> float:
+    """The longitude a projected CRS is centred on (0 when its definition names none)."""
+    srs = spatial_reference(wkt)
+    for name in (osr.SRS_PP_CENTRAL_MERIDIAN, osr.SRS_PP_LONGITUDE_OF_CENTER, osr.SRS_PP_LONGITUDE_OF_ORIGIN):
+        value = srs.GetProjParm(name, math.nan)
+        if not math.isnan(value):
+            return float(value)
+    return 0.0
+
+
+def polygon_parts(geometry: ogr.Geometry) -> list[ogr.Geometry]:
+    """Copies of the polygons of a polygon or multipolygon (of anything else, none).
+
+    Copies, because a part that OGR hands out lives only as long as its parent geometry."""
+    kind = ogr.GT_Flatten(geometry.GetGeometryType())
+    if kind == ogr.wkbPolygon:
+        return [geometry.Clone()] if not geometry.IsEmpty() else []
+    if kind in (ogr.wkbMultiPolygon, ogr.wkbGeometryCollection):
+        return [
+            part
+            for index in range(geometry.GetGeometryCount())
+            for part in polygon_parts(geometry.GetGeometryRef(index))
+        ]
+    return []
+
+
+def joined(parts: list[ogr.Geometry]) -> ogr.Geometry:
+    """The union of polygons: one polygon where they meet, a multipolygon where they do not."""
+    if len(parts) == 1:
+        return parts[0].Clone()
+    collection = ogr.Geometry(ogr.wkbMultiPolygon)
+    for part in parts:
+        collection.AddGeometry(part)
+    with quiet_gdal():
+        return collection.UnionCascaded() if parts else collection
+
+
+def shifted(geometry: ogr.Geometry, dx: float) -> ogr.Geometry:
+    """``geometry`` moved east by ``dx``."""
+    moved = geometry.Clone()
+    stack = [moved]
+    while stack:
+        part = stack.pop()
+        stack.extend(part.GetGeometryRef(index) for index in range(part.GetGeometryCount()))
+        for index in range(part.GetPointCount()):
+            part.SetPoint_2D(index, part.GetX(index) + dx, part.GetY(index))
+    return moved
+
+
+def _unwrapped(geometry: ogr.Geometry) -> bool:
+    """Make a densified geometry's longitudes continuous, in place: a step of more than 180 degrees
+    between neighbouring points is a crossing of the antimeridian, and the rest of the ring moves by
+    whole turns to follow it. False when a ring then does not close: it goes round a pole."""
+    if geometry.GetGeometryCount():
+        return all(_unwrapped(geometry.GetGeometryRef(index)) for index in range(geometry.GetGeometryCount()))
+    count = geometry.GetPointCount()
+    if not count:
+        return True
+    previous = geometry.GetX(0)
+    for index in range(1, count):
+        x = geometry.GetX(index)
+        x -= 360.0 * round((x - previous) / 360.0)
+        geometry.SetPoint_2D(index, x, geometry.GetY(index))
+        previous = x
+    return abs(geometry.GetX(count - 1) - geometry.GetX(0)) < TOUCH_DEGREES
+
+
+def _cut_at_edge(polygon: ogr.Geometry, meridian: float) -> list[ogr.Geometry]:
+    """A geographic polygon cut along the meridian opposite ``meridian``, each piece moved by whole
+    turns into ``meridian - 180 .. meridian + 180``."""
+    xmin, xmax, ymin, ymax = polygon.GetEnvelope()
+    pieces: list[ogr.Geometry] = []
+    first = math.floor((xmin - meridian + 180.0) / 360.0)
+    last = math.floor((xmax - meridian + 180.0) / 360.0)
+    for turn in range(first, last + 1):
+        west = meridian - 180.0 + 360.0 * turn
+        band = ogr.CreateGeometryFromWkt(
+            f"POLYGON(({west!r} {ymin - 1.0!r},{west + 360.0!r} {ymin - 1.0!r},{west + 360.0!r} {ymax + 1.0!r},"
+            f"{west!r} {ymax + 1.0!r},{west!r} {ymin - 1.0!r}))"
+        )
+        with quiet_gdal():
+            piece = polygon.Intersection(band) if (first, last) != (turn, turn) else polygon.Clone()
+        pieces.extend(shifted(part, -360.0 * turn) if turn else part for part in polygon_parts(piece))
+    return pieces
+
+
+def carried(
+    polygon: ogr.Geometry, source_wkt: str, target_wkt: str, transformation: osr.CoordinateTransformation
+) -> ogr.Geometry | None:
+    """``polygon`` (in ``source_wkt``) carried into ``target_wkt`` by ``transformation``, its edges first
+    cut into short pieces; None where a point cannot be carried, a ring goes round a pole, or a piece
+    folds on itself (it crosses an edge of the target CRS that no cut foresaw)."""
+    into_geographic = is_geographic(target_wkt)
+    pieces = polygon_parts(polygon)
+    if is_geographic(source_wkt) and not into_geographic:
+        meridian = central_meridian(target_wkt)
+        pieces = [piece for part in pieces for piece in _cut_at_edge(part, meridian)]
+    xmin, xmax, ymin, ymax = polygon.GetEnvelope()
+    step = max(xmax - xmin, ymax - ymin) / DENSIFY_POINTS
+    moved_parts = []
+    for piece in pieces:
+        moved = piece.Clone()
+        moved.Segmentize(step)
+        with quiet_gdal():
+            if moved.Transform(transformation) != 0 or (into_geographic and not _unwrapped(moved)):
+                return None
+            if moved.IsEmpty() or not moved.IsValid():
+                return None
+        moved_parts.extend(polygon_parts(moved))
+    return joined(moved_parts) if moved_parts else None
+
+
+def intersection(region: ogr.Geometry, other: ogr.Geometry, geographic: bool) -> ogr.Geometry:
+    """The part of ``region`` inside ``other``; in a geographic CRS, longitudes modulo 360 degrees."""
+    with quiet_gdal():
+        if not geographic:
+            return region.Intersection(other)
+        rxmin, rxmax, _, _ = region.GetEnvelope()
+        oxmin, oxmax, _, _ = other.GetEnvelope()
+        parts = []
+        for turn in range(math.floor((rxmin - oxmax) / 360.0), math.ceil((rxmax - oxmin) / 360.0) + 1):
+            part = region.Intersection(shifted(other, 360.0 * turn) if turn else other)
+            parts.extend(polygon_parts(part))
+    return joined(parts) if parts else ogr.Geometry(ogr.wkbPolygon)
+
+
+def _spans_without_gap(parts: list[ogr.Geometry], gap: float) -> bool:
+    """Whether the parts' east-west ranges together cover their whole east-west range, but for gaps
+    narrower than ``gap``."""
+    ranges = sorted(part.GetEnvelope()[:2] for part in parts)
+    reach = ranges[0][1]
+    for west, east in ranges[1:]:
+        if west > reach + gap:
+            return False
+        reach = max(reach, east)
+    return True
+
+
+def split_by_edge(polygon: ogr.Geometry, wkt: str, gap: float) -> bool:
+    """Whether ``polygon``'s parts are one area on the ground cut in two by the edge of ``wkt`` (the
+    antimeridian of a geographic CRS, the meridian opposite a projected CRS's centre): two parts that
+    touch once one is moved by a whole turn of longitude, with a gap between them on the grid. (An area
+    that goes all the way round the globe touches itself across the edge too, but leaves no gap wider
+    than ``gap``, in the units of ``wkt``: a pixel of the grid, say.)"""
+    parts = polygon_parts(polygon)
+    if len(parts) < 2 or _spans_without_gap(parts, gap):
+        return False
+    if not is_geographic(wkt):
+        geographic = geographic_of(wkt)
+        with quiet_gdal():
+            transformation = osr.CoordinateTransformation(spatial_reference(wkt), spatial_reference(geographic))
+        moved = [carried(part, wkt, geographic, transformation) for part in parts]
+        parts = [part for part in moved if part is not None]
+    with quiet_gdal():
+        for index, part in enumerate(parts):
+            for other in parts[index + 1 :]:
+                for turn in (-360.0, 360.0):
+                    if part.Distance(shifted(other, turn)) < TOUCH_DEGREES:
+                        return True
+    return False
+
+
+def ellipsoidal_area(polygon: ogr.Geometry, wkt: str) -> float | None:
+    """The area of ``polygon`` (in ``wkt``) on the CRS's ellipsoid, in square metres; None without a CRS.
+
+    The polygon, its edges cut into short pieces, is carried into an equal-area projection on the same
+    ellipsoid, where plane area is area on the ellipsoid (what QGIS's measuring tools give, to within
+    the densification): through longitude and latitude into a cylindrical equal-area projection centred
+    on it, which holds any area up to the whole globe; or, for a cap round a pole (which longitudes
+    cannot hold), a Lambert azimuthal equal-area projection centred on that pole.
+    """
+    if not wkt:
+        return None
+    if polygon.IsEmpty():
+        return 0.0
+    source = spatial_reference(wkt)
+    geographic_wkt = geographic_of(wkt)
+    with quiet_gdal():
+        to_geographic = osr.CoordinateTransformation(source, spatial_reference(geographic_wkt))
+    lonlat = polygon.Clone() if source.IsGeographic() else carried(polygon, wkt, geographic_wkt, to_geographic)
+    if lonlat is None:
+        point = polygon.Centroid()
+        with quiet_gdal():
+            _, latitude, _ = to_geographic.TransformPoint(point.GetX(), point.GetY())
+        return _projected_area(polygon, source, lambda srs: srs.SetLAEA(90.0 if latitude >= 0 else -90.0, 0, 0, 0))
+    # Bands of at most 120 degrees of longitude, each centred in its projection, far from its edges.
+    geographic = spatial_reference(geographic_wkt)
+    xmin, xmax, ymin, ymax = lonlat.GetEnvelope()
+    bands = max(1, math.ceil((xmax - xmin) / 120.0))
+    width = (xmax - xmin) / bands
+    total = 0.0
+    for index in range(bands):
+        west = xmin + index * width
+        east = xmax if index == bands - 1 else west + width
+        box = ogr.CreateGeometryFromWkt(
+            f"POLYGON(({west!r} {ymin!r},{east!r} {ymin!r},{east!r} {ymax!r},{west!r} {ymax!r},{west!r} {ymin!r}))"
+        )
+        with quiet_gdal():
+            piece = lonlat.Intersection(box) if bands > 1 else lonlat
+        area = _projected_area(piece, geographic, functools.partial(_cylindrical, (west + east) / 2.0))
+        if area is None:
+            return None
+        total += area
+    return total
+
+
+def _cylindrical(centre: float, srs: osr.SpatialReference) -> None:
+    """Make ``srs`` a cylindrical equal-area projection centred on the meridian ``centre``."""
+    srs.SetCEA(0.0, centre, 0.0, 0.0)
+
+
+def _projected_area(
+    polygon: ogr.Geometry, source: osr.SpatialReference, project: Callable[[osr.SpatialReference], object]
+) -> float | None:
+    """The plane area of ``polygon`` (in ``source``) in the equal-area projection that ``project`` sets on a
+    CRS with ``source``'s ellipsoid; None where it cannot be carried there."""
+    equal_area = osr.SpatialReference()
+    equal_area.CopyGeogCSFrom(source)
+    project(equal_area)
+    equal_area.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    moved = polygon.Clone()
+    xmin, xmax, ymin, ymax = moved.GetEnvelope()
+    moved.Segmentize(max(xmax - xmin, ymax - ymin) / (4 * DENSIFY_POINTS))
+    with quiet_gdal():
+        if moved.Transform(osr.CoordinateTransformation(source, equal_area)) != 0:
+            return None
+    return float(moved.GetArea())
+
+
+def _holds_centre(polygon: ogr.Geometry, line: ogr.Geometry, axis: int, origin: float, size: float) -> bool:
+    """Whether the part of ``line`` (a row or column of pixel centres) inside ``polygon`` holds a centre;
+    along ``axis`` (0: x, 1: y) centre ``i`` lies at ``origin + (i + 0.5) * size``."""
+    with quiet_gdal():
+        inside = polygon.Intersection(line)
+    if inside is None or inside.IsEmpty():
+        return False
+    pieces = [inside.GetGeometryRef(i) for i in range(inside.GetGeometryCount())] or [inside]
+    for piece in pieces:
+        envelope = piece.GetEnvelope()
+        first, last = sorted(((envelope[2 * axis] - origin) / size, (envelope[2 * axis + 1] - origin) / size))
+        if math.floor(last - 0.5 + PIXEL_TOLERANCE) >= math.ceil(first - 0.5 - PIXEL_TOLERANCE):
+            return True
+    return False
+
+
+def centres_hull(area: Bounds, polygon: ogr.Geometry, grid: Grid) -> Bounds | None:
+    """``area`` (the bounding box of ``polygon``) shrunk to the pixels of ``grid`` whose rows and columns
+    hold a pixel centre inside ``polygon``, as the warper sees it: a curved footprint's box reaches past
+    its centres at its corners, by several pixels near a pole. None when ``polygon`` holds no centre."""
+    window = grid.window_for(area)
+    if window.is_empty:
+        return None
+    col0, row0, col1, row1 = (
+        window.col_off,
+        window.row_off,
+        window.col_off + window.width,
+        window.row_off + window.height,
+    )
+
+    def x(col: float) -> float:
+        return grid.x0 + (col + 0.5) * grid.dx
+
+    def y(row: float) -> float:
+        return grid.y0 + (row + 0.5) * grid.dy
+
+    def point(col: int, index: int) -> bool:
+        return bool(polygon.Intersects(ogr.CreateGeometryFromWkt(f"POINT({x(col)!r} {y(index)!r})")))
+
+    def column(col: int) -> bool:
+        if row1 - row0 == 1:
+            return point(col, row0)
+        line = ogr.CreateGeometryFromWkt(f"LINESTRING({x(col)!r} {y(row0)!r},{x(col)!r} {y(row1 - 1)!r})")
+        return _holds_centre(polygon, line, 1, grid.y0, grid.dy)
+
+    def row(index: int) -> bool:
+        if col1 - col0 == 1:
+            return point(col0, index)
+        line = ogr.CreateGeometryFromWkt(f"LINESTRING({x(col0)!r} {y(index)!r},{x(col1 - 1)!r} {y(index)!r})")
+        return _holds_centre(polygon, line, 0, grid.x0, grid.dx)
+
+    while col0 < col1 and not column(col0):
+        col0 += 1
+    while col1 > col0 and not column(col1 - 1):
+        col1 -= 1
+    while row0 < row1 and not row(row0):
+        row0 += 1
+    while row1 > row0 and not row(row1 - 1):
+        row1 -= 1
+    if col0 >= col1 or row0 >= row1:
+        return None
+    return grid.subgrid(Window(col0, row0, col1 - col0, row1 - row0)).bounds
