@@ -62,7 +62,8 @@ def main() -> int:
     for key in ("OUTPUT_A", "OUTPUT_B"):
         print(f"  {key}: " + describe(results[key]))
     print(
-        f"Overlap: {results['OVERLAP_AREA']:.0f} m² ({results['WIDTH']} x {results['HEIGHT']} pixels), "
+        f"Overlap: {results['OVERLAP_AREA_M2']:.0f} m² on the ellipsoid "
+        f"({results['WIDTH']} x {results['HEIGHT']} pixels), "
         f"{results['PERCENT_A']:.1f}% of A, {results['PERCENT_B']:.1f}% of B"
     )
     return 0

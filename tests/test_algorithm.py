@@ -8,11 +8,13 @@ from osgeo import gdal
 from qgis.core import (
     NULL,
     QgsApplication,
+    QgsDistanceArea,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterEnum,
     QgsProject,
+    QgsVectorLayer,
 )
 from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
@@ -52,6 +54,7 @@ def test_algorithm_is_registered_with_its_contract(provider):
         "OUTPUT_B",
         "OVERLAP",
         "OVERLAP_AREA",
+        "OVERLAP_AREA_M2",
         "PERCENT_A",
         "PERCENT_B",
         "WIDTH",
@@ -86,9 +89,12 @@ def test_run_writes_both_outputs_on_one_grid_and_logs_the_plan(provider, pair, t
     assert result["OUTPUT_A"] == out_a and result["OUTPUT_B"] == out_b
     # A's output is 40 x 30 pixels of 10 m.
     assert (result["WIDTH"], result["HEIGHT"]) == (40, 30)
-    assert result["OVERLAP_AREA"] == 40 * 30 * 100.0
-    assert result["PERCENT_A"] == pytest.approx(100.0 * 1200 / 8000)
-    assert result["PERCENT_B"] == pytest.approx(100.0 * 1200 / 8000)
+    # The overlap is the true intersection of the extents, 396.7 x 296.7 m, not A's snapped 400 x 300 m window;
+    # its area on the ellipsoid is the UTM area over the scale factor squared (0.9996 at the central meridian).
+    assert result["OVERLAP_AREA"] == pytest.approx(396.7 * 296.7)
+    assert result["OVERLAP_AREA_M2"] == pytest.approx(396.7 * 296.7 / 0.9996**2, rel=2e-4)
+    assert result["PERCENT_A"] == pytest.approx(100.0 * 396.7 * 296.7 / 800000.0, rel=1e-4)
+    assert result["PERCENT_B"] == pytest.approx(100.0 * 396.7 * 296.7 / 800000.0, rel=1e-4)
     assert grid_of(out_a) == ((500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 40, 30)
     assert_same_grid(out_a, out_b)
     assert_copied_from(out_a, a)
@@ -312,7 +318,7 @@ def test_an_optional_output_left_empty_is_skipped(provider, pair, tmp_path, give
     assert result.get("OVERLAP") in (None, "")
     assert_same_grid(out_a, out_b)
     assert_copied_from(out_a, pair[0])
-    assert result["OVERLAP_AREA"] == 40 * 30 * 100.0
+    assert result["OVERLAP_AREA"] == pytest.approx(396.7 * 296.7)
     # Nothing else written (QGIS itself caches statistics beside the inputs it loads).
     written = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("scene_"))
     assert written == ["a_out.tif", "b_out.tif"]
@@ -362,3 +368,34 @@ def test_valid_area_percentages_are_counted_only_when_asked_for(provider, tmp_pa
     counted = processing.run("overlapclip:clippair", {**parameters, "WHOLE_INPUT_PERCENTS": True, "OVERLAP": None})
     assert counted["PERCENT_A"] == pytest.approx(100.0 * 1200 / 8000)
     assert sum(scanned_rows) == 30 + 80 + 80  # and then each input whole, once
+
+
+@pytest.mark.parametrize("grid", [0, 1, 2])
+def test_a_raster_inside_another_in_another_crs_is_all_overlap_on_every_grid(provider, tmp_path, grid):
+    """B (Web Mercator) lies wholly inside A (UTM): PERCENT_B is 100 whatever the grid, and the areas on the
+    ellipsoid are what QGIS's measuring tools give for the polygon."""
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (1670400.0, 15.0, 0.0, 5645400.0, 0.0, -15.0), 20, 20, epsg=3857)
+    result = processing.run(
+        "overlapclip:clippair",
+        {
+            "INPUT_A": a,
+            "INPUT_B": b,
+            "GRID": grid,
+            "OUTPUT_A": str(tmp_path / "a_out.tif"),
+            "OUTPUT_B": str(tmp_path / "b_out.tif"),
+            "OVERLAP": str(tmp_path / "overlap.gpkg"),
+        },
+    )
+    assert result["PERCENT_B"] == pytest.approx(100.0, abs=1e-3) and result["PERCENT_B"] <= 100.0
+    layer = QgsVectorLayer(result["OVERLAP"], "overlap", "ogr")
+    feature = next(layer.getFeatures())
+    measure = QgsDistanceArea()
+    measure.setSourceCrs(layer.crs(), QgsProject.instance().transformContext())
+    measure.setEllipsoid("EPSG:7030")
+    assert feature["area_m2"] == pytest.approx(measure.measureArea(feature.geometry()), rel=1e-4)
+    assert feature["area_m2"] == pytest.approx(result["OVERLAP_AREA_M2"])
+    assert feature["area_km2"] == pytest.approx(result["OVERLAP_AREA_M2"] / 1e6)
+    assert feature["area"] == pytest.approx(feature.geometry().area())
+    # B's 300 x 300 m in Web Mercator at 45 degrees north are about 212 x 212 m on the ground.
+    assert 0.95 < result["OVERLAP_AREA_M2"] / (300.0 * 300.0 / 1.414**2) < 1.05

@@ -8,6 +8,7 @@ import json
 import subprocess
 
 import numpy as np
+import pytest
 from conftest import QGIS_PROCESS
 from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
@@ -36,15 +37,14 @@ def test_run_as_a_user_types_it(profile, tmp_path):
     run = clippair(profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=out_a, OUTPUT_B=out_b)
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads(run.stdout[run.stdout.index("{") :])["results"]
-    assert results == {
-        "OUTPUT_A": str(out_a),
-        "OUTPUT_B": str(out_b),
-        "WIDTH": 80,
-        "HEIGHT": 60,
-        "OVERLAP_AREA": 80 * 60 * 100.0,
-        "PERCENT_A": 60.0,  # of A's 100 x 80 pixels of 10 m
-        "PERCENT_B": 48.0,  # of B's 50 x 50 pixels of 20 m
-    }
+    numbers = {key: results.pop(key) for key in ("OVERLAP_AREA", "OVERLAP_AREA_M2", "PERCENT_A", "PERCENT_B")}
+    assert results == {"OUTPUT_A": str(out_a), "OUTPUT_B": str(out_b), "WIDTH": 80, "HEIGHT": 60}
+    # The true intersection of the extents: from 500203.3 to 501000 and from 4999200 to 4999796.7.
+    overlap = 796.7 * 596.7
+    assert numbers["OVERLAP_AREA"] == pytest.approx(overlap)
+    assert numbers["OVERLAP_AREA_M2"] == pytest.approx(overlap / 0.9996**2, rel=2e-4)
+    assert numbers["PERCENT_A"] == pytest.approx(100.0 * overlap / 800000.0, rel=1e-4)  # of A's 1000 x 800 m
+    assert numbers["PERCENT_B"] == pytest.approx(100.0 * overlap / 1000000.0, rel=1e-4)  # of B's 1000 x 1000 m
     assert_same_grid(out_a, out_b)
     assert_copied_from(out_a, a)
     # B's 20 m pixels start 3.3 m in: A's grid from 500200, 80 x 60 pixels, each B pixel twice.

@@ -325,13 +325,17 @@ def test_overlap_of_the_extents_in_another_crs(tmp_path):
     b = make_raster(tmp_path / "b.tif", (1670345.0, 15.0, 0.0, 5645600.0, 0.0, -15.0), 60, 50, epsg=3857)
     plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), grid=GRID_B)
     summary = overlap_summary(plan)
-    # On B's grid the overlap is B's output rectangle; in A's CRS (UTM) it is about 1/1.41^2 of that.
-    grid = plan.outputs[0].grid
-    area_on_b = grid.width * grid.height * 15.0 * 15.0
-    assert summary.percents[1] == pytest.approx(100.0 * area_on_b / (60 * 50 * 225.0))
-    assert 0.45 < summary.area / area_on_b < 0.55
-    assert summary.percents[0] == pytest.approx(100.0 * summary.area / 800000.0)
+    # The overlap is the true intersection of the footprints, whatever the grid: the same on A's grid.
+    on_a = overlap_summary(clip_pair(a, b, str(tmp_path / "x2.tif"), str(tmp_path / "y2.tif"), grid=GRID_A))
+    assert (on_a.area, on_a.area_m2, *on_a.percents) == pytest.approx(
+        (summary.area, summary.area_m2, *summary.percents)
+    )
+    # In A's CRS (UTM) B's 15 m Web Mercator pixels are about 15/1.41 m wide.
+    area_on_b = 60 * 50 * 225.0
+    assert 0.45 < summary.area / area_on_b * 100.0 / summary.percents[1] < 0.55
+    assert summary.percents[0] == pytest.approx(100.0 * summary.area_m2 / (800000.0 / 0.9996**2), rel=2e-4)
     assert ogr.CreateGeometryFromWkt(summary.polygon_wkt).GetArea() == pytest.approx(summary.area)
+    assert all(percent <= 100.0 for percent in summary.percents)
 
 
 ALL_TYPES = [gdal.GetDataTypeName(code) for code in range(1, gdal.GDT_TypeCount)]

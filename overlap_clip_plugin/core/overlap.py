@@ -1,16 +1,22 @@
 """The overlap as a polygon and as numbers a model can use.
 
-The overlap is the union of the output pixels that belong to the common area,
-on the first output's grid: the whole grid for the extents' common area, the
-pixels where every raster has valid data for the valid-data area (traced with
-``gdal.Polygonize`` from the common mask, so its area is exactly its pixel
-count times the pixel area). It is expressed in the first raster's CRS.
+With the extents' common area, the overlap is the true intersection of the
+rasters' footprints on the ground (:func:`overlap_clip_plugin.core.area.common_footprint`),
+not its bounding box and not snapped to any grid; it does not depend on the
+output grid. With the valid-data area, it is the union of the output pixels
+where every raster has valid data (traced with ``gdal.Polygonize`` from the
+common mask, so its area is exactly its pixel count times the pixel area). It
+is expressed in the first raster's CRS.
 
-Percent of a raster: the overlap's area over that raster's area, both in that
-raster's CRS, where a raster's area is its extent (extents mode) or its valid
-pixels (valid-data mode). Counting a raster's valid pixels reads it whole, so
-in valid-data mode the percentages are counted only when asked for
-(``whole_inputs=True``); otherwise they are ``None``.
+Areas: ``area`` is in the first raster's CRS units, squared (square degrees for
+a geographic CRS); ``area_m2`` is the area on the ellipsoid in square metres,
+as QGIS's measuring tools give it (:func:`overlap_clip_plugin.core.footprint.ellipsoidal_area`).
+
+Percent of a raster: the overlap's share of that raster's footprint (extents
+mode: both areas on the ellipsoid) or of its valid pixels (valid-data mode:
+both areas in that raster's CRS). Never more than 100. Counting a raster's
+valid pixels reads it whole, so in valid-data mode the percentages are counted
+only when asked for (``whole_inputs=True``); otherwise they are ``None``.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from dataclasses import dataclass
 
 from osgeo import gdal, ogr, osr
 
-from overlap_clip_plugin.core.area import same_crs
+from overlap_clip_plugin.core.area import common_footprint, footprint_of, same_crs
 from overlap_clip_plugin.core.errors import CancelledError, WriteError
+from overlap_clip_plugin.core.footprint import ellipsoidal_area
 from overlap_clip_plugin.core.grid import Grid
 from overlap_clip_plugin.core.plan import AREA_VALID, ClipPlan, Progress
 from overlap_clip_plugin.core.raster import bounded_cache, gdal_mode, quiet_gdal
@@ -39,6 +46,13 @@ class OverlapSummary:
     percents: tuple[float | None, ...]
     width: int
     height: int
+    #: The overlap's area on the ellipsoid, in square metres; None for rasters without a CRS.
+    area_m2: float | None = None
+
+    @property
+    def area_km2(self) -> float | None:
+        """The overlap's area on the ellipsoid, in square kilometres."""
+        return None if self.area_m2 is None else self.area_m2 / 1e6
 
 
 def _rectangle(grid: Grid) -> ogr.Geometry:
@@ -126,33 +140,62 @@ def overlap_summary(
     """
     first = plan.outputs[0]
     grid, crs = first.grid, first.crs_wkt
+    first_crs = plan.rasters[0].crs_wkt
+    if plan.area_mode != AREA_VALID:
+        return _footprints_summary(plan, grid)
     pixel = abs(grid.dx * grid.dy)
     kept = plan.common_mask
-    counted = plan.area_mode == AREA_VALID and kept is not None and same_crs(crs, plan.rasters[0].crs_wkt)
+    counted = kept is not None and same_crs(crs, first_crs)
     if not trace and counted and not whole_inputs and kept is not None:
+        rectangle = _rectangle(grid)
+        scale = _ellipsoidal_scale(rectangle, crs)
+        area_m2 = None if scale is None else kept.count * pixel * scale
         return OverlapSummary(
-            "", plan.rasters[0].crs_wkt, kept.count * pixel, (None,) * len(plan.rasters), grid.width, grid.height
+            "", first_crs, kept.count * pixel, (None,) * len(plan.rasters), grid.width, grid.height, area_m2
         )
-    polygon = _valid_polygon(plan, grid, crs, progress) if plan.area_mode == AREA_VALID else _rectangle(grid)
+    polygon = _valid_polygon(plan, grid, crs, progress)
     step = max(abs(grid.dx), abs(grid.dy))
     percents: list[float | None] = []
     for raster in plan.rasters:
+        if not whole_inputs:
+            percents.append(None)
+            continue
         in_own_crs = _transform(polygon, crs, raster.crs_wkt, step)
-        pixel_area = abs(raster.grid.dx * raster.grid.dy)
-        if plan.area_mode == AREA_VALID:
-            if not whole_inputs:
-                percents.append(None)
-                continue
-            total = valid_pixel_count(raster, progress) * pixel_area
-        else:
-            total = raster.grid.width * raster.grid.height * pixel_area
-        percents.append(100.0 * in_own_crs.GetArea() / total if total > 0 else 0.0)
-    in_first_crs = _transform(polygon, crs, plan.rasters[0].crs_wkt, step)
+        total = valid_pixel_count(raster, progress) * abs(raster.grid.dx * raster.grid.dy)
+        percents.append(min(100.0, 100.0 * in_own_crs.GetArea() / total) if total > 0 else 0.0)
+    in_first_crs = _transform(polygon, crs, first_crs, step)
     return OverlapSummary(
         in_first_crs.ExportToWkt(),
-        plan.rasters[0].crs_wkt,
+        first_crs,
         in_first_crs.GetArea(),
         tuple(percents),
         grid.width,
         grid.height,
+        ellipsoidal_area(polygon, crs),
+    )
+
+
+def _ellipsoidal_scale(polygon: ogr.Geometry, crs_wkt: str) -> float | None:
+    """Square metres on the ellipsoid per square CRS unit, over ``polygon``."""
+    area = ellipsoidal_area(polygon, crs_wkt)
+    return None if area is None or polygon.GetArea() <= 0 else area / polygon.GetArea()
+
+
+def _footprints_summary(plan: ClipPlan, grid: Grid) -> OverlapSummary:
+    """The overlap of the extents: the intersection of the footprints, its areas and its share of each."""
+    first_crs = plan.rasters[0].crs_wkt
+    polygon = ogr.CreateGeometryFromWkt(common_footprint(plan.rasters, 0))
+    area_m2 = ellipsoidal_area(polygon, first_crs)
+    percents: list[float | None] = []
+    for raster in plan.rasters:
+        footprint = ogr.CreateGeometryFromWkt(footprint_of(raster))
+        if area_m2 is not None:
+            whole = ellipsoidal_area(footprint, raster.crs_wkt)
+            share = area_m2 / whole if whole else 0.0
+        else:
+            # No CRS: one coordinate space, where plane areas compare.
+            share = polygon.GetArea() / footprint.GetArea() if footprint.GetArea() > 0 else 0.0
+        percents.append(min(100.0, 100.0 * share))
+    return OverlapSummary(
+        polygon.ExportToWkt(), first_crs, polygon.GetArea(), tuple(percents), grid.width, grid.height, area_m2
     )

@@ -434,8 +434,8 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
       <translation>重叠区多边形</translation>
     </message>
     <message>
-      <source>The common area as one polygon in A's CRS, with its area, its share of A and B, and its size.</source>
-      <translation>以 A 的坐标系表示的公共区域多边形，附带面积、占 A 和 B 的百分比及其像元尺寸。</translation>
+      <source>The common area as one polygon in A's CRS: the true intersection of the footprints (or, with 'Where all rasters have valid data', of the valid pixels), with its area in A's CRS units, its area on the ellipsoid in square metres and square kilometres, its share of A and B, and the output size in pixels.</source>
+      <translation>公共区域，作为 A 的坐标参考系中的一个多边形：各覆盖范围的真实交集（选择“所有栅格都有有效数据的区域”时为有效像元的交集），附带其在 A 的坐标参考系单位下的面积、在椭球面上以平方米和平方千米计的面积、占 A 和 B 的比例，以及以像元计的输出大小。</translation>
     </message>
     <message>
       <source>overlap,intersection,common,extent,clip,align,grid,change detection,pair</source>
@@ -458,6 +458,10 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
       <translation>重叠面积（A 的坐标系单位的平方）</translation>
     </message>
     <message>
+      <source>Overlap area on the ellipsoid (square metres)</source>
+      <translation>椭球面上的重叠面积（平方米）</translation>
+    </message>
+    <message>
       <source>Overlap as percent of A</source>
       <translation>重叠区占 A 的百分比</translation>
     </message>
@@ -474,6 +478,10 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
       <translation>输出高度（像元）</translation>
     </message>
     <message>
+      <source>Overlap: {}, {:.4g}% of A, {:.4g}% of B.</source>
+      <translation>重叠：{}，占 A 的 {:.4g}%，占 B 的 {:.4g}%。</translation>
+    </message>
+    <message>
       <source>Raster A's grid</source>
       <translation>栅格 A 的网格</translation>
     </message>
@@ -486,16 +494,20 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
       <translation>各栅格自身的网格</translation>
     </message>
     <message>
+      <source>{} ({}, on the ellipsoid)</source>
+      <translation>{}（{}，椭球面上）</translation>
+    </message>
+    <message>
+      <source>{:.6g} square units of the rasters' shared coordinates</source>
+      <translation>栅格共用坐标下的 {:.6g} 平方单位</translation>
+    </message>
+    <message>
+      <source>Overlap: {}; its share of each input's valid data was not counted (that reads every input whole: see the advanced parameters).</source>
+      <translation>重叠：{}；未统计其占各输入有效数据的比例（这需要完整读取每个输入：见高级参数）。</translation>
+    </message>
+    <message>
       <source>{} ({}, common area)</source>
       <translation>{}（{}，公共区域）</translation>
-    </message>
-    <message>
-      <source>Overlap: {:.6g} square CRS units; its share of each input's valid data was not counted (that reads every input whole: see the advanced parameters).</source>
-      <translation>重叠区：{:.6g} 平方坐标系单位；未统计其占每个输入有效数据的比例（这需要完整读取每个输入：见高级参数）。</translation>
-    </message>
-    <message>
-      <source>Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.</source>
-      <translation>重叠区：{:.6g} 平方坐标系单位，占 A 的 {:.4g}%，占 B 的 {:.4g}%。</translation>
     </message>
     <message>
       <source>Clip raster stack to common area</source>

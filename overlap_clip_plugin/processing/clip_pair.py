@@ -39,6 +39,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
     OVERLAP = "OVERLAP"
     WHOLE_INPUT_PERCENTS = "WHOLE_INPUT_PERCENTS"
     OVERLAP_AREA = "OVERLAP_AREA"
+    OVERLAP_AREA_M2 = "OVERLAP_AREA_M2"
     PERCENT_A = "PERCENT_A"
     PERCENT_B = "PERCENT_B"
     WIDTH = "WIDTH"
@@ -129,10 +130,18 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             createByDefault=False,
         )
         overlap.setHelp(
-            self.tr("The common area as one polygon in A's CRS, with its area, its share of A and B, and its size.")
+            self.tr(
+                "The common area as one polygon in A's CRS: the true intersection of the footprints (or, with "
+                "'Where all rasters have valid data', of the valid pixels), with its area in A's CRS units, its "
+                "area on the ellipsoid in square metres and square kilometres, its share of A and B, and the output "
+                "size in pixels."
+            )
         )
         self.addParameter(overlap)
         self.addOutput(QgsProcessingOutputNumber(self.OVERLAP_AREA, self.tr("Overlap area (CRS units of A, squared)")))
+        self.addOutput(
+            QgsProcessingOutputNumber(self.OVERLAP_AREA_M2, self.tr("Overlap area on the ellipsoid (square metres)"))
+        )
         self.addOutput(QgsProcessingOutputNumber(self.PERCENT_A, self.tr("Overlap as percent of A")))
         self.addOutput(QgsProcessingOutputNumber(self.PERCENT_B, self.tr("Overlap as percent of B")))
         self.addOutput(QgsProcessingOutputNumber(self.WIDTH, self.tr("Output width (pixels)")))
@@ -156,19 +165,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             made["summary"] = summary = overlap_summary(
                 plan, lambda fraction: not feedback.isCanceled(), whole, trace=polygon
             )
-            if None in summary.percents:
-                feedback.pushInfo(
-                    self.tr(
-                        "Overlap: {:.6g} square CRS units; its share of each input's valid data was not counted "
-                        "(that reads every input whole: see the advanced parameters)."
-                    ).format(summary.area)
-                )
-            else:
-                feedback.pushInfo(
-                    self.tr("Overlap: {:.6g} square CRS units, {:.4g}% of A, {:.4g}% of B.").format(
-                        summary.area, summary.percents[0], summary.percents[1]
-                    )
-                )
+            feedback.pushInfo(self.overlap_sentence(summary))
             if not self.output_requested(parameters, self.OVERLAP, context):
                 return None
 
@@ -187,6 +184,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             self.OUTPUT_A: outputs[0],
             self.OUTPUT_B: outputs[1],
             self.OVERLAP_AREA: summary.area,
+            self.OVERLAP_AREA_M2: summary.area_m2,
             self.PERCENT_A: summary.percents[0],
             self.PERCENT_B: summary.percents[1],
             self.WIDTH: summary.width,
@@ -202,9 +200,28 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
                 details.forceName = True
         return results
 
+    def overlap_sentence(self, summary):
+        """The log's sentence on the overlap: its area on the ellipsoid (or in CRS units, without a CRS) and its
+        share of A and B."""
+        if summary.area_m2 is not None:
+            # The units stay out of the sentence: translation sources are plain ASCII.
+            size = self.tr("{} ({}, on the ellipsoid)").format(
+                f"{summary.area_m2:.6g} m\u00b2", f"{summary.area_km2:.6g} km\u00b2"
+            )
+        else:
+            size = self.tr("{:.6g} square units of the rasters' shared coordinates").format(summary.area)
+        if None in summary.percents:
+            return self.tr(
+                "Overlap: {}; its share of each input's valid data was not counted (that reads every input whole: "
+                "see the advanced parameters)."
+            ).format(size)
+        return self.tr("Overlap: {}, {:.4g}% of A, {:.4g}% of B.").format(
+            size, summary.percents[0], summary.percents[1]
+        )
+
     def _write_overlap(self, parameters, context, summary, layer_a):
         fields = QgsFields()
-        for name in ("area", "percent_a", "percent_b"):
+        for name in ("area", "area_m2", "area_km2", "percent_a", "percent_b"):
             fields.append(double_field(name))
         for name in ("width", "height"):
             fields.append(integer_field(name))
@@ -216,7 +233,17 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OVERLAP))
         feature = QgsFeature(fields)
         feature.setGeometry(QgsGeometry.fromWkt(summary.polygon_wkt))
-        feature.setAttributes([summary.area, summary.percents[0], summary.percents[1], summary.width, summary.height])
+        feature.setAttributes(
+            [
+                summary.area,
+                summary.area_m2,
+                summary.area_km2,
+                summary.percents[0],
+                summary.percents[1],
+                summary.width,
+                summary.height,
+            ]
+        )
         if not sink.addFeature(feature, FAST_INSERT):
             raise QgsProcessingException(self.writeFeatureError(sink, parameters, self.OVERLAP))
         sink.flushBuffer()
