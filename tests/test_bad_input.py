@@ -66,6 +66,14 @@ def thinner_than_a_pixel(inputs, out):
     return _a(inputs), b, out / "a.tif", out / "b.tif"
 
 
+def split_by_the_antimeridian(inputs, out):
+    """A global EPSG:4326 grid against a UTM zone 1 scene across 180 degrees: on the global grid the common
+    area lies at both ends."""
+    world = make_raster(inputs / "world.tif", (-180.0, 1.0, 0.0, 90.0, 0.0, -1.0), 360, 180, epsg=4326)
+    scene = make_raster(inputs / "scene.tif", (150000.0, 1000.0, 0.0, 5100000.0, 0.0, -1000.0), 200, 200, epsg=32601)
+    return world, scene, out / "a.tif", out / "b.tif"
+
+
 def output_is_input(inputs, out):
     a = _a(inputs)
     return a, _b(inputs), out / "a.tif", a
@@ -87,6 +95,10 @@ ERRORS = {
     "no georeference": (no_georeference, r"'.*bare\.tif' has no georeference at all: no geotransform, no ground"),
     "touching along an edge": (touching_edge, r"The rasters do not overlap: 'a\.tif' covers .* 'b\.tif' covers"),
     "thinner than a pixel": (thinner_than_a_pixel, r"holds no pixel centre of the 10 x 10 grid of 'a\.tif'"),
+    "split by the antimeridian": (
+        split_by_the_antimeridian,
+        r"The common area crosses the edge of EPSG:4326 .* on the grid of 'world\.tif' it falls into pieces",
+    ),
     "output is an input": (output_is_input, r"The output '.*a\.tif' is the input '.*a\.tif'; choose another"),
     "missing output folder": (missing_folder, r"The folder '.*nowhere' of the output '.*b\.tif' does not exist\."),
     "unwritable extension": (unknown_extension, r"No GDAL raster driver on this machine writes '\.unknownformat'"),

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from osgeo import gdal, osr
 
-from overlap_clip_plugin.core import NoOverlapError, SplitAreaError, plan_clip
+from overlap_clip_plugin.core import NoOverlapError, SplitAreaError, crs_name, plan_clip
 
 WRAPPED = "+proj=longlat +datum=WGS84 +lon_wrap=180 +no_defs"
 PACIFIC = "+proj=merc +lon_0=180 +datum=WGS84 +units=m +no_defs"
@@ -199,3 +199,12 @@ def test_random_scenes_against_a_global_grid_match_gdalwarp(
     dataset.GetRasterBand(1).Fill(7)
     dataset = None
     check_against_gdalwarp(folder, [make(folder, "global 4326"), scene], GRIDS[grid_choice])
+
+
+def test_a_crs_without_a_code_or_a_name_is_named_by_its_proj_string():
+    """Messages name a CRS the user can recognise: a Pacific-centred Mercator has neither code nor name."""
+    srs = osr.SpatialReference()
+    srs.SetFromUserInput(PACIFIC)
+    assert crs_name(srs.ExportToWkt()).startswith("+proj=merc +lon_0=180 ")
+    srs.ImportFromEPSG(32601)
+    assert crs_name(srs.ExportToWkt()) == "EPSG:32601"

@@ -8,9 +8,10 @@ goes through longitude and latitude instead, and last the other raster's
 footprint is carried into the target CRS. :mod:`overlap_clip_plugin.core.footprint`
 carries polygons across the antimeridian, the edges of projected CRSs and
 0..360 longitudes; a pole inside a raster is found with GDAL's ``TransformBounds``.
-The common area is the bounding box of the result. An area that the edge of the
-target CRS cuts in two (a scene across 180 degrees on a -180..180 grid) cannot
-be one block of that grid, and is refused.
+The common area is the box of the rows and columns of the target's grid that
+hold a pixel centre inside the result. An area that the edge of the target CRS
+cuts in two (a scene across 180 degrees on a -180..180 grid) cannot be one
+block of that grid, and is refused.
 """
 
 from __future__ import annotations
@@ -38,14 +39,17 @@ from overlap_clip_plugin.core.raster import RasterInfo, gdal_mode, quiet_gdal
 
 @gdal_mode()
 def crs_name(wkt: str) -> str:
-    """A short name for a CRS: its authority code where it has one, else its name."""
+    """A short name for a CRS: its authority code where it has one, else its name, else its PROJ string."""
     if not wkt:
         return "no CRS"
     srs = _srs(wkt)
     authority, code = srs.GetAuthorityName(None), srs.GetAuthorityCode(None)
     if authority and code:
         return f"{authority}:{code}"
-    return srs.GetName() or "unnamed CRS"
+    name = srs.GetName() or ""
+    if name and name.lower() != "unknown":
+        return str(name)
+    return str(srs.ExportToProj4() or "").strip() or "unnamed CRS"
 
 
 @gdal_mode()
