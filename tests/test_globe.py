@@ -7,18 +7,22 @@ both the west and the east edge of a grid with empty columns between, the area i
 cut by the edge of the grid's CRS: the plan must refuse it, naming that grid, and never clip it short.
 """
 
+import math
 import os
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from osgeo import gdal, osr
+from osgeo import gdal, ogr, osr
 
-from overlap_clip_plugin.core import NoOverlapError, SplitAreaError, crs_name, plan_clip
+from overlap_clip_plugin.core import NoOverlapError, SplitAreaError, crs_name, plan_clip, read_raster
+from overlap_clip_plugin.core.area import footprint_of
+from overlap_clip_plugin.core.footprint import ellipsoidal_area
 
 WRAPPED = "+proj=longlat +datum=WGS84 +lon_wrap=180 +no_defs"
 PACIFIC = "+proj=merc +lon_0=180 +datum=WGS84 +units=m +no_defs"
+SINUSOIDAL = "+proj=sinu +R=6371007.181 +units=m +no_defs"  # MODIS's grid
 
 RASTERS = {
     "global 4326": ("EPSG:4326", (-180.0, 1.0, 0.0, 90.0, 0.0, -1.0), 360, 180),
@@ -40,6 +44,17 @@ RASTERS = {
     "geographic -180..-179": ("EPSG:4326", (-180.0, 0.01, 0.0, 45.5, 0.0, -0.01), 100, 100),
     "geographic 160..200": (WRAPPED, (160.0, 0.1, 0.0, 50.0, 0.0, -0.1), 400, 100),
     "Pacific-centred mercator": (PACIFIC, (-2000000.0, 10000.0, 0.0, 6000000.0, 0.0, -10000.0), 400, 300),
+    # Global grids whose corners lie off the globe, and MODIS tiles (at 1/5 of their resolution) in the
+    # middle of the world and at its east and west edges, where part of the tile is off the globe.
+    "global sinusoidal": (SINUSOIDAL, (-20015109.354, 50000.0, 0.0, 10007554.677, 0.0, -50000.0), 801, 401),
+    "global mollweide": ("ESRI:54009", (-18040095.7, 40000.0, 0.0, 9020047.85, 0.0, -40000.0), 903, 452),
+    "global robinson": ("ESRI:54030", (-17005833.33, 40000.0, 0.0, 8625154.47, 0.0, -40000.0), 851, 432),
+    "MODIS h10v04": (SINUSOIDAL, (-7783653.638, 4633.125, 0.0, 5559752.598, 0.0, -4633.125), 240, 240),
+    "MODIS h35v08": (SINUSOIDAL, (18903158.834, 4633.125, 0.0, 1111950.520, 0.0, -4633.125), 240, 240),
+    "MODIS h00v08": (SINUSOIDAL, (-20015109.354, 4633.125, 0.0, 1111950.520, 0.0, -4633.125), 240, 240),
+    "UTM 16N (MODIS h10v04)": ("EPSG:32616", (400000.0, 1000.0, 0.0, 5200000.0, 0.0, -1000.0), 300, 300),
+    "UTM 1N near the equator across 180": ("EPSG:32601", (150000.0, 1000.0, 0.0, 800000.0, 0.0, -1000.0), 200, 200),
+    "geographic 170..190 near the equator": ("EPSG:4326", (170.0, 0.05, 0.0, 10.0, 0.0, -0.05), 400, 200),
 }
 
 PAIRS = [
@@ -69,6 +84,18 @@ PAIRS = [
     ("Pacific-centred mercator", "global 4326"),
     ("Pacific-centred mercator", "global 0..360"),
     ("Pacific-centred mercator", "geographic 160..200"),
+    ("global sinusoidal", "global 4326"),
+    ("global sinusoidal", "north polar stereographic"),
+    ("global mollweide", "global 4326"),
+    ("global mollweide", "UTM 33N (east)"),
+    ("global robinson", "global 4326"),
+    ("global robinson", "north polar stereographic"),
+    ("MODIS h10v04", "UTM 16N (MODIS h10v04)"),
+    ("MODIS h10v04", "global 4326"),
+    ("MODIS h35v08", "global 4326"),
+    ("MODIS h35v08", "UTM 1N near the equator across 180"),
+    ("MODIS h35v08", "geographic 170..190 near the equator"),
+    ("MODIS h00v08", "global 0..360"),
 ]
 
 #: The grid choices: the index of the raster whose grid both outputs take, or None for each its own.
@@ -105,7 +132,26 @@ def gdalwarp_valid(grid_path, other):
         resampleAlg="near",
         errorThreshold=0,  # the exact transformation at every pixel, no approximation across the globe
     )
-    return warped.GetRasterBand(warped.RasterCount).ReadAsArray() > 0
+    return (warped.GetRasterBand(warped.RasterCount).ReadAsArray() > 0) & on_the_globe(grid)
+
+
+def on_the_globe(grid):
+    """The pixels of ``grid`` whose centres show the globe: they come back to themselves from longitude and
+    latitude. The corners of a global sinusoidal or Robinson grid do not; PROJ folds them back onto real
+    ground elsewhere, and gdalwarp puts data there."""
+    x0, dx, _, y0, _, dy = grid.GetGeoTransform()
+    cols, rows = np.meshgrid(np.arange(grid.RasterXSize) + 0.5, np.arange(grid.RasterYSize) + 0.5)
+    points = np.column_stack([(x0 + cols * dx).ravel(), (y0 + rows * dy).ravel()])
+    srs = osr.SpatialReference(wkt=grid.GetProjection())
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    if srs.IsGeographic():
+        return np.ones((grid.RasterYSize, grid.RasterXSize), dtype=bool)
+    geographic = srs.CloneGeogCS()
+    geographic.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    there = np.array(osr.CoordinateTransformation(srs, geographic).TransformPoints(points))[:, :2]
+    back = np.array(osr.CoordinateTransformation(geographic, srs).TransformPoints(there))[:, :2]
+    close = np.all(np.abs(back - points) <= 1e-3 * abs(dx), axis=1)
+    return close.reshape(grid.RasterYSize, grid.RasterXSize)
 
 
 def bounding_window(valid):
@@ -142,6 +188,10 @@ def check_against_gdalwarp(folder, paths, reference):
     valid = {index: gdalwarp_valid(paths[index], paths[1 - index]) for index in checked}
     split = [index for index in checked if split_on_grid(valid[index])]
     outputs = [str(folder / "a_out.tif"), str(folder / "b_out.tif")]
+    if not any(valid[index].any() for index in checked):
+        with pytest.raises(NoOverlapError):
+            plan_clip(paths, outputs, reference, warn=lambda _: None)
+        return
     if split:
         with pytest.raises(SplitAreaError, match="crosses the edge of") as caught:
             plan_clip(paths, outputs, reference, warn=lambda _: None)
@@ -208,3 +258,32 @@ def test_a_crs_without_a_code_or_a_name_is_named_by_its_proj_string():
     assert crs_name(srs.ExportToWkt()).startswith("+proj=merc +lon_0=180 ")
     srs.ImportFromEPSG(32601)
     assert crs_name(srs.ExportToWkt()) == "EPSG:32601"
+
+
+def _zone_area(south, north):
+    """The area of the WGS 84 ellipsoid between two latitudes (degrees), in m², from the closed form."""
+    a, f = 6378137.0, 1 / 298.257223563
+    e = math.sqrt(f * (2 - f))
+    b = a * (1 - f)
+
+    def up_to(latitude):
+        s = math.sin(math.radians(latitude))
+        return math.pi * b**2 * (s / (1 - e**2 * s**2) + math.log((1 + e * s) / (1 - e * s)) / (2 * e))
+
+    return up_to(north) - up_to(south)
+
+
+@pytest.mark.parametrize(
+    "name,south,north,share",
+    [
+        ("global 4326", -90.0, 90.0, 1.0),
+        ("global 0..360", -90.0, 90.0, 1.0),
+        # Web Mercator's square world reaches 85.05 degrees; this grid is one 100 km row taller in the south.
+        ("global web mercator", -math.degrees(math.atan(math.sinh(20062491.66 / 6378137.0))), 85.0511287798, 1.0),
+        ("geographic 160..200", 40.0, 50.0, 40.0 / 360.0),
+    ],
+)
+def test_areas_on_the_ellipsoid_match_the_closed_form_for_zones_of_latitude(tmp_path, name, south, north, share):
+    raster = read_raster(make(tmp_path, name))
+    footprint = ogr.CreateGeometryFromWkt(footprint_of(raster))
+    assert ellipsoidal_area(footprint, raster.crs_wkt) == pytest.approx(share * _zone_area(south, north), rel=1e-6)

@@ -16,6 +16,7 @@ block of that grid, and is refused.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from osgeo import ogr, osr
@@ -29,6 +30,7 @@ from overlap_clip_plugin.core.footprint import (
     intersection,
     is_geographic,
     joined,
+    on_the_globe,
     polygon_parts,
     split_by_edge,
 )
@@ -94,10 +96,24 @@ def _footprint(bounds: Bounds, points_per_edge: int) -> ogr.Geometry:
 
 
 def _raster_footprint(raster: RasterInfo, points_per_edge: int) -> ogr.Geometry:
-    """Where ``raster`` lies, in its CRS: its extent, or (a raster that is warped) its pixel outline on the ground."""
+    """Where ``raster`` lies, in its CRS: its extent, or (a raster that is warped) its pixel outline on the
+    ground; of an extent that reaches off the globe (a global sinusoidal grid), the part on it."""
     if raster.footprint_wkt:
         return ogr.CreateGeometryFromWkt(raster.footprint_wkt)
-    return _footprint(raster.grid.bounds, points_per_edge)
+    on_globe = _extent_on_the_globe(raster.crs_wkt, raster.grid.bounds)
+    return ogr.CreateGeometryFromWkt(on_globe) if on_globe else _footprint(raster.grid.bounds, points_per_edge)
+
+
+@functools.lru_cache(maxsize=256)
+def _extent_on_the_globe(crs: str, bounds: Bounds) -> str:
+    """The part of the extent ``bounds`` in ``crs`` that shows the globe (WKT), where some of it does not."""
+    part = on_the_globe(_footprint(bounds, 2), crs)
+    return "" if part is None else str(part.ExportToWkt())
+
+
+def _is_box(raster: RasterInfo) -> bool:
+    """Whether ``raster``'s footprint is its extent: north-up, and all of it on the globe."""
+    return not raster.warped and not _extent_on_the_globe(raster.crs_wkt, raster.grid.bounds)
 
 
 def _transformation(
@@ -129,6 +145,17 @@ def _transformed_footprint(raster: RasterInfo, crs: str, crs_owner: str) -> ogr.
     moved = carried(polygon, raster.crs_wkt, crs, transformation)
     if moved is not None:
         return moved
+    # Through longitude and latitude: a polar footprint becomes its cap there, and is then cut at the
+    # edge of ``crs`` (a global sinusoidal or Robinson grid against a polar raster).
+    geographic = geographic_of(raster.crs_wkt)
+    if geographic != crs and geographic != raster.crs_wkt:
+        lonlat = carried(
+            polygon, raster.crs_wkt, geographic, _transformation(raster.crs_wkt, raster.name, geographic, raster.name)
+        )
+        if lonlat is not None:
+            moved = carried(lonlat, geographic, crs, _transformation(geographic, raster.name, crs, crs_owner))
+            if moved is not None:
+                return moved
     ring = polygon.GetGeometryRef(0)
     with quiet_gdal():
         points = transformation.TransformPoints(ring.GetPoints())
@@ -316,7 +343,7 @@ def _common_polygon(rasters: Sequence[RasterInfo], target: int) -> tuple[Bounds,
     crs = reference.crs_wkt
     area = reference.grid.bounds
     # Exact boxes while every raster shares the target CRS and is north-up; a polygon once one is not.
-    polygon: ogr.Geometry | None = _raster_footprint(reference, 2) if reference.warped else None
+    polygon: ogr.Geometry | None = None if _is_box(reference) else _raster_footprint(reference, 2)
     names = [reference.name]
     geographic = is_geographic(crs)
     for raster in rasters:
@@ -325,7 +352,7 @@ def _common_polygon(rasters: Sequence[RasterInfo], target: int) -> tuple[Bounds,
         before = area if polygon is None else area.intersection(_envelope(polygon))
         if same_crs(raster.crs_wkt, crs):
             wraps = geographic and any(_beyond_antimeridian(r.grid.bounds) for r in (reference, raster))
-            if polygon is not None or raster.warped or wraps:
+            if polygon is not None or not _is_box(raster) or wraps:
                 polygon = intersection(polygon or _footprint(area, 2), _raster_footprint(raster, 2), geographic)
             else:
                 area = area.intersection(raster.grid.bounds)

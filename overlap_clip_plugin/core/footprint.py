@@ -11,8 +11,8 @@ meets each of them, so that a footprint keeps the ground it covers in any CRS:
   zone 31 or Web Mercator, 0 for a Pacific-centred CRS). A polygon carried from geographic coordinates
   into it is first cut along that meridian, and each piece is moved by whole turns into the CRS's
   range of longitudes; pieces that meet again in the CRS are joined.
-- **A ring round a pole** does not close in longitude: such a polygon cannot be carried this way
-  (:func:`carried` gives None), and the caller asks GDAL's ``TransformBounds``, which knows the poles.
+- **A ring round a pole** does not close in longitude: carried into longitude and latitude, the outline
+  of a polar footprint becomes the cap it encloses, up to the pole's latitude across every longitude.
 
 GDAL's ``OGRGeomTransformer`` option ``WRAPDATELINE`` cuts polygons at the antimeridian too, but on
 GDAL 3.6 it cuts a world-wide polygon whose west edge lies a hair past -180 degrees into a sliver
@@ -32,6 +32,12 @@ from overlap_clip_plugin.core.raster import quiet_gdal
 
 #: Points per polygon edge (over the polygon's width or height) when a polygon is carried to another CRS.
 DENSIFY_POINTS = 101
+
+#: Spacing of the points on the edge of the world when it is carried into a projected CRS.
+DOMAIN_STEP_DEGREES = 0.05
+
+#: The edge of the world in a projected CRS is drawn this much (relative to its size) inside the true edge.
+INSIDE = 1.0 - 1e-9
 
 #: Two pieces closer than this many degrees, once moved by a whole turn, are one area cut by an edge.
 TOUCH_DEGREES = 1e-6
@@ -105,22 +111,63 @@ def shifted(geometry: ogr.Geometry, dx: float) -> ogr.Geometry:
     return moved
 
 
-def _unwrapped(geometry: ogr.Geometry) -> bool:
-    """Make a densified geometry's longitudes continuous, in place: a step of more than 180 degrees
-    between neighbouring points is a crossing of the antimeridian, and the rest of the ring moves by
-    whole turns to follow it. False when a ring then does not close: it goes round a pole."""
-    if geometry.GetGeometryCount():
-        return all(_unwrapped(geometry.GetGeometryRef(index)) for index in range(geometry.GetGeometryCount()))
-    count = geometry.GetPointCount()
-    if not count:
-        return True
-    previous = geometry.GetX(0)
-    for index in range(1, count):
-        x = geometry.GetX(index)
-        x -= 360.0 * round((x - previous) / 360.0)
-        geometry.SetPoint_2D(index, x, geometry.GetY(index))
-        previous = x
-    return abs(geometry.GetX(count - 1) - geometry.GetX(0)) < TOUCH_DEGREES
+def _unwrapped(ring: ogr.Geometry) -> tuple[ogr.Geometry, bool]:
+    """A densified ring in longitude and latitude with continuous longitudes, and whether it closes.
+
+    A step of more than 180 degrees between neighbouring points is a crossing of the antimeridian, and
+    the rest of the ring moves by whole turns to follow it. A point on a pole has no longitude of its
+    own: it becomes two points on the pole's latitude, at the longitudes of its neighbours (the top of a
+    global sinusoidal or Mollweide grid is the whole line of the pole). A ring that does not close goes
+    round a pole.
+    """
+    points = [ring.GetPoint_2D(index) for index in range(ring.GetPointCount())]
+    if not points:
+        return ring, True
+    at_pole = [abs(y) >= 90.0 - TOUCH_DEGREES for _, y in points]
+    xs: list[float] = []
+    for index, (x, _) in enumerate(points):
+        if not xs:
+            xs.append(x)
+        elif at_pole[index]:
+            xs.append(xs[-1])
+        elif at_pole[index - 1]:
+            # Past a pole the outline may come down any meridian: along the pole's line it has moved
+            # as far east or west as its own longitude says, which no step rule can know.
+            xs.append(x)
+        else:
+            xs.append(x - 360.0 * round((x - xs[-1]) / 360.0))
+    result = ogr.Geometry(ogr.wkbLinearRing)
+    last = len(points) - 1
+    for index, ((_, y), x) in enumerate(zip(points, xs)):
+        if at_pole[index] and 0 < index < last:
+            result.AddPoint_2D(xs[index - 1], y)
+            result.AddPoint_2D(xs[index + 1], y)
+        else:
+            result.AddPoint_2D(x, y)
+    return result, abs(xs[-1] - xs[0]) < TOUCH_DEGREES
+
+
+def _in_longitudes(polygon: ogr.Geometry) -> ogr.Geometry | None:
+    """A polygon just carried into longitude and latitude, with continuous longitudes (see
+    :func:`_unwrapped`). An outline that goes round a pole becomes the cap it encloses: the outline, then
+    along the pole's latitude back to where it started (the pole is the one on the outline's side of the
+    equator). None for a polygon with a hole round a pole, which no such cap describes."""
+    rings = [_unwrapped(polygon.GetGeometryRef(index)) for index in range(polygon.GetGeometryCount())]
+    if not rings or not all(closed for _, closed in rings[1:]):
+        return None
+    exterior, closed = rings[0]
+    if not closed:
+        if len(rings) > 1:
+            return None
+        count = exterior.GetPointCount()
+        pole = 90.0 if sum(exterior.GetY(index) for index in range(count)) >= 0.0 else -90.0
+        exterior.AddPoint_2D(exterior.GetX(count - 1), pole)
+        exterior.AddPoint_2D(exterior.GetX(0), pole)
+    result = ogr.Geometry(ogr.wkbPolygon)
+    for ring, _ in [(exterior, True), *rings[1:]]:
+        ring.CloseRings()
+        result.AddGeometry(ring)
+    return result
 
 
 def _cut_at_edge(polygon: ogr.Geometry, meridian: float) -> list[ogr.Geometry]:
@@ -128,8 +175,9 @@ def _cut_at_edge(polygon: ogr.Geometry, meridian: float) -> list[ogr.Geometry]:
     turns into ``meridian - 180 .. meridian + 180``."""
     xmin, xmax, ymin, ymax = polygon.GetEnvelope()
     pieces: list[ogr.Geometry] = []
-    first = math.floor((xmin - meridian + 180.0) / 360.0)
-    last = math.floor((xmax - meridian + 180.0) / 360.0)
+    # A polygon that reaches past the edge by no more than rounding is not cut there.
+    first = math.floor((xmin - meridian + 180.0 + TOUCH_DEGREES) / 360.0)
+    last = math.floor((xmax - meridian + 180.0 - TOUCH_DEGREES) / 360.0)
     for turn in range(first, last + 1):
         west = meridian - 180.0 + 360.0 * turn
         band = ogr.CreateGeometryFromWkt(
@@ -138,7 +186,9 @@ def _cut_at_edge(polygon: ogr.Geometry, meridian: float) -> list[ogr.Geometry]:
         )
         with quiet_gdal():
             piece = polygon.Intersection(band) if (first, last) != (turn, turn) else polygon.Clone()
-        pieces.extend(shifted(part, -360.0 * turn) if turn else part for part in polygon_parts(piece))
+        pieces.extend(
+            shifted(part, -360.0 * turn) if turn else part for part in polygon_parts(piece) if part.GetArea() > 0
+        )
     return pieces
 
 
@@ -146,8 +196,8 @@ def carried(
     polygon: ogr.Geometry, source_wkt: str, target_wkt: str, transformation: osr.CoordinateTransformation
 ) -> ogr.Geometry | None:
     """``polygon`` (in ``source_wkt``) carried into ``target_wkt`` by ``transformation``, its edges first
-    cut into short pieces; None where a point cannot be carried, a ring goes round a pole, or a piece
-    folds on itself (it crosses an edge of the target CRS that no cut foresaw)."""
+    cut into short pieces; None where a point cannot be carried (outside the domain of a projection) or a
+    piece folds on itself (it crosses an edge of the target CRS that no cut foresaw)."""
     into_geographic = is_geographic(target_wkt)
     pieces = polygon_parts(polygon)
     if is_geographic(source_wkt) and not into_geographic:
@@ -160,12 +210,82 @@ def carried(
         moved = piece.Clone()
         moved.Segmentize(step)
         with quiet_gdal():
-            if moved.Transform(transformation) != 0 or (into_geographic and not _unwrapped(moved)):
+            if moved.Transform(transformation) != 0:
                 return None
+            if into_geographic:
+                moved = _in_longitudes(moved)
+                if moved is None:
+                    return None
             if moved.IsEmpty() or not moved.IsValid():
                 return None
         moved_parts.extend(polygon_parts(moved))
     return joined(moved_parts) if moved_parts else None
+
+
+@functools.lru_cache(maxsize=64)
+def _domain(wkt: str) -> str:
+    """The part of a projected CRS's plane that shows the globe (WKT): the whole world carried into it.
+    Empty where the world cannot be carried whole (a local projection such as UTM, or Mercator)."""
+    geographic = geographic_of(wkt)
+    meridian = central_meridian(wkt)
+    world = ogr.CreateGeometryFromWkt(
+        f"POLYGON(({meridian - 180.0!r} -90,{meridian + 180.0!r} -90,{meridian + 180.0!r} 90,"
+        f"{meridian - 180.0!r} 90,{meridian - 180.0!r} -90))"
+    )
+    # The edge of the world is curved in most such CRSs: points every 1/20 degree keep it within a few
+    # metres of the true curve.
+    world.Segmentize(DOMAIN_STEP_DEGREES)
+    with quiet_gdal():
+        transformation = osr.CoordinateTransformation(spatial_reference(geographic), spatial_reference(wkt))
+        domain = carried(world, geographic, wkt, transformation) if transformation is not None else None
+    if domain is None:
+        return ""
+    # A hair inside the edge, so that every point of a footprint cut by it comes back from longitude and
+    # latitude (the inverse of a projection refuses points a rounding error past the edge of the world).
+    xmin, xmax, ymin, ymax = domain.GetEnvelope()
+    centre_x, centre_y = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
+    stack = [domain]
+    while stack:
+        part = stack.pop()
+        stack.extend(part.GetGeometryRef(index) for index in range(part.GetGeometryCount()))
+        for index in range(part.GetPointCount()):
+            x, y = part.GetX(index), part.GetY(index)
+            part.SetPoint_2D(index, centre_x + (x - centre_x) * INSIDE, centre_y + (y - centre_y) * INSIDE)
+    return str(domain.ExportToWkt())
+
+
+def on_the_globe(box: ogr.Geometry, wkt: str) -> ogr.Geometry | None:
+    """The part of ``box`` (a polygon in a projected CRS) that shows the globe, where some of it does not;
+    None where all of it does, or where the CRS's domain cannot be found.
+
+    The corners of a global sinusoidal, Mollweide or Robinson grid, or the outer part of a MODIS tile at
+    the edge of the world, lie off the globe: a projection's inverse gives them longitudes past 180
+    degrees (which PROJ folds back onto real ground elsewhere) or fails. A point is on the globe when it
+    comes back to itself from longitude and latitude.
+    """
+    if not wkt or is_geographic(wkt):
+        return None
+    geographic = geographic_of(wkt)
+    xmin, xmax, ymin, ymax = box.GetEnvelope()
+    # The globe is convex in the CRSs that show all of it (a lens, an ellipse), so a box lies on it
+    # when its corners do; the middles of the edges are asked too, for good measure.
+    xs, ys = (xmin, (xmin + xmax) / 2.0, xmax), (ymin, (ymin + ymax) / 2.0, ymax)
+    points = [(x, y) for x in xs for y in ys if (x, y) != (xs[1], ys[1])]
+    tolerance = 1e-7 * max(xmax - xmin, ymax - ymin)
+    with quiet_gdal():
+        there = osr.CoordinateTransformation(spatial_reference(wkt), spatial_reference(geographic))
+        back = osr.CoordinateTransformation(spatial_reference(geographic), spatial_reference(wkt))
+        returned = back.TransformPoints([point[:2] for point in there.TransformPoints(points)])
+    if all(
+        math.isfinite(x) and abs(x - px) <= tolerance and abs(y - py) <= tolerance
+        for (x, y, *_), (px, py) in zip(returned, points)
+    ):
+        return None
+    domain = _domain(wkt)
+    if not domain:
+        return None
+    with quiet_gdal():
+        return box.Intersection(ogr.CreateGeometryFromWkt(domain))
 
 
 def intersection(region: ogr.Geometry, other: ogr.Geometry, geographic: bool) -> ogr.Geometry:
@@ -235,7 +355,10 @@ def ellipsoidal_area(polygon: ogr.Geometry, wkt: str) -> float | None:
     geographic_wkt = geographic_of(wkt)
     with quiet_gdal():
         to_geographic = osr.CoordinateTransformation(source, spatial_reference(geographic_wkt))
-    lonlat = polygon.Clone() if source.IsGeographic() else carried(polygon, wkt, geographic_wkt, to_geographic)
+    fine = polygon.Clone()
+    xmin, xmax, ymin, ymax = fine.GetEnvelope()
+    fine.Segmentize(max(xmax - xmin, ymax - ymin) / (4 * DENSIFY_POINTS))
+    lonlat = fine if source.IsGeographic() else carried(fine, wkt, geographic_wkt, to_geographic)
     if lonlat is None:
         point = polygon.Centroid()
         with quiet_gdal():

@@ -13,7 +13,8 @@ a geographic CRS); ``area_m2`` is the area on the ellipsoid in square metres,
 as QGIS's measuring tools give it (:func:`overlap_clip_plugin.core.footprint.ellipsoidal_area`).
 
 Percent of a raster: the overlap's share of that raster's footprint (extents
-mode: both areas on the ellipsoid) or of its valid pixels (valid-data mode:
+mode: both areas on the ellipsoid; None where PROJ cannot carry a footprint into
+longitude and latitude to measure it) or of its valid pixels (valid-data mode:
 both areas in that raster's CRS). Never more than 100. Counting a raster's
 valid pixels reads it whole, so in valid-data mode the percentages are counted
 only when asked for (``whole_inputs=True``); otherwise they are ``None``.
@@ -189,13 +190,13 @@ def _footprints_summary(plan: ClipPlan, grid: Grid) -> OverlapSummary:
     percents: list[float | None] = []
     for raster in plan.rasters:
         footprint = ogr.CreateGeometryFromWkt(footprint_of(raster))
-        if area_m2 is not None:
-            whole = ellipsoidal_area(footprint, raster.crs_wkt)
-            share = area_m2 / whole if whole else 0.0
-        else:
+        if not first_crs:
             # No CRS: one coordinate space, where plane areas compare.
-            share = polygon.GetArea() / footprint.GetArea() if footprint.GetArea() > 0 else 0.0
-        percents.append(min(100.0, 100.0 * share))
+            share: float | None = polygon.GetArea() / footprint.GetArea() if footprint.GetArea() > 0 else 0.0
+        else:
+            whole = ellipsoidal_area(footprint, raster.crs_wkt)
+            share = None if area_m2 is None or not whole else area_m2 / whole
+        percents.append(None if share is None else min(100.0, 100.0 * share))
     return OverlapSummary(
         polygon.ExportToWkt(), first_crs, polygon.GetArea(), tuple(percents), grid.width, grid.height, area_m2
     )

@@ -498,12 +498,16 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
       <translation>{}（{}，椭球面上）</translation>
     </message>
     <message>
-      <source>{:.6g} square units of the rasters' shared coordinates</source>
-      <translation>栅格共用坐标下的 {:.6g} 平方单位</translation>
+      <source>{:.6g} square map units</source>
+      <translation>{:.6g} 平方地图单位</translation>
     </message>
     <message>
       <source>Overlap: {}; its share of each input's valid data was not counted (that reads every input whole: see the advanced parameters).</source>
       <translation>重叠：{}；未统计其占各输入有效数据的比例（这需要完整读取每个输入：见高级参数）。</translation>
+    </message>
+    <message>
+      <source>Overlap: {}.</source>
+      <translation>重叠：{}。</translation>
     </message>
     <message>
       <source>{} ({}, common area)</source>

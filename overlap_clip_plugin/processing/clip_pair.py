@@ -165,7 +165,8 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             made["summary"] = summary = overlap_summary(
                 plan, lambda fraction: not feedback.isCanceled(), whole, trace=polygon
             )
-            feedback.pushInfo(self.overlap_sentence(summary))
+            counted = whole or self.parameterAsEnum(parameters, self.AREA, context) != 1
+            feedback.pushInfo(self.overlap_sentence(summary, counted))
             if not self.output_requested(parameters, self.OVERLAP, context):
                 return None
 
@@ -200,21 +201,24 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
                 details.forceName = True
         return results
 
-    def overlap_sentence(self, summary):
+    def overlap_sentence(self, summary, counted):
         """The log's sentence on the overlap: its area on the ellipsoid (or in CRS units, without a CRS) and its
-        share of A and B."""
+        share of A and B (``counted``: whether the shares were asked for)."""
         if summary.area_m2 is not None:
             # The units stay out of the sentence: translation sources are plain ASCII.
             size = self.tr("{} ({}, on the ellipsoid)").format(
                 f"{summary.area_m2:.6g} m\u00b2", f"{summary.area_km2:.6g} km\u00b2"
             )
         else:
-            size = self.tr("{:.6g} square units of the rasters' shared coordinates").format(summary.area)
-        if None in summary.percents:
+            size = self.tr("{:.6g} square map units").format(summary.area)
+        if not counted:
             return self.tr(
                 "Overlap: {}; its share of each input's valid data was not counted (that reads every input whole: "
                 "see the advanced parameters)."
             ).format(size)
+        if None in summary.percents:
+            # An area PROJ cannot carry into longitude and latitude (the edge of a Robinson grid) is not measured.
+            return self.tr("Overlap: {}.").format(size)
         return self.tr("Overlap: {}, {:.4g}% of A, {:.4g}% of B.").format(
             size, summary.percents[0], summary.percents[1]
         )
