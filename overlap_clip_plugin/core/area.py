@@ -148,7 +148,7 @@ def _transformed_footprint(raster: RasterInfo, crs: str, crs_owner: str) -> ogr.
     # Through longitude and latitude: a polar footprint becomes its cap there, and is then cut at the
     # edge of ``crs`` (a global sinusoidal or Robinson grid against a polar raster).
     geographic = geographic_of(raster.crs_wkt)
-    if geographic != crs and geographic != raster.crs_wkt:
+    if geographic and geographic != crs and geographic != raster.crs_wkt:
         lonlat = carried(
             polygon, raster.crs_wkt, geographic, _transformation(raster.crs_wkt, raster.name, geographic, raster.name)
         )
@@ -156,7 +156,9 @@ def _transformed_footprint(raster: RasterInfo, crs: str, crs_owner: str) -> ogr.
             moved = carried(lonlat, geographic, crs, _transformation(geographic, raster.name, crs, crs_owner))
             if moved is not None:
                 return moved
-    ring = polygon.GetGeometryRef(0)
+    # The outer ring of the footprint's largest part (a footprint cut to the globe may have several).
+    largest = max(polygon_parts(polygon), key=lambda part: part.GetArea())
+    ring = largest.GetGeometryRef(0)  # lives as long as ``largest``
     with quiet_gdal():
         points = transformation.TransformPoints(ring.GetPoints())
     finite = [(x, y) for x, y, *_ in points if abs(x) != float("inf") and abs(y) != float("inf") and x == x and y == y]
@@ -208,7 +210,8 @@ def _part_covered(region: ogr.Geometry, crs: str, crs_owner: str, raster: Raster
     """
     covered = _through(region, crs, crs_owner, raster, raster.crs_wkt, raster.name)
     if covered is None:
-        covered = _through(region, crs, crs_owner, raster, geographic_of(crs), crs_owner)
+        via = geographic_of(crs)
+        covered = _through(region, crs, crs_owner, raster, via, crs_owner) if via else None
     if covered is None:
         covered = intersection(region, _transformed_footprint(raster, crs, crs_owner), is_geographic(crs))
     return covered
@@ -245,7 +248,15 @@ def _checked_by_bounds(
     box = _bounds_in(raster, crs, crs_owner)
     if box is None or not is_geographic(crs):
         return covered
-    if box.ymax >= 90.0 - 1e-9 or box.ymin <= -90.0 + 1e-9:
+    north, south = box.ymax >= 90.0 - 1e-9, box.ymin <= -90.0 + 1e-9
+    if covered.IsEmpty():
+        reaches = False
+    else:
+        _, _, ymin, ymax = covered.GetEnvelope()
+        # A footprint carried as its cap already holds the pole (and a pole on its edge or corner holds
+        # no more than the carried footprint says: the box would claim every longitude).
+        reaches = (north and ymax >= 90.0 - 1e-9) or (south and ymin <= -90.0 + 1e-9)
+    if (north or south) and not reaches:
         return intersection(region, _footprint(box, 2), True)
     return covered
 
@@ -331,7 +342,9 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
                 name=reference.name,
                 extent=_envelope(polygon),
             )
-        area = centres_hull(area.intersection(_envelope(polygon)), polygon, reference.grid) or area
+        box = area.intersection(_envelope(polygon))
+        # No centre inside: the plan says the area is thinner than a pixel.
+        area = centres_hull(box, polygon, reference.grid) or box
     return area
 
 

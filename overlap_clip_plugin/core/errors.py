@@ -41,6 +41,10 @@ class NoOverlapError(OverlapClipError, ValueError):
     """The rasters have no common area, or it holds no whole output pixel."""
 
 
+class FootprintError(OverlapClipError, ValueError):
+    """GDAL's geometry engine cannot intersect the rasters' footprints."""
+
+
 class SplitAreaError(OverlapClipError, ValueError):
     """The common area is one area on the ground that the edge of the output CRS cuts in two."""
 

@@ -25,19 +25,27 @@ import functools
 import math
 from collections.abc import Callable
 
-from osgeo import ogr, osr
+from osgeo import gdal, ogr, osr
 
+from overlap_clip_plugin.core.errors import FootprintError, translatable
 from overlap_clip_plugin.core.grid import PIXEL_TOLERANCE, Bounds, Grid, Window
-from overlap_clip_plugin.core.raster import quiet_gdal
+from overlap_clip_plugin.core.raster import gdal_mode, quiet_gdal
 
 #: Points per polygon edge (over the polygon's width or height) when a polygon is carried to another CRS.
 DENSIFY_POINTS = 101
+
+_GEOS_FAILED = translatable(
+    "GDAL cannot intersect the rasters' footprints (GEOS: {reason}); check that every raster's georeference is valid."
+)
 
 #: Spacing of the points on the edge of the world when it is carried into a projected CRS.
 DOMAIN_STEP_DEGREES = 0.05
 
 #: The edge of the world in a projected CRS is drawn this much (relative to its size) inside the true edge.
 INSIDE = 1.0 - 1e-9
+
+#: How far inside the edge of a projected CRS the points of a polygon cut there are moved, in degrees.
+EDGE_NUDGE_DEGREES = 1e-8
 
 #: Two pieces closer than this many degrees, once moved by a whole turn, are one area cut by an edge.
 TOUCH_DEGREES = 1e-6
@@ -57,16 +65,22 @@ def is_geographic(wkt: str) -> bool:
 
 
 def geographic_of(wkt: str) -> str:
-    """The geographic CRS a projected CRS is based on (the CRS itself when it is geographic)."""
+    """The geographic CRS a projected CRS is based on (the CRS itself when it is geographic); '' for a CRS
+    on no ellipsoid (a local or engineering CRS)."""
+    if not wkt:
+        return ""
     srs = spatial_reference(wkt)
-    return wkt if srs.IsGeographic() else str(srs.CloneGeogCS().ExportToWkt())
+    if srs.IsGeographic():
+        return wkt
+    geographic = srs.CloneGeogCS() if not srs.IsLocal() else None
+    return "" if geographic is None else str(geographic.ExportToWkt())
 
 
 def central_meridian(wkt: str) -> float:
     """The longitude a projected CRS is centred on (0 when its definition names none)."""
     srs = spatial_reference(wkt)
     for name in (osr.SRS_PP_CENTRAL_MERIDIAN, osr.SRS_PP_LONGITUDE_OF_CENTER, osr.SRS_PP_LONGITUDE_OF_ORIGIN):
-        value = srs.GetProjParm(name, math.nan)
+        value = srs.GetNormProjParm(name, math.nan)
         if not math.isnan(value):
             return float(value)
     return 0.0
@@ -95,8 +109,13 @@ def joined(parts: list[ogr.Geometry]) -> ogr.Geometry:
     collection = ogr.Geometry(ogr.wkbMultiPolygon)
     for part in parts:
         collection.AddGeometry(part)
+    if not parts:
+        return collection
     with quiet_gdal():
-        return collection.UnionCascaded() if parts else collection
+        union = collection.UnionCascaded()
+        if union is None:
+            raise FootprintError(_GEOS_FAILED, reason=gdal.GetLastErrorMsg() or "no reason given")
+    return union
 
 
 def shifted(geometry: ogr.Geometry, dx: float) -> ogr.Geometry:
@@ -117,34 +136,55 @@ def _unwrapped(ring: ogr.Geometry) -> tuple[ogr.Geometry, bool]:
     A step of more than 180 degrees between neighbouring points is a crossing of the antimeridian, and
     the rest of the ring moves by whole turns to follow it. A point on a pole has no longitude of its
     own: it becomes two points on the pole's latitude, at the longitudes of its neighbours (the top of a
-    global sinusoidal or Mollweide grid is the whole line of the pole). A ring that does not close goes
+    global sinusoidal or Mollweide grid is the whole line of the pole); so does a step of exactly 180
+    degrees, an edge that runs over a pole between two of its points. Past a pole the outline may come
+    down any meridian, as far east or west as its own longitude says. A ring that does not close goes
     round a pole.
     """
     points = [ring.GetPoint_2D(index) for index in range(ring.GetPointCount())]
-    if not points:
-        return ring, True
-    at_pole = [abs(y) >= 90.0 - TOUCH_DEGREES for _, y in points]
-    xs: list[float] = []
-    for index, (x, _) in enumerate(points):
-        if not xs:
-            xs.append(x)
-        elif at_pole[index]:
-            xs.append(xs[-1])
-        elif at_pole[index - 1]:
-            # Past a pole the outline may come down any meridian: along the pole's line it has moved
-            # as far east or west as its own longitude says, which no step rule can know.
-            xs.append(x)
-        else:
-            xs.append(x - 360.0 * round((x - xs[-1]) / 360.0))
     result = ogr.Geometry(ogr.wkbLinearRing)
-    last = len(points) - 1
-    for index, ((_, y), x) in enumerate(zip(points, xs)):
-        if at_pole[index] and 0 < index < last:
-            result.AddPoint_2D(xs[index - 1], y)
-            result.AddPoint_2D(xs[index + 1], y)
+    if not points:
+        return result, True
+    start = next((index for index, (_, y) in enumerate(points) if abs(y) < 90.0 - TOUCH_DEGREES), None)
+    if start is None:
+        return ring.Clone(), True
+    if start:
+        # Start from a point with a longitude of its own (the ring's last point repeats its first).
+        points = points[start:-1] + points[:start] + [points[start]]
+    first_x = points[0][0]
+    passes: list[int] = []  # where the outline comes off a pole's line, as indexes into the result
+    previous_x, previous_y = points[0]
+    previous_at_pole = abs(previous_y) >= 90.0 - TOUCH_DEGREES
+    result.AddPoint_2D(previous_x, previous_y)
+    for x, y in points[1:]:
+        at_pole = abs(y) >= 90.0 - TOUCH_DEGREES
+        step = x - previous_x
+        turned = step - 360.0 * round(step / 360.0)
+        over_pole = not at_pole and not previous_at_pole and abs(abs(turned) - 180.0) < TOUCH_DEGREES
+        if at_pole:
+            x = previous_x
+        elif previous_at_pole or over_pole:
+            if over_pole:
+                pole = 90.0 if previous_y + y >= 0.0 else -90.0
+                result.AddPoint_2D(previous_x, pole)
+                result.AddPoint_2D(x, pole)
+            passes.append(result.GetPointCount() - (1 if over_pole else 0))
         else:
-            result.AddPoint_2D(x, y)
-    return result, abs(xs[-1] - xs[0]) < TOUCH_DEGREES
+            x -= 360.0 * round(step / 360.0)
+        if previous_at_pole and result.GetPointCount() > 1:
+            # The pole point itself: along the pole's line from the longitude before it to the one after.
+            result.SetPoint_2D(result.GetPointCount() - 1, result.GetX(result.GetPointCount() - 2), previous_y)
+            result.AddPoint_2D(x, previous_y)
+        result.AddPoint_2D(x, y)
+        previous_x, previous_y, previous_at_pole = x, y, at_pole
+    drift = previous_x - first_x
+    if abs(drift) >= TOUCH_DEGREES and passes and abs(drift - 360.0 * round(drift / 360.0)) < TOUCH_DEGREES:
+        # Along a pole's line the outline went the other way round: everything past the first pass
+        # moves back by the turns it drifted, and the ring closes.
+        for index in range(passes[0], result.GetPointCount()):
+            result.SetPoint_2D(index, result.GetX(index) - drift, result.GetY(index))
+        drift = 0.0
+    return result, abs(drift) < TOUCH_DEGREES
 
 
 def _in_longitudes(polygon: ogr.Geometry) -> ogr.Geometry | None:
@@ -186,10 +226,27 @@ def _cut_at_edge(polygon: ogr.Geometry, meridian: float) -> list[ogr.Geometry]:
         )
         with quiet_gdal():
             piece = polygon.Intersection(band) if (first, last) != (turn, turn) else polygon.Clone()
-        pieces.extend(
-            shifted(part, -360.0 * turn) if turn else part for part in polygon_parts(piece) if part.GetArea() > 0
-        )
+        if piece is None:
+            raise FootprintError(_GEOS_FAILED, reason=gdal.GetLastErrorMsg() or "no reason given")
+        for part in polygon_parts(piece):
+            if part.GetArea() > 0:
+                pieces.append(_within(shifted(part, -360.0 * turn) if turn else part, meridian))
     return pieces
+
+
+def _within(piece: ogr.Geometry, meridian: float) -> ogr.Geometry:
+    """``piece``, its points on the edge meridian moved a hair inside: PROJ sends a point exactly on the
+    meridian opposite a CRS's centre to either side of the map (for a centre past 0, to the wrong one)."""
+    west, east = meridian - 180.0 + EDGE_NUDGE_DEGREES, meridian + 180.0 - EDGE_NUDGE_DEGREES
+    stack = [piece]
+    while stack:
+        part = stack.pop()
+        stack.extend(part.GetGeometryRef(index) for index in range(part.GetGeometryCount()))
+        for index in range(part.GetPointCount()):
+            x = part.GetX(index)
+            if x < west or x > east:
+                part.SetPoint_2D(index, min(max(x, west), east), part.GetY(index))
+    return piece
 
 
 def carried(
@@ -263,9 +320,9 @@ def on_the_globe(box: ogr.Geometry, wkt: str) -> ogr.Geometry | None:
     degrees (which PROJ folds back onto real ground elsewhere) or fails. A point is on the globe when it
     comes back to itself from longitude and latitude.
     """
-    if not wkt or is_geographic(wkt):
-        return None
     geographic = geographic_of(wkt)
+    if not geographic or is_geographic(wkt):
+        return None
     xmin, xmax, ymin, ymax = box.GetEnvelope()
     # The globe is convex in the CRSs that show all of it (a lens, an ellipse), so a box lies on it
     # when its corners do; the middles of the edges are asked too, for good measure.
@@ -285,20 +342,25 @@ def on_the_globe(box: ogr.Geometry, wkt: str) -> ogr.Geometry | None:
     if not domain:
         return None
     with quiet_gdal():
-        return box.Intersection(ogr.CreateGeometryFromWkt(domain))
+        return box.Intersection(ogr.CreateGeometryFromWkt(domain)) or None
 
 
 def intersection(region: ogr.Geometry, other: ogr.Geometry, geographic: bool) -> ogr.Geometry:
     """The part of ``region`` inside ``other``; in a geographic CRS, longitudes modulo 360 degrees."""
-    with quiet_gdal():
-        if not geographic:
-            return region.Intersection(other)
+    turns = [0]
+    if geographic:
         rxmin, rxmax, _, _ = region.GetEnvelope()
         oxmin, oxmax, _, _ = other.GetEnvelope()
-        parts = []
-        for turn in range(math.floor((rxmin - oxmax) / 360.0), math.ceil((rxmax - oxmin) / 360.0) + 1):
+        turns = list(range(math.floor((rxmin - oxmax) / 360.0), math.ceil((rxmax - oxmin) / 360.0) + 1))
+    parts = []
+    for turn in turns:
+        with quiet_gdal():
             part = region.Intersection(shifted(other, 360.0 * turn) if turn else other)
-            parts.extend(polygon_parts(part))
+            if part is None:
+                raise FootprintError(_GEOS_FAILED, reason=gdal.GetLastErrorMsg() or "no reason given")
+        if not geographic:
+            return part
+        parts.extend(polygon_parts(part))
     return joined(parts) if parts else ogr.Geometry(ogr.wkbPolygon)
 
 
@@ -332,14 +394,18 @@ def split_by_edge(polygon: ogr.Geometry, wkt: str, gap: float) -> bool:
     with quiet_gdal():
         for index, part in enumerate(parts):
             for other in parts[index + 1 :]:
-                for turn in (-360.0, 360.0):
+                # Apart on the grid but touching on the globe: as they are (the edge of a Pacific-centred
+                # CRS is the meridian 0), or a whole turn apart (the antimeridian).
+                for turn in (-360.0, 0.0, 360.0):
                     if part.Distance(shifted(other, turn)) < TOUCH_DEGREES:
                         return True
     return False
 
 
+@gdal_mode()
 def ellipsoidal_area(polygon: ogr.Geometry, wkt: str) -> float | None:
-    """The area of ``polygon`` (in ``wkt``) on the CRS's ellipsoid, in square metres; None without a CRS.
+    """The area of ``polygon`` (in ``wkt``) on the CRS's ellipsoid, in square metres; None without a CRS, in
+    a CRS on no ellipsoid, or where PROJ cannot carry the polygon into an equal-area projection.
 
     The polygon, its edges cut into short pieces, is carried into an equal-area projection on the same
     ellipsoid, where plane area is area on the ellipsoid (what QGIS's measuring tools give, to within
@@ -347,12 +413,12 @@ def ellipsoidal_area(polygon: ogr.Geometry, wkt: str) -> float | None:
     on it, which holds any area up to the whole globe; or, for a cap round a pole (which longitudes
     cannot hold), a Lambert azimuthal equal-area projection centred on that pole.
     """
-    if not wkt:
+    geographic_wkt = geographic_of(wkt)
+    if not geographic_wkt:
         return None
     if polygon.IsEmpty():
         return 0.0
     source = spatial_reference(wkt)
-    geographic_wkt = geographic_of(wkt)
     with quiet_gdal():
         to_geographic = osr.CoordinateTransformation(source, spatial_reference(geographic_wkt))
     fine = polygon.Clone()
@@ -378,6 +444,8 @@ def ellipsoidal_area(polygon: ogr.Geometry, wkt: str) -> float | None:
         )
         with quiet_gdal():
             piece = lonlat.Intersection(box) if bands > 1 else lonlat
+        if piece is None:
+            return None
         area = _projected_area(piece, geographic, functools.partial(_cylindrical, (west + east) / 2.0))
         if area is None:
             return None

@@ -30,11 +30,11 @@ from osgeo import gdal, ogr, osr
 
 from overlap_clip_plugin.core.area import common_footprint, footprint_of, same_crs
 from overlap_clip_plugin.core.errors import CancelledError, WriteError
-from overlap_clip_plugin.core.footprint import ellipsoidal_area
-from overlap_clip_plugin.core.grid import Grid
+from overlap_clip_plugin.core.footprint import carried, ellipsoidal_area, intersection, is_geographic, spatial_reference
+from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.plan import AREA_VALID, ClipPlan, Progress
-from overlap_clip_plugin.core.raster import bounded_cache, gdal_mode, quiet_gdal
-from overlap_clip_plugin.core.validity import strips, valid_pixel_count, valid_reader
+from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_mode, quiet_gdal
+from overlap_clip_plugin.core.validity import MaskFile, strips, valid_pixel_count, valid_reader
 
 
 @dataclass(frozen=True)
@@ -109,19 +109,26 @@ def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str, progress: Progress 
     return union.UnionCascaded()
 
 
-def _transform(geometry: ogr.Geometry, source_wkt: str, target_wkt: str, step: float) -> ogr.Geometry:
-    """``geometry`` in ``target_wkt``, its edges first cut into pieces of at most ``step``."""
+def _transform(geometry: ogr.Geometry, source_wkt: str, target: RasterInfo, step: float) -> ogr.Geometry:
+    """``geometry`` in the CRS of ``target``, its edges first cut into pieces of at most ``step``: carried as
+    footprints are (across the antimeridian, cut at a projected CRS's edge), and in a geographic CRS put
+    at the longitudes of ``target``'s extent (a polygon at 179..182 degrees on a 0..360 raster)."""
+    target_wkt = target.crs_wkt
     if same_crs(source_wkt, target_wkt):
         return geometry.Clone()
     moved = geometry.Clone()
     moved.Segmentize(step)
-    source, target = osr.SpatialReference(), osr.SpatialReference()
-    source.ImportFromWkt(source_wkt)
-    target.ImportFromWkt(target_wkt)
-    for srs in (source, target):
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    moved.Transform(osr.CoordinateTransformation(source, target))
-    return moved
+    source, destination = spatial_reference(source_wkt), spatial_reference(target_wkt)
+    with quiet_gdal():
+        transformation = osr.CoordinateTransformation(source, destination)
+    result = carried(moved, source_wkt, target_wkt, transformation)
+    if result is None:
+        result = moved
+        with quiet_gdal():
+            result.Transform(transformation)
+    if is_geographic(target_wkt):
+        result = intersection(ogr.CreateGeometryFromWkt(footprint_of(target)), result, True)
+    return result
 
 
 @gdal_mode()
@@ -148,9 +155,7 @@ def overlap_summary(
     kept = plan.common_mask
     counted = kept is not None and same_crs(crs, first_crs)
     if not trace and counted and not whole_inputs and kept is not None:
-        rectangle = _rectangle(grid)
-        scale = _ellipsoidal_scale(rectangle, crs)
-        area_m2 = None if scale is None else kept.count * pixel * scale
+        area_m2 = _kept_area_m2(kept, crs)
         return OverlapSummary(
             "", first_crs, kept.count * pixel, (None,) * len(plan.rasters), grid.width, grid.height, area_m2
         )
@@ -161,10 +166,10 @@ def overlap_summary(
         if not whole_inputs:
             percents.append(None)
             continue
-        in_own_crs = _transform(polygon, crs, raster.crs_wkt, step)
+        in_own_crs = _transform(polygon, crs, raster, step)
         total = valid_pixel_count(raster, progress) * abs(raster.grid.dx * raster.grid.dy)
         percents.append(min(100.0, 100.0 * in_own_crs.GetArea() / total) if total > 0 else 0.0)
-    in_first_crs = _transform(polygon, crs, first_crs, step)
+    in_first_crs = _transform(polygon, crs, plan.rasters[0], step)
     return OverlapSummary(
         in_first_crs.ExportToWkt(),
         first_crs,
@@ -176,10 +181,28 @@ def overlap_summary(
     )
 
 
-def _ellipsoidal_scale(polygon: ogr.Geometry, crs_wkt: str) -> float | None:
-    """Square metres on the ellipsoid per square CRS unit, over ``polygon``."""
-    area = ellipsoidal_area(polygon, crs_wkt)
-    return None if area is None or polygon.GetArea() <= 0 else area / polygon.GetArea()
+#: Bands of rows in which the area of a pixel on the ellipsoid is taken as one (it varies from row to row
+#: on a geographic or world-wide grid).
+AREA_BANDS = 64
+
+
+def _kept_area_m2(kept: MaskFile, crs_wkt: str) -> float | None:
+    """The area on the ellipsoid of the valid pixels of the kept mask, without tracing them: in each band
+    of rows, their count times the area of one pixel of that band on the ellipsoid."""
+    grid = kept.grid
+    bands = min(AREA_BANDS, grid.height)
+    total = 0.0
+    for band in range(bands):
+        start, stop = band * grid.height // bands, (band + 1) * grid.height // bands
+        count = int(kept.row_counts[start:stop].sum())
+        if not count:
+            continue
+        rows = grid.subgrid(Window(0, start, grid.width, stop - start))
+        area = ellipsoidal_area(_rectangle(rows), crs_wkt)
+        if area is None:
+            return None
+        total += count * area / (rows.width * rows.height)
+    return total
 
 
 def _footprints_summary(plan: ClipPlan, grid: Grid) -> OverlapSummary:

@@ -132,6 +132,8 @@ class MaskFile:
         self.grid = grid
         #: How many pixels of the grid are valid in every raster (set when the scan is complete).
         self.count = 0
+        #: How many of them lie in each row of the grid (for areas that vary from row to row).
+        self.row_counts = np.zeros(grid.height, dtype=np.int64)
         folder = tempfile.mkdtemp(prefix="overlapclip-mask-")
         weakref.finalize(self, shutil.rmtree, folder, True)
         self.path = os.path.join(folder, "common_mask.tif")
@@ -152,6 +154,7 @@ class MaskFile:
 
     def write(self, row_off: int, valid: np.ndarray) -> None:
         self._dataset.GetRasterBand(1).WriteArray(valid.astype(np.uint8), 0, row_off)
+        self.row_counts[row_off : row_off + valid.shape[0]] = valid.sum(axis=1)
 
     def finish(self) -> None:
         """Close the file once written; readers open it themselves (no GDAL object outlives its use)."""

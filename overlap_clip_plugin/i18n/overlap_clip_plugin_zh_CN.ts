@@ -24,6 +24,10 @@
       <translation>公共区域跨越了 {crs} 的边缘（与其中心相对的经线），因此在“{name}”的网格上它会分成位于 {extent} 两端的几块；请把输出放到另一个栅格的网格上，或先把“{name}”重投影到以该区域为中心的坐标参考系。</translation>
     </message>
     <message>
+      <source>GDAL cannot intersect the rasters' footprints (GEOS: {reason}); check that every raster's georeference is valid.</source>
+      <translation>GDAL 无法求这些栅格覆盖范围的交集（GEOS：{reason}）；请检查每个栅格的地理参考是否有效。</translation>
+    </message>
+    <message>
       <source>GDAL's {driver} driver cannot write '{output}' with the bands of '{name}' ({types}): {reason}</source>
       <translation>GDAL 的 {driver} 驱动无法用“{name}”的波段（{types}）写出“{output}”：{reason}</translation>
     </message>
