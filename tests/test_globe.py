@@ -432,3 +432,52 @@ def test_overlap_numbers_across_the_antimeridian_on_either_grid(tmp_path, refere
     assert summary.percents[0] == pytest.approx(100.0 * scene_m2 / whole_a, rel=0.03)
     xmin, xmax, _, _ = ogr.CreateGeometryFromWkt(summary.polygon_wkt).GetEnvelope()
     assert 179.0 < xmin < xmax < 182.0
+
+
+def _random_raster(folder, name, crs, transform, width, height):
+    srs = osr.SpatialReference()
+    srs.SetFromUserInput(crs)
+    path = str(folder / name)
+    dataset = gdal.GetDriverByName("GTiff").Create(path, width, height, 1, gdal.GDT_Byte)
+    dataset.SetGeoTransform(transform)
+    dataset.SetProjection(srs.ExportToWkt())
+    dataset.GetRasterBand(1).Fill(7)
+    dataset = None
+    return path
+
+
+geographic_boxes = st.builds(
+    lambda west, width, south, height: (
+        "EPSG:4326",
+        (west, 0.25, 0.0, south + height, 0.0, -0.25),
+        width * 4,
+        height * 4,
+    ),
+    west=st.integers(-200, 340),
+    width=st.integers(1, 50),
+    south=st.integers(-89, 80),
+    height=st.integers(1, 9),
+).filter(lambda box: box[1][3] <= 90.0)
+polar_tiles = st.builds(
+    lambda epsg, x0, y0, size: (f"EPSG:{epsg}", (x0 * 1000.0, 20000.0, 0.0, y0 * 1000.0, 0.0, -20000.0), size, size),
+    epsg=st.sampled_from([3413, 3031]),
+    x0=st.integers(-2500, 1500),
+    y0=st.integers(-1500, 2500),
+    size=st.integers(10, 100),
+)
+
+
+# Random geographic boxes (anywhere in -200..340 degrees of longitude, so across 180 and 0..360 alike)
+# and random polar tiles (the pole inside, on an edge, at a corner or outside), against a global grid
+# and against each other, on every grid choice, by the same rule as the pairs above.
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    first=geographic_boxes | polar_tiles,
+    second=st.sampled_from(["global 4326", "north polar stereographic", "south polar stereographic"]),
+    grid_choice=st.sampled_from(list(GRIDS)),
+)
+def test_random_boxes_and_polar_tiles_match_gdalwarp(tmp_path_factory, first, second, grid_choice):
+    folder = tmp_path_factory.mktemp("globe")
+    check_against_gdalwarp(
+        folder, [_random_raster(folder, "first.tif", *first), make(folder, second)], GRIDS[grid_choice]
+    )

@@ -6,8 +6,9 @@ stay curved) is carried into the other raster's CRS, cut by its extent there and
 carried back; where that trip fails (a CRS cannot hold the other's area), it
 goes through longitude and latitude instead, and last the other raster's
 footprint is carried into the target CRS. :mod:`overlap_clip_plugin.core.footprint`
-carries polygons across the antimeridian, the edges of projected CRSs and
-0..360 longitudes; a pole inside a raster is found with GDAL's ``TransformBounds``.
+carries polygons across the antimeridian, the edges of projected CRSs, 0..360
+longitudes and the poles (a polar footprint becomes its cap), and cuts extents
+that reach off the globe to it.
 The common area is the box of the rows and columns of the target's grid that
 hold a pixel centre inside the result. An area that the edge of the target CRS
 cuts in two (a scene across 180 degrees on a -180..180 grid) cannot be one
@@ -217,50 +218,6 @@ def _part_covered(region: ogr.Geometry, crs: str, crs_owner: str, raster: Raster
     return covered
 
 
-def _bounds_in(raster: RasterInfo, crs: str, crs_owner: str) -> Bounds | None:
-    """``raster``'s extent carried into ``crs`` by GDAL's ``TransformBounds`` (densified, aware of poles and
-    of the antimeridian); None where GDAL cannot, or where the box crosses the antimeridian."""
-    transformation = _transformation(raster.crs_wkt, raster.name, crs, crs_owner)
-    extent = raster.grid.bounds
-    with quiet_gdal():
-        try:
-            xmin, ymin, xmax, ymax = transformation.TransformBounds(
-                extent.xmin, extent.ymin, extent.xmax, extent.ymax, 21
-            )
-        except (RuntimeError, AttributeError):
-            return None
-    finite = all(abs(value) != float("inf") and value == value for value in (xmin, ymin, xmax, ymax))
-    if not finite or xmin > xmax:
-        return None
-    return Bounds(xmin, ymin, xmax, ymax)
-
-
-def _checked_by_bounds(
-    covered: ogr.Geometry, region: ogr.Geometry, crs: str, crs_owner: str, raster: RasterInfo
-) -> ogr.Geometry:
-    """``covered`` (the part of ``region`` that ``raster`` covers, found by carrying footprints), checked
-    against GDAL's ``TransformBounds`` box of ``raster`` in ``crs`` for a pole inside ``raster``.
-
-    Carrying a footprint cannot hold a pole: its outline becomes a band of latitude and the cap inside
-    it is lost. ``TransformBounds`` knows when the raster holds a pole (its box then reaches 90 degrees
-    in a geographic ``crs``); the part is then the region cut by that box.
-    """
-    box = _bounds_in(raster, crs, crs_owner)
-    if box is None or not is_geographic(crs):
-        return covered
-    north, south = box.ymax >= 90.0 - 1e-9, box.ymin <= -90.0 + 1e-9
-    if covered.IsEmpty():
-        reaches = False
-    else:
-        _, _, ymin, ymax = covered.GetEnvelope()
-        # A footprint carried as its cap already holds the pole (and a pole on its edge or corner holds
-        # no more than the carried footprint says: the box would claim every longitude).
-        reaches = (north and ymax >= 90.0 - 1e-9) or (south and ymin <= -90.0 + 1e-9)
-    if (north or south) and not reaches:
-        return intersection(region, _footprint(box, 2), True)
-    return covered
-
-
 def _beyond_antimeridian(bounds: Bounds) -> bool:
     """Whether geographic ``bounds`` reach past -180 or 180 degrees of longitude (a 0..360 grid, say)."""
     return bounds.xmin < -180.0 or bounds.xmax > 180.0
@@ -343,8 +300,19 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
                 extent=_envelope(polygon),
             )
         box = area.intersection(_envelope(polygon))
-        # No centre inside: the plan says the area is thinner than a pixel.
-        area = centres_hull(box, polygon, reference.grid) or box
+        hull = centres_hull(box, polygon, reference.grid)
+        if hull is None:
+            grid = reference.grid
+            raise NoOverlapError(
+                "The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': "
+                "it is thinner than one pixel.",
+                area=box,
+                crs=crs_name(crs),
+                dx=abs(grid.dx),
+                dy=abs(grid.dy),
+                name=reference.name,
+            )
+        area = hull
     return area
 
 
@@ -371,9 +339,7 @@ def _common_polygon(rasters: Sequence[RasterInfo], target: int) -> tuple[Bounds,
                 area = area.intersection(raster.grid.bounds)
         else:
             region = polygon or _footprint(area, 2)
-            polygon = _checked_by_bounds(
-                _part_covered(region, crs, reference.name, raster), region, crs, reference.name, raster
-            )
+            polygon = _part_covered(region, crs, reference.name, raster)
         if area.is_empty or (polygon is not None and (polygon.IsEmpty() or polygon.GetArea() <= 0.0)):
             raise _no_overlap(rasters, raster, before, crs, names)
         names.append(raster.name)

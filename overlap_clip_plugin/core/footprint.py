@@ -262,12 +262,19 @@ def carried(
         pieces = [piece for part in pieces for piece in _cut_at_edge(part, meridian)]
     xmin, xmax, ymin, ymax = polygon.GetEnvelope()
     step = max(xmax - xmin, ymax - ymin) / DENSIFY_POINTS
+    reach = _reach(target_wkt)
     moved_parts = []
     for piece in pieces:
         moved = piece.Clone()
         moved.Segmentize(step)
+        turn = _signed_area(moved.GetGeometryRef(0))
         with quiet_gdal():
             if moved.Transform(transformation) != 0:
+                return None
+            xmin, xmax, ymin, ymax = moved.GetEnvelope()
+            if max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) > reach:
+                # Past any point of the globe: the piece runs through the point a projection sends to
+                # infinity (the far pole of a polar stereographic CRS).
                 return None
             if into_geographic:
                 moved = _in_longitudes(moved)
@@ -275,6 +282,10 @@ def carried(
                     return None
             if moved.IsEmpty() or not moved.IsValid():
                 return None
+        if turn * _signed_area(moved.GetGeometryRef(0)) < 0:
+            # Turned inside out: the piece holds the point a projection sends to infinity, so its image
+            # is everything outside the carried outline.
+            return None
         moved_parts.extend(polygon_parts(moved))
     return joined(moved_parts) if moved_parts else None
 
@@ -343,6 +354,22 @@ def on_the_globe(box: ogr.Geometry, wkt: str) -> ogr.Geometry | None:
         return None
     with quiet_gdal():
         return box.Intersection(ogr.CreateGeometryFromWkt(domain)) or None
+
+
+def _signed_area(ring: ogr.Geometry) -> float:
+    """Twice the signed area of a ring: positive when it runs anticlockwise."""
+    points = [ring.GetPoint_2D(index) for index in range(ring.GetPointCount())]
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(points, points[1:]))
+
+
+def _reach(wkt: str) -> float:
+    """A bound on the coordinates of any point of the globe in ``wkt``: a million kilometres in a projected
+    CRS (Mercator reaches 40 000 km at 89.99 degrees), in its own units; 1000 degrees in a geographic one."""
+    srs = spatial_reference(wkt)
+    if not wkt or srs.IsGeographic():
+        return 1000.0 if wkt else math.inf
+    metres = srs.GetLinearUnits() or 1.0
+    return 1e9 / metres
 
 
 def intersection(region: ogr.Geometry, other: ogr.Geometry, geographic: bool) -> ogr.Geometry:

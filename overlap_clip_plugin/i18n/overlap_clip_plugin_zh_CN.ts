@@ -24,6 +24,10 @@
       <translation>公共区域跨越了 {crs} 的边缘（与其中心相对的经线），因此在“{name}”的网格上它会分成位于 {extent} 两端的几块；请把输出放到另一个栅格的网格上，或先把“{name}”重投影到以该区域为中心的坐标参考系。</translation>
     </message>
     <message>
+      <source>The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': it is thinner than one pixel.</source>
+      <translation>坐标系 {crs} 中的公共区域 {area} 不包含 '{name}' 的 {dx:g} x {dy:g} 网格中任何像元的中心：它比一个像元还窄。</translation>
+    </message>
+    <message>
       <source>GDAL cannot intersect the rasters' footprints (GEOS: {reason}); check that every raster's georeference is valid.</source>
       <translation>GDAL 无法求这些栅格覆盖范围的交集（GEOS：{reason}）；请检查每个栅格的地理参考是否有效。</translation>
     </message>
@@ -110,10 +114,6 @@
     <message>
       <source>The output '{path}' has no file extension, so its format is unknown (use .tif, for example).</source>
       <translation>输出 '{path}' 没有文件扩展名，无法确定格式（例如请使用 .tif）。</translation>
-    </message>
-    <message>
-      <source>The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': it is thinner than one pixel.</source>
-      <translation>坐标系 {crs} 中的公共区域 {area} 不包含 '{name}' 的 {dx:g} x {dy:g} 网格中任何像元的中心：它比一个像元还窄。</translation>
     </message>
     <message>
       <source>The valid data of the rasters do not meet: no pixel of the common extent {area} in {crs} is valid in all of {names}.</source>
