@@ -134,18 +134,28 @@ PAIRS = [
 GRIDS = {"A's grid": 0, "B's grid": 1, "own grids": None}
 
 
-def make(folder, name):
-    crs, transform, width, height = RASTERS[name]
-    stem = "".join(c if c.isalnum() or c in "-" else "_" for c in name)
-    path = str(folder / (stem + ".tif"))
+def write_raster(path, crs, transform, width, height, data=None):
+    """A one-band Byte GeoTIFF in ``crs`` (anything GDAL's SetFromUserInput reads), all 7 unless ``data``
+    is given (then 0 is nodata)."""
     srs = osr.SpatialReference()
     srs.SetFromUserInput(crs)
-    dataset = gdal.GetDriverByName("GTiff").Create(path, width, height, 1, gdal.GDT_Byte)
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), width, height, 1, gdal.GDT_Byte)
     dataset.SetGeoTransform(transform)
     dataset.SetProjection(srs.ExportToWkt())
-    dataset.GetRasterBand(1).Fill(7)
+    band = dataset.GetRasterBand(1)
+    if data is None:
+        band.Fill(7)
+    else:
+        band.WriteArray(data)
+        band.SetNoDataValue(0)
     dataset = None
-    return path
+    return str(path)
+
+
+def make(folder, name):
+    """The raster ``name`` of RASTERS, in ``folder``."""
+    stem = "".join(c if c.isalnum() or c in "-" else "_" for c in name)
+    return write_raster(folder / (stem + ".tif"), *RASTERS[name])
 
 
 def gdalwarp_valid(grid_path, other):
@@ -296,17 +306,11 @@ def test_random_scenes_against_a_global_grid_match_gdalwarp(
     tmp_path_factory, zone, north, latitude, easting_km, size_km, grid_choice
 ):
     folder = tmp_path_factory.mktemp("globe")
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG((32600 if north else 32700) + zone)
     northing = (latitude * 110574.0) if north else (10000000.0 - latitude * 110574.0)
     size = max(2, size_km // 5)
     transform = (easting_km * 1000.0 - size_km * 500.0, 5000.0, 0.0, northing + size_km * 500.0, 0.0, -5000.0)
-    scene = str(folder / "scene.tif")
-    dataset = gdal.GetDriverByName("GTiff").Create(scene, size, size, 1, gdal.GDT_Byte)
-    dataset.SetGeoTransform(transform)
-    dataset.SetProjection(srs.ExportToWkt())
-    dataset.GetRasterBand(1).Fill(7)
-    dataset = None
+    epsg = (32600 if north else 32700) + zone
+    scene = write_raster(folder / "scene.tif", f"EPSG:{epsg}", transform, size, size)
     check_against_gdalwarp(folder, [make(folder, "global 4326"), scene], GRIDS[grid_choice])
 
 
@@ -348,23 +352,9 @@ def test_areas_on_the_ellipsoid_match_the_closed_form_for_zones_of_latitude(tmp_
     assert ellipsoidal_area(footprint, raster.crs_wkt) == pytest.approx(share * _zone_area(south, north), rel=1e-6)
 
 
-def _raster(folder, name, crs, transform, width, height, data=None):
-    srs = osr.SpatialReference()
-    srs.SetFromUserInput(crs)
-    path = str(folder / name)
-    dataset = gdal.GetDriverByName("GTiff").Create(path, width, height, 1, gdal.GDT_Byte)
-    dataset.SetGeoTransform(transform)
-    dataset.SetProjection(srs.ExportToWkt())
-    dataset.GetRasterBand(1).WriteArray(data if data is not None else np.full((height, width), 7, np.uint8))
-    if data is not None:
-        dataset.GetRasterBand(1).SetNoDataValue(0)
-    dataset = None
-    return path
-
-
 def test_a_common_area_thinner_than_a_pixel_across_crss_is_refused(tmp_path):
     """A 1 km UTM grid against a geographic raster whose overlap with it is a 200 m sliver: no pixel centre."""
-    a = _raster(tmp_path, "a.tif", "EPSG:32633", (400000.0, 1000.0, 0.0, 5000000.0, 0.0, -1000.0), 200, 200)
+    a = write_raster(tmp_path / "a.tif", "EPSG:32633", (400000.0, 1000.0, 0.0, 5000000.0, 0.0, -1000.0), 200, 200)
     srs_a, geographic = osr.SpatialReference(), osr.SpatialReference()
     srs_a.ImportFromEPSG(32633)
     geographic.ImportFromEPSG(4326)
@@ -372,7 +362,7 @@ def test_a_common_area_thinner_than_a_pixel_across_crss_is_refused(tmp_path):
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     # The east edge of A at its middle row, in longitude: B starts 200 m west of it.
     east, north, _ = osr.CoordinateTransformation(srs_a, geographic).TransformPoint(599800.0, 4900000.0)
-    b = _raster(tmp_path, "b.tif", "EPSG:4326", (east, 0.01, 0.0, north + 0.05, 0.0, -0.01), 100, 10)
+    b = write_raster(tmp_path / "b.tif", "EPSG:4326", (east, 0.01, 0.0, north + 0.05, 0.0, -0.01), 100, 10)
     assert gdalwarp_window(a, b) is None
     with pytest.raises(NoOverlapError, match="thinner than one pixel"):
         plan_clip([a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], warn=lambda _: None)
@@ -402,8 +392,8 @@ def test_valid_area_on_the_ellipsoid_is_the_same_traced_or_counted(tmp_path):
     data = np.zeros((180, 360), np.uint8)
     data[:30, :] = 7
     data[89, 0] = 7
-    a = _raster(tmp_path, "a.tif", "EPSG:4326", (-180.0, 1.0, 0.0, 90.0, 0.0, -1.0), 360, 180, data=data)
-    b = _raster(tmp_path, "b.tif", "EPSG:4326", (-180.0, 1.0, 0.0, 90.0, 0.0, -1.0), 360, 180)
+    a = write_raster(tmp_path / "a.tif", "EPSG:4326", (-180.0, 1.0, 0.0, 90.0, 0.0, -1.0), 360, 180, data=data)
+    b = write_raster(tmp_path / "b.tif", "EPSG:4326", (-180.0, 1.0, 0.0, 90.0, 0.0, -1.0), 360, 180)
     plan = plan_clip([a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area=AREA_VALID, warn=lambda _: None)
     counted = overlap_summary(plan, whole_inputs=False, trace=False)
     traced = overlap_summary(plan, whole_inputs=False, trace=True)
@@ -418,8 +408,8 @@ def test_valid_area_on_the_ellipsoid_is_the_same_traced_or_counted(tmp_path):
 def test_overlap_numbers_across_the_antimeridian_on_either_grid(tmp_path, reference, area):
     """A geographic raster from 170 to 190 degrees against a UTM zone 1 scene across 180: the overlap is the
     scene's part in the raster, whichever grid the outputs take, and its polygon lies at A's longitudes."""
-    a = _raster(tmp_path, "a.tif", "EPSG:4326", (170.0, 0.05, 0.0, 10.0, 0.0, -0.05), 400, 200)
-    b = _raster(tmp_path, "b.tif", "EPSG:32601", (150000.0, 1000.0, 0.0, 800000.0, 0.0, -1000.0), 200, 200)
+    a = write_raster(tmp_path / "a.tif", "EPSG:4326", (170.0, 0.05, 0.0, 10.0, 0.0, -0.05), 400, 200)
+    b = write_raster(tmp_path / "b.tif", "EPSG:32601", (150000.0, 1000.0, 0.0, 800000.0, 0.0, -1000.0), 200, 200)
     plan = plan_clip(
         [a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], reference, area=area, warn=lambda _: None
     )
@@ -432,18 +422,6 @@ def test_overlap_numbers_across_the_antimeridian_on_either_grid(tmp_path, refere
     assert summary.percents[0] == pytest.approx(100.0 * scene_m2 / whole_a, rel=0.03)
     xmin, xmax, _, _ = ogr.CreateGeometryFromWkt(summary.polygon_wkt).GetEnvelope()
     assert 179.0 < xmin < xmax < 182.0
-
-
-def _random_raster(folder, name, crs, transform, width, height):
-    srs = osr.SpatialReference()
-    srs.SetFromUserInput(crs)
-    path = str(folder / name)
-    dataset = gdal.GetDriverByName("GTiff").Create(path, width, height, 1, gdal.GDT_Byte)
-    dataset.SetGeoTransform(transform)
-    dataset.SetProjection(srs.ExportToWkt())
-    dataset.GetRasterBand(1).Fill(7)
-    dataset = None
-    return path
 
 
 geographic_boxes = st.builds(
@@ -479,5 +457,5 @@ polar_tiles = st.builds(
 def test_random_boxes_and_polar_tiles_match_gdalwarp(tmp_path_factory, first, second, grid_choice):
     folder = tmp_path_factory.mktemp("globe")
     check_against_gdalwarp(
-        folder, [_random_raster(folder, "first.tif", *first), make(folder, second)], GRIDS[grid_choice]
+        folder, [write_raster(folder / "first.tif", *first), make(folder, second)], GRIDS[grid_choice]
     )
