@@ -30,6 +30,7 @@ from overlap_clip_plugin.core.footprint import (
     geographic_of,
     intersection,
     is_geographic,
+    is_valid,
     joined,
     on_the_globe,
     polygon_parts,
@@ -170,7 +171,7 @@ def _transformed_footprint(raster: RasterInfo, crs: str, crs_owner: str) -> ogr.
     out = ogr.Geometry(ogr.wkbPolygon)
     out.AddGeometry(result)
     with quiet_gdal():
-        if len(finite) < 3 or not out.IsValid():
+        if len(finite) < 3 or not is_valid(out):
             # A footprint that folds on itself after transformation (for example
             # across a projection's edge) is repaired to its outline.
             out = out.Buffer(0)

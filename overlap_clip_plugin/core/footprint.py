@@ -51,6 +51,17 @@ EDGE_NUDGE_DEGREES = 1e-8
 TOUCH_DEGREES = 1e-6
 
 
+def is_valid(geometry: ogr.Geometry) -> bool:
+    """Whether GEOS finds ``geometry`` valid. Its diagnosis of an invalid one ("Ring Self-intersection at
+    ...") is not passed on: a geometry that fails this test is a trip that is then taken another way,
+    nothing the user's data did."""
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        return bool(geometry.IsValid())
+    finally:
+        gdal.PopErrorHandler()
+
+
 def spatial_reference(wkt: str) -> osr.SpatialReference:
     """The CRS of ``wkt``, with x as easting or longitude."""
     srs = osr.SpatialReference()
@@ -280,7 +291,7 @@ def carried(
                 moved = _in_longitudes(moved)
                 if moved is None:
                     return None
-            if moved.IsEmpty() or not moved.IsValid():
+            if moved.IsEmpty() or not is_valid(moved):
                 return None
         if turn * _signed_area(moved.GetGeometryRef(0)) < 0:
             # Turned inside out: the piece holds the point a projection sends to infinity, so its image
