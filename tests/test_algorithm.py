@@ -8,12 +8,14 @@ from osgeo import gdal
 from qgis.core import (
     NULL,
     QgsApplication,
+    QgsCoordinateReferenceSystem,
     QgsDistanceArea,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterEnum,
     QgsProject,
+    QgsUnitTypes,
     QgsVectorLayer,
 )
 from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
@@ -101,8 +103,13 @@ def test_run_writes_both_outputs_on_one_grid_and_logs_the_plan(provider, pair, t
     np.testing.assert_array_equal(read_array(out_b)[0], read_array(b)[0][:30, :40])
     log = "\n".join(feedback.infos)
     assert "Common extent in EPSG:32633: [500603.3, 4999200 : 501000, 4999496.7]" in log
-    assert "Output A: 40 x 30 pixels, copied without resampling (40 x 30 pixels from column 60, row 50" in log
-    assert "Output B: 40 x 30 pixels, resampled (near)" in log
+    # Sizes in pixels and on the ground, the source window, the method as the dialog names it.
+    assert (
+        "Output A: 40 x 30 pixels (400 m x 300 m), copied without resampling (40 x 30 pixels from column 60, "
+        "row 50 of the source)." in log
+    )
+    assert "Output B: 40 x 30 pixels (400 m x 300 m), resampled onto the output grid (Nearest neighbour)." in log
+    assert "4194304" not in log
     assert feedback.progress_values[-1] == 100.0
 
 
@@ -399,3 +406,18 @@ def test_a_raster_inside_another_in_another_crs_is_all_overlap_on_every_grid(pro
     assert feature["area"] == pytest.approx(feature.geometry().area())
     # B's 300 x 300 m in Web Mercator at 45 degrees north are about 212 x 212 m on the ground.
     assert 0.95 < result["OVERLAP_AREA_M2"] / (300.0 * 300.0 / 1.414**2) < 1.05
+
+
+def test_the_log_gives_sizes_in_the_units_of_the_crs(provider, tmp_path):
+    """A geographic pair: output sizes in pixels and in degrees."""
+    a = make_raster(tmp_path / "a.tif", (10.0, 0.01, 0.0, 50.0, 0.0, -0.01), 100, 80, epsg=4326)
+    b = make_raster(tmp_path / "b.tif", (10.5, 0.01, 0.0, 49.8, 0.0, -0.01), 100, 80, epsg=4326)
+    feedback = RecordingFeedback()
+    processing.run(
+        "overlapclip:clippair",
+        {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": str(tmp_path / "x.tif"), "OUTPUT_B": str(tmp_path / "y.tif")},
+        feedback=feedback,
+    )
+    degrees = QgsUnitTypes.toAbbreviatedString(QgsCoordinateReferenceSystem("EPSG:4326").mapUnits())
+    expected = f"Output A: 50 x 60 pixels (0.5 {degrees} x 0.6 {degrees}), copied"
+    assert any(info.startswith(expected) for info in feedback.infos), feedback.infos

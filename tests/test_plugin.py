@@ -7,6 +7,9 @@ import sys
 import xml.etree.ElementTree as ET
 
 from qgis.core import Qgis, QgsApplication
+from qgis.PyQt.QtCore import QCoreApplication, QTranslator, QUrl
+from qgis.PyQt.QtGui import QTextDocument
+from translations import qm_path
 
 from overlap_clip_plugin import classFactory
 
@@ -85,15 +88,40 @@ def test_core_works_where_qgis_cannot_be_imported(tmp_path):
     assert run.stdout.split() == ["5", "False"]
 
 
-def test_every_parameter_has_help_and_the_help_url_points_into_the_readme(provider):
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
-        headings = [line.lstrip("#").strip() for line in handle if line.startswith("#")]
-    anchors = {
-        "".join(c for c in heading.lower().replace(" ", "-") if c.isalnum() or c in "-_") for heading in headings
-    }
+def test_every_parameter_has_help_and_the_help_button_opens_a_page_shipped_with_the_plugin(provider):
     for algorithm in provider.algorithms():
         for parameter in algorithm.parameterDefinitions():
             assert parameter.help(), f"{algorithm.id()} {parameter.name()}"
-        assert algorithm.helpUrl().startswith("https://") and "#" in algorithm.helpUrl()
-        assert algorithm.helpUrl().split("#")[1] in anchors
         assert "Example" in algorithm.shortHelpString()
+        url = QUrl(algorithm.helpUrl())
+        assert url.isLocalFile() and url.toLocalFile().endswith(f"help/{algorithm.name()}.en.html")
+        with open(url.toLocalFile(), encoding="utf-8") as handle:
+            page = handle.read()
+        keys = [parameter.name() for parameter in algorithm.parameterDefinitions()]
+        keys += [output.name() for output in algorithm.outputDefinitions()]
+        assert [key for key in keys if f"<code>{key}</code>" not in page] == []
+
+
+def test_the_help_page_follows_the_interface_language(provider):
+    translator = QTranslator()
+    assert translator.load(qm_path("zh_CN"))
+    QCoreApplication.installTranslator(translator)
+    try:
+        for algorithm in provider.algorithms():
+            path = QUrl(algorithm.helpUrl()).toLocalFile()
+            assert path.endswith(f"help/{algorithm.name()}.zh_CN.html") and os.path.isfile(path)
+            with open(path, encoding="utf-8") as handle:
+                assert 'lang="zh-CN"' in handle.read()
+    finally:
+        QCoreApplication.removeTranslator(translator)
+
+
+def test_the_help_beside_the_dialog_shows_the_file_name_placeholder(provider):
+    """QGIS shows the short help as HTML, where a <name> placeholder would vanish as an unknown tag."""
+    algorithm = provider.algorithm("clipstack")
+    document = QTextDocument()
+    document.setHtml(algorithm.shortHelpString().replace("\n", "<br>"))
+    assert "NAME_common.tif" in document.toPlainText()
+    folder = algorithm.parameterDefinition("OUTPUT_FOLDER").help()
+    document.setHtml(folder)
+    assert "NAME_common.tif" in document.toPlainText()

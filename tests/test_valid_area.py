@@ -76,7 +76,7 @@ def test_valid_area_is_smaller_than_the_extents_and_right_to_the_pixel(tilted_pa
     assert_same_grid(out_a, out_b)
     assert all(output.copied for output in plan.outputs)
     np.testing.assert_array_equal(read_array(out_a)[0], read_array(a)[0][row0:row1, col0:col1])
-    assert "strip by strip" in plan.footprint_method
+    assert "a strip of rows at a time" in plan.footprint_method
 
 
 def test_valid_area_across_lattices_uses_nearest_source_pixels(tmp_path):

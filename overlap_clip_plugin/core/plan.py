@@ -34,7 +34,7 @@ from overlap_clip_plugin.core.errors import (
 from overlap_clip_plugin.core.formats import check_not_a_container
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, Source, bounded_cache, gdal_mode, gdal_warnings, read_raster
-from overlap_clip_plugin.core.validity import STRIP_PIXELS, MaskFile, pick_nodata, valid_summary
+from overlap_clip_plugin.core.validity import MaskFile, pick_nodata, valid_summary
 from overlap_clip_plugin.core.views import source_view
 
 #: Resampling methods, by their GDAL names, in the order the algorithm lists them.
@@ -85,7 +85,7 @@ AREA_EXTENTS, AREA_VALID = 0, 1
 #: How valid-data footprints are computed, as the log says it.
 FOOTPRINT_METHOD = translatable(
     "valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, "
-    "strip by strip (at most {pixels} pixels per band at once)"
+    "a strip of rows at a time"
 )
 
 #: A progress callback: receives the fraction done (0 to 1), returns False to cancel.
@@ -496,7 +496,7 @@ def _plan(
     if mask_common:
         plans = [replace(_masked(plan, rasters, progress), common_mask=common_mask) for plan in plans]
     plans = [_keeping_own_mask(plan) for plan in plans]
-    method = FOOTPRINT_METHOD.format(pixels=STRIP_PIXELS) if area == AREA_VALID or mask_common else ""
+    method = FOOTPRINT_METHOD if area == AREA_VALID or mask_common else ""
     if not any(raster.crs_wkt for raster in rasters):
         warnings.append(
             Note(

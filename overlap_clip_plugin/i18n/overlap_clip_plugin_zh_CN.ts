@@ -88,8 +88,8 @@
       <translation>无法描绘重叠多边形：{reason}</translation>
     </message>
     <message>
-      <source>valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, strip by strip (at most {pixels} pixels per band at once)</source>
-      <translation>按 GDAL 掩膜（无数据值、Alpha 波段、数据集掩膜）在输出网格上以全分辨率逐条带读取有效数据（每个波段每次最多 {pixels} 个像元）</translation>
+      <source>valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, a strip of rows at a time</source>
+      <translation>从 GDAL 的掩膜（无数据值、alpha、数据集掩膜）在输出网格上以全分辨率读取有效数据，每次读取一条行带</translation>
     </message>
     <message>
       <source>'{name}' has a rotated, sheared or south-up geotransform: GDAL's warper resamples it onto the north-up output grid.</source>
@@ -224,6 +224,10 @@
       <translation>无法读取 '{path}'：{reason}</translation>
     </message>
     <message>
+      <source>en</source>
+      <translation>zh_CN</translation>
+    </message>
+    <message>
       <source>Raster</source>
       <translation>栅格</translation>
     </message>
@@ -242,6 +246,10 @@
     <message>
       <source>All outputs then have the same valid pixels. A band without a nodata value gets one that its data never take.</source>
       <translation>这样所有输出的有效像元完全相同。没有无数据值的波段会获得一个其数据中从未出现的值作为无数据值。</translation>
+    </message>
+    <message>
+      <source>map units</source>
+      <translation>地图单位</translation>
     </message>
     <message>
       <source>Nearest neighbour</source>
@@ -324,6 +332,10 @@
       <translation>为 GDAL 的 RPC 变换提供高程，用于由有理多项式系数（RPC）配准的栅格；没有它时 RPC 按高程 0 使用。</translation>
     </message>
     <message>
+      <source>{} x {} pixels ({:.6g} {} x {:.6g} {})</source>
+      <translation>{} x {} 像元（{:.6g} {} x {:.6g} {}）</translation>
+    </message>
+    <message>
       <source>Raster extents</source>
       <translation>栅格范围</translation>
     </message>
@@ -360,12 +372,16 @@
       <translation>覆盖范围：{}。</translation>
     </message>
     <message>
-      <source>Output {}: {} pixels, copied without resampling ({} of the source).</source>
-      <translation>输出 {}：{} 像元，未经重采样直接复制（源数据的 {}）。</translation>
+      <source>{width} x {height} pixels from column {col}, row {row} of the source</source>
+      <translation>源栅格中自第 {col} 列、第 {row} 行起的 {width} x {height} 像元</translation>
     </message>
     <message>
-      <source>Output {}: {} pixels, resampled ({}) onto the output grid.</source>
-      <translation>输出 {}：{} 像元，已重采样（{}）到输出网格。</translation>
+      <source>Output {}: {}, copied without resampling ({}).</source>
+      <translation>输出 {}：{}，未经重采样直接复制（{}）。</translation>
+    </message>
+    <message>
+      <source>Output {}: {}, resampled onto the output grid ({}).</source>
+      <translation>输出 {}：{}，已重采样到输出网格（{}）。</translation>
     </message>
     <message>
       <source>Output {}: nodata ({}) where any raster has no valid data.</source>
@@ -522,7 +538,7 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
       <translation>将栅格序列裁剪到公共区域</translation>
     </message>
     <message>
-      <source>Clips two or more rasters (a time series, scenes of several sensors) to the area they all have in common and writes each into the output folder as &lt;name&gt;_common.tif.
+      <source>Clips two or more rasters (a time series, scenes of several sensors) to the area they all have in common and writes each into the output folder as NAME_common.tif, NAME being the input's file name.
 
 Grid:
 - Reference raster's grid (default): every output on the CRS, pixel size and pixel phase of the reference raster (its position in the input list, 1 = first).
@@ -531,7 +547,7 @@ Grid:
 A pixel belongs to the common area when its centre lies inside it. Where a source already lies on the output grid its values are copied unchanged. If the inputs have no common area, the message names the input that leaves it empty; nothing is written.
 
 Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first scene's grid), 'Where all rasters have valid data': every output covers the same ground on the same pixels.</source>
-      <translation>将两个或更多栅格（时间序列、多传感器影像）裁剪到它们共有的区域，并以 &lt;名称&gt;_common.tif 写入输出文件夹。
+      <translation>将两个或更多栅格（时间序列、多传感器影像）裁剪到它们共有的区域，并以 名称_common.tif 写入输出文件夹（名称即输入的文件名）。
 
 网格：
 - 参考栅格的网格（默认）：所有输出都采用参考栅格（其在输入列表中的序号，1 = 第一个）的坐标系、像元大小和像元相位。
@@ -566,8 +582,8 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
       <translation>输出文件夹</translation>
     </message>
     <message>
-      <source>Where to write &lt;name&gt;_common.tif for every input (created if missing).</source>
-      <translation>为每个输入写出 &lt;名称&gt;_common.tif 的位置（不存在时自动创建）。</translation>
+      <source>Where to write NAME_common.tif (NAME: the input's file name) for every input (created if missing).</source>
+      <translation>为每个输入写出 名称_common.tif（名称即输入的文件名）的位置（不存在时自动创建）。</translation>
     </message>
     <message>
       <source>overlap,intersection,common,extent,clip,align,grid,time series,stack</source>

@@ -1,6 +1,9 @@
 """What the Overlap Clip algorithms share: common parameters, reading them, planning, logging, writing."""
 
+import os
+
 from qgis.core import (
+    QgsCoordinateReferenceSystem,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingOutputLayerDefinition,
@@ -10,8 +13,9 @@ from qgis.core import (
     QgsProcessingParameterString,
     QgsProperty,
     QgsProviderRegistry,
+    QgsUnitTypes,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QVariant
+from qgis.PyQt.QtCore import QCoreApplication, QUrl, QVariant
 
 from overlap_clip_plugin.core import (
     RESAMPLING_METHODS,
@@ -23,16 +27,26 @@ from overlap_clip_plugin.core import (
     write_plan,
 )
 from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD
-from overlap_clip_plugin.core.validity import STRIP_PIXELS
 from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONS_WIDGET
 
-#: The README, where each algorithm's help lives.
-HELP_URL = "https://github.com/overlap-clip/overlap_clip_plugin/blob/main/README.md"
+#: The help pages shipped inside the plugin, one per algorithm and language (NAME.LANGUAGE.html).
+HELP_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "help")
 
 
 def tr(text):
     """Translate ``text`` in the plugin's translation context."""
     return QCoreApplication.translate("OverlapClip", text)
+
+
+def help_page(name):
+    """The shipped help page of the algorithm ``name`` in the language of the plugin's active translation
+    (English without one), as a file URL: the Help button works offline."""
+    # The translation of this marker names the language of its help pages.
+    language = tr("en")
+    path = os.path.join(HELP_FOLDER, f"{name}.{language}.html")
+    if not os.path.isfile(path):
+        path = os.path.join(HELP_FOLDER, f"{name}.en.html")
+    return QUrl.fromLocalFile(path).toString()
 
 
 def gdal_source(uri):
@@ -71,6 +85,10 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
     def tr(self, text):
         """Translate ``text`` in the plugin's translation context."""
         return tr(text)
+
+    def helpUrl(self):  # noqa: N802
+        """Return the help page shipped with the plugin, in the language of the interface."""
+        return help_page(self.name())
 
     def group(self):
         """Return the toolbox group."""
@@ -139,9 +157,18 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         )
         self.addParameter(mask)
 
-    def add_writing_parameters(self):
-        """Declare RESAMPLING and OPTIONS (advanced)."""
-        names = [
+    def size_on_the_ground(self, grid, crs_wkt):
+        """``grid``'s size in pixels and in the units of its CRS, as the log says it."""
+        crs = QgsCoordinateReferenceSystem.fromWkt(crs_wkt) if crs_wkt else QgsCoordinateReferenceSystem()
+        unit = QgsUnitTypes.toAbbreviatedString(crs.mapUnits()) if crs.isValid() else self.tr("map units")
+        width, height = grid.width * abs(grid.dx), grid.height * abs(grid.dy)
+        return self.tr("{} x {} pixels ({:.6g} {} x {:.6g} {})").format(
+            grid.width, grid.height, width, unit, height, unit
+        )
+
+    def resampling_names(self):
+        """The resampling methods as the dialog names them, in RESAMPLING_METHODS order."""
+        return [
             self.tr("Nearest neighbour"),
             self.tr("Bilinear"),
             self.tr("Cubic"),
@@ -155,6 +182,10 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             self.tr("First quartile"),
             self.tr("Third quartile"),
         ]
+
+    def add_writing_parameters(self):
+        """Declare RESAMPLING and OPTIONS (advanced)."""
+        names = self.resampling_names()
         assert len(names) == len(RESAMPLING_METHODS)
         resampling = QgsProcessingParameterEnum(
             self.RESAMPLING, self.tr("Resampling method"), options=names, defaultValue=0
@@ -262,25 +293,27 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         for note in plan.warnings:
             feedback.pushWarning(core_message(note))
         if plan.footprint_method:
-            method = self.tr(FOOTPRINT_METHOD).format(pixels=STRIP_PIXELS)
-            feedback.pushInfo(self.tr("Footprints: {}.").format(method))
+            feedback.pushInfo(self.tr("Footprints: {}.").format(self.tr(FOOTPRINT_METHOD)))
         logged_areas = set()
+        methods = dict(zip(RESAMPLING_METHODS, self.resampling_names()))
         for label, output in zip(labels, plan.outputs):
-            size = f"{output.grid.width} x {output.grid.height}"
+            size = self.size_on_the_ground(output.grid, output.crs_wkt)
             area = self.tr("Common extent in {}: {}").format(crs_name(output.crs_wkt), str(output.area))
             if area not in logged_areas:
                 feedback.pushInfo(area)
                 logged_areas.add(area)
             if output.copied:
-                feedback.pushInfo(
-                    self.tr("Output {}: {} pixels, copied without resampling ({} of the source).").format(
-                        label, size, str(output.window)
-                    )
+                window = self.tr("{width} x {height} pixels from column {col}, row {row} of the source").format(
+                    width=output.window.width,
+                    height=output.window.height,
+                    col=output.window.col_off,
+                    row=output.window.row_off,
                 )
+                feedback.pushInfo(self.tr("Output {}: {}, copied without resampling ({}).").format(label, size, window))
             else:
                 feedback.pushInfo(
-                    self.tr("Output {}: {} pixels, resampled ({}) onto the output grid.").format(
-                        label, size, output.resampling
+                    self.tr("Output {}: {}, resampled onto the output grid ({}).").format(
+                        label, size, methods[output.resampling]
                     )
                 )
             if output.mask_with:

@@ -17,7 +17,7 @@ from qgis.core import (
 )
 
 from overlap_clip_plugin.core import overlap_summary, pair_reference
-from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase
+from overlap_clip_plugin.processing.base import ClipAlgorithmBase
 from overlap_clip_plugin.processing.compat import (
     ADVANCED,
     FAST_INSERT,
@@ -81,10 +81,6 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             "'Where all rasters have valid data' and set nodata where any has none: both outputs then cover "
             "the same ground on the same pixels, with identical valid pixels, ready for a difference."
         )
-
-    def helpUrl(self):  # noqa: N802
-        """Return the README section on this algorithm."""
-        return HELP_URL + "#use-it"
 
     def initAlgorithm(self, config=None):  # noqa: N802
         """Declare the parameters; their keys are a contract for models and scripts."""

@@ -13,7 +13,7 @@ from qgis.core import (
 )
 
 from overlap_clip_plugin.core import output_names
-from overlap_clip_plugin.processing.base import HELP_URL, ClipAlgorithmBase
+from overlap_clip_plugin.processing.base import ClipAlgorithmBase
 from overlap_clip_plugin.processing.compat import NUMBER_INTEGER, SOURCE_RASTER
 
 
@@ -48,7 +48,8 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
         """Return the help shown beside the dialog."""
         return self.tr(
             "Clips two or more rasters (a time series, scenes of several sensors) to the area they all "
-            "have in common and writes each into the output folder as <name>_common.tif.\n\n"
+            "have in common and writes each into the output folder as NAME_common.tif, NAME being the input's "
+            "file name.\n\n"
             "Grid:\n"
             "- Reference raster's grid (default): every output on the CRS, pixel size and pixel phase of "
             "the reference raster (its position in the input list, 1 = first).\n"
@@ -59,10 +60,6 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
             "Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first scene's grid), "
             "'Where all rasters have valid data': every output covers the same ground on the same pixels."
         )
-
-    def helpUrl(self):  # noqa: N802
-        """Return the README section on this algorithm."""
-        return HELP_URL + "#a-time-series-overlapclipclipstack"
 
     def initAlgorithm(self, config=None):  # noqa: N802
         """Declare the parameters; their keys are a contract for models and scripts."""
@@ -90,7 +87,11 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
         self.add_area_parameters()
         self.add_writing_parameters()
         folder = QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder"))
-        folder.setHelp(self.tr("Where to write <name>_common.tif for every input (created if missing)."))
+        folder.setHelp(
+            self.tr(
+                "Where to write NAME_common.tif (NAME: the input's file name) for every input (created if missing)."
+            )
+        )
         self.addParameter(folder)
         self.addOutput(QgsProcessingOutputMultipleLayers(self.OUTPUT_LAYERS, self.tr("Clipped rasters")))
 
