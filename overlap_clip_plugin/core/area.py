@@ -303,18 +303,22 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
         box = area.intersection(_envelope(polygon))
         hull = centres_hull(box, polygon, reference.grid)
         if hull is None:
-            grid = reference.grid
-            raise NoOverlapError(
-                "The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': "
-                "it is thinner than one pixel.",
-                area=box,
-                crs=crs_name(crs),
-                dx=abs(grid.dx),
-                dy=abs(grid.dy),
-                name=reference.name,
-            )
+            raise thinner_than_a_pixel(box, reference)
         area = hull
     return area
+
+
+def thinner_than_a_pixel(area: Bounds, raster: RasterInfo) -> NoOverlapError:
+    """The error for a common ``area`` (in ``raster``'s CRS) that holds no pixel centre of ``raster``'s grid."""
+    return NoOverlapError(
+        "The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': "
+        "it is thinner than one pixel.",
+        area=area,
+        crs=crs_name(raster.crs_wkt),
+        dx=abs(raster.grid.dx),
+        dy=abs(raster.grid.dy),
+        name=raster.name,
+    )
 
 
 def _common_polygon(rasters: Sequence[RasterInfo], target: int) -> tuple[Bounds, ogr.Geometry | None]:

@@ -129,16 +129,20 @@ def joined(parts: list[ogr.Geometry]) -> ogr.Geometry:
     return union
 
 
-def shifted(geometry: ogr.Geometry, dx: float) -> ogr.Geometry:
-    """``geometry`` moved east by ``dx``."""
-    moved = geometry.Clone()
-    stack = [moved]
+def _move_points(geometry: ogr.Geometry, move: Callable[[float, float], tuple[float, float]]) -> ogr.Geometry:
+    """``geometry`` with every point of every part replaced by ``move(x, y)``, in place."""
+    stack = [geometry]
     while stack:
         part = stack.pop()
         stack.extend(part.GetGeometryRef(index) for index in range(part.GetGeometryCount()))
         for index in range(part.GetPointCount()):
-            part.SetPoint_2D(index, part.GetX(index) + dx, part.GetY(index))
-    return moved
+            part.SetPoint_2D(index, *move(part.GetX(index), part.GetY(index)))
+    return geometry
+
+
+def shifted(geometry: ogr.Geometry, dx: float) -> ogr.Geometry:
+    """``geometry`` moved east by ``dx``."""
+    return _move_points(geometry.Clone(), lambda x, y: (x + dx, y))
 
 
 def _unwrapped(ring: ogr.Geometry) -> tuple[ogr.Geometry, bool]:
@@ -249,15 +253,7 @@ def _within(piece: ogr.Geometry, meridian: float) -> ogr.Geometry:
     """``piece``, its points on the edge meridian moved a hair inside: PROJ sends a point exactly on the
     meridian opposite a CRS's centre to either side of the map (for a centre past 0, to the wrong one)."""
     west, east = meridian - 180.0 + EDGE_NUDGE_DEGREES, meridian + 180.0 - EDGE_NUDGE_DEGREES
-    stack = [piece]
-    while stack:
-        part = stack.pop()
-        stack.extend(part.GetGeometryRef(index) for index in range(part.GetGeometryCount()))
-        for index in range(part.GetPointCount()):
-            x = part.GetX(index)
-            if x < west or x > east:
-                part.SetPoint_2D(index, min(max(x, west), east), part.GetY(index))
-    return piece
+    return _move_points(piece, lambda x, y: (min(max(x, west), east), y))
 
 
 def carried(
@@ -323,13 +319,7 @@ def _domain(wkt: str) -> str:
     # latitude (the inverse of a projection refuses points a rounding error past the edge of the world).
     xmin, xmax, ymin, ymax = domain.GetEnvelope()
     centre_x, centre_y = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
-    stack = [domain]
-    while stack:
-        part = stack.pop()
-        stack.extend(part.GetGeometryRef(index) for index in range(part.GetGeometryCount()))
-        for index in range(part.GetPointCount()):
-            x, y = part.GetX(index), part.GetY(index)
-            part.SetPoint_2D(index, centre_x + (x - centre_x) * INSIDE, centre_y + (y - centre_y) * INSIDE)
+    _move_points(domain, lambda x, y: (centre_x + (x - centre_x) * INSIDE, centre_y + (y - centre_y) * INSIDE))
     return str(domain.ExportToWkt())
 
 

@@ -21,9 +21,8 @@ from typing import Optional
 
 from osgeo import gdal
 
-from overlap_clip_plugin.core.area import common_area, crs_name, same_crs
+from overlap_clip_plugin.core.area import common_area, crs_name, same_crs, thinner_than_a_pixel
 from overlap_clip_plugin.core.errors import (
-    NoOverlapError,
     NoValidDataError,
     NoValidNodataError,
     OutputFormatError,
@@ -298,15 +297,7 @@ def _common_grid(
     area = common_area(rasters, reference)
     window = ref.grid.window_for(area)
     if window.is_empty:
-        raise NoOverlapError(
-            "The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': "
-            "it is thinner than one pixel.",
-            area=area,
-            crs=crs_name(ref.crs_wkt),
-            dx=abs(ref.grid.dx),
-            dy=abs(ref.grid.dy),
-            name=ref.name,
-        )
+        raise thinner_than_a_pixel(area, ref)
     grid = ref.grid.subgrid(window)
     if area_mode != AREA_VALID:
         return grid, area, None

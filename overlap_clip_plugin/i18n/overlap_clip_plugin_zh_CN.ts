@@ -8,6 +8,10 @@
       <translation>这些栅格没有公共区域：'{name}'（覆盖范围 {bounds}，坐标系 {crs}）与 {names} 的公共区域 {area}（坐标系 {area_crs}）不重叠。</translation>
     </message>
     <message>
+      <source>The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': it is thinner than one pixel.</source>
+      <translation>坐标系 {crs} 中的公共区域 {area} 不包含 '{name}' 的 {dx:g} x {dy:g} 网格中任何像元的中心：它比一个像元还窄。</translation>
+    </message>
+    <message>
       <source>'{path}' has no coordinate reference system but '{other}' has {crs}; assign the missing CRS first (Raster &gt; Projections &gt; Assign Projection).</source>
       <translation>'{path}' 没有坐标参考系，而 '{other}' 的坐标参考系为 {crs}；请先为其指定坐标参考系（栅格 &gt; 投影 &gt; 指定投影）。</translation>
     </message>
@@ -22,10 +26,6 @@
     <message>
       <source>The common area crosses the edge of {crs} (the meridian opposite its centre), so on the grid of '{name}' it falls into pieces at opposite ends of {extent}; put the outputs on the grid of another raster, or reproject '{name}' to a CRS centred on the area first.</source>
       <translation>公共区域跨越了 {crs} 的边缘（与其中心相对的经线），因此在“{name}”的网格上它会分成位于 {extent} 两端的几块；请把输出放到另一个栅格的网格上，或先把“{name}”重投影到以该区域为中心的坐标参考系。</translation>
-    </message>
-    <message>
-      <source>The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': it is thinner than one pixel.</source>
-      <translation>坐标系 {crs} 中的公共区域 {area} 不包含 '{name}' 的 {dx:g} x {dy:g} 网格中任何像元的中心：它比一个像元还窄。</translation>
     </message>
     <message>
       <source>GDAL cannot intersect the rasters' footprints (GEOS: {reason}); check that every raster's georeference is valid.</source>
