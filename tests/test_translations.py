@@ -99,5 +99,142 @@ def test_qgis_in_chinese_explains_errors_in_chinese(chinese_profile, tmp_path):
         text=True,
     )
     assert run.returncode != 0
-    assert "这些栅格不重叠：'a.tif' covers [500000, 4999900 : 500100, 5000000] in EPSG:32633" in run.stdout + run.stderr
+    assert "这些栅格不重叠：'a.tif' 在 EPSG:32633 中覆盖 [500000, 4999900 : 500100, 5000000]" in run.stdout + run.stderr
     assert not (tmp_path / "x.tif").exists()
+
+
+# What may stay in Latin letters in a Chinese sentence: names in quotes, paths, CRS codes, parameter keys,
+# units, the names of formats, data types and libraries, and GDAL's own words after "GDAL：".
+KEPT_AS_THEY_ARE = re.compile(
+    r"'[^']*'|\"[^\"]*\"|\u201c[^\u201d]*\u201d|/\S+|\b[A-Z]+:\d+\b|\b[A-Z][A-Z0-9_]+\b|\b(?:m|km|deg|px)\b|m\u00b2|km\u00b2"
+    r"|\b(?:GeoTIFF|TIFF|GDAL|PROJ|GEOS|QGIS|COG|VRT|GTiff|U?Int(?:8|16|32|64)|Float(?:16|32|64)|Byte)\b"
+)
+
+
+def english_fragments(line):
+    """The Latin words of ``line`` (a Chinese message) that are not names, codes, keys or units."""
+    if line.startswith("GDAL\uff1a") or line.startswith("GDAL:"):
+        return []
+    return re.findall(r"[A-Za-z]{2,}", KEPT_AS_THEY_ARE.sub(" ", line))
+
+
+def test_the_fragment_check_finds_english_inside_a_chinese_sentence():
+    assert english_fragments("这些栅格不重叠：'a.tif' covers [1, 2 : 3, 4] in EPSG:32633") == ["covers", "in"]
+    assert english_fragments("输出 A：10 x 10 像素（100 m x 100 m），从 'a b.tif' 复制，EPSG:4326，AREA=1") == []
+
+
+@pytest.fixture
+def in_chinese(provider):
+    """The plugin's Simplified Chinese translation installed in this process, as QGIS installs it."""
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    translator = QTranslator()
+    assert translator.load(qm_path("zh_CN"))
+    QCoreApplication.installTranslator(translator)
+    yield
+    QCoreApplication.removeTranslator(translator)
+
+
+def said_in_chinese(algorithm, params):
+    """Everything ``algorithm`` says through processing.run, error included, one message a line."""
+    import processing
+    from feedback import RecordingFeedback
+    from qgis.core import QgsProcessingException
+
+    feedback = RecordingFeedback()
+    try:
+        processing.run(
+            algorithm, {k: str(v) if not isinstance(v, list) else v for k, v in params.items()}, feedback=feedback
+        )
+        error = None
+    except QgsProcessingException as err:
+        # processing.run's own first line ("Unable to execute algorithm") is QGIS's, not the plugin's.
+        error = "\n".join(line for line in str(err).splitlines() if line != "Unable to execute algorithm")
+    # processing.run's own summary of the results is QGIS's, not the plugin's.
+    return error, [line for line in feedback.messages if not line.startswith("Results: ")]
+
+
+def assert_all_chinese(lines):
+    assert lines
+    for line in lines:
+        assert re.search(r"[\u4e00-\u9fff]", line), line
+        assert english_fragments(line) == [], line
+
+
+@pytest.mark.parametrize("case", sorted(__import__("test_bad_input").ERRORS))
+def test_every_error_reads_in_chinese(in_chinese, case, tmp_path):
+    from test_bad_input import ERRORS
+
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    out.mkdir()
+    a, b, out_a, out_b = ERRORS[case][0](inputs, out)
+    error, messages = said_in_chinese(
+        "overlapclip:clippair", {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": out_a, "OUTPUT_B": out_b}
+    )
+    assert error is not None
+    assert_all_chinese([error, *messages])
+
+
+def log_cases(folder):
+    """Runs that together say every kind of log line: resampled and copied outputs, the valid-data area
+    with its mask and uncounted shares, own grids, rasters without CRS, one raster twice, a rotated
+    raster, a stack."""
+    from rasters import sample_pair
+    from test_bad_input import _a, _b
+    from test_georeference import north_up_scene, rotated
+
+    a, b = sample_pair(folder)
+    pair = {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": folder / "a1.tif", "OUTPUT_B": folder / "b1.tif"}
+    bare = folder / "bare"
+    bare.mkdir()
+    yield "overlapclip:clippair", dict(pair, RESAMPLING=1)
+    yield "overlapclip:clippair", dict(pair, AREA=1, MASK_COMMON=True, GRID=1)
+    yield "overlapclip:clippair", dict(pair, GRID=2)
+    yield (
+        "overlapclip:clippair",
+        {
+            "INPUT_A": _a(bare, epsg=None),
+            "INPUT_B": _b(bare, epsg=None),
+            "OUTPUT_A": folder / "a2.tif",
+            "OUTPUT_B": folder / "b2.tif",
+        },
+    )
+    yield (
+        "overlapclip:clippair",
+        {"INPUT_A": a, "INPUT_B": a, "OUTPUT_A": folder / "a3.tif", "OUTPUT_B": folder / "b3.tif"},
+    )
+    yield (
+        "overlapclip:clippair",
+        {
+            "INPUT_A": north_up_scene(folder),
+            "INPUT_B": rotated(folder),
+            "OUTPUT_A": folder / "a4.tif",
+            "OUTPUT_B": folder / "b4.tif",
+        },
+    )
+    yield "overlapclip:clipstack", {"INPUTS": [a, b, a], "AREA": 1, "OUTPUT_FOLDER": folder / "stack"}
+
+
+def test_every_log_line_reads_in_chinese(in_chinese, tmp_path):
+    seen = 0
+    for algorithm, params in log_cases(tmp_path):
+        error, messages = said_in_chinese(algorithm, params)
+        assert error is None, error
+        assert_all_chinese(messages)
+        seen += len(messages)
+    assert seen > 20
+
+
+def test_clipstack_errors_read_in_chinese(in_chinese, tmp_path):
+    from test_bad_input import _a, _b
+
+    a, b = _a(tmp_path), _b(tmp_path)
+    far = make_raster(tmp_path / "far.tif", (600000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 10, 10)
+    for params in (
+        {"INPUTS": [a, b], "REFERENCE": 3},
+        {"INPUTS": [a, b, far]},
+    ):
+        error, messages = said_in_chinese("overlapclip:clipstack", dict(params, OUTPUT_FOLDER=tmp_path / "out"))
+        assert error is not None
+        assert_all_chinese([error, *messages])

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from osgeo import ogr, osr
 
-from overlap_clip_plugin.core.errors import CrsMismatchError, NoOverlapError, SplitAreaError
+from overlap_clip_plugin.core.errors import CrsMismatchError, NoOverlapError, SplitAreaError, translatable
 from overlap_clip_plugin.core.footprint import (
     DENSIFY_POINTS,
     carried,
@@ -45,7 +45,7 @@ from overlap_clip_plugin.core.raster import RasterInfo, gdal_mode, quiet_gdal
 def crs_name(wkt: str) -> str:
     """A short name for a CRS: its authority code where it has one, else its name, else its PROJ string."""
     if not wkt:
-        return "no CRS"
+        return translatable("no CRS")
     srs = _srs(wkt)
     authority, code = srs.GetAuthorityName(None), srs.GetAuthorityCode(None)
     if authority and code:
@@ -53,7 +53,7 @@ def crs_name(wkt: str) -> str:
     name = srs.GetName() or ""
     if name and name.lower() != "unknown":
         return str(name)
-    return str(srs.ExportToProj4() or "").strip() or "unnamed CRS"
+    return str(srs.ExportToProj4() or "").strip() or translatable("unnamed CRS")
 
 
 @gdal_mode()
@@ -224,15 +224,21 @@ def _beyond_antimeridian(bounds: Bounds) -> bool:
     return bounds.xmin < -180.0 or bounds.xmax > 180.0
 
 
-def _describe(rasters: Sequence[RasterInfo]) -> str:
-    return "; ".join(f"'{r.name}' covers {r.grid.bounds} in {crs_name(r.crs_wkt)}" for r in rasters)
-
-
 def _no_overlap(
     rasters: Sequence[RasterInfo], culprit: RasterInfo, before: Bounds, crs: str, names: list[str]
 ) -> NoOverlapError:
     if len(rasters) == 2:
-        return NoOverlapError("The rasters do not overlap: {extents}.", extents=_describe(rasters))
+        first, second = rasters
+        return NoOverlapError(
+            "The rasters do not overlap: '{name_a}' covers {bounds_a} in {crs_a}; '{name_b}' covers {bounds_b} "
+            "in {crs_b}.",
+            name_a=first.name,
+            bounds_a=first.grid.bounds,
+            crs_a=crs_name(first.crs_wkt),
+            name_b=second.name,
+            bounds_b=second.grid.bounds,
+            crs_b=crs_name(second.crs_wkt),
+        )
     return NoOverlapError(
         "The rasters have no common area: '{name}' (covering {bounds} in {crs}) does not overlap the area "
         "{area} in {area_crs} common to {names}.",

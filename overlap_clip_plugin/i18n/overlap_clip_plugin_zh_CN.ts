@@ -12,6 +12,14 @@
       <translation>坐标系 {crs} 中的公共区域 {area} 不包含 '{name}' 的 {dx:g} x {dy:g} 网格中任何像元的中心：它比一个像元还窄。</translation>
     </message>
     <message>
+      <source>no CRS</source>
+      <translation>无坐标参考系</translation>
+    </message>
+    <message>
+      <source>unnamed CRS</source>
+      <translation>未命名的坐标参考系</translation>
+    </message>
+    <message>
       <source>'{path}' has no coordinate reference system but '{other}' has {crs}; assign the missing CRS first (Raster &gt; Projections &gt; Assign Projection).</source>
       <translation>'{path}' 没有坐标参考系，而 '{other}' 的坐标参考系为 {crs}；请先为其指定坐标参考系（栅格 &gt; 投影 &gt; 指定投影）。</translation>
     </message>
@@ -20,8 +28,8 @@
       <translation>没有从 '{name}' 的 {crs} 到 '{other}' 的 {other_crs} 的坐标转换；请先将其中一个重投影。</translation>
     </message>
     <message>
-      <source>The rasters do not overlap: {extents}.</source>
-      <translation>这些栅格不重叠：{extents}。</translation>
+      <source>The rasters do not overlap: '{name_a}' covers {bounds_a} in {crs_a}; '{name_b}' covers {bounds_b} in {crs_b}.</source>
+      <translation>这些栅格不重叠：'{name_a}' 在 {crs_a} 中覆盖 {bounds_a}；'{name_b}' 在 {crs_b} 中覆盖 {bounds_b}。</translation>
     </message>
     <message>
       <source>The common area crosses the edge of {crs} (the meridian opposite its centre), so on the grid of '{name}' it falls into pieces at opposite ends of {extent}; put the outputs on the grid of another raster, or reproject '{name}' to a CRS centred on the area first.</source>
@@ -89,7 +97,7 @@
     </message>
     <message>
       <source>valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, a strip of rows at a time</source>
-      <translation>从 GDAL 的掩膜（无数据值、alpha、数据集掩膜）在输出网格上以全分辨率读取有效数据，每次读取一条行带</translation>
+      <translation>从 GDAL 的掩膜（无数据值、透明度波段、数据集掩膜）在输出网格上以全分辨率读取有效数据，每次读取一条行带</translation>
     </message>
     <message>
       <source>'{name}' has a rotated, sheared or south-up geotransform: GDAL's warper resamples it onto the north-up output grid.</source>
@@ -336,6 +344,10 @@
       <translation>{} x {} 像元（{:.6g} {} x {:.6g} {}）</translation>
     </message>
     <message>
+      <source>Output {}: nodata ({}) where any raster has no valid data.</source>
+      <translation>输出 {}：在任一栅格无有效数据处设为无数据（{}）。</translation>
+    </message>
+    <message>
       <source>Raster extents</source>
       <translation>栅格范围</translation>
     </message>
@@ -360,6 +372,14 @@
       <translation>公共范围（{}）：{}</translation>
     </message>
     <message>
+      <source>Output {}: transparent in its alpha band where any raster has no valid data.</source>
+      <translation>输出 {}：在任一栅格无有效数据处，其透明度波段设为透明。</translation>
+    </message>
+    <message>
+      <source>Output {}: masked in its mask band where any raster has no valid data.</source>
+      <translation>输出 {}：在任一栅格无有效数据处，其掩膜波段设为遮蔽。</translation>
+    </message>
+    <message>
       <source>The layer '{}' is not a file GDAL can read (provider '{}').</source>
       <translation>图层 '{}' 不是 GDAL 可读取的文件（数据提供者 '{}'）。</translation>
     </message>
@@ -382,10 +402,6 @@
     <message>
       <source>Output {}: {}, resampled onto the output grid ({}).</source>
       <translation>输出 {}：{}，已重采样到输出网格（{}）。</translation>
-    </message>
-    <message>
-      <source>Output {}: nodata ({}) where any raster has no valid data.</source>
-      <translation>输出 {}：在任一栅格无有效数据处设为无数据（{}）。</translation>
     </message>
     <message>
       <source>Clip raster pair to common area</source>

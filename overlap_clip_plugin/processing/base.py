@@ -26,7 +26,7 @@ from overlap_clip_plugin.core import (
     read_raster,
     write_plan,
 )
-from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD
+from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD, VALIDITY_ALPHA, VALIDITY_MASK
 from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONS_WIDGET
 
 #: The help pages shipped inside the plugin, one per algorithm and language (NAME.LANGUAGE.html).
@@ -62,9 +62,13 @@ def gdal_source(uri):
 
 
 def core_message(err):
-    """The core's sentence for ``err``, translated where a translation exists."""
+    """The core's sentence for ``err``, translated where a translation exists.
+
+    Words the core puts into a sentence (``no CRS``) are translated too; names and numbers stay as they are.
+    """
+    fields = {key: tr(value) if isinstance(value, str) else value for key, value in err.fields.items()}
     try:
-        return tr(err.template).format(**err.fields)
+        return tr(err.template).format(**fields)
     except (KeyError, IndexError, ValueError):
         return str(err)
 
@@ -298,7 +302,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         methods = dict(zip(RESAMPLING_METHODS, self.resampling_names()))
         for label, output in zip(labels, plan.outputs):
             size = self.size_on_the_ground(output.grid, output.crs_wkt)
-            area = self.tr("Common extent in {}: {}").format(crs_name(output.crs_wkt), str(output.area))
+            area = self.tr("Common extent in {}: {}").format(self.tr(crs_name(output.crs_wkt)), str(output.area))
             if area not in logged_areas:
                 feedback.pushInfo(area)
                 logged_areas.add(area)
@@ -317,7 +321,13 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                     )
                 )
             if output.mask_with:
-                values = ", ".join(str(value) for value in output.nodata)
-                feedback.pushInfo(
-                    self.tr("Output {}: nodata ({}) where any raster has no valid data.").format(label, values)
-                )
+                feedback.pushInfo(self.mask_sentence(label, output))
+
+    def mask_sentence(self, label, output):
+        """How output ``label`` marks the pixels where any raster has no valid data."""
+        if output.validity == VALIDITY_ALPHA:
+            return self.tr("Output {}: transparent in its alpha band where any raster has no valid data.").format(label)
+        if output.validity == VALIDITY_MASK:
+            return self.tr("Output {}: masked in its mask band where any raster has no valid data.").format(label)
+        values = ", ".join(str(value) for value in output.nodata)
+        return self.tr("Output {}: nodata ({}) where any raster has no valid data.").format(label, values)

@@ -113,7 +113,7 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
         created = not os.path.isdir(folder)
         os.makedirs(folder, exist_ok=True)
         outputs = [os.path.join(folder, name) for name in output_names([layer.source() for layer in layers])]
-        labels = [f"{index} ({layer.name()})" for index, layer in enumerate(layers, start=1)]
+        labels = [f"{index} '{layer.name()}'" for index, layer in enumerate(layers, start=1)]
         try:
             self.clip_layers(
                 layers, labels, outputs, None if own_grids else reference - 1, parameters, context, feedback
