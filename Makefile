@@ -21,10 +21,11 @@ QGIS_PROCESS = $$(command -v qgis_process.bin || command -v qgis_process || echo
 export QT_QPA_PLATFORM ?= offscreen
 
 # The QGIS profile root: QGIS_CUSTOM_CONFIG_PATH when set (as qgis_process reads it), else the user's.
-# `make demo` and `make test` use a profile of their own in build/; only `make install` touches the user's.
+# `make demo`, `make test`, `make bench` and `make screenshot` use a profile of their own in build/;
+# only `make install` run by itself touches the user's.
 PROFILE_ROOT = $(or $(QGIS_CUSTOM_CONFIG_PATH),$(HOME)/.local/share/QGIS/QGIS3)
 PLUGIN_DIR = $(PROFILE_ROOT)/profiles/default/python/plugins/overlap_clip_plugin
-demo test: export QGIS_CUSTOM_CONFIG_PATH = $(CURDIR)/build/qgis-profile
+demo test bench screenshot: export QGIS_CUSTOM_CONFIG_PATH = $(CURDIR)/build/qgis-profile
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
 .PHONY: demo test install stage deps venv lint bench zip screenshot translations matrix clean

@@ -75,7 +75,7 @@ def sample_pair(folder) -> tuple[str, str]:
     """
     a_transform = (399960.0, 10.0, 0.0, 5000040.0, 0.0, -10.0)
     terrain = _terrain(a_transform, 300, 200)
-    image = np.stack([terrain * 20.0, (700.0 - terrain) * 12.0, 2000.0 + terrain * 5.0]).astype(np.uint16)
+    image = _image(terrain)
     a = make_raster(
         f"{folder}/sample_a.tif", a_transform, 300, 200, bands=3, dtype=gdal.GDT_UInt16, nodata=0, data=image
     )
@@ -88,6 +88,35 @@ def sample_pair(folder) -> tuple[str, str]:
         dtype=gdal.GDT_Float32,
         nodata=-9999.0,
         data=_terrain(b_transform, 150, 120).astype(np.float32),
+    )
+    return a, b
+
+
+def _image(terrain) -> np.ndarray:
+    """A 3-band UInt16 image of ``terrain``."""
+    return np.stack([terrain * 20.0, (700.0 - terrain) * 12.0, 2000.0 + terrain * 5.0]).astype(np.uint16)
+
+
+def sample_dates(folder) -> tuple[str, str]:
+    """Two images of one landscape on two dates, for comparison by eye: the same 3 UInt16 bands at 10 m,
+    B on a grid 4.3 pixels to the east and 2.3 to the south of A's (another pixel phase), with a bright new
+    patch (a change) that widens B's range of values."""
+    a_transform = (399960.0, 10.0, 0.0, 5000040.0, 0.0, -10.0)
+    a = make_raster(
+        f"{folder}/date_2020.tif",
+        a_transform,
+        300,
+        200,
+        bands=3,
+        dtype=gdal.GDT_UInt16,
+        nodata=0,
+        data=_image(_terrain(a_transform, 300, 200)),
+    )
+    b_transform = (400003.0, 10.0, 0.0, 5000017.0, 0.0, -10.0)
+    image = _image(_terrain(b_transform, 300, 200))
+    image[:, 60:100, 150:200] = 20000
+    b = make_raster(
+        f"{folder}/date_2024.tif", b_transform, 300, 200, bands=3, dtype=gdal.GDT_UInt16, nodata=0, data=image
     )
     return a, b
 

@@ -148,8 +148,9 @@ def test_clipstack_loads_every_output_with_its_name(provider, same_named_stack, 
     processing.runAndLoadResults(
         "overlapclip:clipstack", {"INPUTS": same_named_stack, "OUTPUT_FOLDER": str(tmp_path / "out")}
     )
+    # Two inputs named "scene" give two layers told apart by their place in the list.
     names = sorted(layer.name() for layer in project.mapLayers().values())
-    assert names == ["dem (common area)", "scene (common area)", "scene (common area)"]
+    assert names == ["dem (3, common area)", "scene (1, common area)", "scene (2, common area)"]
     project.removeAllMapLayers()
 
 

@@ -408,30 +408,8 @@
       <translation>将栅格对裁剪到公共区域</translation>
     </message>
     <message>
-      <source>Clips two rasters to the area they have in common and writes both, ready for pixel-by-pixel comparison (change detection, imagery against a DEM).
-
-Grid:
-- Raster A's grid (default): both outputs on A's CRS, pixel size and pixel phase; B is resampled only where it does not already lie on that grid.
-- Raster B's grid: the mirror.
-- Each raster's own grid: nothing is resampled; each output is a pixel window of its source.
-
-A pixel belongs to the common area when its centre lies inside it. Where a source already lies on the output grid its values are copied unchanged. Rasters in different CRSs are intersected by their footprints in the output CRS.
-
-The output format follows each output's file extension (.tif, .vrt, .img, ...).
-
-Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's grid, choose 'Where all rasters have valid data' and set nodata where any has none: both outputs then cover the same ground on the same pixels, with identical valid pixels, ready for a difference.</source>
-      <translation>将两个栅格裁剪到它们的公共区域并分别写出，可直接用于逐像元比较（变化检测、影像与 DEM 对比）。
-
-网格：
-- 栅格 A 的网格（默认）：两个输出都采用 A 的坐标系、像元大小和像元相位；B 仅在不位于该网格上时才会被重采样。
-- 栅格 B 的网格：与上相反。
-- 各栅格自身的网格：不做任何重采样；每个输出都是其源数据的一个像元窗口。
-
-像元中心位于公共区域内的像元属于公共区域。源数据已位于输出网格上时，其像元值原样复制。不同坐标系的栅格按其在输出坐标系中的覆盖范围求交。
-
-输出格式由各输出文件的扩展名决定（.tif、.vrt、.img 等）。
-
-示例：对 2020 年（A）与 2024 年（B）的影像做变化检测时，保留 A 的网格，选择“所有栅格都有有效数据之处”，并在任一栅格无数据处设为无数据：两个输出将覆盖完全相同的地面、位于相同的像元上，有效像元也完全一致，可直接求差。</translation>
+      <source>In the map, each output is drawn with its input layer's style where that layer is in the project. On one grid, A and B drawn alike share one stretch: per band, from the lower of their minimums to the higher of their maximums; the log gives it. The overlap polygon is drawn as an outline above them.</source>
+      <translation>在地图中，若某输出的输入图层已在项目中，该输出沿用其样式。位于同一网格上且绘制方式相同时，A 与 B 共用一个拉伸：每个波段从两者最小值中的较低者到最大值中的较高者；日志中会给出该拉伸。重叠区多边形以轮廓线绘制在它们之上。</translation>
     </message>
     <message>
       <source>Raster A</source>
@@ -476,6 +454,32 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
     <message>
       <source>overlap,intersection,common,extent,clip,align,grid,change detection,pair</source>
       <translation>重叠,相交,公共,范围,裁剪,对齐,网格,变化检测,栅格对</translation>
+    </message>
+    <message>
+      <source>Clips two rasters to the area they have in common and writes both, ready for pixel-by-pixel comparison (change detection, imagery against a DEM).
+
+Grid:
+- Raster A's grid (default): both outputs on A's CRS, pixel size and pixel phase; B is resampled only where it does not already lie on that grid.
+- Raster B's grid: the mirror.
+- Each raster's own grid: nothing is resampled; each output is a pixel window of its source.
+
+A pixel belongs to the common area when its centre lies inside it. Where a source already lies on the output grid its values are copied unchanged. Rasters in different CRSs are intersected by their footprints in the output CRS.
+
+The output format follows each output's file extension (.tif, .vrt, .img, ...).
+
+Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's grid, choose 'Where all rasters have valid data' and set nodata where any has none: both outputs then cover the same ground on the same pixels, with identical valid pixels, ready for a difference.</source>
+      <translation>将两个栅格裁剪到它们的公共区域并分别写出，可直接用于逐像元比较（变化检测、影像与 DEM 对比）。
+
+网格：
+- 栅格 A 的网格（默认）：两个输出都采用 A 的坐标系、像元大小和像元相位；B 仅在不位于该网格上时才会被重采样。
+- 栅格 B 的网格：与上相反。
+- 各栅格自身的网格：不做任何重采样；每个输出都是其源数据的一个像元窗口。
+
+像元中心位于公共区域内的像元属于公共区域。源数据已位于输出网格上时，其像元值原样复制。不同坐标系的栅格按其在输出坐标系中的覆盖范围求交。
+
+输出格式由各输出文件的扩展名决定（.tif、.vrt、.img 等）。
+
+示例：对 2020 年（A）与 2024 年（B）的影像做变化检测时，保留 A 的网格，选择“所有栅格都有有效数据之处”，并在任一栅格无数据处设为无数据：两个输出将覆盖完全相同的地面、位于相同的像元上，有效像元也完全一致，可直接求差。</translation>
     </message>
     <message>
       <source>Clipped raster A</source>
@@ -557,19 +561,23 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
       <source>Clips two or more rasters (a time series, scenes of several sensors) to the area they all have in common and writes each into the output folder as NAME_common.tif, NAME being the input's file name.
 
 Grid:
-- Reference raster's grid (default): every output on the CRS, pixel size and pixel phase of the reference raster (its position in the input list, 1 = first).
+- Reference raster's grid (default): every output on the CRS, pixel size and pixel phase of the reference raster: the layer picked as reference layer, or else the input at the reference position (1 = first). The reference layer wins when both are given.
 - Each raster's own grid: nothing is resampled; each output is a pixel window of its source.
 
 A pixel belongs to the common area when its centre lies inside it. Where a source already lies on the output grid its values are copied unchanged. If the inputs have no common area, the message names the input that leaves it empty; nothing is written.
 
+The outputs are loaded into one group named after the output folder, each drawn with its input layer's style where that layer is in the project. On one grid, rasters drawn alike share one stretch: per band, from the lowest minimum to the highest maximum of their own stretches; the log gives it.
+
 Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first scene's grid), 'Where all rasters have valid data': every output covers the same ground on the same pixels.</source>
-      <translation>将两个或更多栅格（时间序列、多传感器影像）裁剪到它们共有的区域，并以 名称_common.tif 写入输出文件夹（名称即输入的文件名）。
+      <translation>将两个或更多栅格（时间序列、多传感器影像）裁剪到它们共有的区域，并以 NAME_common.tif 写入输出文件夹（NAME 即输入的文件名）。
 
 网格：
-- 参考栅格的网格（默认）：所有输出都采用参考栅格（其在输入列表中的序号，1 = 第一个）的坐标系、像元大小和像元相位。
+- 参考栅格的网格（默认）：所有输出都采用参考栅格的坐标系、像元大小和像元相位：参考栅格即所选的参考图层，否则为参考序号处的输入（1 = 第一个）。两者都给出时，以参考图层为准。
 - 各栅格自身的网格：不做任何重采样；每个输出都是其源数据的一个像元窗口。
 
 像元中心位于公共区域内的像元属于公共区域。源数据已位于输出网格上时，其像元值原样复制。若输入没有公共区域，提示信息会指出是哪个输入导致公共区域为空；不会写入任何内容。
+
+输出会加载到一个以输出文件夹命名的图层组中；若某输出的输入图层已在项目中，该输出沿用其样式。位于同一网格上、绘制方式相同的栅格共用一个拉伸：每个波段从各自拉伸的最小值中的最低值到最大值中的最高值；日志中会给出该拉伸。
 
 示例：同一地区的 40 景 Landsat 和 Sentinel-2 影像，参考栅格为 1（第一景的网格），选择“所有栅格都有有效数据之处”：所有输出都覆盖完全相同的地面、位于相同的像元上。</translation>
     </message>
@@ -586,8 +594,16 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
       <translation>参考栅格（在输入列表中的序号，1 = 第一个）</translation>
     </message>
     <message>
-      <source>The input whose grid every output takes, counted from 1.</source>
-      <translation>所有输出采用其网格的那个输入，从 1 开始计数。</translation>
+      <source>The input whose grid every output takes, counted from 1; for models and scripts. A reference layer, when given, wins.</source>
+      <translation>所有输出采用其网格的输入，从 1 开始计数；供模型和脚本使用。若给出了参考图层，则以参考图层为准。</translation>
+    </message>
+    <message>
+      <source>Reference layer (one of the input rasters)</source>
+      <translation>参考图层（输入栅格之一）</translation>
+    </message>
+    <message>
+      <source>The input whose grid every output takes, picked as a layer; it wins over the reference position.</source>
+      <translation>所有输出采用其网格的输入，以图层方式选取；优先于参考序号。</translation>
     </message>
     <message>
       <source>With the reference raster's grid every output shares one grid.</source>
@@ -602,6 +618,14 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
       <translation>为每个输入写出 名称_common.tif（名称即输入的文件名）的位置（不存在时自动创建）。</translation>
     </message>
     <message>
+      <source>Open the clipped rasters in the map</source>
+      <translation>在地图中打开裁剪后的栅格</translation>
+    </message>
+    <message>
+      <source>Off, the rasters are written but not loaded into the project.</source>
+      <translation>关闭时，栅格会被写出，但不会加载到项目中。</translation>
+    </message>
+    <message>
       <source>overlap,intersection,common,extent,clip,align,grid,time series,stack</source>
       <translation>重叠,相交,公共,范围,裁剪,对齐,网格,时间序列,栅格序列</translation>
     </message>
@@ -614,16 +638,28 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
       <translation>参考栅格的网格</translation>
     </message>
     <message>
+      <source>{} (common area)</source>
+      <translation>{}（公共区域）</translation>
+    </message>
+    <message>
       <source>At least two input rasters are needed, not {}.</source>
       <translation>至少需要两个输入栅格，当前为 {} 个。</translation>
+    </message>
+    <message>
+      <source>The reference layer '{}' is not one of the input rasters.</source>
+      <translation>参考图层 '{}' 不是输入栅格之一。</translation>
     </message>
     <message>
       <source>The reference raster is number {}, but there are {} inputs.</source>
       <translation>参考栅格为第 {} 个，但只有 {} 个输入。</translation>
     </message>
     <message>
-      <source>{} (common area)</source>
-      <translation>{}（公共区域）</translation>
+      <source>The clipped rasters share one stretch ({}).</source>
+      <translation>裁剪后的栅格共用一个拉伸（{}）。</translation>
+    </message>
+    <message>
+      <source>band {band}: {low:.6g} to {high:.6g}</source>
+      <translation>波段 {band}：{low:.6g} 至 {high:.6g}</translation>
     </message>
     <message>
       <source>Overlap Clip</source>

@@ -26,6 +26,7 @@ from overlap_clip_plugin.processing.compat import (
     double_field,
     integer_field,
 )
+from overlap_clip_plugin.processing.loading import LoadedRun, project_layer_id
 
 
 class ClipPairAlgorithm(ClipAlgorithmBase):
@@ -65,21 +66,29 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
 
     def shortHelpString(self):  # noqa: N802
         """Return the help shown beside the dialog."""
-        return self.tr(
-            "Clips two rasters to the area they have in common and writes both, ready for "
-            "pixel-by-pixel comparison (change detection, imagery against a DEM).\n\n"
-            "Grid:\n"
-            "- Raster A's grid (default): both outputs on A's CRS, pixel size and pixel phase; "
-            "B is resampled only where it does not already lie on that grid.\n"
-            "- Raster B's grid: the mirror.\n"
-            "- Each raster's own grid: nothing is resampled; each output is a pixel window of its source.\n\n"
-            "A pixel belongs to the common area when its centre lies inside it. Where a source already "
-            "lies on the output grid its values are copied unchanged. Rasters in different CRSs are "
-            "intersected by their footprints in the output CRS.\n\n"
-            "The output format follows each output's file extension (.tif, .vrt, .img, ...).\n\n"
-            "Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's grid, choose "
-            "'Where all rasters have valid data' and set nodata where any has none: both outputs then cover "
-            "the same ground on the same pixels, with identical valid pixels, ready for a difference."
+        return (
+            self.tr(
+                "Clips two rasters to the area they have in common and writes both, ready for "
+                "pixel-by-pixel comparison (change detection, imagery against a DEM).\n\n"
+                "Grid:\n"
+                "- Raster A's grid (default): both outputs on A's CRS, pixel size and pixel phase; "
+                "B is resampled only where it does not already lie on that grid.\n"
+                "- Raster B's grid: the mirror.\n"
+                "- Each raster's own grid: nothing is resampled; each output is a pixel window of its source.\n\n"
+                "A pixel belongs to the common area when its centre lies inside it. Where a source already "
+                "lies on the output grid its values are copied unchanged. Rasters in different CRSs are "
+                "intersected by their footprints in the output CRS.\n\n"
+                "The output format follows each output's file extension (.tif, .vrt, .img, ...).\n\n"
+                "Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's grid, choose "
+                "'Where all rasters have valid data' and set nodata where any has none: both outputs then cover "
+                "the same ground on the same pixels, with identical valid pixels, ready for a difference."
+            )
+            + "\n\n"
+            + self.tr(
+                "In the map, each output is drawn with its input layer's style where that layer is in the project. On "
+                "one grid, A and B drawn alike share one stretch: per band, from the lower of their minimums to the "
+                "higher of their maximums; the log gives it. The overlap polygon is drawn as an outline above them."
+            )
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -190,11 +199,16 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         if "overlap" in made:
             results[self.OVERLAP] = made["overlap"][0]
         feedback.setProgress(100)
+        # On one grid with the same bands, A and B are drawn with one stretch.
+        run = LoadedRun(share_stretch=grid != 2 and layers[0].bandCount() == layers[1].bandCount())
+        if "overlap" in made and context.willLoadLayerOnCompletion(made["overlap"][0]):
+            run.attach(context.layerToLoadOnCompletionDetails(made["overlap"][0]), "overlap", "outline")
         for path, layer, label in zip(outputs, layers, ("A", "B")):
             if context.willLoadLayerOnCompletion(path):
                 details = context.layerToLoadOnCompletionDetails(path)
                 details.name = self.tr("{} ({}, common area)").format(layer.name(), label)
                 details.forceName = True
+                run.attach(details, label, "raster", project_layer_id(layer, context))
         return results
 
     def overlap_sentence(self, summary, counted):

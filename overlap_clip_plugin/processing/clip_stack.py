@@ -6,15 +6,18 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingOutputMultipleLayers,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
 )
 
 from overlap_clip_plugin.core import output_names
 from overlap_clip_plugin.processing.base import ClipAlgorithmBase
 from overlap_clip_plugin.processing.compat import NUMBER_INTEGER, SOURCE_RASTER
+from overlap_clip_plugin.processing.loading import LoadedRun, project_layer_id
 
 
 class ClipStackAlgorithm(ClipAlgorithmBase):
@@ -22,6 +25,8 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
 
     INPUTS = "INPUTS"
     REFERENCE = "REFERENCE"
+    REFERENCE_LAYER = "REFERENCE_LAYER"
+    LOAD_OUTPUTS = "LOAD_OUTPUTS"
     GRID = "GRID"
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
     OUTPUT_LAYERS = "OUTPUT_LAYERS"
@@ -52,11 +57,16 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
             "file name.\n\n"
             "Grid:\n"
             "- Reference raster's grid (default): every output on the CRS, pixel size and pixel phase of "
-            "the reference raster (its position in the input list, 1 = first).\n"
+            "the reference raster: the layer picked as reference layer, or else the input at the reference "
+            "position (1 = first). The reference layer wins when both are given.\n"
             "- Each raster's own grid: nothing is resampled; each output is a pixel window of its source.\n\n"
             "A pixel belongs to the common area when its centre lies inside it. Where a source already "
             "lies on the output grid its values are copied unchanged. If the inputs have no common "
             "area, the message names the input that leaves it empty; nothing is written.\n\n"
+            "The outputs are loaded into one group named after the output folder, each drawn with its input "
+            "layer's style where that layer is in the project. On one grid, rasters drawn alike share one "
+            "stretch: per band, from the lowest minimum to the highest maximum of their own stretches; the log "
+            "gives it.\n\n"
             "Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first scene's grid), "
             "'Where all rasters have valid data': every output covers the same ground on the same pixels."
         )
@@ -74,8 +84,20 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
             defaultValue=1,
             minValue=1,
         )
-        reference.setHelp(self.tr("The input whose grid every output takes, counted from 1."))
+        reference.setHelp(
+            self.tr(
+                "The input whose grid every output takes, counted from 1; for models and scripts. A reference "
+                "layer, when given, wins."
+            )
+        )
         self.addParameter(reference)
+        reference_layer = QgsProcessingParameterRasterLayer(
+            self.REFERENCE_LAYER, self.tr("Reference layer (one of the input rasters)"), optional=True
+        )
+        reference_layer.setHelp(
+            self.tr("The input whose grid every output takes, picked as a layer; it wins over the reference position.")
+        )
+        self.addParameter(reference_layer)
         grid = QgsProcessingParameterEnum(
             self.GRID,
             self.tr("Output grid"),
@@ -93,6 +115,11 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
             )
         )
         self.addParameter(folder)
+        load = QgsProcessingParameterBoolean(
+            self.LOAD_OUTPUTS, self.tr("Open the clipped rasters in the map"), defaultValue=True
+        )
+        load.setHelp(self.tr("Off, the rasters are written but not loaded into the project."))
+        self.addParameter(load)
         self.addOutput(QgsProcessingOutputMultipleLayers(self.OUTPUT_LAYERS, self.tr("Clipped rasters")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -103,11 +130,7 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
         ]
         if len(layers) < 2:
             raise QgsProcessingException(self.tr("At least two input rasters are needed, not {}.").format(len(layers)))
-        reference = self.parameterAsInt(parameters, self.REFERENCE, context)
-        if not 1 <= reference <= len(layers):
-            raise QgsProcessingException(
-                self.tr("The reference raster is number {}, but there are {} inputs.").format(reference, len(layers))
-            )
+        reference = self.reference_position(parameters, context, layers)
         own_grids = self.parameterAsEnum(parameters, self.GRID, context) == 1
         folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
         created = not os.path.isdir(folder)
@@ -123,9 +146,43 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
                 os.rmdir(folder)
             raise
         feedback.setProgress(100)
-        for path, layer in zip(outputs, layers):
-            details = QgsProcessingContext.LayerDetails(
-                self.tr("{} (common area)").format(layer.name()), context.project(), self.OUTPUT_LAYERS
+        if self.parameterAsBoolean(parameters, self.LOAD_OUTPUTS, context):
+            group = self.tr("{} (common area)").format(os.path.basename(os.path.normpath(folder)))
+            run = LoadedRun(
+                share_stretch=not own_grids and len({layer.bandCount() for layer in layers}) == 1, group_name=group
             )
-            context.addLayerToLoadOnCompletion(path, details)
+            for index, (path, layer) in enumerate(zip(outputs, layers), start=1):
+                details = QgsProcessingContext.LayerDetails(
+                    self.tr("{} ({}, common area)").format(layer.name(), index), context.project(), self.OUTPUT_LAYERS
+                )
+                details.forceName = True
+                context.addLayerToLoadOnCompletion(path, details)
+                run.attach(
+                    context.layerToLoadOnCompletionDetails(path), str(index), "raster", project_layer_id(layer, context)
+                )
         return {self.OUTPUT_FOLDER: folder, self.OUTPUT_LAYERS: outputs}
+
+    def reference_position(self, parameters, context, layers):
+        """The reference raster's position (1 = first): the reference layer's among the inputs, if one is
+        given, else REFERENCE."""
+        picked = self.parameterAsRasterLayer(parameters, self.REFERENCE_LAYER, context)
+        if picked is not None:
+            wanted = same_file(picked.source())
+            for index, layer in enumerate(layers, start=1):
+                if layer.id() == picked.id() or same_file(layer.source()) == wanted:
+                    return index
+            raise QgsProcessingException(
+                self.tr("The reference layer '{}' is not one of the input rasters.").format(picked.name())
+            )
+        reference = self.parameterAsInt(parameters, self.REFERENCE, context)
+        if not 1 <= reference <= len(layers):
+            raise QgsProcessingException(
+                self.tr("The reference raster is number {}, but there are {} inputs.").format(reference, len(layers))
+            )
+        return reference
+
+
+def same_file(source):
+    """A layer source as one file on disk names it, so that two spellings of one path compare equal."""
+    path = source.split("|")[0]
+    return os.path.realpath(path) if os.path.exists(path) else source

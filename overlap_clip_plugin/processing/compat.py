@@ -7,11 +7,13 @@ that version on, so newer QGIS never sees a deprecated name.
 
 from qgis.core import (
     Qgis,
+    QgsContrastEnhancement,
     QgsFeatureSink,
     QgsField,
     QgsProcessing,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterNumber,
+    QgsRasterMinMaxOrigin,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QMetaType, QVariant
@@ -37,6 +39,21 @@ else:
     MULTIPOLYGON = QgsWkbTypes.Type.MultiPolygon
 
 FAST_INSERT = QgsFeatureSink.Flag.FastInsert
+
+if QGIS_VERSION >= 33000:
+    RASTER_LAYER = Qgis.LayerType.Raster
+else:
+    from qgis.core import QgsMapLayerType
+
+    RASTER_LAYER = QgsMapLayerType.RasterLayer
+
+#: Min/max limits a user set (QGIS computes nothing anew), as the raster symbology names them.
+if QGIS_VERSION >= 34200:
+    MANUAL_LIMITS = Qgis.RasterRangeLimit.NotSet
+else:
+    MANUAL_LIMITS = QgsRasterMinMaxOrigin.Limits.None_
+
+NO_ENHANCEMENT = QgsContrastEnhancement.ContrastEnhancementAlgorithm.NoEnhancement
 
 #: The GDAL creation-options editor of QGIS's own GDAL algorithms, named as each QGIS names it.
 if QGIS_VERSION >= 34000:

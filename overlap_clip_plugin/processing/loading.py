@@ -1,0 +1,230 @@
+"""How a run's outputs reach the map: drawn as their inputs, stretched alike, outlined, grouped.
+
+QGIS loads the outputs after the algorithm has finished, on the main thread, and hands each loaded layer
+to the post-processor attached to it. QGIS 3.22 calls each post-processor as soon as its layer is added;
+newer QGIS adds every layer first. Each call here therefore settles the whole run again with the layers
+loaded so far: the last call leaves the same map on every version.
+"""
+
+from collections import deque
+
+from qgis.core import (
+    QgsFillSymbol,
+    QgsLayerTreeGroup,
+    QgsMapLayer,
+    QgsMultiBandColorRenderer,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProject,
+    QgsReadWriteContext,
+    QgsSingleBandGrayRenderer,
+    QgsSingleSymbolRenderer,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtXml import QDomDocument
+
+from overlap_clip_plugin.processing.compat import MANUAL_LIMITS, NO_ENHANCEMENT, RASTER_LAYER
+
+#: What of an input's style an output takes: how it is drawn and rendered, not its fields or notes.
+STYLE_CATEGORIES = QgsMapLayer.StyleCategory.Symbology | QgsMapLayer.StyleCategory.Rendering
+
+#: The overlap polygon: an outline only, in a colour that imagery and elevation models rarely have.
+OUTLINE = {"style": "no", "outline_color": "255,0,255,255", "outline_width": "0.8", "outline_width_unit": "MM"}
+
+#: The layer-tree property that marks a group a run made.
+RUN_GROUP = "overlap_clip/run_group"
+
+#: Python keeps the post-processors QGIS holds until it has called them (a few runs back is plenty).
+_RECENT_RUNS: deque = deque(maxlen=64)
+
+
+def tr(text):
+    """Translate ``text`` in the plugin's translation context."""
+    return QCoreApplication.translate("OverlapClip", text)
+
+
+def stretch_slots(renderer):
+    """The bands a renderer stretches, with their contrast enhancements: ``[(band, enhancement), ...]``,
+    or None for a renderer that draws values as they are (palette, pseudocolour) or draws no stretch."""
+    if isinstance(renderer, QgsMultiBandColorRenderer):
+        slots = [
+            (renderer.redBand(), renderer.redContrastEnhancement()),
+            (renderer.greenBand(), renderer.greenContrastEnhancement()),
+            (renderer.blueBand(), renderer.blueContrastEnhancement()),
+        ]
+    elif isinstance(renderer, QgsSingleBandGrayRenderer):
+        slots = [(renderer.grayBand(), renderer.contrastEnhancement())]
+    else:
+        return None
+    slots = [(band, enhancement) for band, enhancement in slots if band > 0]
+    if not slots or any(e is None or e.contrastEnhancementAlgorithm() == NO_ENHANCEMENT for _, e in slots):
+        return None
+    return slots
+
+
+def stretch_signature(renderer):
+    """What must agree for two layers to share a stretch: the renderer's kind and its bands."""
+    slots = stretch_slots(renderer)
+    if slots is None:
+        return None
+    return (type(renderer).__name__, tuple(band for band, _ in slots))
+
+
+def project_layer_id(layer, context):
+    """``layer``'s id when it is a layer of the run's project (its style can be copied), else None."""
+    project = context.project()
+    if project is not None and project.mapLayer(layer.id()) is not None:
+        return layer.id()
+    return None
+
+
+def copy_style(source, layer):
+    """Draw ``layer`` as ``source`` is drawn (renderer, contrast, resampling, opacity); False if QGIS refuses."""
+    document = QDomDocument("qgis")
+    error = source.exportNamedStyle(document, QgsReadWriteContext(), STYLE_CATEGORIES)
+    if error:
+        return False
+    ok, _ = layer.importNamedStyle(document, STYLE_CATEGORIES)
+    return bool(ok)
+
+
+def move_nodes(nodes, parent, index):
+    """Put layer-tree ``nodes`` into ``parent`` at ``index``, in this order (each layer stays in the project)."""
+    clones = [node.clone() for node in nodes]
+    parent.insertChildNodes(index, clones)
+    for node in nodes:
+        node.parent().removeChildNode(node)
+
+
+class LoadedRun:
+    """One run's layers on their way to the map.
+
+    ``share_stretch``: the outputs lie on one grid with the same bands, so those drawn alike by their
+    renderers take one stretch. ``group_name``: the layer-tree group the outputs go into (none: where
+    QGIS puts them).
+    """
+
+    def __init__(self, share_stretch, group_name=None):
+        self.share_stretch = share_stretch
+        self.group_name = group_name
+        self.entries = []  # (key, kind, source layer id), top of the layer tree first
+        self.layer_ids = {}
+        self.own_limits = {}
+        self.group = None
+        self.stretch_said = False
+        self.processors = []
+        _RECENT_RUNS.append(self)
+
+    def attach(self, details, key, kind, source_id=None):
+        """Have the layer that ``details`` loads arrive here; ``kind``: "raster" or "outline"."""
+        processor = _Arrival(self, key)
+        self.processors.append(processor)
+        self.entries.append((key, kind, source_id))
+        details.setPostProcessor(processor)
+
+    def arrive(self, key, layer, context, feedback):
+        project = context.project() or QgsProject.instance()
+        kind, source_id = next((kind, source) for k, kind, source in self.entries if k == key)
+        self.layer_ids[key] = layer.id()
+        if kind == "outline":
+            layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(OUTLINE)))
+        else:
+            source = project.mapLayer(source_id) if source_id else None
+            if (
+                source is not None
+                and source.type() == RASTER_LAYER
+                and source.isValid()
+                and source.bandCount() == layer.bandCount()
+            ):
+                copy_style(source, layer)
+            slots = stretch_slots(layer.renderer())
+            if slots is not None:
+                self.own_limits[key] = [(e.minimumValue(), e.maximumValue()) for _, e in slots]
+        layer.triggerRepaint()
+        self.settle(project, feedback)
+
+    def loaded(self, project, kind=None):
+        """``(key, layer)`` of the run's layers in the project, top of the layer tree first."""
+        found = []
+        for key, entry_kind, _ in self.entries:
+            layer = project.mapLayer(self.layer_ids.get(key, ""))
+            if layer is not None and (kind is None or entry_kind == kind):
+                found.append((key, layer))
+        return found
+
+    def settle(self, project, feedback):
+        """Stretch alike, group and order the layers loaded so far."""
+        if self.share_stretch:
+            self.stretch_alike(project, feedback)
+        nodes = [project.layerTreeRoot().findLayer(layer.id()) for _, layer in self.loaded(project)]
+        nodes = [node for node in nodes if node is not None]
+        if not nodes:
+            return
+        if self.group_name:
+            if self.group is None or self.group.parent() is None:
+                # Beside, not inside, the group of an earlier run whose layer QGIS reuses.
+                anchor = nodes[0]
+                while anchor.parent().customProperty(RUN_GROUP):
+                    anchor = anchor.parent()
+                self.group = self.new_group(anchor.parent(), anchor.parent().children().index(anchor))
+            parent = self.group
+        else:
+            parent = nodes[0].parent()
+            nodes = [node for node in nodes if node.parent() is parent]
+        children = parent.children()
+        index = min((children.index(node) for node in nodes if node in children), default=0)
+        if children[index : index + len(nodes)] != nodes:
+            move_nodes(nodes, parent, index)
+
+    def new_group(self, parent, index):
+        """The run's group, named ``group_name`` (with a number when a group of that name is already there)."""
+        names = {child.name() for child in parent.children() if isinstance(child, QgsLayerTreeGroup)}
+        name, number = self.group_name, 1
+        while name in names:
+            number += 1
+            name = f"{self.group_name} ({number})"
+        group = parent.insertGroup(index, name)
+        group.setExpanded(True)
+        group.setCustomProperty(RUN_GROUP, True)
+        return group
+
+    def stretch_alike(self, project, feedback):
+        """One stretch for the run's rasters that are drawn alike: per band, from the lowest minimum of
+        their own stretches to the highest maximum."""
+        rasters = [(key, layer) for key, layer in self.loaded(project, "raster") if key in self.own_limits]
+        signatures = {stretch_signature(layer.renderer()) for _, layer in rasters}
+        if len(rasters) < 2 or len(signatures) != 1 or None in signatures:
+            return
+        own = [self.own_limits[key] for key, _ in rasters]
+        limits = [
+            (min(values[slot][0] for values in own), max(values[slot][1] for values in own))
+            for slot in range(len(own[0]))
+        ]
+        for _, layer in rasters:
+            renderer = layer.renderer()
+            for (_, enhancement), (low, high) in zip(stretch_slots(renderer), limits):
+                enhancement.setMinimumValue(low)
+                enhancement.setMaximumValue(high)
+            origin = renderer.minMaxOrigin()
+            origin.setLimits(MANUAL_LIMITS)
+            renderer.setMinMaxOrigin(origin)
+            layer.triggerRepaint()
+        if not self.stretch_said and len(rasters) == sum(1 for _, kind, _ in self.entries if kind == "raster"):
+            self.stretch_said = True
+            bands = "; ".join(
+                tr("band {band}: {low:.6g} to {high:.6g}").format(band=band, low=low, high=high)
+                for (band, _), (low, high) in zip(stretch_slots(rasters[0][1].renderer()), limits)
+            )
+            feedback.pushInfo(tr("The clipped rasters share one stretch ({}).").format(bands))
+
+
+class _Arrival(QgsProcessingLayerPostProcessorInterface):
+    """Tells the run that one of its layers has been loaded."""
+
+    def __init__(self, run, key):
+        super().__init__()
+        self.run = run
+        self.key = key
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        """Called by QGIS on the main thread once the layer is in the project."""
+        self.run.arrive(self.key, layer, context, feedback)
