@@ -1,5 +1,6 @@
 """Session set-up: the repository and QGIS's own plugins on sys.path, the provider registered once."""
 
+import configparser
 import os
 import shutil
 import subprocess
@@ -102,3 +103,22 @@ def scanned_rows(monkeypatch):
 
     monkeypatch.setattr(validity.CommonMask, "read_each", counting)
     return rows_read
+
+
+@pytest.fixture(scope="session")
+def chinese_profile(tmp_path_factory):
+    """A QGIS profile with the plugin installed and QGIS's language set to Simplified Chinese."""
+    if QGIS_PROCESS is None:
+        pytest.skip("qgis_process is not installed; `make test` installs it")
+    config = tmp_path_factory.mktemp("qgis-profile-zh")
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(config), QT_QPA_PLATFORM="offscreen", LANG="C.UTF-8")
+    env.pop("LC_ALL", None)
+    subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True)
+    ini = config / "profiles" / "default" / "QGIS" / "QGIS3.ini"
+    settings = configparser.ConfigParser(interpolation=None)
+    settings.optionxform = str
+    settings.read(ini, encoding="utf-8")
+    settings["locale"] = {"overrideFlag": "true", "userLocale": "zh-Hans"}
+    with open(ini, "w", encoding="utf-8") as handle:
+        settings.write(handle, space_around_delimiters=False)
+    return env

@@ -114,7 +114,7 @@ def sample_dates(folder) -> tuple[str, str]:
     )
     b_transform = (400003.0, 10.0, 0.0, 5000017.0, 0.0, -10.0)
     image = _image(_terrain(b_transform, 300, 200))
-    image[:, 60:100, 150:200] = 20000
+    image[:, 60:100, 150:200] = np.array([11000, 9000, 4500], dtype=np.uint16)[:, None, None]
     b = make_raster(
         f"{folder}/date_2024.tif", b_transform, 300, 200, bands=3, dtype=gdal.GDT_UInt16, nodata=0, data=image
     )

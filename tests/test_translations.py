@@ -1,12 +1,12 @@
 """Every user-facing string is translated to Simplified Chinese, and QGIS's locale picks it up."""
 
-import configparser
 import os
 import re
 import subprocess
 
 import pytest
-from conftest import QGIS_PROCESS, ROOT
+from conftest import QGIS_PROCESS
+from language import english_fragments, untranslated
 from qgis.PyQt.QtCore import QTranslator
 from rasters import make_raster
 from translations import CONTEXT, messages, qm_path, read_ts, ts_path
@@ -50,25 +50,6 @@ def test_translation_file_follows_the_locale(locales, expected):
     assert (os.path.basename(path) if path else None) == (f"overlap_clip_plugin_{expected}.qm" if expected else None)
 
 
-@pytest.fixture(scope="module")
-def chinese_profile(tmp_path_factory):
-    """A QGIS profile with the plugin installed and QGIS's language set to Simplified Chinese."""
-    if QGIS_PROCESS is None:
-        pytest.skip("qgis_process is not installed; `make test` installs it")
-    config = tmp_path_factory.mktemp("qgis-profile-zh")
-    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(config), QT_QPA_PLATFORM="offscreen", LANG="C.UTF-8")
-    env.pop("LC_ALL", None)
-    subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True)
-    ini = config / "profiles" / "default" / "QGIS" / "QGIS3.ini"
-    settings = configparser.ConfigParser(interpolation=None)
-    settings.optionxform = str
-    settings.read(ini, encoding="utf-8")
-    settings["locale"] = {"overrideFlag": "true", "userLocale": "zh-Hans"}
-    with open(ini, "w", encoding="utf-8") as handle:
-        settings.write(handle, space_around_delimiters=False)
-    return env
-
-
 def test_qgis_in_chinese_shows_the_translated_algorithm(chinese_profile):
     run = subprocess.run(
         [QGIS_PROCESS, "help", "overlapclip:clippair"], env=chinese_profile, capture_output=True, text=True
@@ -103,24 +84,13 @@ def test_qgis_in_chinese_explains_errors_in_chinese(chinese_profile, tmp_path):
     assert not (tmp_path / "x.tif").exists()
 
 
-# What may stay in Latin letters in a Chinese sentence: names in quotes, paths, CRS codes, parameter keys,
-# units, the names of formats, data types and libraries, and GDAL's own words after "GDAL：".
-KEPT_AS_THEY_ARE = re.compile(
-    r"'[^']*'|\"[^\"]*\"|\u201c[^\u201d]*\u201d|/\S+|\b[A-Z]+:\d+\b|\b[A-Z][A-Z0-9_]+\b|\b(?:m|km|deg|px)\b|m\u00b2|km\u00b2"
-    r"|\b(?:GeoTIFF|TIFF|GDAL|PROJ|GEOS|QGIS|COG|VRT|GTiff|U?Int(?:8|16|32|64)|Float(?:16|32|64)|Byte)\b"
-)
-
-
-def english_fragments(line):
-    """The Latin words of ``line`` (a Chinese message) that are not names, codes, keys or units."""
-    if line.startswith("GDAL\uff1a") or line.startswith("GDAL:"):
-        return []
-    return re.findall(r"[A-Za-z]{2,}", KEPT_AS_THEY_ARE.sub(" ", line))
-
-
 def test_the_fragment_check_finds_english_inside_a_chinese_sentence():
     assert english_fragments("这些栅格不重叠：'a.tif' covers [1, 2 : 3, 4] in EPSG:32633") == ["covers", "in"]
     assert english_fragments("输出 A：10 x 10 像素（100 m x 100 m），从 'a b.tif' 复制，EPSG:4326，AREA=1") == []
+    # The plugin's lines are told from QGIS's: English and Chinese ones of its own, and lines of QGIS.
+    english = "Output A: nodata (0) where any raster has no valid data."
+    chinese = "输出 A：在任一栅格无有效数据处设为无数据（0）。"
+    assert untranslated([english, chinese, "Execution completed in 0.52 seconds"]) == ([english], 2)
 
 
 @pytest.fixture

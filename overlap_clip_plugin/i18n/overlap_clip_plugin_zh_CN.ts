@@ -654,6 +654,10 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
       <translation>参考栅格为第 {} 个，但只有 {} 个输入。</translation>
     </message>
     <message>
+      <source>; </source>
+      <translation>；</translation>
+    </message>
+    <message>
       <source>The clipped rasters share one stretch ({}).</source>
       <translation>裁剪后的栅格共用一个拉伸（{}）。</translation>
     </message>

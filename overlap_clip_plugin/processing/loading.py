@@ -210,7 +210,7 @@ class LoadedRun:
             layer.triggerRepaint()
         if not self.stretch_said and len(rasters) == sum(1 for _, kind, _ in self.entries if kind == "raster"):
             self.stretch_said = True
-            bands = "; ".join(
+            bands = tr("; ").join(
                 tr("band {band}: {low:.6g} to {high:.6g}").format(band=band, low=low, high=high)
                 for (band, _), (low, high) in zip(stretch_slots(rasters[0][1].renderer()), limits)
             )
