@@ -1,14 +1,15 @@
 """Run inside the real QGIS desktop (`qgis --code tests/gui_batch_session.py`) by tests/test_gui.py.
 
-Opens overlapclip:clippair's batch-processing dialog, fills its rows from $OVERLAPCLIP_BATCH_ROWS
-(cells left out stay empty, as a user leaves them), clicks Run as a user would, waits for the batch to
-finish and writes what the dialog said and what reached the project to report.json in
-$OVERLAPCLIP_GUI_OUT, then leaves QGIS.
+Opens the batch-processing dialog of $OVERLAPCLIP_BATCH_ALGORITHM (overlapclip:clippair unless set),
+fills its rows from $OVERLAPCLIP_BATCH_ROWS (cells left out stay empty, as a user leaves them), clicks Run
+as a user would, waits for the batch to finish and writes what the dialog said and what reached the
+project (layers, layer tree, stretches) to report.json in $OVERLAPCLIP_GUI_OUT, then leaves QGIS.
 """
 
 import json
 import os
 
+from gui_common import describe_project, leave
 from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
 from processing.tools import dataobjects
 from qgis.core import QgsApplication, QgsProject
@@ -16,35 +17,45 @@ from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtWidgets import QTextEdit
 from qgis.utils import iface
 
-OUT = os.environ["OVERLAPCLIP_GUI_OUT"]
+ALGORITHM = os.environ.get("OVERLAPCLIP_BATCH_ALGORITHM", "overlapclip:clippair")
 ROWS = json.loads(os.environ["OVERLAPCLIP_BATCH_ROWS"])
 report = {"rows": 0, "log": "", "project_layers": []}
 state = {"ticks": 0}
-
-
-def leave():
-    with open(os.path.join(OUT, "report.json"), "w", encoding="utf-8") as handle:
-        json.dump(report, handle)
-    os._exit(0)
 
 
 def log_text(dialog):
     return "\n".join(box.toPlainText() for box in dialog.findChildren(QTextEdit))
 
 
+def finished(text):
+    """The batch has ended: QGIS says so (in English on QGIS 3.22 whatever the language), or every layer
+    expected ($OVERLAPCLIP_BATCH_LAYERS) is loaded and the log has stopped growing for two seconds."""
+    if "Batch execution completed" in text:
+        return True
+    expected = int(os.environ.get("OVERLAPCLIP_BATCH_LAYERS", "0"))
+    state["still"] = state.get("still", 0) + 1 if text == state.get("text") else 0
+    state["text"] = text
+    return bool(expected) and len(QgsProject.instance().mapLayers()) >= expected and state["still"] >= 4
+
+
 def wait_for_batch(dialog):
     state["ticks"] += 1
     text = log_text(dialog)
-    if "Batch execution completed" in text or state["ticks"] > 240:
-        report["log"] = text
-        report["project_layers"] = sorted(layer.name() for layer in QgsProject.instance().mapLayers().values())
-        leave()
+    if finished(text) or state["ticks"] > 240:
+        # The last rows' layers are loaded once the log says so; give the loading a moment.
+        QTimer.singleShot(1000, lambda: finish(dialog))
         return
     QTimer.singleShot(500, lambda: wait_for_batch(dialog))
 
 
+def finish(dialog):
+    report["log"] = log_text(dialog)
+    describe_project(report)
+    leave(report)
+
+
 def run_batch():
-    algorithm = QgsApplication.processingRegistry().createAlgorithmById("overlapclip:clippair")
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById(ALGORITHM)
     dialog = BatchAlgorithmDialog(algorithm, iface.mainWindow())
     dialog.show()
     panel = dialog.mainWidget()

@@ -16,27 +16,19 @@ It writes what it saw (dialog labels and help, the log, the layers, where the ov
 to report.json in $OVERLAPCLIP_GUI_OUT and a screenshot of the desktop to desktop.png, then leaves QGIS.
 """
 
-import json
 import os
 
 import processing
+from gui_common import OUT, describe_project, leave
 from qgis.core import QgsProject, QgsRasterLayer, QgsRectangle
 from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtGui import QColor, QImage, QPainter
 from qgis.PyQt.QtWidgets import QApplication, QLabel, QTextBrowser, QTextEdit
 from qgis.utils import iface
 
-OUT = os.environ["OVERLAPCLIP_GUI_OUT"]
 report = {"dialog": None, "log": "", "labels": [], "help": ""}
 state = {"ticks": 0}
 inputs = {}
-
-
-def leave():
-    with open(os.path.join(OUT, "report.json"), "w", encoding="utf-8") as handle:
-        json.dump(report, handle, ensure_ascii=False)
-    # The desktop would ask to save the project; the test only needs what it saw.
-    os._exit(0)
 
 
 def show_only(layers):
@@ -97,8 +89,7 @@ def outputs_loaded():
 def after_run():
     out_a, out_b, overlap = outputs_loaded()
     canvas = iface.mapCanvas()
-    report["project_layers"] = sorted(layer.name() for layer in QgsProject.instance().mapLayers().values())
-    report["tree"] = [node.layer().name() for node in QgsProject.instance().layerTreeRoot().findLayers()]
+    describe_project(report)
     # A and B as QGIS draws each alone: layers of their own, which the run did not style.
     alone = [QgsRasterLayer(out.source(), f"{key} alone") for key, out in (("A", out_a), ("B", out_b))]
     QgsProject.instance().addMapLayers(alone)
@@ -122,7 +113,9 @@ def after_run():
         QgsProject.instance().removeMapLayers([layer.id() for layer in alone])
         show_only([overlap, out_a, out_b])
         canvas.refreshAllLayers()
-        QTimer.singleShot(1500, lambda: (iface.mainWindow().grab().save(os.path.join(OUT, "desktop.png")), leave()))
+        QTimer.singleShot(
+            1500, lambda: (iface.mainWindow().grab().save(os.path.join(OUT, "desktop.png")), leave(report))
+        )
 
     draw_states(
         [
@@ -146,7 +139,7 @@ def wait_for_results(dialog):
         report["log"] = "\n".join(box.toPlainText() for box in dialog.findChildren(QTextEdit))
         dialog.close()
         if not (out_a and out_b and overlap):
-            leave()
+            leave(report)
         QTimer.singleShot(500, after_run)
         return
     QTimer.singleShot(500, lambda: wait_for_results(dialog))
@@ -157,7 +150,7 @@ def press_run():
     if not dialogs:
         state["ticks"] += 1
         if state["ticks"] > 60:
-            leave()
+            leave(report)
         QTimer.singleShot(500, press_run)
         return
     dialog = dialogs[0]

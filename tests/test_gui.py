@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from language import CJK, english_fragments, untranslated
 from osgeo import gdal
-from rasters import assert_copied_from, assert_same_grid, make_raster, sample_dates, sample_pair
+from rasters import assert_copied_from, assert_same_grid, make_raster, sample_dates
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCREENSHOT = os.path.join(HERE, "screenshots", "clippair.png")
@@ -28,6 +28,8 @@ def run_desktop(profile, session, out, **variables):
     qgis = shutil.which("qgis")
     assert qgis, "the QGIS desktop is not installed (`make test` installs qgis)"
     env = dict(profile, OVERLAPCLIP_GUI_OUT=str(out), **variables)
+    # The sessions share tests/gui_common.py.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [HERE, env.get("PYTHONPATH")]))
     env.pop("QT_QPA_PLATFORM", None)  # a real window on the X server
     command = [
         "xvfb-run",
@@ -117,7 +119,7 @@ def test_the_chinese_dialog_speaks_chinese(chinese_profile, tmp_path):
 
 def test_batch_dialog_reports_each_row_and_skips_an_empty_polygon_cell(profile, tmp_path):
     """Three rows: rasters that do not overlap, a pair without the polygon, a pair with it."""
-    a, b = sample_pair(tmp_path)
+    a, b = sample_dates(tmp_path)
     far = make_raster(tmp_path / "far.tif", (900000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 50, 50)
     out = tmp_path / "out"
     out.mkdir()
@@ -146,6 +148,76 @@ def test_batch_dialog_reports_each_row_and_skips_an_empty_polygon_cell(profile, 
     for row in ("r2", "r3"):
         assert_same_grid(out / f"{row}_a.tif", out / f"{row}_b.tif")
         assert_copied_from(out / f"{row}_a.tif", a)
-    assert report["project_layers"].count("sample_a (A, common area)") == 2
-    assert report["project_layers"].count("sample_b (B, common area)") == 2
+    assert report["project_layers"].count("date_2020 (A, common area)") == 2
+    assert report["project_layers"].count("date_2024 (B, common area)") == 2
     assert len(report["project_layers"]) == 5
+    # Each row's A and B share one stretch; row 3's overlap is drawn above its rasters.
+    layers = report["layers"]
+    for row in ("r2", "r3"):
+        assert layers[f"{row}_a.tif"]["stretch"] == layers[f"{row}_b.tif"]["stretch"] != []
+    order = report["tree_files"]
+    assert order.index("r3_overlap.gpkg") < min(order.index("r3_a.tif"), order.index("r3_b.tif")), order
+
+
+def series(folder):
+    a, b = sample_dates(folder)
+    return [a, b, make_raster(folder / "dem.tif", (400100.0, 20.0, 0.0, 4999900.0, 0.0, -20.0), 120, 80)]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_clipstack_dialog_groups_its_outputs_and_speaks_the_users_language(language, request, tmp_path):
+    """clipstack from its dialog, the reference picked as a layer: one group named after the folder, the
+    outputs named by their place in the list, the two images on one stretch; in Chinese, all Chinese."""
+    profile = request.getfixturevalue("profile" if language == "en" else "chinese_profile")
+    inputs = series(tmp_path)
+    report = run_desktop(profile, "gui_stack_session.py", tmp_path, OVERLAPCLIP_GUI_INPUTS=json.dumps(inputs))
+    out = tmp_path / "series"
+    written = sorted(os.listdir(out))
+    assert written == ["date_2020_common.tif", "date_2024_common.tif", "dem_common.tif"]
+    # The reference layer (the second input) gives the grid: its pixel phase, 3 m east of A's.
+    for name in written:
+        assert round(gdal.Open(str(out / name)).GetGeoTransform()[0] % 10.0, 6) == 3.0
+    assert_copied_from(out / "date_2024_common.tif", inputs[1])
+    layers = report["layers"]
+    assert layers["date_2020_common.tif"]["stretch"] == layers["date_2024_common.tif"]["stretch"] != []
+    groups = [entry for entry in report["tree"] if isinstance(entry, list)]
+    assert len(groups) == 1
+    group, children = groups[0]
+    assert group.startswith("series")
+    assert children == [layers[name]["name"] for name in written]
+    if language == "en":
+        assert group == "series (common area)"
+        assert children == ["date_2020 (1, common area)", "date_2024 (2, common area)", "dem (3, common area)"]
+        assert "share one stretch" in report["log"]
+        return
+    bad, ours = untranslated(re.sub(r"\s*\[[^\]]*\]$", "", re.sub(r"<[^>]+>", "", label)) for label in report["labels"])
+    assert bad == [] and ours >= 3, (bad, report["labels"])
+    assert [
+        line
+        for line in report["help"].splitlines()
+        if line.strip() and (not CJK.search(line) or english_fragments(line))
+    ] == []
+    bad, ours = untranslated(report["log"].splitlines())
+    assert bad == [] and ours >= 5, (bad, report["log"][-3000:])
+    assert all(CJK.search(name) for name in [group, *children])
+
+
+def test_clipstack_batch_dialog_runs_each_stack(profile, tmp_path):
+    inputs = series(tmp_path)
+    rows = [
+        {"INPUTS": inputs, "OUTPUT_FOLDER": str(tmp_path / "all")},
+        {"INPUTS": inputs[:2], "GRID": 1, "OUTPUT_FOLDER": str(tmp_path / "pair")},
+    ]
+    report = run_desktop(
+        profile,
+        "gui_batch_session.py",
+        tmp_path,
+        OVERLAPCLIP_BATCH_ALGORITHM="overlapclip:clipstack",
+        OVERLAPCLIP_BATCH_ROWS=json.dumps(rows),
+    )
+    assert report["rows"] == 2
+    assert report["log"].count("Execution completed in") == 2, report["log"][-3000:]
+    assert sorted(os.listdir(tmp_path / "all")) == ["date_2020_common.tif", "date_2024_common.tif", "dem_common.tif"]
+    assert sorted(os.listdir(tmp_path / "pair")) == ["date_2020_common.tif", "date_2024_common.tif"]
+    groups = sorted(entry[0] for entry in report["tree"] if isinstance(entry, list))
+    assert groups == ["all (common area)", "pair (common area)"]

@@ -227,3 +227,20 @@ def test_a_reference_layer_outside_the_inputs_is_refused(project, tmp_path):
             "overlapclip:clipstack", {"INPUTS": [a, b], "REFERENCE_LAYER": other, "OUTPUT_FOLDER": str(tmp_path / "o")}
         )
     assert not (tmp_path / "o").exists()
+
+
+def test_in_a_stack_the_rasters_drawn_alike_share_a_stretch_and_the_others_keep_theirs(project, tmp_path):
+    a, b = sample_dates(tmp_path)
+    _, dem = sample_pair(tmp_path)
+    feedback = RecordingFeedback()
+    processing.runAndLoadResults(
+        "overlapclip:clipstack", {"INPUTS": [a, dem, b], "OUTPUT_FOLDER": str(tmp_path / "out")}, feedback=feedback
+    )
+    layers = by_name(project)
+    first, elevation, second = (
+        layers[f"{name} ({n}, common area)"] for n, name in enumerate(["date_2020", "sample_b", "date_2024"], 1)
+    )
+    assert limits(first) == limits(second)
+    assert limits(elevation) == limits(QgsRasterLayer(elevation.source(), "alone"))
+    said = [line for line in feedback.infos if "share one stretch" in line]
+    assert len(said) == 1 and "'date_2020 (1, common area)', 'date_2024 (3, common area)'" in said[0], said

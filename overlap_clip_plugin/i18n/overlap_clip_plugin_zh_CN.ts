@@ -658,8 +658,8 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
       <translation>；</translation>
     </message>
     <message>
-      <source>The clipped rasters share one stretch ({}).</source>
-      <translation>裁剪后的栅格共用一个拉伸（{}）。</translation>
+      <source>{names} share one stretch ({bands}).</source>
+      <translation>{names} 共用一个拉伸（{bands}）。</translation>
     </message>
     <message>
       <source>band {band}: {low:.6g} to {high:.6g}</source>

@@ -199,8 +199,8 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         if "overlap" in made:
             results[self.OVERLAP] = made["overlap"][0]
         feedback.setProgress(100)
-        # On one grid with the same bands, A and B are drawn with one stretch.
-        run = LoadedRun(share_stretch=grid != 2 and layers[0].bandCount() == layers[1].bandCount())
+        # On one grid, A and B drawn alike (the same renderer on the same bands) take one stretch.
+        run = LoadedRun(share_stretch=grid != 2)
         if "overlap" in made and context.willLoadLayerOnCompletion(made["overlap"][0]):
             run.attach(context.layerToLoadOnCompletionDetails(made["overlap"][0]), "overlap", "outline")
         for path, layer, label in zip(outputs, layers, ("A", "B")):

@@ -148,9 +148,7 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
         feedback.setProgress(100)
         if self.parameterAsBoolean(parameters, self.LOAD_OUTPUTS, context):
             group = self.tr("{} (common area)").format(os.path.basename(os.path.normpath(folder)))
-            run = LoadedRun(
-                share_stretch=not own_grids and len({layer.bandCount() for layer in layers}) == 1, group_name=group
-            )
+            run = LoadedRun(share_stretch=not own_grids, group_name=group)
             for index, (path, layer) in enumerate(zip(outputs, layers), start=1):
                 details = QgsProcessingContext.LayerDetails(
                     self.tr("{} ({}, common area)").format(layer.name(), index), context.project(), self.OUTPUT_LAYERS

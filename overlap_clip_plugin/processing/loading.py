@@ -98,8 +98,8 @@ def move_nodes(nodes, parent, index):
 class LoadedRun:
     """One run's layers on their way to the map.
 
-    ``share_stretch``: the outputs lie on one grid with the same bands, so those drawn alike by their
-    renderers take one stretch. ``group_name``: the layer-tree group the outputs go into (none: where
+    ``share_stretch``: the outputs lie on one grid, so those drawn alike (the same renderer on the same
+    bands) take one stretch. ``group_name``: the layer-tree group the outputs go into (none: where
     QGIS puts them).
     """
 
@@ -188,33 +188,43 @@ class LoadedRun:
         return group
 
     def stretch_alike(self, project, feedback):
-        """One stretch for the run's rasters that are drawn alike: per band, from the lowest minimum of
-        their own stretches to the highest maximum."""
-        rasters = [(key, layer) for key, layer in self.loaded(project, "raster") if key in self.own_limits]
-        signatures = {stretch_signature(layer.renderer()) for _, layer in rasters}
-        if len(rasters) < 2 or len(signatures) != 1 or None in signatures:
-            return
-        own = [self.own_limits[key] for key, _ in rasters]
-        limits = [
-            (min(values[slot][0] for values in own), max(values[slot][1] for values in own))
+        """One stretch for each set of the run's rasters drawn alike (the same renderer on the same bands):
+        per band, from the lowest minimum of their own stretches to the highest maximum."""
+        alike = {}
+        for key, layer in self.loaded(project, "raster"):
+            signature = stretch_signature(layer.renderer())
+            if key in self.own_limits and signature is not None:
+                alike.setdefault(signature, []).append((key, layer))
+        everything_loaded = len(self.loaded(project, "raster")) == sum(1 for e in self.entries if e[1] == "raster")
+        for rasters in alike.values():
+            if len(rasters) < 2:
+                continue
+            limits = self.shared_limits([self.own_limits[key] for key, _ in rasters])
+            for _, layer in rasters:
+                renderer = layer.renderer()
+                for (_, enhancement), (low, high) in zip(stretch_slots(renderer), limits):
+                    enhancement.setMinimumValue(low)
+                    enhancement.setMaximumValue(high)
+                origin = renderer.minMaxOrigin()
+                origin.setLimits(MANUAL_LIMITS)
+                renderer.setMinMaxOrigin(origin)
+                layer.triggerRepaint()
+            if everything_loaded and not self.stretch_said:
+                bands = tr("; ").join(
+                    tr("band {band}: {low:.6g} to {high:.6g}").format(band=band, low=low, high=high)
+                    for (band, _), (low, high) in zip(stretch_slots(rasters[0][1].renderer()), limits)
+                )
+                names = ", ".join(f"'{layer.name()}'" for _, layer in rasters)
+                feedback.pushInfo(tr("{names} share one stretch ({bands}).").format(names=names, bands=bands))
+        self.stretch_said = self.stretch_said or everything_loaded
+
+    @staticmethod
+    def shared_limits(own):
+        """Per band, the lowest minimum and the highest maximum of ``own`` limits ([[(min, max), ...], ...])."""
+        return [
+            (min(limits[slot][0] for limits in own), max(limits[slot][1] for limits in own))
             for slot in range(len(own[0]))
         ]
-        for _, layer in rasters:
-            renderer = layer.renderer()
-            for (_, enhancement), (low, high) in zip(stretch_slots(renderer), limits):
-                enhancement.setMinimumValue(low)
-                enhancement.setMaximumValue(high)
-            origin = renderer.minMaxOrigin()
-            origin.setLimits(MANUAL_LIMITS)
-            renderer.setMinMaxOrigin(origin)
-            layer.triggerRepaint()
-        if not self.stretch_said and len(rasters) == sum(1 for _, kind, _ in self.entries if kind == "raster"):
-            self.stretch_said = True
-            bands = tr("; ").join(
-                tr("band {band}: {low:.6g} to {high:.6g}").format(band=band, low=low, high=high)
-                for (band, _), (low, high) in zip(stretch_slots(rasters[0][1].renderer()), limits)
-            )
-            feedback.pushInfo(tr("The clipped rasters share one stretch ({}).").format(bands))
 
 
 class _Arrival(QgsProcessingLayerPostProcessorInterface):

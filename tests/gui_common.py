@@ -1,0 +1,57 @@
+"""What the desktop sessions (tests/gui_*session.py, run inside QGIS by tests/test_gui.py) share: how they
+describe the project they leave, and how they leave."""
+
+import json
+import os
+
+from qgis.core import QgsLayerTreeGroup, QgsMultiBandColorRenderer, QgsProject, QgsSingleBandGrayRenderer
+
+OUT = os.environ["OVERLAPCLIP_GUI_OUT"]
+
+
+def stretch(layer):
+    """The min/max of each band a raster layer's renderer stretches (empty for other layers)."""
+    renderer = layer.renderer() if hasattr(layer, "renderer") else None
+    if isinstance(renderer, QgsMultiBandColorRenderer):
+        enhancements = [
+            renderer.redContrastEnhancement(),
+            renderer.greenContrastEnhancement(),
+            renderer.blueContrastEnhancement(),
+        ]
+    elif isinstance(renderer, QgsSingleBandGrayRenderer):
+        enhancements = [renderer.contrastEnhancement()]
+    else:
+        return []
+    return [[e.minimumValue(), e.maximumValue()] for e in enhancements if e is not None]
+
+
+def tree(group=None):
+    """The layer tree, top first: layer names, and groups as [name, [children]]."""
+    group = group or QgsProject.instance().layerTreeRoot()
+    return [
+        [child.name(), tree(child)] if isinstance(child, QgsLayerTreeGroup) else child.layer().name()
+        for child in group.children()
+    ]
+
+
+def describe_project(report):
+    """Put the project's layers, their layer tree and, by file name, each layer's name and stretch into
+    ``report``."""
+    layers = list(QgsProject.instance().mapLayers().values())
+    report["project_layers"] = sorted(layer.name() for layer in layers)
+    report["tree"] = tree()
+    report["tree_files"] = [
+        os.path.basename(node.layer().source().split("|")[0])
+        for node in QgsProject.instance().layerTreeRoot().findLayers()
+    ]
+    report["layers"] = {
+        os.path.basename(layer.source().split("|")[0]): {"name": layer.name(), "stretch": stretch(layer)}
+        for layer in layers
+    }
+
+
+def leave(report):
+    """Write ``report`` to report.json and leave QGIS at once (it would ask to save the project)."""
+    with open(os.path.join(OUT, "report.json"), "w", encoding="utf-8") as handle:
+        json.dump(report, handle, ensure_ascii=False)
+    os._exit(0)
