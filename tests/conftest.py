@@ -15,6 +15,14 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
+def pytest_report_header(config):
+    """Say which QGIS profile the suite installs the plugin into: never the user's under `make test`."""
+    profile = os.environ.get("QGIS_CUSTOM_CONFIG_PATH")
+    if profile:
+        return f"QGIS profile: {profile} (the suite's own; desktop and qgis_process tests use temporary ones)"
+    return "QGIS profile: none set; the desktop and qgis_process tests use temporary profiles of their own"
+
+
 def pytest_configure(config):
     """Make QGIS's bundled ``processing`` package importable, as the desktop does."""
     from qgis.core import QgsApplication

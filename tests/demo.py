@@ -45,6 +45,9 @@ def main() -> int:
         f"OUTPUT_A={out_a}",
         f"OUTPUT_B={out_b}",
     ]
+    profile = os.environ.get("QGIS_CUSTOM_CONFIG_PATH")
+    if profile:
+        print(f"QGIS profile: {profile} (this project's own; your QGIS profile is not touched)")
     print("Inputs:")
     print("  " + describe(a))
     print("  " + describe(b))
