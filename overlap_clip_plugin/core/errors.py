@@ -19,6 +19,14 @@ class OverlapClipError(Exception):
         self.fields = fields
         super().__init__(template.format(**fields))
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # A piece run on another process or machine sends its error back whole: template and fields.
+        return _rebuild, (type(self), self.template, self.fields)
+
+
+def _rebuild(cls: type, template: str, fields: dict) -> OverlapClipError:
+    return cls(template, **fields)
+
 
 def translatable(text: str) -> str:
     """Mark a user-facing sentence the core returns (not raises) for translation; returns it unchanged."""

@@ -12,6 +12,7 @@ itself; any other is resampled.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import os
 import tempfile
@@ -22,6 +23,7 @@ from typing import Optional
 from osgeo import gdal
 
 from overlap_clip_plugin.core.area import common_area, crs_name, same_crs, thinner_than_a_pixel
+from overlap_clip_plugin.core.distribute import run_pieces
 from overlap_clip_plugin.core.errors import (
     NoValidDataError,
     NoValidNodataError,
@@ -289,7 +291,11 @@ def _copy_window(source: RasterInfo, target: Grid, target_crs: str) -> Window | 
 
 
 def _common_grid(
-    rasters: Sequence[RasterInfo], reference: int, area_mode: int, progress: Progress | None
+    rasters: Sequence[RasterInfo],
+    reference: int,
+    area_mode: int,
+    progress: Progress | None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> tuple[Grid, Bounds, MaskFile | None]:
     """The output grid on ``rasters[reference]``'s lattice, the common extent in its CRS, and (valid-data
     area) the common mask the scan kept."""
@@ -301,7 +307,7 @@ def _common_grid(
     grid = ref.grid.subgrid(window)
     if area_mode != AREA_VALID:
         return grid, area, None
-    summary = valid_summary(rasters, grid, ref.crs_wkt, progress, keep=True)
+    summary = valid_summary(rasters, grid, ref.crs_wkt, progress, keep=True, executor=executor)
     if summary.count == 0:
         for raster, count in zip(rasters, summary.counts):
             if count == 0:
@@ -370,6 +376,7 @@ def plan_clip(
     warn: Warn | None = None,
     gcp_method: str = "polynomial",
     rpc_dem: str | None = None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> ClipPlan:
     """Check the inputs and outputs and fix every output's grid; nothing is written.
 
@@ -403,6 +410,11 @@ def plan_clip(
         For rasters placed by ground control points, GDAL's "polynomial" or
         "tps" (thin-plate spline) transformer; for rasters placed by RPCs, an
         optional DEM (heights above the ellipsoid) for the RPC transformer.
+    executor
+        A ``concurrent.futures.Executor`` (a thread pool, a Dask client's
+        ``get_executor()``) through which each input's metadata is read and
+        the valid data are scanned strip by strip; None does it all here.
+        The plan is the same either way.
 
     Returns
     -------
@@ -429,8 +441,11 @@ def plan_clip(
     if gcp_method not in ("polynomial", "tps"):
         raise ValueError(f"Unknown GCP method '{gcp_method}'; use 'polynomial' or 'tps'.")
     with gdal_warnings(warn):
-        rasters = tuple(read_raster(source, gcp_method, rpc_dem) for source in inputs)
-        return _plan(rasters, outputs, reference, area, mask_common, resampling, progress)
+        if executor is None:
+            rasters = tuple(read_raster(source, gcp_method, rpc_dem) for source in inputs)
+        else:
+            rasters = tuple(run_pieces(executor, read_raster, [(source, gcp_method, rpc_dem) for source in inputs]))
+        return _plan(rasters, outputs, reference, area, mask_common, resampling, progress, executor)
 
 
 def _plan(
@@ -441,6 +456,7 @@ def _plan(
     mask_common: bool,
     resampling: str,
     progress: Progress | None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> ClipPlan:
     drivers = _check_output_paths(rasters, outputs)
     if mask_common:
@@ -449,7 +465,7 @@ def _plan(
     plans = []
     common_mask = None
     if reference is not None:
-        grid, extent, common_mask = _common_grid(rasters, reference, area, progress)
+        grid, extent, common_mask = _common_grid(rasters, reference, area, progress, executor)
         crs = rasters[reference].crs_wkt
         for raster, path, driver in zip(rasters, outputs, drivers):
             copy = _copy_window(raster, grid, crs)
@@ -462,14 +478,14 @@ def _plan(
                 grid = raster.grid.subgrid(raster.grid.window_for(shared.grid.bounds))
                 extent = shared.area
             else:
-                grid, extent, kept = _common_grid(rasters, index, area, progress)
+                grid, extent, kept = _common_grid(rasters, index, area, progress, executor)
                 common_mask = common_mask or kept
             copy = _copy_window(raster, grid, raster.crs_wkt)
             plans.append(OutputPlan(raster, path, driver, grid, raster.crs_wkt, extent, copy, resampling))
     if mask_common and common_mask is None:
         # One scan of every raster's mask, kept for every masked output (their grids share one lattice).
         first = plans[0]
-        common_mask = valid_summary(rasters, first.grid, first.crs_wkt, progress, keep=True).mask
+        common_mask = valid_summary(rasters, first.grid, first.crs_wkt, progress, keep=True, executor=executor).mask
     warnings = [Note(PLACED_BY[raster.georeference], {"name": raster.name}) for raster in rasters if raster.warped]
     for index, plan in enumerate(plans):
         if not plan.copied and plan.resampling in NEW_VALUES and any(band.paletted for band in plan.source.bands):

@@ -16,12 +16,14 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from osgeo import gdal, ogr, osr
 
 from overlap_clip_plugin.core.errors import OverlapClipError, RasterOpenError, UnsupportedGeoreferenceError
 from overlap_clip_plugin.core.grid import Grid
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -89,6 +91,15 @@ def gdal_warnings(report: Callable[[str], None] | None = None) -> Iterator[None]
     finally:
         gdal.PopErrorHandler()
         _reporters().pop()
+
+
+def relay_warning(message: str) -> None:
+    """Pass on a warning GDAL gave elsewhere (in a piece run by an executor) as if it were given here."""
+    reporters = _reporters()
+    if reporters:
+        reporters[-1](message)
+    else:
+        warnings.warn(message, GdalWarning, stacklevel=2)
 
 
 @contextmanager
@@ -306,3 +317,11 @@ def read_raster(source: str | Source, gcp_method: str = "polynomial", rpc_dem: s
     return RasterInfo(
         path, grid, crs_wkt, tuple(bands), tuple(source.open_options), georeference, warp_options, footprint
     )
+
+
+def in_piece(function: Callable[..., T], *args: object) -> tuple[T, list[str]]:
+    """``function(*args)`` as a piece of a run, on whatever thread, process or machine runs it: with the
+    core's GDAL settings, keeping GDAL's warnings to send back. Returns the result and the warnings."""
+    said: list[str] = []
+    with gdal_mode(), bounded_cache(), gdal_warnings(said.append):
+        return function(*args), said

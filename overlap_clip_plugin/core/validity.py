@@ -14,6 +14,7 @@ raster band at once.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 import os
 import shutil
@@ -28,7 +29,8 @@ import numpy as np
 from osgeo import gdal
 
 from overlap_clip_plugin.core.area import same_crs
-from overlap_clip_plugin.core.errors import CancelledError, NoValidNodataError, WriteError
+from overlap_clip_plugin.core.distribute import run_pieces
+from overlap_clip_plugin.core.errors import CancelledError, NoValidNodataError, WriteError, translatable
 from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call, gdal_mode, open_raster
 from overlap_clip_plugin.core.views import on_grid
@@ -200,6 +202,45 @@ class ValidSummary:
     mask: MaskFile | None = None
 
 
+def scan_strip(rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str, row_off: int, rows: int) -> tuple:
+    """A piece of the valid-data scan: for rows ``row_off ..`` of ``grid``, how many pixels each raster
+    has valid, and where all are valid (packed 8 pixels a byte, to travel light)."""
+    counts, valid = _combined(CommonMask(rasters, grid, crs_wkt).read_each(row_off, rows))
+    return counts, np.packbits(valid, axis=1)
+
+
+def _combined(each: list[np.ndarray]) -> tuple[list[int], np.ndarray]:
+    """How many pixels each mask of ``each`` has valid, and where all are."""
+    counts = [int(one.sum()) for one in each]
+    valid = each[0].copy()
+    for other in each[1:]:
+        valid &= other
+    return counts, valid
+
+
+def _scanned(rasters, grid, crs_wkt, executor, progress):  # type: ignore[no-untyped-def]
+    """``(row_off, counts of each raster, common valid mask)`` of every strip of ``grid``, in order:
+    here, or as pieces through ``executor``."""
+    pieces = list(strips(grid, sum(len(r.bands) for r in rasters)))
+    if executor is not None:
+        scanned = run_pieces(
+            executor,
+            scan_strip,
+            [(rasters, grid, crs_wkt, row_off, rows) for row_off, rows in pieces],
+            progress,
+            translatable("Cancelled while finding where the rasters have valid data; nothing was written."),
+        )
+        for (row_off, _), (counts, packed) in zip(pieces, scanned):
+            yield row_off, counts, np.unpackbits(packed, axis=1, count=grid.width).astype(bool)
+        return
+    mask = CommonMask(rasters, grid, crs_wkt)
+    for row_off, rows in pieces:
+        counts, valid = _combined(mask.read_each(row_off, rows))
+        yield row_off, counts, valid
+        if progress is not None and progress((row_off + rows) / grid.height) is False:
+            raise CancelledError("Cancelled while finding where the rasters have valid data; nothing was written.")
+
+
 @gdal_mode()
 @bounded_cache()
 def valid_summary(
@@ -208,32 +249,28 @@ def valid_summary(
     crs_wkt: str,
     progress: Callable[[float], bool] | None = None,
     keep: bool = False,
+    executor: concurrent.futures.Executor | None = None,
 ) -> ValidSummary:
     """Bounding window and count of the pixels of ``grid`` where every raster has valid data.
 
     The window is empty when there is no such pixel. With ``keep`` the common mask is kept
-    (:class:`MaskFile`) so that no later step scans the rasters again.
+    (:class:`MaskFile`) so that no later step scans the rasters again. With ``executor`` the strips
+    are scanned as pieces through it (see :mod:`overlap_clip_plugin.core.distribute`).
     """
-    mask = CommonMask(rasters, grid, crs_wkt)
     kept = MaskFile(grid, crs_wkt) if keep else None
     rows_any = np.zeros(grid.height, dtype=bool)
     cols_any = np.zeros(grid.width, dtype=bool)
     count = 0
     counts = [0] * len(rasters)
-    for row_off, rows in strips(grid, sum(len(r.bands) for r in rasters)):
-        each = mask.read_each(row_off, rows)
-        for index, valid in enumerate(each):
-            counts[index] += int(valid.sum())
-        valid = each[0]
-        for other in each[1:]:
-            valid &= other
+    for row_off, strip_counts, valid in _scanned(rasters, grid, crs_wkt, executor, progress):
+        rows = valid.shape[0]
+        for index, valid_count in enumerate(strip_counts):
+            counts[index] += valid_count
         if kept is not None:
             kept.write(row_off, valid)
         rows_any[row_off : row_off + rows] = valid.any(axis=1)
         cols_any |= valid.any(axis=0)
         count += int(valid.sum())
-        if progress is not None and progress((row_off + rows) / grid.height) is False:
-            raise CancelledError("Cancelled while finding where the rasters have valid data; nothing was written.")
     if kept is not None:
         kept.count = count
         kept.finish()

@@ -16,18 +16,22 @@ an output path is untouched. Inputs are only ever opened read-only.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import copy
 import os
 import shutil
 import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Optional
 
 from osgeo import gdal
 
-from overlap_clip_plugin.core.errors import CancelledError, OutputPathError, WriteError
+from overlap_clip_plugin.core.distribute import run_pieces
+from overlap_clip_plugin.core.errors import CancelledError, OutputPathError, WriteError, translatable
 from overlap_clip_plugin.core.formats import check_output_format
 from overlap_clip_plugin.core.plan import (
     AREA_EXTENTS,
@@ -305,6 +309,7 @@ def write_plan(
     progress: Progress | None = None,
     warn: Warn | None = None,
     before_commit: Callable[[], None] | None = None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> None:
     """Write every output of ``plan``; progress runs from 0 to 1 over all of them.
 
@@ -318,6 +323,14 @@ def write_plan(
     final names) and moved over the output paths only when every one is
     complete; if one fails or is cancelled, or a move fails, no output path
     changes and no staging folder is left.
+
+    With ``executor`` (any ``concurrent.futures.Executor``: a thread pool,
+    ``distributed.Client(...).get_executor()``) each output is written as a
+    piece through it, into its staging folder, which the workers must see
+    (the same machine, or shared storage); this caller commits once every
+    piece has succeeded. The files are the same, byte for byte, whatever the
+    executor. Progress then moves output by output, and a cancel stops every
+    piece not yet started.
     """
     with gdal_warnings(warn):
         checked = set()
@@ -327,7 +340,25 @@ def write_plan(
             if key not in checked:
                 check_output_format(output.driver, output.path, options, output.source)
                 checked.add(key)
-        _write_all(plan, creation_options, progress, before_commit)
+        _write_all(plan, creation_options, progress, before_commit, executor)
+
+
+def write_piece(output: OutputPlan, target: str, creation_options: Sequence[str]) -> None:
+    """A piece of a run: write one output at ``target`` (in its staging folder), on any worker."""
+    _write_to(output, target, creation_options, None)
+
+
+def _shared_mask(outputs: Sequence[OutputPlan], folders: list[str]) -> list[OutputPlan]:
+    """``outputs`` reading the run's kept common mask from a copy in a hidden folder beside the first
+    output, where workers on other machines see it too (the folder is added to ``folders``)."""
+    kept = next((output.common_mask for output in outputs if output.common_mask is not None), None)
+    if kept is None:
+        return list(outputs)
+    folders.append(staging_folder(outputs[0].path))
+    shared = copy.copy(kept)
+    shared.path = os.path.join(folders[-1], os.path.basename(kept.path))
+    shutil.copyfile(kept.path, shared.path)
+    return [replace(output, common_mask=shared) if output.common_mask is not None else output for output in outputs]
 
 
 def _write_all(
@@ -335,11 +366,22 @@ def _write_all(
     creation_options: Sequence[str],
     progress: Progress | None,
     before_commit: Callable[[], None] | None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> None:
     count = len(plan.outputs)
     stagings: list[str] = []
+    shared: list[str] = []
     try:
-        for index, output in enumerate(plan.outputs):
+        if executor is not None:
+            stagings.extend(staging_folder(output.path) for output in plan.outputs)
+            pieces = [
+                (output, staged_path(output.path, staging), tuple(creation_options))
+                for output, staging in zip(_shared_mask(plan.outputs, shared), stagings)
+            ]
+            run_pieces(
+                executor, write_piece, pieces, progress, translatable("Cancelled while writing; nothing was written.")
+            )
+        for index, output in enumerate(plan.outputs if executor is None else ()):
 
             def part(fraction: float, index: int = index) -> bool:
                 return True if progress is None else progress((index + fraction) / count)
@@ -353,7 +395,7 @@ def _write_all(
             before_commit()
         _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
     finally:
-        for staging in stagings:
+        for staging in [*stagings, *shared]:
             remove_staging(staging)
 
 
@@ -368,19 +410,22 @@ def clip(
     area: int = AREA_EXTENTS,
     mask_common: bool = False,
     warn: Warn | None = None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> ClipPlan:
     """Clip ``inputs`` to their common area and write ``outputs``.
 
     :func:`~overlap_clip_plugin.core.plan.plan_clip` then :func:`write_plan`;
-    see those for the parameters. Progress covers the writing.
+    see those for the parameters. Progress covers the writing. With
+    ``executor`` the run's pieces (reading each input, scanning the valid
+    data, writing each output) go through it.
     """
-    plan = plan_clip(inputs, outputs, reference, area, mask_common, resampling, warn=warn)
+    plan = plan_clip(inputs, outputs, reference, area, mask_common, resampling, warn=warn, executor=executor)
     for note in plan.warnings:
         if warn is not None:
             warn(str(note))
         else:
             warnings.warn(str(note), ClipWarning, stacklevel=2)
-    write_plan(plan, creation_options, progress, warn)
+    write_plan(plan, creation_options, progress, warn, executor=executor)
     return plan
 
 
@@ -412,6 +457,7 @@ def clip_pair(
     area: int = AREA_EXTENTS,
     mask_common: bool = False,
     warn: Warn | None = None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> ClipPlan:
     """Clip two rasters to their common area: :func:`clip` with ``N = 2``; see :func:`pair_reference`."""
     return clip(
@@ -424,4 +470,5 @@ def clip_pair(
         area,
         mask_common,
         warn,
+        executor,
     )

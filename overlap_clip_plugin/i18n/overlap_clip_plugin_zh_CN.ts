@@ -36,6 +36,14 @@
       <translation>公共区域跨越了 {crs} 的边缘（与其中心相对的经线），因此在“{name}”的网格上它会分成位于 {extent} 两端的几块；请把输出放到另一个栅格的网格上，或先把“{name}”重投影到以该区域为中心的坐标参考系。</translation>
     </message>
     <message>
+      <source>Cancelled; nothing was written.</source>
+      <translation>已取消；未写入任何内容。</translation>
+    </message>
+    <message>
+      <source>A piece of the run failed where it ran ({kind}: {reason}); nothing was written.</source>
+      <translation>本次运行的一部分在其运行之处失败（{kind}：{reason}）；未写入任何内容。</translation>
+    </message>
+    <message>
       <source>GDAL cannot intersect the rasters' footprints (GEOS: {reason}); check that every raster's georeference is valid.</source>
       <translation>GDAL 无法求这些栅格覆盖范围的交集（GEOS：{reason}）；请检查每个栅格的地理参考是否有效。</translation>
     </message>
@@ -226,6 +234,10 @@
     <message>
       <source>Cancelled while writing '{path}'; nothing was written.</source>
       <translation>写入 '{path}' 时已取消；未写入任何内容。</translation>
+    </message>
+    <message>
+      <source>Cancelled while writing; nothing was written.</source>
+      <translation>写入时已取消；未写入任何内容。</translation>
     </message>
     <message>
       <source>Cannot read '{path}': {reason}</source>

@@ -1,0 +1,182 @@
+"""The core's executor seam: the pieces of a run through a thread pool and through a Dask LocalCluster
+of two worker processes give the same files, byte for byte, as the run without one; a worker that dies,
+a piece that fails and a cancel leave every output path as it was and nothing behind."""
+
+import concurrent.futures
+import hashlib
+import os
+
+import pytest
+from rasters import make_raster, sample_dates, sample_pair
+
+from overlap_clip_plugin.core import AREA_VALID, CancelledError, RasterOpenError, WriteError, clip, clip_pair
+
+distributed = pytest.importorskip(
+    "distributed", reason="Dask's distributed is not installed in this Python (`make test` installs it in .venv)"
+)
+
+
+def digests(paths):
+    return [hashlib.sha256(open(path, "rb").read()).hexdigest() for path in paths]
+
+
+def leftovers(folder):
+    """Hidden staging folders or files of ours left in ``folder``."""
+    return [name for name in os.listdir(folder) if name.startswith(".overlapclip-")]
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A LocalCluster of two worker processes (one thread each), as a small Dask cluster; a task whose
+    worker dies is not tried again, so that a death is seen at once. Workers may run VRT pixel functions
+    in Python (the tests kill a worker with one)."""
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env={"GDAL_VRT_ENABLE_PYTHON": "YES"},
+        )
+        with cluster, distributed.Client(cluster) as connected:
+            yield connected
+
+
+@pytest.fixture
+def stack(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    return [*sample_pair(inputs), *sample_dates(inputs)]
+
+
+CASES = [(0, False), (AREA_VALID, True)]
+
+
+@pytest.mark.parametrize(("area", "mask"), CASES)
+def test_a_thread_pool_writes_the_same_files(stack, tmp_path, area, mask):
+    alone = [str(tmp_path / f"alone_{index}.tif") for index in range(len(stack))]
+    pooled = [str(tmp_path / f"pooled_{index}.tif") for index in range(len(stack))]
+    clip(stack, alone, 0, area=area, mask_common=mask)
+    fractions = []
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        clip(stack, pooled, 0, area=area, mask_common=mask, executor=pool, progress=fractions.append)
+    assert digests(alone) == digests(pooled)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(("area", "mask"), CASES)
+def test_a_stack_on_a_local_cluster_is_bit_identical(client, stack, tmp_path, area, mask):
+    alone = [str(tmp_path / f"alone_{index}.tif") for index in range(len(stack))]
+    spread = [str(tmp_path / f"spread_{index}.tif") for index in range(len(stack))]
+    clip(stack, alone, 0, area=area, mask_common=mask)
+    clip(stack, spread, 0, area=area, mask_common=mask, executor=client.get_executor())
+    assert digests(alone) == digests(spread)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_batch_of_pairs_on_a_local_cluster_is_bit_identical(client, stack, tmp_path):
+    pairs = [(a, b) for a in stack for b in stack if a < b]
+    executor = client.get_executor()
+    for index, (a, b) in enumerate(pairs):
+        for grid in (0, 1, 2):
+            alone = [str(tmp_path / f"{index}_{grid}_a.tif"), str(tmp_path / f"{index}_{grid}_b.tif")]
+            spread = [str(tmp_path / f"{index}_{grid}_a2.tif"), str(tmp_path / f"{index}_{grid}_b2.tif")]
+            clip_pair(a, b, *alone, grid=grid, area=AREA_VALID)
+            clip_pair(a, b, *spread, grid=grid, area=AREA_VALID, executor=executor)
+            assert digests(alone) == digests(spread), (a, b, grid)
+    assert len(pairs) == 6
+
+
+def dying_raster(folder, source):
+    """A VRT whose pixels, read anywhere but in this test's process, kill the process reading them."""
+    path = folder / "dies.vrt"
+    path.write_text(
+        f"""<VRTDataset rasterXSize="200" rasterYSize="200">
+  <SRS>EPSG:32633</SRS>
+  <GeoTransform>500500, 10, 0, 4999500, 0, -10</GeoTransform>
+  <VRTRasterBand dataType="Float64" band="1" subClass="VRTDerivedRasterBand">
+    <PixelFunctionType>die_elsewhere</PixelFunctionType>
+    <PixelFunctionLanguage>Python</PixelFunctionLanguage>
+    <PixelFunctionCode><![CDATA[
+import os
+def die_elsewhere(in_ar, out_ar, *args, **kwargs):
+    if os.getpid() != {os.getpid()}:
+        os._exit(3)
+    out_ar[:] = in_ar[0]
+]]></PixelFunctionCode>
+    <SimpleSource><SourceFilename relativeToVRT="0">{source}</SourceFilename><SourceBand>1</SourceBand></SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>
+"""
+    )
+    return str(path)
+
+
+def test_a_worker_that_dies_mid_run_leaves_every_output_path_as_it_was(client, tmp_path):
+    a = make_raster(tmp_path / "a.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 200, 200)
+    dies = dying_raster(tmp_path, a)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a_common.tif").write_bytes(b"last year's output")
+    before = sorted(os.listdir(out))
+    with pytest.raises(WriteError, match="KilledWorker.*nothing was written"):
+        clip([a, dies], [str(out / "a_common.tif"), str(out / "dies_common.tif")], 0, executor=client.get_executor())
+    assert sorted(os.listdir(out)) == before
+    assert (out / "a_common.tif").read_bytes() == b"last year's output"
+    assert leftovers(out) == []
+
+
+def test_an_error_in_a_worker_keeps_its_sentence(client, tmp_path):
+    a = make_raster(tmp_path / "a.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 20, 20)
+    with pytest.raises(RasterOpenError) as raised:
+        clip(
+            [a, str(tmp_path / "missing.tif")],
+            [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")],
+            0,
+            executor=client.get_executor(),
+        )
+    # The error came back whole from the worker: its template and fields, for a translation.
+    assert raised.value.template and "missing.tif" in str(raised.value)
+    assert raised.value.fields
+    assert sorted(os.listdir(tmp_path)) == ["a.tif"]
+
+
+def test_cancel_stops_the_pieces_not_yet_started_and_leaves_nothing(tmp_path):
+    a, b = sample_dates(tmp_path)
+    outputs = [str(tmp_path / f"out_{index}.tif") for index in range(12)]
+    asked, said = [], []
+
+    def stop_at_once(fraction):
+        asked.append(fraction)
+        return False
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        with pytest.raises(CancelledError, match="nothing was written"):
+            clip([a, b] * 6, outputs, 0, executor=pool, progress=stop_at_once, warn=said.append)
+    assert sorted(os.listdir(tmp_path)) == ["date_2020.tif", "date_2024.tif"]
+    # Asked once, the run stopped: no further piece was waited for.
+    assert len(asked) == 1 and asked[0] < 1.0
+
+
+def test_the_core_and_the_plugin_import_dask_only_when_asked(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = (
+        "import sys\n"
+        "from rasters import sample_pair\n"
+        "from overlap_clip_plugin.core import clip\n"
+        "import overlap_clip_plugin\n"
+        f"a, b = sample_pair('{tmp_path}')\n"
+        f"clip([a, b], ['{tmp_path}/x.tif', '{tmp_path}/y.tif'])\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('dask', 'distributed')))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]))
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["[]"]
