@@ -1,0 +1,219 @@
+"""The batch command: ``python3 -m overlap_clip_plugin BATCH_FILE [options]``.
+
+A batch file lists jobs, each clipped to its own common area, all or nothing per job:
+
+- JSON: ``{"jobs": [...]}`` (or the list alone); a job is ``{"inputs": [...], "outputs": [...]}``, or
+  ``{"inputs": [...], "folder": "..."}`` for a stack written as ``NAME_common.tif`` into the folder;
+- CSV with a header: pairs, ``input_a,input_b,output_a,output_b``; or stacks, ``inputs,folder`` with the
+  inputs separated by ``;``.
+
+Relative paths are taken from the batch file's folder. Jobs run side by side; their pieces (reading the
+inputs, scanning valid data, writing each output) go to a local thread pool, to a ``LocalCluster``
+(``--local-workers N``) or to an existing Dask cluster (``--scheduler ADDRESS``). Dask is imported only
+for those two options. The exit status is 0 when every job was written, 1 when any failed (the others
+are written), 2 for a batch file or options that cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import csv
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from overlap_clip_plugin.core.errors import OverlapClipError
+from overlap_clip_plugin.core.plan import AREA_EXTENTS, AREA_VALID, RESAMPLING_METHODS, output_names
+from overlap_clip_plugin.core.write import clip
+
+#: How many jobs the client keeps going at once (each waits on its pieces most of the time).
+JOBS_AT_ONCE = 8
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: its inputs and one output path per input; a stack's output folder, made if missing."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    folder: str | None = None
+
+
+class BatchFileError(ValueError):
+    """A batch file that cannot be read as jobs."""
+
+
+def _path(base: str, path: str) -> str:
+    return path if "://" in path or path.startswith("/vsi") or os.path.isabs(path) else os.path.join(base, path)
+
+
+def _stack(base: str, inputs: Sequence[str], folder: str) -> Job:
+    inputs = [_path(base, path) for path in inputs]
+    folder = _path(base, folder)
+    return Job(tuple(inputs), tuple(os.path.join(folder, name) for name in output_names(inputs)), folder)
+
+
+def read_jobs(path: str) -> list[Job]:
+    """The jobs of the batch file ``path`` (JSON or CSV, by its extension)."""
+    base = os.path.dirname(os.path.abspath(path))
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            if path.lower().endswith(".csv"):
+                rows = list(csv.DictReader(handle))
+                entries: list[dict] = [
+                    {"inputs": [row["input_a"], row["input_b"]], "outputs": [row["output_a"], row["output_b"]]}
+                    if "input_a" in row
+                    else {"inputs": [part for part in row["inputs"].split(";") if part], "folder": row["folder"]}
+                    for row in rows
+                ]
+            else:
+                loaded = json.load(handle)
+                entries = loaded["jobs"] if isinstance(loaded, dict) else loaded
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise BatchFileError(f"Cannot read the batch file '{path}': {err}") from err
+    jobs = []
+    for number, entry in enumerate(entries, start=1):
+        try:
+            inputs = list(entry["inputs"])
+            if "folder" in entry:
+                jobs.append(_stack(base, inputs, entry["folder"]))
+            else:
+                jobs.append(Job(tuple(_path(base, p) for p in inputs), tuple(_path(base, p) for p in entry["outputs"])))
+        except (KeyError, TypeError) as err:
+            raise BatchFileError(f"Job {number} of '{path}' needs inputs and outputs (or a folder): {err}") from err
+        if len(jobs[-1].inputs) < 2 or len(jobs[-1].inputs) != len(jobs[-1].outputs):
+            raise BatchFileError(f"Job {number} of '{path}' needs two or more inputs and one output per input.")
+    if not jobs:
+        raise BatchFileError(f"The batch file '{path}' lists no job.")
+    return jobs
+
+
+@contextlib.contextmanager
+def executor_for(
+    scheduler: str | None, local_workers: int | None, threads: int
+) -> Iterator[concurrent.futures.Executor]:
+    """The executor the pieces go to: an existing Dask cluster, a LocalCluster of worker processes, or a
+    local thread pool. Dask is imported only for the first two."""
+    if scheduler or local_workers:
+        try:
+            import distributed
+        except ImportError as err:
+            raise BatchFileError(
+                "--scheduler and --local-workers need Dask's distributed package in this Python "
+                "(pip install distributed)."
+            ) from err
+        if scheduler:
+            with distributed.Client(scheduler) as client:
+                yield client.get_executor()
+            return
+        cluster = distributed.LocalCluster(
+            n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        with cluster, distributed.Client(cluster) as client:
+            yield client.get_executor()
+        return
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        yield pool
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python3 -m overlap_clip_plugin",
+        description="Clip every job of a batch file (pairs or stacks of rasters) to its common area.",
+    )
+    parser.add_argument("batch", help="a JSON or CSV batch file (see the README's 'Batches and clusters')")
+    parser.add_argument(
+        "--grid",
+        choices=("reference", "own"),
+        default="reference",
+        help="every output on the reference raster's grid (default), or each on its own grid",
+    )
+    parser.add_argument("--reference", type=int, default=1, help="the reference raster's place in a job (1 = first)")
+    parser.add_argument("--area", choices=("extents", "valid"), default="extents", help="the common area")
+    parser.add_argument(
+        "--mask-common", action="store_true", help="nodata in every output wherever any raster has no valid data"
+    )
+    parser.add_argument("--resampling", choices=RESAMPLING_METHODS, default="near")
+    parser.add_argument("--co", action="append", default=[], metavar="KEY=VALUE", help="a GDAL creation option")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="the address of an existing Dask scheduler")
+    parser.add_argument("--local-workers", type=int, metavar="N", help="start a Dask LocalCluster of N processes")
+    parser.add_argument(
+        "--threads", type=int, default=os.cpu_count() or 1, help="threads of the local pool (without Dask)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    return parser.parse_args(argv)
+
+
+def run_batch(jobs: Sequence[Job], options: argparse.Namespace, executor: concurrent.futures.Executor, out) -> int:
+    """Run ``jobs`` through ``executor``, saying each one's end on ``out``; how many failed."""
+    reference = None if options.grid == "own" else options.reference - 1
+    area = AREA_VALID if options.area == "valid" else AREA_EXTENTS
+    lock = threading.Lock()
+    done: list[int] = []
+    failed: list[tuple[int, str]] = []
+
+    def one(number: int, job: Job) -> None:
+        said: list[str] = []
+        made = job.folder is not None and not os.path.isdir(job.folder)
+        try:
+            if made:
+                os.makedirs(str(job.folder), exist_ok=True)
+            clip(
+                job.inputs,
+                job.outputs,
+                reference,
+                options.resampling,
+                options.co,
+                area=area,
+                mask_common=options.mask_common,
+                warn=said.append,
+                executor=executor,
+            )
+            message = f"written: {', '.join(job.outputs)}"
+        except (OverlapClipError, ValueError, OSError) as err:
+            message = f"FAILED, nothing written: {err}"
+            if made and not os.listdir(str(job.folder)):
+                os.rmdir(str(job.folder))
+            with lock:
+                failed.append((number, str(err)))
+        with lock:
+            done.append(number)
+            if not options.quiet:
+                print(f"[{len(done)}/{len(jobs)}] job {number}: {message}", file=out, flush=True)
+                for warning in said:
+                    print(f"    warning: {warning}", file=out, flush=True)
+
+    with concurrent.futures.ThreadPoolExecutor(min(JOBS_AT_ONCE, len(jobs))) as client_side:
+        for future in [client_side.submit(one, number, job) for number, job in enumerate(jobs, start=1)]:
+            future.result()
+    written = len(jobs) - len(failed)
+    files = sum(len(job.outputs) for number, job in enumerate(jobs, start=1) if number not in dict(failed))
+    print(f"Written: {written} of {len(jobs)} jobs ({files} files).", file=out)
+    for number, reason in sorted(failed):
+        print(f"Failed: job {number}: {reason}", file=out)
+    return len(failed)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command; returns its exit status."""
+    options = _arguments(argv)
+    start = time.monotonic()
+    try:
+        jobs = read_jobs(options.batch)
+        if options.reference < 1 or (
+            options.grid == "reference" and any(options.reference > len(j.inputs) for j in jobs)
+        ):
+            raise BatchFileError(f"--reference {options.reference} is not a place in every job.")
+        with executor_for(options.scheduler, options.local_workers, options.threads) as executor:
+            failures = run_batch(jobs, options, executor, sys.stdout)
+    except BatchFileError as err:
+        print(err, file=sys.stderr)
+        return 2
+    print(f"Took {time.monotonic() - start:.1f} s.")
+    return 1 if failures else 0

@@ -1,0 +1,127 @@
+"""The batch command, ``python3 -m overlap_clip_plugin``, as a pipeline runs it: a JSON or CSV batch of
+pairs and stacks, on a local thread pool, a LocalCluster and an existing Dask scheduler; bit-identical
+to the core called job by job; a failed job is said and leaves its outputs unwritten."""
+
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+from rasters import make_raster, sample_dates, sample_pair
+
+from overlap_clip_plugin.core import AREA_VALID, clip, output_names
+
+
+def run_command(*arguments):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "overlap_clip_plugin", *map(str, arguments)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def digest(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+@pytest.fixture
+def scenes(tmp_path):
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    return [*sample_pair(folder), *sample_dates(folder)]
+
+
+def test_a_json_batch_of_pairs_and_a_stack(scenes, tmp_path):
+    a, b, c, d = scenes
+    batch = tmp_path / "batch.json"
+    batch.write_text(
+        json.dumps(
+            {
+                "jobs": [
+                    {"inputs": [a, b], "outputs": ["pairs/ab_a.tif", "pairs/ab_b.tif"]},
+                    {"inputs": [c, d], "outputs": ["pairs/cd_c.tif", "pairs/cd_d.tif"]},
+                    {"inputs": [a, b, c, d], "folder": "stack"},
+                ]
+            }
+        )
+    )
+    (tmp_path / "pairs").mkdir()
+    run = run_command(batch, "--area", "valid", "--mask-common")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Written: 3 of 3 jobs (8 files)." in run.stdout
+    assert run.stdout.count("] job ") == 3
+    # The same files as the core called job by job, in one process without any executor.
+    expected = tmp_path / "expected"
+    expected.mkdir()
+    for inputs, outputs in (
+        ([a, b], ["pairs/ab_a.tif", "pairs/ab_b.tif"]),
+        ([c, d], ["pairs/cd_c.tif", "pairs/cd_d.tif"]),
+        ([a, b, c, d], [f"stack/{name}" for name in output_names([a, b, c, d])]),
+    ):
+        mine = [str(expected / os.path.basename(path)) for path in outputs]
+        clip(inputs, mine, 0, area=AREA_VALID, mask_common=True)
+        assert [digest(tmp_path / path) for path in outputs] == [digest(path) for path in mine]
+
+
+def test_a_csv_batch_on_a_local_cluster_with_a_failed_job(scenes, tmp_path):
+    a, b, c, d = scenes
+    far = make_raster(tmp_path / "far.tif", (900000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 50, 50)
+    batch = tmp_path / "pairs.csv"
+    with open(batch, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["input_a", "input_b", "output_a", "output_b"])
+        writer.writerow([a, b, "ab_a.tif", "ab_b.tif"])
+        writer.writerow([a, far, "far_a.tif", "far_b.tif"])
+        writer.writerow([c, d, "cd_c.tif", "cd_d.tif"])
+    run = run_command(batch, "--grid", "own", "--local-workers", 2)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Written: 2 of 3 jobs (4 files)." in run.stdout
+    assert "Failed: job 2: The rasters do not overlap" in run.stdout
+    assert not (tmp_path / "far_a.tif").exists() and not (tmp_path / "far_b.tif").exists()
+    mine = [str(tmp_path / "mine_a.tif"), str(tmp_path / "mine_b.tif")]
+    clip([c, d], mine, None)
+    assert [digest(tmp_path / "cd_c.tif"), digest(tmp_path / "cd_d.tif")] == [digest(path) for path in mine]
+    assert [name for name in os.listdir(tmp_path) if name.startswith(".overlapclip-")] == []
+
+
+def test_an_existing_dask_scheduler(scenes, tmp_path):
+    distributed = pytest.importorskip(
+        "distributed", reason="Dask's distributed is not installed in this Python (`make test` installs it in .venv)"
+    )
+    a, b, c, d = scenes
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([{"inputs": [c, d, a], "folder": "out"}]))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = run_command(batch, "--scheduler", cluster.scheduler_address, "--reference", 2, "--quiet")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Written: 1 of 1 jobs (3 files)." in run.stdout
+    assert "] job " not in run.stdout  # --quiet
+    mine = [str(tmp_path / f"mine_{index}.tif") for index in range(3)]
+    clip([c, d, a], mine, 1)
+    written = [str(tmp_path / "out" / name) for name in output_names([c, d, a])]
+    assert [digest(path) for path in written] == [digest(path) for path in mine]
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("{not json", "Cannot read the batch file"),
+        ('{"jobs": []}', "lists no job"),
+        ('[{"inputs": ["a.tif"], "outputs": ["x.tif"]}]', "needs two or more inputs"),
+        ('[{"outputs": ["x.tif"]}]', "needs inputs and outputs"),
+    ],
+)
+def test_a_batch_file_that_cannot_be_used_is_exit_status_2(tmp_path, content, said):
+    batch = tmp_path / "batch.json"
+    batch.write_text(content)
+    run = run_command(batch)
+    assert run.returncode == 2
+    assert said in run.stderr
+    assert sorted(os.listdir(tmp_path)) == ["batch.json"]
