@@ -46,6 +46,7 @@ def test_algorithm_is_registered_with_its_contract(provider):
         "OPTIONS",
         "GCP_TRANSFORMER",
         "RPC_DEM",
+        "DASK_SCHEDULER",
         "WHOLE_INPUT_PERCENTS",
         "OUTPUT_A",
         "OUTPUT_B",

@@ -180,3 +180,41 @@ def test_the_core_and_the_plugin_import_dask_only_when_asked(tmp_path):
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["[]"]
+
+
+def test_processing_run_through_a_dask_scheduler_is_bit_identical(provider, client, tmp_path):
+    import processing
+
+    a, b = sample_dates(tmp_path)
+    alone = {"OUTPUT_A": str(tmp_path / "a1.tif"), "OUTPUT_B": str(tmp_path / "b1.tif")}
+    spread = {"OUTPUT_A": str(tmp_path / "a2.tif"), "OUTPUT_B": str(tmp_path / "b2.tif")}
+    common = {"INPUT_A": a, "INPUT_B": b, "AREA": 1, "MASK_COMMON": True}
+    processing.run("overlapclip:clippair", dict(common, **alone))
+    processing.run("overlapclip:clippair", dict(common, DASK_SCHEDULER=client.scheduler.address, **spread))
+    assert digests(alone.values()) == digests(spread.values())
+    stack = {"INPUTS": [a, b, a], "AREA": 1}
+    one = processing.run("overlapclip:clipstack", dict(stack, OUTPUT_FOLDER=str(tmp_path / "one")))
+    many = processing.run(
+        "overlapclip:clipstack",
+        dict(stack, OUTPUT_FOLDER=str(tmp_path / "many"), DASK_SCHEDULER=client.scheduler.address),
+    )
+    assert digests(one["OUTPUT_LAYERS"]) == digests(many["OUTPUT_LAYERS"])
+
+
+def test_an_unreachable_scheduler_is_one_sentence_and_writes_nothing(provider, tmp_path):
+    import processing
+    from qgis.core import QgsProcessingException
+
+    a, b = sample_dates(tmp_path)
+    with pytest.raises(QgsProcessingException, match="Cannot reach the Dask scheduler tcp://127.0.0.1:9"):
+        processing.run(
+            "overlapclip:clippair",
+            {
+                "INPUT_A": a,
+                "INPUT_B": b,
+                "OUTPUT_A": str(tmp_path / "x.tif"),
+                "OUTPUT_B": str(tmp_path / "y.tif"),
+                "DASK_SCHEDULER": "tcp://127.0.0.1:9",
+            },
+        )
+    assert sorted(os.listdir(tmp_path)) == ["date_2020.tif", "date_2024.tif"]

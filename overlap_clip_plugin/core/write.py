@@ -22,6 +22,7 @@ import copy
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -343,9 +344,55 @@ def write_plan(
         _write_all(plan, creation_options, progress, before_commit, executor)
 
 
-def write_piece(output: OutputPlan, target: str, creation_options: Sequence[str]) -> None:
-    """A piece of a run: write one output at ``target`` (in its staging folder), on any worker."""
-    _write_to(output, target, creation_options, None)
+def write_piece(
+    output: OutputPlan, target: str, creation_options: Sequence[str], progress: Progress | None = None
+) -> None:
+    """A piece of a run: write one output at ``target`` (in its staging folder), on any worker.
+
+    ``progress`` (only where the piece runs in the caller's process: a thread pool) follows the piece
+    strip by strip, and stops it when it returns False.
+    """
+    _write_to(output, target, creation_options, progress)
+
+
+def _write_pieces(
+    plan: ClipPlan,
+    stagings: list[str],
+    shared: list[str],
+    creation_options: Sequence[str],
+    progress: Progress | None,
+    executor: concurrent.futures.Executor,
+) -> None:
+    """Write every output of ``plan`` into its staging folder as a piece through ``executor``.
+
+    On a thread pool each piece reports its progress as it goes and a cancel stops the running ones at
+    their next strip; elsewhere progress moves output by output and a cancel stops the pieces not started.
+    """
+    count = len(plan.outputs)
+    local = isinstance(executor, concurrent.futures.ThreadPoolExecutor)
+    shares = [0.0] * count
+    stopped = threading.Event()
+
+    def piece_progress(index: int) -> Progress:
+        def report(fraction: float) -> bool:
+            shares[index] = fraction
+            return not stopped.is_set()
+
+        return report
+
+    def overall(done: float) -> bool:
+        going = True if progress is None else progress(max(done, sum(shares) / count))
+        if going is False:
+            stopped.set()
+        return going
+
+    stagings.extend(staging_folder(output.path) for output in plan.outputs)
+    outputs = _shared_mask(plan.outputs, shared)
+    pieces = [
+        (output, staged_path(output.path, staging), tuple(creation_options), piece_progress(index) if local else None)
+        for index, (output, staging) in enumerate(zip(outputs, stagings))
+    ]
+    run_pieces(executor, write_piece, pieces, overall, translatable("Cancelled while writing; nothing was written."))
 
 
 def _shared_mask(outputs: Sequence[OutputPlan], folders: list[str]) -> list[OutputPlan]:
@@ -373,14 +420,7 @@ def _write_all(
     shared: list[str] = []
     try:
         if executor is not None:
-            stagings.extend(staging_folder(output.path) for output in plan.outputs)
-            pieces = [
-                (output, staged_path(output.path, staging), tuple(creation_options))
-                for output, staging in zip(_shared_mask(plan.outputs, shared), stagings)
-            ]
-            run_pieces(
-                executor, write_piece, pieces, progress, translatable("Cancelled while writing; nothing was written.")
-            )
+            _write_pieces(plan, stagings, shared, creation_options, progress, executor)
         for index, output in enumerate(plan.outputs if executor is None else ()):
 
             def part(fraction: float, index: int = index) -> bool:

@@ -220,6 +220,10 @@
       <translation>无法读取掩膜：{reason}</translation>
     </message>
     <message>
+      <source>Cancelled while writing; nothing was written.</source>
+      <translation>写入时已取消；未写入任何内容。</translation>
+    </message>
+    <message>
       <source>Cannot move the finished outputs into place ({file}: {reason}); every output path is as it was.</source>
       <translation>无法把写好的结果移到目标位置（{file}：{reason}）；所有结果路径均保持原样。</translation>
     </message>
@@ -234,10 +238,6 @@
     <message>
       <source>Cancelled while writing '{path}'; nothing was written.</source>
       <translation>写入 '{path}' 时已取消；未写入任何内容。</translation>
-    </message>
-    <message>
-      <source>Cancelled while writing; nothing was written.</source>
-      <translation>写入时已取消；未写入任何内容。</translation>
     </message>
     <message>
       <source>Cannot read '{path}': {reason}</source>
@@ -352,6 +352,14 @@
       <translation>为 GDAL 的 RPC 变换提供高程，用于由有理多项式系数（RPC）配准的栅格；没有它时 RPC 按高程 0 使用。</translation>
     </message>
     <message>
+      <source>Dask scheduler address</source>
+      <translation>Dask 调度器地址</translation>
+    </message>
+    <message>
+      <source>Empty: the run uses every core of this machine. An address (tcp://host:8786) sends the reading, the valid-data scan and the writing of each output to that Dask cluster; its workers need GDAL and this plugin, and must see the inputs and the output folders. Needs Dask's distributed package in QGIS's Python.</source>
+      <translation>留空：本次运行使用本机的所有核心。给出地址（tcp://host:8786）时，读取、有效数据扫描以及每个输出的写入都交给该 Dask 集群；其工作节点需要 GDAL 和本插件，并且必须能访问输入和输出文件夹。需要 QGIS 的 Python 中装有 Dask 的 distributed 包。</translation>
+    </message>
+    <message>
       <source>{} x {} pixels ({:.6g} {} x {:.6g} {})</source>
       <translation>{} x {} 像元（{:.6g} {} x {:.6g} {}）</translation>
     </message>
@@ -376,10 +384,6 @@
       <translation>薄板样条</translation>
     </message>
     <message>
-      <source>Cancelled before anything was written.</source>
-      <translation>已在写入任何内容之前取消。</translation>
-    </message>
-    <message>
       <source>Common extent in {}: {}</source>
       <translation>公共范围（{}）：{}</translation>
     </message>
@@ -392,12 +396,24 @@
       <translation>输出 {}：在任一栅格无有效数据处，其掩膜波段设为遮蔽。</translation>
     </message>
     <message>
+      <source>A Dask scheduler ({}) is given, but Dask's distributed package is not installed in QGIS's Python.</source>
+      <translation>给出了 Dask 调度器（{}），但 QGIS 的 Python 中没有安装 Dask 的 distributed 包。</translation>
+    </message>
+    <message>
+      <source>Cannot reach the Dask scheduler {}: {}</source>
+      <translation>无法连接 Dask 调度器 {}：{}</translation>
+    </message>
+    <message>
       <source>The layer '{}' is not a file GDAL can read (provider '{}').</source>
       <translation>图层 '{}' 不是 GDAL 可读取的文件（数据提供者 '{}'）。</translation>
     </message>
     <message>
       <source>GDAL: {}</source>
       <translation>GDAL：{}</translation>
+    </message>
+    <message>
+      <source>Cancelled before anything was written.</source>
+      <translation>已在写入任何内容之前取消。</translation>
     </message>
     <message>
       <source>Footprints: {}.</source>

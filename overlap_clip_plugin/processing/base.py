@@ -1,5 +1,7 @@
 """What the Overlap Clip algorithms share: common parameters, reading them, planning, logging, writing."""
 
+import concurrent.futures
+import contextlib
 import os
 
 from qgis.core import (
@@ -61,6 +63,25 @@ def gdal_source(uri):
     return Source(name, options)
 
 
+@contextlib.contextmanager
+def dask_executor(address):
+    """The executor of the Dask cluster at ``address``, connected for one run; Dask is imported here only."""
+    try:
+        import distributed
+    except ImportError as err:
+        raise QgsProcessingException(
+            tr(
+                "A Dask scheduler ({}) is given, but Dask's distributed package is not installed in QGIS's Python."
+            ).format(address)
+        ) from err
+    try:
+        client = distributed.Client(address, timeout=10)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise QgsProcessingException(tr("Cannot reach the Dask scheduler {}: {}").format(address, err)) from err
+    with client:
+        yield client.get_executor()
+
+
 def core_message(err):
     """The core's sentence for ``err``, translated where a translation exists.
 
@@ -82,6 +103,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
     OPTIONS = "OPTIONS"
     GCP_TRANSFORMER = "GCP_TRANSFORMER"
     RPC_DEM = "RPC_DEM"
+    DASK_SCHEDULER = "DASK_SCHEDULER"
 
     #: The core's names of the GCP transformers, in the order the dialog lists them.
     GCP_METHODS = ("polynomial", "tps")
@@ -229,6 +251,27 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         )
         dem.setFlags(dem.flags() | ADVANCED)
         self.addParameter(dem)
+        scheduler = QgsProcessingParameterString(
+            self.DASK_SCHEDULER, self.tr("Dask scheduler address"), defaultValue="", optional=True
+        )
+        scheduler.setHelp(
+            self.tr(
+                "Empty: the run uses every core of this machine. An address (tcp://host:8786) sends the reading, "
+                "the valid-data scan and the writing of each output to that Dask cluster; its workers need GDAL and "
+                "this plugin, and must see the inputs and the output folders. Needs Dask's distributed package in "
+                "QGIS's Python."
+            )
+        )
+        scheduler.setFlags(scheduler.flags() | ADVANCED)
+        self.addParameter(scheduler)
+
+    def executor(self, parameters, context, pieces):
+        """Where a run's pieces go (a context manager): the Dask cluster at DASK_SCHEDULER, or a pool of
+        this machine's cores (no more threads than ``pieces``)."""
+        address = (self.parameterAsString(parameters, self.DASK_SCHEDULER, context) or "").strip()
+        if not address:
+            return concurrent.futures.ThreadPoolExecutor(max(1, min(os.cpu_count() or 1, pieces)))
+        return dask_executor(address)
 
     def checked_layer(self, layer, key, parameters):
         """``layer`` if GDAL can read it, else a processing error naming it."""
@@ -271,23 +314,25 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
 
         write_start = 0.2 if (area == 1 or mask_common) else 0.0
         try:
-            plan = plan_clip(
-                [gdal_source(layer.source()) for layer in layers],
-                outputs,
-                reference,
-                area,
-                mask_common,
-                resampling,
-                progress_between(0.0, write_start),
-                warn,
-                gcp_method,
-                rpc_dem,
-            )
-            if feedback.isCanceled():
-                raise QgsProcessingException(self.tr("Cancelled before anything was written."))
-            self.log_plan(plan, labels, feedback)
-            before_commit = prepare(plan) if prepare is not None else None
-            write_plan(plan, creation_options, progress_between(write_start, 0.95), warn, before_commit)
+            with self.executor(parameters, context, len(layers)) as executor:
+                plan = plan_clip(
+                    [gdal_source(layer.source()) for layer in layers],
+                    outputs,
+                    reference,
+                    area,
+                    mask_common,
+                    resampling,
+                    progress_between(0.0, write_start),
+                    warn,
+                    gcp_method,
+                    rpc_dem,
+                    executor,
+                )
+                if feedback.isCanceled():
+                    raise QgsProcessingException(self.tr("Cancelled before anything was written."))
+                self.log_plan(plan, labels, feedback)
+                before_commit = prepare(plan) if prepare is not None else None
+                write_plan(plan, creation_options, progress_between(write_start, 0.95), warn, before_commit, executor)
         except OverlapClipError as err:
             raise QgsProcessingException(core_message(err)) from err
         return plan
