@@ -17,6 +17,8 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 from rasters import sample_dates, sample_pair
 
+from overlap_clip_plugin.processing.compat import gray_band
+
 STRETCH = QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum
 
 
@@ -119,7 +121,7 @@ def test_outputs_take_the_style_of_input_layers_in_the_project(project, tmp_path
     out_a, out_b = layers["before (A, common area)"], layers["after (B, common area)"]
     for out, band, expected, opacity in ((out_a, 2, (1000.0, 5000.0), 0.5), (out_b, 2, (1500.0, 7000.0), 1.0)):
         assert isinstance(out.renderer(), QgsSingleBandGrayRenderer)
-        assert out.renderer().grayBand() == band
+        assert gray_band(out.renderer()) == band
         assert limits(out) == [expected]
         assert out.opacity() == opacity
     # On one grid the copied stretches become one.

@@ -76,3 +76,10 @@ def integer_field(name):
     if QGIS_VERSION >= 33800:
         return QgsField(name, QMetaType.Type.Int)
     return QgsField(name, QVariant.Type.Int)  # noqa: QGS402 - QGIS < 3.38 takes no QMetaType
+
+
+def gray_band(renderer):
+    """The band a single-band grey renderer draws (``grayBand()`` is deprecated from QGIS 3.38 on)."""
+    if QGIS_VERSION >= 33800:
+        return renderer.inputBand()
+    return renderer.grayBand()

@@ -22,7 +22,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtXml import QDomDocument
 
-from overlap_clip_plugin.processing.compat import MANUAL_LIMITS, NO_ENHANCEMENT, RASTER_LAYER
+from overlap_clip_plugin.processing.compat import MANUAL_LIMITS, NO_ENHANCEMENT, RASTER_LAYER, gray_band
 
 #: What of an input's style an output takes: how it is drawn and rendered, not its fields or notes.
 STYLE_CATEGORIES = QgsMapLayer.StyleCategory.Symbology | QgsMapLayer.StyleCategory.Rendering
@@ -52,7 +52,7 @@ def stretch_slots(renderer):
             (renderer.blueBand(), renderer.blueContrastEnhancement()),
         ]
     elif isinstance(renderer, QgsSingleBandGrayRenderer):
-        slots = [(renderer.grayBand(), renderer.contrastEnhancement())]
+        slots = [(gray_band(renderer), renderer.contrastEnhancement())]
     else:
         return None
     slots = [(band, enhancement) for band, enhancement in slots if band > 0]
