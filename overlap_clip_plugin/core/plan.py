@@ -35,6 +35,7 @@ from overlap_clip_plugin.core.errors import (
 from overlap_clip_plugin.core.formats import check_not_a_container
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, Source, bounded_cache, gdal_mode, gdal_warnings, read_raster
+from overlap_clip_plugin.core.remote import LocalCopies, fetched_once
 from overlap_clip_plugin.core.validity import MaskFile, pick_nodata, valid_summary
 from overlap_clip_plugin.core.views import source_view
 
@@ -119,6 +120,8 @@ class OutputPlan:
     nodata: tuple[float | None, ...] = ()
     validity: str = VALIDITY_NODATA
     common_mask: MaskFile | None = field(default=None, compare=False)
+    #: The local copies of remote inputs this output is written from, kept while the plan lives.
+    local_copies: LocalCopies | None = field(default=None, compare=False)
 
     @property
     def copied(self) -> bool:
@@ -461,6 +464,11 @@ def _plan(
     drivers = _check_output_paths(rasters, outputs)
     if mask_common:
         _check_mask_common(rasters, drivers, reference is None)
+    originals = rasters
+    copies = None
+    if area == AREA_VALID or mask_common:
+        # Read twice (the scan, then the writing), a remote input's overlap is fetched once.
+        rasters, copies = fetched_once(rasters, outputs, reference, resampling, progress)
 
     plans = []
     common_mask = None
@@ -513,11 +521,13 @@ def _plan(
                 )
             )
         )
-    if len({os.path.realpath(raster.path) for raster in rasters}) < len(rasters):
+    if len({os.path.realpath(raster.path) for raster in originals}) < len(originals):
         warnings.append(
             Note(translatable("The same raster is given more than once: its outputs are copies of one another."))
         )
-    return ClipPlan(tuple(plans), rasters, area, method, tuple(warnings), common_mask)
+    if copies is not None:
+        plans = [replace(plan, local_copies=copies) for plan in plans]
+    return ClipPlan(tuple(plans), originals, area, method, tuple(warnings), common_mask)
 
 
 def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo], progress: Progress | None) -> OutputPlan:

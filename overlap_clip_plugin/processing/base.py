@@ -11,10 +11,12 @@ from qgis.core import (
     QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
     QgsProperty,
     QgsProviderRegistry,
+    QgsRasterLayer,
     QgsUnitTypes,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QUrl, QVariant
@@ -128,19 +130,54 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
     RASTER_INPUTS: tuple = ()
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
-        """Check the parameters; for a raster QGIS cannot load, say why in the core's words."""
+        """Check the parameters; for a raster QGIS cannot load, say why in the core's words.
+
+        QGIS 3.22 takes a GDAL dataset name that is no file (``/vsicurl/https://...``, ``/vsis3/...``)
+        for a missing file: a raster input GDAL reads is accepted here, and loaded by :meth:`raster_layers`.
+        """
         ok, message = super().checkParameterValues(parameters, context)
         if ok:
             return ok, message
-        for key in self.RASTER_INPUTS:
-            values = parameters.get(key)
-            for value in values if isinstance(values, (list, tuple)) else [values]:
-                if isinstance(value, str) and value:
+        for definition in self.parameterDefinitions():
+            key, value = definition.name(), parameters.get(definition.name())
+            names = [v for v in (value if isinstance(value, (list, tuple)) else [value]) if isinstance(v, str) and v]
+            if key in self.RASTER_INPUTS and names:
+                for name in names:
                     try:
-                        read_raster(gdal_source(value))
+                        read_raster(gdal_source(name))
                     except OverlapClipError as err:
                         return False, core_message(err)
-        return ok, message
+            elif not definition.checkValueIsAcceptable(value, context):
+                return False, message
+        return True, ""
+
+    def raster_layers(self, parameters, key, context):
+        """The raster layer of input ``key`` (a list for a multiple-layer input) as QGIS loads it, or else,
+        for a GDAL dataset name QGIS 3.22 does not load itself (``/vsicurl/...``), a gdal layer of its own."""
+        value = parameters.get(key)
+        if not isinstance(self.parameterDefinition(key), QgsProcessingParameterMultipleLayers):
+            layer = self.parameterAsRasterLayer(parameters, key, context)
+            if layer is None and isinstance(value, str):
+                layer = self.gdal_layer(value, context)
+            return self.checked_layer(layer, key, parameters)
+        loaded = self.parameterAsLayerList(parameters, key, context)
+        values = list(value) if isinstance(value, (list, tuple)) else str(value or "").split(";")
+        if len(loaded) < len(values):
+            loaded = [
+                self.parameterAsRasterLayer({key: item}, key, context)
+                or (self.gdal_layer(item, context) if isinstance(item, str) else None)
+                for item in values
+            ]
+        return [self.checked_layer(layer, key, parameters) for layer in loaded]
+
+    def gdal_layer(self, name, context):
+        """A raster layer of the gdal provider for the dataset ``name``, kept by ``context``; None if invalid."""
+        title = os.path.splitext(os.path.basename(gdal_source(name).path.rstrip("/")))[0] or name
+        layer = QgsRasterLayer(name, title, "gdal")
+        if not layer.isValid():
+            return None
+        context.temporaryLayerStore().addMapLayer(layer)
+        return layer
 
     def output_requested(self, parameters, key, context):
         """Whether the optional output ``key`` is wanted: left out, ``None`` and ``''`` all skip it.

@@ -154,10 +154,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         """Clip both rasters, describe the overlap, and name the outputs for loading."""
-        layers = [
-            self.checked_layer(self.parameterAsRasterLayer(parameters, key, context), key, parameters)
-            for key in (self.INPUT_A, self.INPUT_B)
-        ]
+        layers = [self.raster_layers(parameters, key, context) for key in (self.INPUT_A, self.INPUT_B)]
         grid = self.parameterAsEnum(parameters, self.GRID, context)
         outputs = [self.parameterAsOutputLayer(parameters, key, context) for key in (self.OUTPUT_A, self.OUTPUT_B)]
         made = {}

@@ -124,10 +124,7 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         """Clip every input into the output folder and queue the outputs for loading."""
-        layers = [
-            self.checked_layer(layer, self.INPUTS, parameters)
-            for layer in self.parameterAsLayerList(parameters, self.INPUTS, context)
-        ]
+        layers = self.raster_layers(parameters, self.INPUTS, context)
         if len(layers) < 2:
             raise QgsProcessingException(self.tr("At least two input rasters are needed, not {}.").format(len(layers)))
         reference = self.reference_position(parameters, context, layers)

@@ -1,0 +1,166 @@
+"""Cloud-Optimized GeoTIFFs served over HTTP with byte ranges (a local server on 127.0.0.1 that counts the
+bytes it serves): the core, qgis_process and a project layer (as the dialog has it) clip them, reading
+no more than 1.5 times the bytes of the tiles the overlap needs, with the same values as local files."""
+
+import os
+import subprocess
+
+import numpy as np
+import processing
+import pytest
+from conftest import QGIS_PROCESS
+from http_range import RangeServer
+from osgeo import gdal
+from qgis.core import QgsProject, QgsRasterLayer
+from rasters import grid_of, make_raster, read_array
+
+from overlap_clip_plugin.core import AREA_VALID, Window, clip_pair
+
+TILE = 256
+
+
+def cog(folder, name, x0, y0, size, seed):
+    """A COG of ``size`` x ``size`` UInt16 pixels of 10 m in 256-pixel tiles, uncompressed (every tile
+    the same size, so that byte counts say how many tiles were read), nodata 0 in one corner."""
+    values = np.random.default_rng(seed).integers(1, 60000, (size, size)).astype(np.uint16)
+    values[:40, :40] = 0
+    source = make_raster(
+        folder / f"{name}_source.tif",
+        (x0, 10.0, 0.0, y0, 0.0, -10.0),
+        size,
+        size,
+        dtype=gdal.GDT_UInt16,
+        nodata=0,
+        data=values,
+    )
+    path = folder / f"{name}.tif"
+    gdal.Translate(
+        str(path), source, format="COG", creationOptions=[f"BLOCKSIZE={TILE}", "COMPRESS=NONE", "OVERVIEWS=NONE"]
+    )
+    os.remove(source)
+    return str(path)
+
+
+def tile_bytes(path, window):
+    """The bytes of the tiles of ``path`` that ``window`` touches."""
+    dataset = gdal.Open(path)  # kept: a band outlives no dataset
+    band = dataset.GetRasterBand(1)
+    total = 0
+    for row in range(window.row_off // TILE, (window.row_off + window.height - 1) // TILE + 1):
+        for col in range(window.col_off // TILE, (window.col_off + window.width - 1) // TILE + 1):
+            total += int(band.GetMetadataItem(f"BLOCK_SIZE_{col}_{row}", "TIFF"))
+    return total
+
+
+@pytest.fixture
+def served(tmp_path, monkeypatch):
+    """Two COGs that overlap by a quarter of each, served over HTTP; B's grid is a third of a pixel off."""
+    folder = tmp_path / "bucket"
+    folder.mkdir()
+    a = cog(folder, "a", 500000.0, 5000000.0, 2048, 1)
+    b = cog(folder, "b", 510243.3, 4989756.7, 2048, 2)
+    monkeypatch.setenv("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")
+    gdal.SetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")
+    with RangeServer(folder) as server:
+        yield server, a, b
+    gdal.SetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", None)
+    gdal.VSICurlClearCache()
+
+
+def overlap_tiles(a, b, tmp_path, **options):
+    """The bytes of the tiles each input's part of the output needs, from the same run on the local files."""
+    plan = clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), **options)
+    needed = 0
+    for path, output in zip((a, b), plan.outputs):
+        window = output.window if output.copied else Window(*_source_window(path, output))
+        needed += tile_bytes(path, window)
+    return needed
+
+
+def _source_window(path, output):
+    """The pixels of ``path`` under ``output``'s grid (the same CRS here), one pixel wider each way."""
+    dataset = gdal.Open(path)
+    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+    bounds = output.grid.bounds
+    col, row = max(0, int((bounds.xmin - x0) // dx) - 1), max(0, int((bounds.ymax - y0) // dy) - 1)
+    right = min(dataset.RasterXSize, int(np.ceil((bounds.xmax - x0) / dx)) + 1)
+    bottom = min(dataset.RasterYSize, int(np.ceil((bounds.ymin - y0) / dy)) + 1)
+    return col, row, right - col, bottom - row
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"grid": 2},
+        {"grid": 2, "area": AREA_VALID},
+        {"grid": 0},
+        {"grid": 0, "area": AREA_VALID, "mask_common": True},
+        {"grid": 1, "area": AREA_VALID, "resampling": "bilinear"},
+    ],
+    ids=[
+        "own grids",
+        "own grids, valid data",
+        "A's grid (B resampled)",
+        "A's grid, valid data and mask",
+        "B's grid, valid data, bilinear",
+    ],
+)
+def test_the_core_reads_the_overlaps_tiles_once(served, tmp_path, options):
+    server, a, b = served
+    needed = overlap_tiles(a, b, tmp_path, **options)
+    server.reset()
+    url = server.url
+    clip_pair(
+        f"/vsicurl/{url}/a.tif", f"/vsicurl/{url}/b.tif", str(tmp_path / "a.tif"), str(tmp_path / "b.tif"), **options
+    )
+    assert server.served <= 1.5 * needed, (server.served, needed)
+    # A quarter of each input: far less than the inputs.
+    assert server.served < 0.5 * (os.path.getsize(a) + os.path.getsize(b))
+    for name in ("a", "b"):
+        assert grid_of(tmp_path / f"{name}.tif") == grid_of(tmp_path / f"local_{name}.tif")
+        np.testing.assert_array_equal(read_array(tmp_path / f"{name}.tif"), read_array(tmp_path / f"local_{name}.tif"))
+    assert sorted(name for name in os.listdir(tmp_path) if name.startswith(".")) == []
+
+
+@pytest.mark.skipif(QGIS_PROCESS is None, reason="qgis_process is not installed; `make test` installs it")
+def test_qgis_process_takes_vsicurl_inputs(served, tmp_path, profile):
+    server, a, b = served
+    env = dict(profile, GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR")
+    run = subprocess.run(
+        [
+            QGIS_PROCESS,
+            "run",
+            "overlapclip:clippair",
+            "--",
+            f"INPUT_A=/vsicurl/{server.url}/a.tif",
+            f"INPUT_B=/vsicurl/{server.url}/b.tif",
+            "GRID=2",
+            f"OUTPUT_A={tmp_path / 'a.tif'}",
+            f"OUTPUT_B={tmp_path / 'b.tif'}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), grid=2)
+    for name in ("a", "b"):
+        np.testing.assert_array_equal(read_array(tmp_path / f"{name}.tif"), read_array(tmp_path / f"local_{name}.tif"))
+
+
+def test_a_remote_layer_in_the_project_clips_as_the_dialog_runs_it(provider, served, tmp_path):
+    server, a, b = served
+    layers = [QgsRasterLayer(f"/vsicurl/{server.url}/{name}.tif", name, "gdal") for name in ("a", "b")]
+    assert all(layer.isValid() for layer in layers)
+    QgsProject.instance().addMapLayers(layers)
+    try:
+        server.reset()
+        processing.run(
+            "overlapclip:clipstack",
+            {"INPUTS": [layer.id() for layer in layers], "AREA": 1, "OUTPUT_FOLDER": str(tmp_path / "out")},
+        )
+    finally:
+        QgsProject.instance().removeMapLayers([layer.id() for layer in layers])
+    assert sorted(os.listdir(tmp_path / "out")) == ["a_common.tif", "b_common.tif"]
+    assert server.served < 0.5 * (os.path.getsize(a) + os.path.getsize(b))
