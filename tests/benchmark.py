@@ -6,6 +6,7 @@ printed as a Markdown table; ratios, not absolute times, are what to compare
 across machines.
 
     python tests/benchmark.py footprint [--sizes 20000,40000] [--folder build/bench]
+    python tests/benchmark.py scale      # stacks on 1 and 2 workers, batches, COGs over HTTP (bench_scale.py)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -521,7 +523,7 @@ def main() -> int:
         run_job(json.loads(sys.argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["footprint", "clip", "plan", "bytes", "valid", "all"])
+    parser.add_argument("what", choices=["footprint", "clip", "plan", "bytes", "valid", "scale", "all"])
     parser.add_argument("--folder", default=os.path.join(ROOT, "build", "bench"))
     parser.add_argument("--sizes", help="raster sizes (default 10000,40000 for footprint, 5490,10980 for clip)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per contender; the best counts")
@@ -544,6 +546,11 @@ def main() -> int:
         bench_valid(args.folder, 10980, 40000, args.repeat)
     if args.what in ("bytes", "all"):
         bench_bytes(args.folder, sizes("5490")[0])
+    if args.what in ("scale", "all"):
+        from bench_scale import bench_scale
+
+        qgis_process = shutil.which("qgis_process.bin") or shutil.which("qgis_process") or "qgis_process"
+        bench_scale(args.folder, args.repeat, qgis_process)
     return 0
 
 

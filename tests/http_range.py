@@ -6,6 +6,8 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from osgeo import gdal
+
 
 class RangeServer:
     """Serves the files of ``folder`` (GET with one byte range, HEAD) until closed; ``served`` counts the
@@ -78,3 +80,37 @@ class RangeServer:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def tile_bytes(path, window):
+    """The bytes of the tiles of the GeoTIFF ``path`` that ``window`` (pixels of it) touches."""
+    dataset = gdal.Open(str(path))  # kept: a band outlives no dataset
+    band = dataset.GetRasterBand(1)
+    width, height = band.GetBlockSize()
+    total = 0
+    for row in range(window.row_off // height, (window.row_off + window.height - 1) // height + 1):
+        for col in range(window.col_off // width, (window.col_off + window.width - 1) // width + 1):
+            total += int(band.GetMetadataItem(f"BLOCK_SIZE_{col}_{row}", "TIFF"))
+    return total
+
+
+def window_under(path, grid):
+    """The pixels of ``path`` under ``grid`` (in the same CRS), one pixel wider each way, inside ``path``."""
+    from overlap_clip_plugin.core import Window
+
+    dataset = gdal.Open(str(path))
+    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+    bounds = grid.bounds
+    col, row = max(0, int((bounds.xmin - x0) // dx) - 1), max(0, int((bounds.ymax - y0) // dy) - 1)
+    right = min(dataset.RasterXSize, int(-(-(bounds.xmax - x0) // dx)) + 1)
+    bottom = min(dataset.RasterYSize, int(-(-(bounds.ymin - y0) // dy)) + 1)
+    return Window(col, row, right - col, bottom - row)
+
+
+def overlap_bytes(inputs, plan):
+    """The bytes of the tiles of ``inputs`` that ``plan``'s outputs need: a copied output's window, or the
+    pixels under a resampled output's grid."""
+    return sum(
+        tile_bytes(path, output.window if output.copied else window_under(path, output.grid))
+        for path, output in zip(inputs, plan.outputs)
+    )

@@ -9,12 +9,12 @@ import numpy as np
 import processing
 import pytest
 from conftest import QGIS_PROCESS
-from http_range import RangeServer
+from http_range import RangeServer, overlap_bytes
 from osgeo import gdal
 from qgis.core import QgsProject, QgsRasterLayer
 from rasters import grid_of, make_raster, read_array
 
-from overlap_clip_plugin.core import AREA_VALID, Window, clip_pair
+from overlap_clip_plugin.core import AREA_VALID, clip_pair
 
 TILE = 256
 
@@ -41,17 +41,6 @@ def cog(folder, name, x0, y0, size, seed):
     return str(path)
 
 
-def tile_bytes(path, window):
-    """The bytes of the tiles of ``path`` that ``window`` touches."""
-    dataset = gdal.Open(path)  # kept: a band outlives no dataset
-    band = dataset.GetRasterBand(1)
-    total = 0
-    for row in range(window.row_off // TILE, (window.row_off + window.height - 1) // TILE + 1):
-        for col in range(window.col_off // TILE, (window.col_off + window.width - 1) // TILE + 1):
-            total += int(band.GetMetadataItem(f"BLOCK_SIZE_{col}_{row}", "TIFF"))
-    return total
-
-
 @pytest.fixture
 def served(tmp_path, monkeypatch):
     """Two COGs that overlap by a quarter of each, served over HTTP; B's grid is a third of a pixel off."""
@@ -70,22 +59,7 @@ def served(tmp_path, monkeypatch):
 def overlap_tiles(a, b, tmp_path, **options):
     """The bytes of the tiles each input's part of the output needs, from the same run on the local files."""
     plan = clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), **options)
-    needed = 0
-    for path, output in zip((a, b), plan.outputs):
-        window = output.window if output.copied else Window(*_source_window(path, output))
-        needed += tile_bytes(path, window)
-    return needed
-
-
-def _source_window(path, output):
-    """The pixels of ``path`` under ``output``'s grid (the same CRS here), one pixel wider each way."""
-    dataset = gdal.Open(path)
-    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
-    bounds = output.grid.bounds
-    col, row = max(0, int((bounds.xmin - x0) // dx) - 1), max(0, int((bounds.ymax - y0) // dy) - 1)
-    right = min(dataset.RasterXSize, int(np.ceil((bounds.xmax - x0) / dx)) + 1)
-    bottom = min(dataset.RasterYSize, int(np.ceil((bounds.ymin - y0) / dy)) + 1)
-    return col, row, right - col, bottom - row
+    return overlap_bytes((a, b), plan)
 
 
 @pytest.mark.parametrize(
