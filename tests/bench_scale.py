@@ -122,6 +122,18 @@ def run(job: dict) -> None:
         return
     elif kind == "shell":
         subprocess.run(job["command"], shell=True, check=True)
+    elif kind == "batch":
+        env = dict(os.environ, PYTHONPATH=ROOT)
+        said = subprocess.run(
+            [sys.executable, "-m", "overlap_clip_plugin", job["batch"], "--quiet"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        took = float(said.strip().splitlines()[-1].split()[1])
+        print(json.dumps({"seconds": time.perf_counter() - start, "own": took}))
+        return
     elif kind == "pairs_core":
         for a, b, out_a, out_b in job["pairs"]:
             clip_pair(a, b, out_a, out_b)
@@ -248,11 +260,8 @@ def bench_pairs(folder: str, qgis_process: str) -> None:
     batch = os.path.join(folder, "pairs.json")
     with open(batch, "w", encoding="utf-8") as handle:
         json.dump([{"inputs": p[:2], "outputs": p[2:]} for p in pairs], handle)
-    env = f"PYTHONPATH={ROOT} "
     core = best({"kind": "pairs_core", "pairs": pairs}, 2)
-    command = best(
-        {"kind": "shell", "command": f"{env}{sys.executable} -m overlap_clip_plugin {batch} --quiet > /dev/null"}, 2
-    )
+    command = best({"kind": "batch", "batch": batch}, 2)
     calls = " ; ".join(
         f"{qgis_process} run overlapclip:clippair -- INPUT_A={a} INPUT_B={b} OUTPUT_A={oa} OUTPUT_B={ob}"
         " > /dev/null 2>&1"
@@ -263,8 +272,13 @@ def bench_pairs(folder: str, qgis_process: str) -> None:
     print("| contender | seconds | vs core calls in one process |")
     print("| --- | --- | --- |")
     print(f"| {PAIRS} core calls in one process | {core['seconds']:.2f} | 1.00 |")
-    ratio = command["wall"] / core["seconds"]
-    print(f"| the batch command (process start included) | {command['wall']:.2f} | {ratio:.2f} |")
+    print(
+        f"| the batch command, whole (Python's start-up included) | {command['seconds']:.2f} | "
+        f"{command['seconds'] / core['seconds']:.2f} |"
+    )
+    print(
+        f"| the batch command's own run (its 'Took') | {command['own']:.2f} | {command['own'] / core['seconds']:.2f} |"
+    )
     print(f"| {PAIRS} `qgis_process` calls | {process['wall']:.2f} | {process['wall'] / core['seconds']:.2f} |")
 
 

@@ -215,5 +215,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BatchFileError as err:
         print(err, file=sys.stderr)
         return 2
-    print(f"Took {time.monotonic() - start:.1f} s.")
+    print(f"Took {time.monotonic() - start:.2f} s.")
     return 1 if failures else 0

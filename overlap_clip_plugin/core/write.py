@@ -53,6 +53,7 @@ from overlap_clip_plugin.core.raster import (
     gdal_call,
     gdal_mode,
     gdal_warnings,
+    open_raster,
     quiet_gdal,
 )
 from overlap_clip_plugin.core.validity import strips, valid_reader
@@ -248,6 +249,39 @@ def _write_masked(
             gdal.GetDriverByName("GTiff").Delete(staging)
 
 
+def _warp_to(plan: OutputPlan, target: str, options: Sequence[str], callback: GdalProgress, failure: str) -> None:
+    """Resample ``plan``'s source straight into ``target`` with GDAL's warper, as gdalwarp does: the
+    warper then works on chunks as large as its memory allows, on every core, reading while it computes
+    (through a lazy VRT it would warp one small block at a time). The output takes the grid to the last
+    bit and the source's band properties, as a view would give them."""
+    source = open_raster(plan.source.path, plan.source.open_options)
+    bounds = plan.grid.bounds
+    out = gdal_call(
+        WriteError,
+        failure,
+        gdal.Warp,
+        target,
+        source,
+        format=plan.driver,
+        outputBounds=(bounds.xmin, bounds.ymin, bounds.xmax, bounds.ymax),
+        width=plan.grid.width,
+        height=plan.grid.height,
+        dstSRS=plan.crs_wkt or None,
+        resampleAlg=plan.resampling,
+        multithread=True,
+        warpOptions=["NUM_THREADS=ALL_CPUS"],
+        transformerOptions=list(plan.source.warp_options),
+        creationOptions=list(options),
+        callback=callback,
+    )
+    out.SetGeoTransform(plan.grid.transform)
+    if plan.crs_wkt:
+        out.SetProjection(plan.crs_wkt)
+    copy_band_properties(source, out)
+    out.FlushCache()
+    del out  # closes the file
+
+
 def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], progress: Progress | None) -> None:
     """Write ``plan``'s output at ``target``. On failure or cancel ``target`` is removed."""
     cancelled = False
@@ -268,6 +302,8 @@ def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], pr
             # A VRT output stays a lazy description of its source.
             gdal_call(WriteError, failure, gdal.GetDriverByName("VRT").CreateCopy, target, view)
             callback(1.0, "", None)
+        elif not plan.copied and gdal.GetDriverByName(plan.driver).GetMetadataItem(gdal.DCAP_CREATE) == "YES":
+            _warp_to(plan, target, _options(plan, creation_options), callback, failure)
         else:
             written = gdal_call(
                 WriteError,
