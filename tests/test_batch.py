@@ -125,3 +125,30 @@ def test_a_batch_file_that_cannot_be_used_is_exit_status_2(tmp_path, content, sa
     assert run.returncode == 2
     assert said in run.stderr
     assert sorted(os.listdir(tmp_path)) == ["batch.json"]
+
+
+def test_a_csv_from_a_spreadsheet_with_a_byte_order_mark(scenes, tmp_path):
+    a, b, _, _ = scenes
+    batch = tmp_path / "pairs.csv"
+    batch.write_text(f"input_a,input_b,output_a,output_b\n{a},{b},x.tif,y.tif\n", encoding="utf-8-sig")
+    run = run_command(batch)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (tmp_path / "x.tif").exists() and (tmp_path / "y.tif").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--threads", "0"], "need 1 or more"),
+        (["--local-workers", "0"], "need 1 or more"),
+        (["--scheduler", "tcp://127.0.0.1:9"], "Cannot start or reach the Dask cluster"),
+    ],
+)
+def test_options_that_cannot_be_used_are_exit_status_2(scenes, tmp_path, options, said):
+    a, b, _, _ = scenes
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([{"inputs": [a, b], "outputs": ["x.tif", "y.tif"]}]))
+    run = run_command(batch, *options)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert said in run.stderr
+    assert not (tmp_path / "x.tif").exists()

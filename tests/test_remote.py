@@ -138,3 +138,69 @@ def test_a_remote_layer_in_the_project_clips_as_the_dialog_runs_it(provider, ser
         QgsProject.instance().removeMapLayers([layer.id() for layer in layers])
     assert sorted(os.listdir(tmp_path / "out")) == ["a_common.tif", "b_common.tif"]
     assert server.served < 0.5 * (os.path.getsize(a) + os.path.getsize(b))
+
+
+def test_a_vrt_output_of_remote_inputs_points_at_the_inputs(served, tmp_path):
+    server, a, b = served
+    url = server.url
+    plan = clip_pair(
+        f"/vsicurl/{url}/a.tif",
+        f"/vsicurl/{url}/b.tif",
+        str(tmp_path / "a.vrt"),
+        str(tmp_path / "b.vrt"),
+        grid=2,
+        area=AREA_VALID,
+    )
+    del plan
+    local = clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), grid=2, area=AREA_VALID)
+    del local
+    for name in ("a", "b"):
+        np.testing.assert_array_equal(read_array(tmp_path / f"{name}.vrt"), read_array(tmp_path / f"local_{name}.tif"))
+    assert [name for name in os.listdir(tmp_path) if name.startswith(".")] == []
+
+
+def test_a_failed_run_leaves_no_local_copy_even_while_its_error_is_kept(served, tmp_path):
+    from overlap_clip_plugin.core import NoValidDataError
+
+    server, a, b = served
+    # A raster whose every pixel is nodata: the valid data cannot meet.
+    empty = make_raster(
+        tmp_path / "bucket" / "empty.tif",
+        (510243.3, 10.0, 0.0, 4989756.7, 0.0, -10.0),
+        300,
+        300,
+        nodata=0,
+        data=np.zeros((300, 300)),
+    )
+    assert os.path.exists(empty)
+    errors = []
+    try:
+        clip_pair(
+            f"/vsicurl/{server.url}/a.tif",
+            f"/vsicurl/{server.url}/empty.tif",
+            str(tmp_path / "x.tif"),
+            str(tmp_path / "y.tif"),
+            grid=2,
+            area=AREA_VALID,
+        )
+    except NoValidDataError as err:
+        errors.append(err)  # kept, with its traceback
+    assert errors
+    assert sorted(name for name in os.listdir(tmp_path) if name.startswith(".")) == []
+
+
+def test_a_bad_option_beside_a_remote_input_is_named(provider, served, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    server, _, _ = served
+    with pytest.raises(QgsProcessingException, match="Incorrect parameter value for Output grid"):
+        processing.run(
+            "overlapclip:clippair",
+            {
+                "INPUT_A": f"/vsicurl/{server.url}/a.tif",
+                "INPUT_B": f"/vsicurl/{server.url}/b.tif",
+                "GRID": 9,
+                "OUTPUT_A": str(tmp_path / "x.tif"),
+                "OUTPUT_B": str(tmp_path / "y.tif"),
+            },
+        )

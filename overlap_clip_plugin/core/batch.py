@@ -63,7 +63,8 @@ def read_jobs(path: str) -> list[Job]:
     """The jobs of the batch file ``path`` (JSON or CSV, by its extension)."""
     base = os.path.dirname(os.path.abspath(path))
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark.
+        with open(path, encoding="utf-8-sig", newline="") as handle:
             if path.lower().endswith(".csv"):
                 rows = list(csv.DictReader(handle))
                 entries: list[dict] = [
@@ -108,14 +109,21 @@ def executor_for(
                 "--scheduler and --local-workers need Dask's distributed package in this Python "
                 "(pip install distributed)."
             ) from err
-        if scheduler:
-            with distributed.Client(scheduler) as client:
-                yield client.get_executor()
-            return
-        cluster = distributed.LocalCluster(
-            n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        with cluster, distributed.Client(cluster) as client:
+        try:
+            if scheduler:
+                client = distributed.Client(scheduler, timeout=10)
+                cluster = None
+            else:
+                cluster = distributed.LocalCluster(
+                    n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=None
+                )
+                client = distributed.Client(cluster)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise BatchFileError(f"Cannot start or reach the Dask cluster: {err}") from err
+        with contextlib.ExitStack() as stack:
+            if cluster is not None:
+                stack.enter_context(cluster)
+            stack.enter_context(client)
             yield client.get_executor()
         return
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
@@ -210,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             options.grid == "reference" and any(options.reference > len(j.inputs) for j in jobs)
         ):
             raise BatchFileError(f"--reference {options.reference} is not a place in every job.")
+        if options.threads < 1 or (options.local_workers is not None and options.local_workers < 1):
+            raise BatchFileError("--threads and --local-workers need 1 or more.")
         with executor_for(options.scheduler, options.local_workers, options.threads) as executor:
             failures = run_batch(jobs, options, executor, sys.stdout)
     except BatchFileError as err:

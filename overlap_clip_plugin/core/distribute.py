@@ -31,6 +31,7 @@ def run_pieces(
     arguments: Iterable[Sequence[Any]],
     progress: Callable[[float], bool] | None = None,
     cancelled: str = translatable("Cancelled; nothing was written."),
+    on_stop: Callable[[], None] | None = None,
 ) -> list[Any]:
     """``[function(*args) for args in arguments]``, each call a piece run through ``executor``.
 
@@ -38,7 +39,8 @@ def run_pieces(
     the caller's thread, in the order of the pieces. ``progress`` is called with the fraction of pieces
     done, and at least every :data:`POLL` seconds; when it returns False the run stops with
     :class:`CancelledError` (``cancelled`` is its sentence). The first piece that fails stops the run
-    with that piece's error.
+    with that piece's error. ``on_stop`` is called then, before the running pieces are waited for (to
+    tell them to stop early).
     """
     futures = [executor.submit(in_piece, function, *args) for args in arguments]
     order = {future: index for index, future in enumerate(futures)}
@@ -53,6 +55,8 @@ def run_pieces(
             if progress is not None and progress(fraction) is False:
                 raise CancelledError(cancelled)
     except BaseException:
+        if on_stop is not None:
+            on_stop()
         stop(futures)
         raise
     for _, said in results:

@@ -466,10 +466,33 @@ def _plan(
         _check_mask_common(rasters, drivers, reference is None)
     originals = rasters
     copies = None
-    if area == AREA_VALID or mask_common:
-        # Read twice (the scan, then the writing), a remote input's overlap is fetched once.
+    if (area == AREA_VALID or mask_common) and "VRT" not in drivers:
+        # Read twice (the scan, then the writing), a remote input's overlap is fetched once; a VRT output
+        # keeps pointing at the input itself.
         rasters, copies = fetched_once(rasters, outputs, reference, resampling, progress)
+    try:
+        return _planned(
+            rasters, originals, outputs, drivers, reference, area, mask_common, resampling, progress, executor, copies
+        )
+    except BaseException:
+        if copies is not None:
+            copies.remove()
+        raise
 
+
+def _planned(
+    rasters: tuple[RasterInfo, ...],
+    originals: tuple[RasterInfo, ...],
+    outputs: Sequence[str],
+    drivers: list[str],
+    reference: Optional[int],
+    area: int,
+    mask_common: bool,
+    resampling: str,
+    progress: Progress | None,
+    executor: concurrent.futures.Executor | None,
+    copies: LocalCopies | None,
+) -> ClipPlan:
     plans = []
     common_mask = None
     if reference is not None:

@@ -55,7 +55,19 @@ class LocalCopies:
 
     def __init__(self, output: str) -> None:
         self.folder = tempfile.mkdtemp(prefix=".overlapclip-inputs-", dir=os.path.dirname(os.path.abspath(output)))
-        weakref.finalize(self, shutil.rmtree, self.folder, True)
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
+
+    def remove(self) -> None:
+        """Remove the copies now (a plan that failed): an error's traceback may keep this object alive."""
+        self._finalizer()
+
+    def __getstate__(self) -> dict:
+        # A worker elsewhere gets the folder's name only; the client removes it.
+        return {"folder": self.folder}
+
+    def __setstate__(self, state: dict) -> None:
+        self.folder = state["folder"]
+        self._finalizer = None  # type: ignore[assignment]
 
 
 def _grown(window: Window, margin: int, width: int, height: int) -> Window:
@@ -86,6 +98,21 @@ def fetched_once(
     if not remote:
         return tuple(rasters), None
     copies = LocalCopies(outputs[0])
+    try:
+        return _fetched(rasters, remote, copies, reference, resampling, progress), copies
+    except BaseException:
+        copies.remove()
+        raise
+
+
+def _fetched(
+    rasters: Sequence[RasterInfo],
+    remote: list[int],
+    copies: LocalCopies,
+    reference: int | None,
+    resampling: str,
+    progress: Callable[[float], bool] | None,
+) -> tuple[RasterInfo, ...]:
     local = list(rasters)
     for index in remote:
         raster = rasters[index]
@@ -130,4 +157,4 @@ def fetched_once(
             raise
         del copied  # closes the copy
         local[index] = read_raster(Source(target))
-    return tuple(local), copies
+    return tuple(local)

@@ -302,7 +302,9 @@ def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], pr
             # A VRT output stays a lazy description of its source.
             gdal_call(WriteError, failure, gdal.GetDriverByName("VRT").CreateCopy, target, view)
             callback(1.0, "", None)
-        elif not plan.copied and gdal.GetDriverByName(plan.driver).GetMetadataItem(gdal.DCAP_CREATE) == "YES":
+        elif not plan.copied and plan.driver == "GTiff":
+            # Other formats keep the lazy view and gdal_translate's copy: some (GeoPackage) refuse a
+            # geotransform once the warper has set one, some keep less of the band properties.
             _warp_to(plan, target, _options(plan, creation_options), callback, failure)
         else:
             written = gdal_call(
@@ -428,7 +430,14 @@ def _write_pieces(
         (output, staged_path(output.path, staging), tuple(creation_options), piece_progress(index) if local else None)
         for index, (output, staging) in enumerate(zip(outputs, stagings))
     ]
-    run_pieces(executor, write_piece, pieces, overall, translatable("Cancelled while writing; nothing was written."))
+    run_pieces(
+        executor,
+        write_piece,
+        pieces,
+        overall,
+        translatable("Cancelled while writing; nothing was written."),
+        on_stop=stopped.set,
+    )
 
 
 def _shared_mask(outputs: Sequence[OutputPlan], folders: list[str]) -> list[OutputPlan]:

@@ -432,6 +432,10 @@
       <translation>输出 {}：{}，已重采样到输出网格（{}）。</translation>
     </message>
     <message>
+      <source>Incorrect parameter value for {}</source>
+      <translation>{} 的参数值不正确</translation>
+    </message>
+    <message>
       <source>Clip raster pair to common area</source>
       <translation>将栅格对裁剪到公共区域</translation>
     </message>

@@ -148,7 +148,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                     except OverlapClipError as err:
                         return False, core_message(err)
             elif not definition.checkValueIsAcceptable(value, context):
-                return False, message
+                return False, self.tr("Incorrect parameter value for {}").format(definition.description())
         return True, ""
 
     def raster_layers(self, parameters, key, context):
