@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from osgeo import gdal
 
 from overlap_clip_plugin.core.errors import WriteError
 from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, gdal_call, open_raster
+
+_WARP = threading.local()
+
+
+def warp_threads() -> str:
+    """How many threads GDAL's warper takes on this thread: every core, unless a piece says otherwise."""
+    return getattr(_WARP, "threads", "ALL_CPUS")
+
+
+@contextmanager
+def warping_with(threads: str) -> Iterator[None]:
+    """Warp with ``threads`` threads on this thread meanwhile ("1" for a piece among others)."""
+    before = warp_threads()
+    _WARP.threads = threads
+    try:
+        yield
+    finally:
+        _WARP.threads = before
 
 
 def copy_band_properties(source: gdal.Dataset, target: gdal.Dataset, nodata: bool = True) -> None:
@@ -90,7 +112,7 @@ def on_grid(
             dstSRS=crs_wkt or None,
             resampleAlg=resampling,
             multithread=True,
-            warpOptions=["NUM_THREADS=ALL_CPUS"],
+            warpOptions=[f"NUM_THREADS={warp_threads()}"],
             transformerOptions=list(warp_options),
             dstAlpha=alpha,
         )

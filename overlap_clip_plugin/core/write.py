@@ -57,7 +57,7 @@ from overlap_clip_plugin.core.raster import (
     quiet_gdal,
 )
 from overlap_clip_plugin.core.validity import strips, valid_reader
-from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view
+from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view, warp_threads, warping_with
 
 GdalProgress = Callable[[float, str, object], int]
 
@@ -269,7 +269,7 @@ def _warp_to(plan: OutputPlan, target: str, options: Sequence[str], callback: Gd
         dstSRS=plan.crs_wkt or None,
         resampleAlg=plan.resampling,
         multithread=True,
-        warpOptions=["NUM_THREADS=ALL_CPUS"],
+        warpOptions=[f"NUM_THREADS={warp_threads()}"],
         transformerOptions=list(plan.source.warp_options),
         creationOptions=list(options),
         callback=callback,
@@ -383,14 +383,21 @@ def write_plan(
 
 
 def write_piece(
-    output: OutputPlan, target: str, creation_options: Sequence[str], progress: Progress | None = None
+    output: OutputPlan,
+    target: str,
+    creation_options: Sequence[str],
+    progress: Progress | None = None,
+    threads: str = "1",
 ) -> None:
     """A piece of a run: write one output at ``target`` (in its staging folder), on any worker.
 
     ``progress`` (only where the piece runs in the caller's process: a thread pool) follows the piece
-    strip by strip, and stops it when it returns False.
+    strip by strip, and stops it when it returns False. GDAL's warper takes ``threads`` threads: on a
+    cluster or a process pool one, since the workers are the cores (one worker a core, as Dask runs
+    them); on a thread pool in the caller's process, every core, as the threads share them anyway.
     """
-    _write_to(output, target, creation_options, progress)
+    with warping_with(threads):
+        _write_to(output, target, creation_options, progress)
 
 
 def _write_pieces(
@@ -427,7 +434,13 @@ def _write_pieces(
     stagings.extend(staging_folder(output.path) for output in plan.outputs)
     outputs = _shared_mask(plan.outputs, shared)
     pieces = [
-        (output, staged_path(output.path, staging), tuple(creation_options), piece_progress(index) if local else None)
+        (
+            output,
+            staged_path(output.path, staging),
+            tuple(creation_options),
+            piece_progress(index) if local else None,
+            "ALL_CPUS" if local or count == 1 else "1",
+        )
         for index, (output, staging) in enumerate(zip(outputs, stagings))
     ]
     run_pieces(
