@@ -221,3 +221,28 @@ def test_clipstack_batch_dialog_runs_each_stack(profile, tmp_path):
     assert sorted(os.listdir(tmp_path / "pair")) == ["date_2020_common.tif", "date_2024_common.tif"]
     groups = sorted(entry[0] for entry in report["tree"] if isinstance(entry, list))
     assert groups == ["all (common area)", "pair (common area)"]
+
+
+def test_clipstack_dialog_on_layers_served_over_http(profile, tmp_path):
+    """Layers added from HTTP (/vsicurl/, as Layer > Add Raster Layer > Protocol adds them) clip from the
+    dialog. (QGIS itself reads these small files whole to draw and stretch the input layers; the bytes
+    the clip reads are counted in tests/test_remote.py.)"""
+    from http_range import RangeServer
+
+    bucket = tmp_path / "bucket"
+    bucket.mkdir()
+    a, b = sample_dates(bucket)
+    with RangeServer(bucket) as server:
+        urls = [f"/vsicurl/{server.url}/{os.path.basename(path)}" for path in (a, b)]
+        report = run_desktop(
+            dict(profile, GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"),
+            "gui_stack_session.py",
+            tmp_path,
+            OVERLAPCLIP_GUI_INPUTS=json.dumps(urls),
+        )
+    assert sorted(os.listdir(tmp_path / "series")) == ["date_2020_common.tif", "date_2024_common.tif"], report["log"][
+        -2000:
+    ]
+    assert_copied_from(tmp_path / "series" / "date_2024_common.tif", b)
+    layers = report["layers"]
+    assert layers["date_2020_common.tif"]["stretch"] == layers["date_2024_common.tif"]["stretch"] != []
