@@ -329,16 +329,23 @@ def test_creation_options_pass_through(tmp_path):
 def test_cancel_stops_the_write_and_leaves_nothing(tmp_path):
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 2000, 2000, dtype=gdal.GDT_Float32)
     b = make_raster(tmp_path / "b.tif", (500003.3, 10.0, 0.0, 4999996.7, 0.0, -10.0), 2000, 2000)
-    seen = []
+    # A (copied) is the first half of the progress, B (warped) the second.
+    for stop_at in (0.3, 0.7):
+        seen = []
 
-    def progress(fraction):
-        seen.append(fraction)
-        return fraction < 0.7
+        def progress(fraction, stop_at=stop_at, seen=seen):
+            seen.append(fraction)
+            return fraction < stop_at
 
-    with pytest.raises(CancelledError, match="Cancelled"):
-        clip_pair(a, b, *outputs(tmp_path), progress=progress)
-    assert 0.5 <= max(seen) < 1.0
-    assert listing(tmp_path) == ["a.tif", "b.tif"]
+        with pytest.raises(CancelledError, match="Cancelled"):
+            clip_pair(a, b, *outputs(tmp_path), progress=progress)
+        assert listing(tmp_path) == ["a.tif", "b.tif"]
+        if stop_at < 0.5:
+            # Stopped within A's share: B is never started.
+            assert max(seen) <= 0.5
+        else:
+            # GDAL's warper stops at the end of its chunk: within B's share, before the outputs are moved in.
+            assert 0.5 <= max(seen) <= 1.0
 
 
 def test_progress_covers_both_outputs(tmp_path):
