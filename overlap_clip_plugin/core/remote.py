@@ -23,6 +23,7 @@ from overlap_clip_plugin.core.area import common_area, same_crs
 from overlap_clip_plugin.core.errors import CancelledError, RasterOpenError
 from overlap_clip_plugin.core.grid import Window
 from overlap_clip_plugin.core.raster import RasterInfo, Source, gdal_call, open_raster, read_raster
+from overlap_clip_plugin.core.validity import SCAN_CANCELLED
 
 #: GDAL's virtual file systems that reach over the network.
 NETWORK_FILE_SYSTEMS = (
@@ -77,11 +78,9 @@ def _grown(window: Window, margin: int, width: int, height: int) -> Window:
     return Window(col, row, right - col, bottom - row)
 
 
-def _copied_as_is(raster: RasterInfo, reference: RasterInfo | None) -> bool:
-    """Whether ``raster``'s outputs are pixel windows of it (on its own grid, or on the reference's lattice)."""
-    return reference is None or (
-        same_crs(raster.crs_wkt, reference.crs_wkt) and raster.grid.offset_on(reference.grid) is not None
-    )
+def _copied_as_is(raster: RasterInfo, reference: RasterInfo) -> bool:
+    """Whether ``raster``'s output is a pixel window of it: on the reference's lattice, in its CRS."""
+    return same_crs(raster.crs_wkt, reference.crs_wkt) and raster.grid.offset_on(reference.grid) is not None
 
 
 def fetched_once(
@@ -119,10 +118,9 @@ def _fetched(
         window = raster.grid.window_for(common_area(rasters, index))
         if window.is_empty:
             continue  # The plan says why, in the same words as for a local raster.
-        target_raster = None if reference is None else rasters[reference]
-        if reference is not None and target_raster is not None and not _copied_as_is(raster, target_raster):
+        if reference is not None and not _copied_as_is(raster, rasters[reference]):
             # How many of this raster's pixels span one output pixel, from both windows over the common area.
-            output_window = target_raster.grid.window_for(common_area(rasters, reference))
+            output_window = rasters[reference].grid.window_for(common_area(rasters, reference))
             shrink = math.sqrt(window.width * window.height / max(1, output_window.width * output_window.height))
             margin = MARGIN.get(resampling, 1) * math.ceil(max(1.0, shrink)) + 1
             window = _grown(window, margin, raster.grid.width, raster.grid.height)
@@ -151,9 +149,7 @@ def _fetched(
             )
         except RasterOpenError:
             if cancelled:
-                raise CancelledError(
-                    "Cancelled while finding where the rasters have valid data; nothing was written."
-                ) from None
+                raise CancelledError(SCAN_CANCELLED) from None
             raise
         del copied  # closes the copy
         local[index] = read_raster(Source(target))

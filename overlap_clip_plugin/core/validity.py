@@ -202,6 +202,10 @@ class ValidSummary:
     mask: MaskFile | None = None
 
 
+#: The sentence of a cancel while the valid data are read (the scan, or fetching remote inputs for it).
+SCAN_CANCELLED = translatable("Cancelled while finding where the rasters have valid data; nothing was written.")
+
+
 def scan_strip(rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str, row_off: int, rows: int) -> tuple:
     """A piece of the valid-data scan: for rows ``row_off ..`` of ``grid``, how many pixels each raster
     has valid, and where all are valid (packed 8 pixels a byte, to travel light)."""
@@ -228,7 +232,7 @@ def _scanned(rasters, grid, crs_wkt, executor, progress):  # type: ignore[no-unt
             scan_strip,
             [(rasters, grid, crs_wkt, row_off, rows) for row_off, rows in pieces],
             progress,
-            translatable("Cancelled while finding where the rasters have valid data; nothing was written."),
+            SCAN_CANCELLED,
         )
         for (row_off, _), (counts, packed) in zip(pieces, scanned):
             yield row_off, counts, np.unpackbits(packed, axis=1, count=grid.width).astype(bool)
@@ -238,7 +242,7 @@ def _scanned(rasters, grid, crs_wkt, executor, progress):  # type: ignore[no-unt
         counts, valid = _combined(mask.read_each(row_off, rows))
         yield row_off, counts, valid
         if progress is not None and progress((row_off + rows) / grid.height) is False:
-            raise CancelledError("Cancelled while finding where the rasters have valid data; nothing was written.")
+            raise CancelledError(SCAN_CANCELLED)
 
 
 @gdal_mode()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from osgeo import gdal
@@ -68,6 +68,22 @@ def set_nodata(band: gdal.Band, value: float) -> None:
         band.SetNoDataValue(value)
 
 
+def warp_settings(grid: Grid, crs_wkt: str, resampling: str, warp_options: Sequence[str] = ()) -> dict:
+    """The arguments of ``gdal.Warp`` that put a source on ``grid``: one setting for a lazy view and for a
+    warp straight into an output file."""
+    bounds = grid.bounds
+    return {
+        "outputBounds": (bounds.xmin, bounds.ymin, bounds.xmax, bounds.ymax),
+        "width": grid.width,
+        "height": grid.height,
+        "dstSRS": crs_wkt or None,
+        "resampleAlg": resampling,
+        "multithread": True,
+        "warpOptions": [f"NUM_THREADS={warp_threads()}"],
+        "transformerOptions": list(warp_options),
+    }
+
+
 def on_grid(
     dataset: gdal.Dataset,
     name: str,
@@ -98,7 +114,6 @@ def on_grid(
             srcWin=[window.col_off, window.row_off, window.width, window.height],
         )
     else:
-        bounds = grid.bounds
         view = gdal_call(
             WriteError,
             f"Cannot resample '{name}'",
@@ -106,15 +121,8 @@ def on_grid(
             "",
             dataset,
             format="VRT",
-            outputBounds=(bounds.xmin, bounds.ymin, bounds.xmax, bounds.ymax),
-            width=grid.width,
-            height=grid.height,
-            dstSRS=crs_wkt or None,
-            resampleAlg=resampling,
-            multithread=True,
-            warpOptions=[f"NUM_THREADS={warp_threads()}"],
-            transformerOptions=list(warp_options),
             dstAlpha=alpha,
+            **warp_settings(grid, crs_wkt, resampling, warp_options),
         )
     view.SetGeoTransform(grid.transform)
     if crs_wkt:

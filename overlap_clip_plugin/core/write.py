@@ -57,7 +57,7 @@ from overlap_clip_plugin.core.raster import (
     quiet_gdal,
 )
 from overlap_clip_plugin.core.validity import strips, valid_reader
-from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view, warp_threads, warping_with
+from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view, warp_settings, warping_with
 
 GdalProgress = Callable[[float, str, object], int]
 
@@ -255,7 +255,6 @@ def _warp_to(plan: OutputPlan, target: str, options: Sequence[str], callback: Gd
     (through a lazy VRT it would warp one small block at a time). The output takes the grid to the last
     bit and the source's band properties, as a view would give them."""
     source = open_raster(plan.source.path, plan.source.open_options)
-    bounds = plan.grid.bounds
     out = gdal_call(
         WriteError,
         failure,
@@ -263,16 +262,9 @@ def _warp_to(plan: OutputPlan, target: str, options: Sequence[str], callback: Gd
         target,
         source,
         format=plan.driver,
-        outputBounds=(bounds.xmin, bounds.ymin, bounds.xmax, bounds.ymax),
-        width=plan.grid.width,
-        height=plan.grid.height,
-        dstSRS=plan.crs_wkt or None,
-        resampleAlg=plan.resampling,
-        multithread=True,
-        warpOptions=[f"NUM_THREADS={warp_threads()}"],
-        transformerOptions=list(plan.source.warp_options),
         creationOptions=list(options),
         callback=callback,
+        **warp_settings(plan.grid, plan.crs_wkt, plan.resampling, plan.source.warp_options),
     )
     out.SetGeoTransform(plan.grid.transform)
     if plan.crs_wkt:
@@ -280,6 +272,31 @@ def _warp_to(plan: OutputPlan, target: str, options: Sequence[str], callback: Gd
     copy_band_properties(source, out)
     out.FlushCache()
     del out  # closes the file
+
+
+def _write_view(plan: OutputPlan, target: str, options: Sequence[str], callback: GdalProgress, failure: str) -> None:
+    """Write ``plan``'s output from a lazy view of its source: masked strip by strip, as a VRT, or copied
+    by gdal_translate."""
+    view = source_view(plan.source, plan.grid, plan.crs_wkt, plan.window, plan.resampling)
+    if plan.mask_with:
+        _write_masked(plan, view, target, options, callback)
+    elif plan.driver == "VRT":
+        # A VRT output stays a lazy description of its source.
+        gdal_call(WriteError, failure, gdal.GetDriverByName("VRT").CreateCopy, target, view)
+        callback(1.0, "", None)
+    else:
+        written = gdal_call(
+            WriteError,
+            failure,
+            gdal.Translate,
+            target,
+            view,
+            format=plan.driver,
+            creationOptions=list(options),
+            callback=callback,
+        )
+        written.FlushCache()
+        del written  # closes the file
 
 
 def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], progress: Progress | None) -> None:
@@ -295,30 +312,12 @@ def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], pr
 
     failure = f"GDAL failed while writing '{plan.path}' from '{plan.source.path}'"
     try:
-        view = source_view(plan.source, plan.grid, plan.crs_wkt, plan.window, plan.resampling)
-        if plan.mask_with:
-            _write_masked(plan, view, target, _options(plan, creation_options), callback)
-        elif plan.driver == "VRT":
-            # A VRT output stays a lazy description of its source.
-            gdal_call(WriteError, failure, gdal.GetDriverByName("VRT").CreateCopy, target, view)
-            callback(1.0, "", None)
-        elif not plan.copied and plan.driver == "GTiff":
+        if not plan.mask_with and not plan.copied and plan.driver == "GTiff":
             # Other formats keep the lazy view and gdal_translate's copy: some (GeoPackage) refuse a
             # geotransform once the warper has set one, some keep less of the band properties.
             _warp_to(plan, target, _options(plan, creation_options), callback, failure)
         else:
-            written = gdal_call(
-                WriteError,
-                failure,
-                gdal.Translate,
-                target,
-                view,
-                format=plan.driver,
-                creationOptions=_options(plan, creation_options),
-                callback=callback,
-            )
-            written.FlushCache()
-            del written  # closes the file
+            _write_view(plan, target, _options(plan, creation_options), callback, failure)
         if cancelled:
             raise WriteError("User terminated")
     except BaseException as err:
@@ -479,16 +478,17 @@ def _write_all(
     try:
         if executor is not None:
             _write_pieces(plan, stagings, shared, creation_options, progress, executor)
-        for index, output in enumerate(plan.outputs if executor is None else ()):
+        else:
+            for index, output in enumerate(plan.outputs):
 
-            def part(fraction: float, index: int = index) -> bool:
-                return True if progress is None else progress((index + fraction) / count)
+                def part(fraction: float, index: int = index) -> bool:
+                    return True if progress is None else progress((index + fraction) / count)
 
-            stagings.append(staging_folder(output.path))
-            _write_to(output, staged_path(output.path, stagings[-1]), creation_options, part)
-            # Each output's share ends where it is complete, however GDAL reported along the way.
-            if not part(1.0):
-                raise CancelledError("Cancelled while writing '{path}'; nothing was written.", path=output.path)
+                stagings.append(staging_folder(output.path))
+                _write_to(output, staged_path(output.path, stagings[-1]), creation_options, part)
+                # Each output's share ends where it is complete, however GDAL reported along the way.
+                if not part(1.0):
+                    raise CancelledError("Cancelled while writing '{path}'; nothing was written.", path=output.path)
         if before_commit is not None:
             before_commit()
         _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
