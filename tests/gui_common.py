@@ -5,6 +5,8 @@ import json
 import os
 
 from qgis.core import QgsLayerTreeGroup, QgsMultiBandColorRenderer, QgsProject, QgsSingleBandGrayRenderer
+from qgis.PyQt.QtCore import QTimer
+from qgis.PyQt.QtWidgets import QApplication, QLabel, QTextBrowser
 
 OUT = os.environ["OVERLAPCLIP_GUI_OUT"]
 
@@ -55,3 +57,20 @@ def leave(report):
     with open(os.path.join(OUT, "report.json"), "w", encoding="utf-8") as handle:
         json.dump(report, handle, ensure_ascii=False)
     os._exit(0)
+
+
+def run_when_open(report, then, ticks=0):
+    """Once the algorithm dialog is open: note its title, labels and help in ``report``, click Run as a
+    user does, and hand the dialog to ``then``; leave QGIS if no dialog opens within 30 seconds."""
+    dialogs = [w for w in QApplication.topLevelWidgets() if w.isVisible() and type(w).__name__ == "AlgorithmDialog"]
+    if not dialogs:
+        if ticks > 60:
+            leave(report)
+        QTimer.singleShot(500, lambda: run_when_open(report, then, ticks + 1))
+        return
+    dialog = dialogs[0]
+    report["dialog"] = dialog.windowTitle()
+    report["labels"] = [label.text() for label in dialog.findChildren(QLabel) if label.isVisible() and label.text()]
+    report["help"] = "\n".join(box.toPlainText() for box in dialog.findChildren(QTextBrowser))
+    dialog.runButton().click()
+    then(dialog)

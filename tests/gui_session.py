@@ -19,11 +19,11 @@ to report.json in $OVERLAPCLIP_GUI_OUT and a screenshot of the desktop to deskto
 import os
 
 import processing
-from gui_common import OUT, describe_project, leave
+from gui_common import OUT, describe_project, leave, run_when_open
 from qgis.core import QgsProject, QgsRasterLayer, QgsRectangle
 from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtGui import QColor, QImage, QPainter
-from qgis.PyQt.QtWidgets import QApplication, QLabel, QTextBrowser, QTextEdit
+from qgis.PyQt.QtWidgets import QTextEdit
 from qgis.utils import iface
 
 report = {"dialog": None, "log": "", "labels": [], "help": ""}
@@ -145,25 +145,8 @@ def wait_for_results(dialog):
     QTimer.singleShot(500, lambda: wait_for_results(dialog))
 
 
-def press_run():
-    dialogs = [w for w in QApplication.topLevelWidgets() if w.isVisible() and type(w).__name__ == "AlgorithmDialog"]
-    if not dialogs:
-        state["ticks"] += 1
-        if state["ticks"] > 60:
-            leave(report)
-        QTimer.singleShot(500, press_run)
-        return
-    dialog = dialogs[0]
-    report["dialog"] = dialog.windowTitle()
-    report["labels"] = [label.text() for label in dialog.findChildren(QLabel) if label.isVisible() and label.text()]
-    report["help"] = "\n".join(box.toPlainText() for box in dialog.findChildren(QTextBrowser))
-    state["ticks"] = 0
-    dialog.runButton().click()
-    wait_for_results(dialog)
-
-
 def open_dialog():
-    QTimer.singleShot(1000, press_run)
+    QTimer.singleShot(1000, lambda: run_when_open(report, wait_for_results))
     processing.execAlgorithmDialog(
         "overlapclip:clippair",
         {

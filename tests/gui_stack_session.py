@@ -11,10 +11,10 @@ import json
 import os
 
 import processing
-from gui_common import OUT, describe_project, leave
+from gui_common import OUT, describe_project, leave, run_when_open
 from qgis.core import QgsProject, QgsRasterLayer
 from qgis.PyQt.QtCore import QTimer
-from qgis.PyQt.QtWidgets import QApplication, QLabel, QTextBrowser, QTextEdit
+from qgis.PyQt.QtWidgets import QTextEdit
 
 PATHS = json.loads(os.environ["OVERLAPCLIP_GUI_INPUTS"])
 report = {"dialog": None, "log": "", "labels": [], "help": ""}
@@ -36,27 +36,10 @@ def wait_for_results(dialog):
     QTimer.singleShot(500, lambda: wait_for_results(dialog))
 
 
-def press_run():
-    dialogs = [w for w in QApplication.topLevelWidgets() if w.isVisible() and type(w).__name__ == "AlgorithmDialog"]
-    if not dialogs:
-        state["ticks"] += 1
-        if state["ticks"] > 60:
-            leave(report)
-        QTimer.singleShot(500, press_run)
-        return
-    dialog = dialogs[0]
-    report["dialog"] = dialog.windowTitle()
-    report["labels"] = [label.text() for label in dialog.findChildren(QLabel) if label.isVisible() and label.text()]
-    report["help"] = "\n".join(box.toPlainText() for box in dialog.findChildren(QTextBrowser))
-    state["ticks"] = 0
-    dialog.runButton().click()
-    wait_for_results(dialog)
-
-
 def start():
     layers = [QgsRasterLayer(path, os.path.splitext(os.path.basename(path))[0]) for path in PATHS]
     QgsProject.instance().addMapLayers(layers)
-    QTimer.singleShot(1000, press_run)
+    QTimer.singleShot(1000, lambda: run_when_open(report, wait_for_results))
     processing.execAlgorithmDialog(
         "overlapclip:clipstack",
         {
