@@ -6,6 +6,10 @@ import numpy as np
 from osgeo import gdal, osr
 
 UTM33 = 32633
+#: Raster A of most tests: 100 x 80 pixels of 10 m in UTM 33N, x 500000..501000, y 4999200..5000000.
+A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
+#: Every GDAL data type, by name.
+ALL_TYPES = [gdal.GetDataTypeName(code) for code in range(1, gdal.GDT_TypeCount)]
 
 
 def crs_wkt(epsg: int) -> str:
@@ -58,6 +62,24 @@ def grid_of(path) -> tuple[tuple[float, ...], int, int]:
     return tuple(ds.GetGeoTransform()), ds.RasterXSize, ds.RasterYSize
 
 
+def warped_onto(source, grid_path, **options) -> gdal.Dataset:
+    """gdalwarp's own result for ``source`` (a path or a dataset) on the grid of the raster at ``grid_path``:
+    its CRS, extent and size, in memory; ``options`` go to ``gdal.Warp``."""
+    grid = gdal.Open(str(grid_path))
+    x0, dx, _, y0, _, dy = grid.GetGeoTransform()
+    width, height = grid.RasterXSize, grid.RasterYSize
+    return gdal.Warp(
+        "",
+        source,
+        format="MEM",
+        outputBounds=(x0, y0 + dy * height, x0 + dx * width, y0),
+        width=width,
+        height=height,
+        dstSRS=grid.GetProjection(),
+        **options,
+    )
+
+
 def _terrain(transform, width, height) -> np.ndarray:
     """A smooth landscape over map coordinates, so that overlapping rasters show the same ground."""
     x0, dx, _, y0, _, dy = transform
@@ -67,18 +89,31 @@ def _terrain(transform, width, height) -> np.ndarray:
     return 300.0 + 120.0 * np.exp(-((xx - 2.2) ** 2 + (yy - 1.4) ** 2)) + 40.0 * np.sin(1.7 * xx) * np.cos(2.3 * yy)
 
 
+#: The sample image's grid: 300 x 200 pixels of 10 m.
+_IMAGE_TRANSFORM = (399960.0, 10.0, 0.0, 5000040.0, 0.0, -10.0)
+
+
+def _image(terrain) -> np.ndarray:
+    """A 3-band UInt16 image of ``terrain``."""
+    return np.stack([terrain * 20.0, (700.0 - terrain) * 12.0, 2000.0 + terrain * 5.0]).astype(np.uint16)
+
+
+def _image_raster(path, transform, change=None) -> str:
+    """A 3-band UInt16 image of the landscape, 300 x 200 pixels on ``transform`` (nodata 0); ``change``
+    edits its array in place first."""
+    image = _image(_terrain(transform, 300, 200))
+    if change is not None:
+        change(image)
+    return make_raster(path, transform, 300, 200, bands=3, dtype=gdal.GDT_UInt16, nodata=0, data=image)
+
+
 def sample_pair(folder) -> tuple[str, str]:
     """Two overlapping UTM rasters on different grids, showing one landscape.
 
     A: a 3-band UInt16 image at 10 m (nodata 0); B: a Float32 elevation model at 20 m, shifted by a
     third of a pixel (nodata -9999).
     """
-    a_transform = (399960.0, 10.0, 0.0, 5000040.0, 0.0, -10.0)
-    terrain = _terrain(a_transform, 300, 200)
-    image = _image(terrain)
-    a = make_raster(
-        f"{folder}/sample_a.tif", a_transform, 300, 200, bands=3, dtype=gdal.GDT_UInt16, nodata=0, data=image
-    )
+    a = _image_raster(f"{folder}/sample_a.tif", _IMAGE_TRANSFORM)
     b_transform = (401003.3333, 20.0, 0.0, 4999040.0, 0.0, -20.0)
     b = make_raster(
         f"{folder}/sample_b.tif",
@@ -92,32 +127,16 @@ def sample_pair(folder) -> tuple[str, str]:
     return a, b
 
 
-def _image(terrain) -> np.ndarray:
-    """A 3-band UInt16 image of ``terrain``."""
-    return np.stack([terrain * 20.0, (700.0 - terrain) * 12.0, 2000.0 + terrain * 5.0]).astype(np.uint16)
-
-
 def sample_dates(folder) -> tuple[str, str]:
     """Two images of one landscape on two dates, for comparison by eye: the same 3 UInt16 bands at 10 m,
     B on a grid 4.3 pixels to the east and 2.3 to the south of A's (another pixel phase), with a bright new
     patch (a change) that widens B's range of values."""
-    a_transform = (399960.0, 10.0, 0.0, 5000040.0, 0.0, -10.0)
-    a = make_raster(
-        f"{folder}/date_2020.tif",
-        a_transform,
-        300,
-        200,
-        bands=3,
-        dtype=gdal.GDT_UInt16,
-        nodata=0,
-        data=_image(_terrain(a_transform, 300, 200)),
-    )
-    b_transform = (400003.0, 10.0, 0.0, 5000017.0, 0.0, -10.0)
-    image = _image(_terrain(b_transform, 300, 200))
-    image[:, 60:100, 150:200] = np.array([11000, 9000, 4500], dtype=np.uint16)[:, None, None]
-    b = make_raster(
-        f"{folder}/date_2024.tif", b_transform, 300, 200, bands=3, dtype=gdal.GDT_UInt16, nodata=0, data=image
-    )
+
+    def bright_patch(image):
+        image[:, 60:100, 150:200] = np.array([11000, 9000, 4500], dtype=np.uint16)[:, None, None]
+
+    a = _image_raster(f"{folder}/date_2020.tif", _IMAGE_TRANSFORM)
+    b = _image_raster(f"{folder}/date_2024.tif", (400003.0, 10.0, 0.0, 5000017.0, 0.0, -10.0), bright_patch)
     return a, b
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import processing
 import pytest
 from feedback import RecordingFeedback
+from files import listing
 from osgeo import gdal
 from qgis.core import (
     NULL,
@@ -18,11 +19,10 @@ from qgis.core import (
     QgsUnitTypes,
     QgsVectorLayer,
 )
-from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
+from rasters import A_TRANSFORM, assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
+from test_modeler import clip_pair_model
 
 from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONAL
-
-A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def test_core_errors_become_processing_exceptions_and_nothing_is_written(provide
         processing.run("overlapclip:clippair", {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": out_a, "OUTPUT_B": out_b})
     with pytest.raises(QgsProcessingException, match="is the input"):
         processing.run("overlapclip:clippair", {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": out_a, "OUTPUT_B": a})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+    assert listing(tmp_path) == ["a.tif", "b.tif"]
 
 
 def test_cancel_from_feedback_stops_and_leaves_nothing(provider, tmp_path):
@@ -186,7 +186,7 @@ def test_cancel_from_feedback_stops_and_leaves_nothing(provider, tmp_path):
             feedback=feedback,
         )
     assert max(feedback.progress_values) < 100.0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+    assert listing(tmp_path) == ["a.tif", "b.tif"]
 
 
 def test_each_run_is_a_fresh_instance(provider, pair, tmp_path):
@@ -206,32 +206,7 @@ def test_each_run_is_a_fresh_instance(provider, pair, tmp_path):
 
 
 def test_runs_as_a_step_of_a_model(provider, pair, tmp_path):
-    from qgis.core import (
-        QgsProcessingModelAlgorithm,
-        QgsProcessingModelChildAlgorithm,
-        QgsProcessingModelChildParameterSource,
-        QgsProcessingModelOutput,
-        QgsProcessingModelParameter,
-        QgsProcessingParameterRasterLayer,
-    )
-
-    model = QgsProcessingModelAlgorithm("clip pair model", "tests")
-    for key in ("first", "second"):
-        model.addModelParameter(QgsProcessingParameterRasterLayer(key, key), QgsProcessingModelParameter(key))
-    child = QgsProcessingModelChildAlgorithm("overlapclip:clippair")
-    child.setChildId("clip")
-    child.addParameterSources("INPUT_A", [QgsProcessingModelChildParameterSource.fromModelParameter("first")])
-    child.addParameterSources("INPUT_B", [QgsProcessingModelChildParameterSource.fromModelParameter("second")])
-    child.addParameterSources("GRID", [QgsProcessingModelChildParameterSource.fromStaticValue(2)])
-    outputs = {}
-    for key in ("OUTPUT_A", "OUTPUT_B"):
-        output = QgsProcessingModelOutput(key.lower())
-        output.setChildId("clip")
-        output.setChildOutputName(key)
-        outputs[key.lower()] = output
-    child.setModelOutputs(outputs)
-    model.addChildAlgorithm(child)
-
+    model = clip_pair_model("clip pair model", ("first", "second"), ("OUTPUT_A", "OUTPUT_B"), GRID=2)
     a, b = pair
     out_a, out_b = str(tmp_path / "model_a.tif"), str(tmp_path / "model_b.tif")
     result = processing.run(model, {"first": a, "second": b, "clip:output_a": out_a, "clip:output_b": out_b})
@@ -301,7 +276,7 @@ def test_mask_common_refusal_is_a_processing_error(provider, tmp_path):
                 "OUTPUT_B": str(tmp_path / "y.tif"),
             },
         )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+    assert listing(tmp_path) == ["a.tif", "b.tif"]
 
 
 SKIPPED_OVERLAP = {
@@ -328,7 +303,7 @@ def test_an_optional_output_left_empty_is_skipped(provider, pair, tmp_path, give
     assert_copied_from(out_a, pair[0])
     assert result["OVERLAP_AREA"] == pytest.approx(396.7 * 296.7)
     # Nothing else written (QGIS itself caches statistics beside the inputs it loads).
-    written = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("scene_"))
+    written = [name for name in listing(tmp_path) if not name.startswith("scene_")]
     assert written == ["a_out.tif", "b_out.tif"]
 
 
@@ -339,7 +314,7 @@ def test_a_layer_source_with_gdal_open_options_is_read_with_them(provider, tmp_p
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
     # The world file puts the raster 200 m east of its internal georeference (pixel centre of the corner).
     (tmp_path / "a.tfw").write_text("10\n0\n0\n-10\n500205\n4999995\n")
-    b = make_raster(tmp_path / "b.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 300, 80)
+    b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 300, 80)
     layer = QgsRasterLayer(f"{a}|option:GEOREF_SOURCES=WORLDFILE,INTERNAL", "a with world file", "gdal")
     assert layer.isValid() and layer.extent().xMinimum() == 500200.0
     out_a, out_b = str(tmp_path / "a_out.tif"), str(tmp_path / "b_out.tif")

@@ -13,13 +13,12 @@ import subprocess
 import numpy as np
 import processing
 import pytest
-from conftest import QGIS_PROCESS
+from commands import clippair, qgis_process
 from feedback import RecordingFeedback
+from files import listing
 from osgeo import gdal
 from qgis.core import QgsProcessingException
-from rasters import assert_copied_from, assert_same_grid, make_raster, read_array
-
-A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
+from rasters import A_TRANSFORM, assert_copied_from, assert_same_grid, make_raster, read_array
 
 
 def _a(folder, **kwargs):
@@ -125,13 +124,7 @@ def run_processing(params):
 
 def run_qgis_process(env, params):
     """qgis_process as a user types it: (success, everything printed)."""
-    run = subprocess.run(
-        [QGIS_PROCESS, "run", "overlapclip:clippair", "--", *(f"{k}={v}" for k, v in params.items())],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = qgis_process(env, "run", "overlapclip:clippair", "--", *(f"{k}={v}" for k, v in params.items()))
     return run.returncode == 0, run.stdout + run.stderr
 
 
@@ -151,13 +144,13 @@ def test_bad_input_is_one_clear_sentence_and_writes_nothing(runner, case, folder
     inputs, out = folders
     build, message = ERRORS[case]
     a, b, out_a, out_b = build(inputs, out)
-    before = sorted(os.listdir(inputs))
+    before = listing(inputs)
     ok, said = run(runner, request, {"INPUT_A": a, "INPUT_B": b, "OUTPUT_A": out_a, "OUTPUT_B": out_b})
     assert not ok
     assert any(re.search(message, line) for line in said.splitlines()), said
-    assert os.listdir(out) == []
+    assert listing(out) == []
     # Nothing of ours beside the inputs (QGIS itself may cache statistics of inputs it loads).
-    assert [name for name in sorted(os.listdir(inputs)) if not name.endswith(".aux.xml")] == before
+    assert listing(inputs, aux=False) == before
 
 
 @pytest.mark.parametrize("runner", RUNNERS)
@@ -180,7 +173,7 @@ def test_read_only_output_folder(runner, folders, request):
         locked.chmod(0o755)
     assert not ok
     assert f"the folder '{locked}' is not writable" in said
-    assert sorted(os.listdir(out)) == ["locked"] and os.listdir(locked) == []
+    assert listing(out) == ["locked"] and listing(locked) == []
 
 
 @pytest.mark.parametrize("runner", RUNNERS)
@@ -233,27 +226,11 @@ def test_paths_with_spaces_and_non_ascii_characters(runner, tmp_path, request):
     assert_same_grid(out_a, out_b)
     assert_copied_from(out_a, a)
     np.testing.assert_array_equal(read_array(out_b)[0], read_array(b)[0][:30, :40])
-    assert sorted(os.listdir(out)) == sorted([out_a.name, out_b.name])
+    assert listing(out) == sorted([out_a.name, out_b.name])
 
 
 def test_json_results_of_a_successful_run_name_the_outputs(profile, folders):
     inputs, out = folders
-    run = subprocess.run(
-        [
-            QGIS_PROCESS,
-            "--json",
-            "run",
-            "overlapclip:clippair",
-            "--",
-            f"INPUT_A={_a(inputs)}",
-            f"INPUT_B={_b(inputs)}",
-            f"OUTPUT_A={out / 'a.tif'}",
-            f"OUTPUT_B={out / 'b.tif'}",
-        ],
-        env=profile,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = clippair(profile, INPUT_A=_a(inputs), INPUT_B=_b(inputs), OUTPUT_A=out / "a.tif", OUTPUT_B=out / "b.tif")
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout[run.stdout.index("{") :])["results"]["OUTPUT_B"] == str(out / "b.tif")

@@ -3,7 +3,6 @@ pairs and stacks, on a local thread pool, a LocalCluster and an existing Dask sc
 to the core called job by job; a failed job is said and leaves its outputs unwritten."""
 
 import csv
-import hashlib
 import json
 import os
 import subprocess
@@ -11,6 +10,7 @@ import sys
 
 import pytest
 from conftest import ROOT
+from files import digests, leftovers, listing
 from rasters import make_raster, sample_dates, sample_pair
 
 from overlap_clip_plugin.core import AREA_VALID, clip, output_names
@@ -25,10 +25,6 @@ def run_command(*arguments):
         text=True,
         timeout=600,
     )
-
-
-def digest(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 @pytest.fixture
@@ -67,7 +63,7 @@ def test_a_json_batch_of_pairs_and_a_stack(scenes, tmp_path):
     ):
         mine = [str(expected / os.path.basename(path)) for path in outputs]
         clip(inputs, mine, 0, area=AREA_VALID, mask_common=True)
-        assert [digest(tmp_path / path) for path in outputs] == [digest(path) for path in mine]
+        assert digests(tmp_path / path for path in outputs) == digests(mine)
 
 
 def test_a_csv_batch_on_a_local_cluster_with_a_failed_job(scenes, tmp_path):
@@ -87,8 +83,8 @@ def test_a_csv_batch_on_a_local_cluster_with_a_failed_job(scenes, tmp_path):
     assert not (tmp_path / "far_a.tif").exists() and not (tmp_path / "far_b.tif").exists()
     mine = [str(tmp_path / "mine_a.tif"), str(tmp_path / "mine_b.tif")]
     clip([c, d], mine, None)
-    assert [digest(tmp_path / "cd_c.tif"), digest(tmp_path / "cd_d.tif")] == [digest(path) for path in mine]
-    assert [name for name in os.listdir(tmp_path) if name.startswith(".overlapclip-")] == []
+    assert digests([tmp_path / "cd_c.tif", tmp_path / "cd_d.tif"]) == digests(mine)
+    assert leftovers(tmp_path) == []
 
 
 def test_an_existing_dask_scheduler(scenes, tmp_path):
@@ -106,7 +102,7 @@ def test_an_existing_dask_scheduler(scenes, tmp_path):
     mine = [str(tmp_path / f"mine_{index}.tif") for index in range(3)]
     clip([c, d, a], mine, 1)
     written = [str(tmp_path / "out" / name) for name in output_names([c, d, a])]
-    assert [digest(path) for path in written] == [digest(path) for path in mine]
+    assert digests(written) == digests(mine)
 
 
 @pytest.mark.parametrize(
@@ -124,7 +120,7 @@ def test_a_batch_file_that_cannot_be_used_is_exit_status_2(tmp_path, content, sa
     run = run_command(batch)
     assert run.returncode == 2
     assert said in run.stderr
-    assert sorted(os.listdir(tmp_path)) == ["batch.json"]
+    assert listing(tmp_path) == ["batch.json"]
 
 
 def test_a_csv_from_a_spreadsheet_with_a_byte_order_mark(scenes, tmp_path):

@@ -6,8 +6,19 @@ import sys
 
 import numpy as np
 import pytest
+from files import listing
 from osgeo import gdal, osr
-from rasters import UTM33, assert_copied_from, assert_same_grid, crs_wkt, grid_of, make_raster, read_array
+from rasters import (
+    A_TRANSFORM,
+    ALL_TYPES,
+    UTM33,
+    assert_copied_from,
+    assert_same_grid,
+    crs_wkt,
+    grid_of,
+    make_raster,
+    read_array,
+)
 
 from overlap_clip_plugin.core import (
     GRID_A,
@@ -25,9 +36,6 @@ from overlap_clip_plugin.core import (
     plan_clip,
 )
 
-# Raster A for the geometric cases: 100 x 80 pixels of 10 m, x 500000..501000, y 4999200..5000000.
-A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
-
 
 def a_raster(folder, **kwargs):
     return make_raster(folder / "a.tif", A_TRANSFORM, 100, 80, **kwargs)
@@ -35,10 +43,6 @@ def a_raster(folder, **kwargs):
 
 def outputs(folder):
     return str(folder / "out_a.tif"), str(folder / "out_b.tif")
-
-
-def listing(folder):
-    return sorted(os.listdir(folder))
 
 
 # Same-CRS cases: B's geotransform and size, and the expected output grid on A's lattice
@@ -217,9 +221,6 @@ def test_rasters_without_crs_share_one_coordinate_space(tmp_path):
     assert_copied_from(out_a, a)
     assert_copied_from(out_b, b)
     assert gdal.Open(out_a).GetProjection() == ""
-
-
-ALL_TYPES = [gdal.GetDataTypeName(code) for code in range(1, gdal.GDT_TypeCount)]
 
 
 @pytest.mark.parametrize("type_name", ALL_TYPES)

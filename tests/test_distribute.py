@@ -3,26 +3,18 @@ of two worker processes give the same files, byte for byte, as the run without o
 a piece that fails and a cancel leave every output path as it was and nothing behind."""
 
 import concurrent.futures
-import hashlib
 import os
 
 import pytest
-from rasters import make_raster, sample_dates, sample_pair
+from commands import python_output
+from files import digests, leftovers, listing
+from rasters import A_TRANSFORM, make_raster, sample_dates, sample_pair
 
 from overlap_clip_plugin.core import AREA_VALID, CancelledError, RasterOpenError, WriteError, clip, clip_pair
 
 distributed = pytest.importorskip(
     "distributed", reason="Dask's distributed is not installed in this Python (`make test` installs it in .venv)"
 )
-
-
-def digests(paths):
-    return [hashlib.sha256(open(path, "rb").read()).hexdigest() for path in paths]
-
-
-def leftovers(folder):
-    """Hidden staging folders or files of ours left in ``folder``."""
-    return [name for name in os.listdir(folder) if name.startswith(".overlapclip-")]
 
 
 @pytest.fixture(scope="module")
@@ -116,21 +108,21 @@ def die_elsewhere(in_ar, out_ar, *args, **kwargs):
 
 
 def test_a_worker_that_dies_mid_run_leaves_every_output_path_as_it_was(client, tmp_path):
-    a = make_raster(tmp_path / "a.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 200, 200)
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 200, 200)
     dies = dying_raster(tmp_path, a)
     out = tmp_path / "out"
     out.mkdir()
     (out / "a_common.tif").write_bytes(b"last year's output")
-    before = sorted(os.listdir(out))
+    before = listing(out)
     with pytest.raises(WriteError, match="KilledWorker.*nothing was written"):
         clip([a, dies], [str(out / "a_common.tif"), str(out / "dies_common.tif")], 0, executor=client.get_executor())
-    assert sorted(os.listdir(out)) == before
+    assert listing(out) == before
     assert (out / "a_common.tif").read_bytes() == b"last year's output"
     assert leftovers(out) == []
 
 
 def test_an_error_in_a_worker_keeps_its_sentence(client, tmp_path):
-    a = make_raster(tmp_path / "a.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 20, 20)
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 20, 20)
     with pytest.raises(RasterOpenError) as raised:
         clip(
             [a, str(tmp_path / "missing.tif")],
@@ -141,7 +133,7 @@ def test_an_error_in_a_worker_keeps_its_sentence(client, tmp_path):
     # The error came back whole from the worker: its template and fields, for a translation.
     assert raised.value.template and "missing.tif" in str(raised.value)
     assert raised.value.fields
-    assert sorted(os.listdir(tmp_path)) == ["a.tif"]
+    assert listing(tmp_path) == ["a.tif"]
 
 
 def test_cancel_stops_the_pieces_not_yet_started_and_leaves_nothing(tmp_path):
@@ -156,17 +148,12 @@ def test_cancel_stops_the_pieces_not_yet_started_and_leaves_nothing(tmp_path):
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         with pytest.raises(CancelledError, match="nothing was written"):
             clip([a, b] * 6, outputs, 0, executor=pool, progress=stop_at_once, warn=said.append)
-    assert sorted(os.listdir(tmp_path)) == ["date_2020.tif", "date_2024.tif"]
+    assert listing(tmp_path) == ["date_2020.tif", "date_2024.tif"]
     # Asked once, the run stopped: no further piece was waited for.
     assert len(asked) == 1 and asked[0] < 1.0
 
 
 def test_the_core_and_the_plugin_import_dask_only_when_asked(tmp_path):
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-
     script = (
         "import sys\n"
         "from rasters import sample_pair\n"
@@ -176,10 +163,7 @@ def test_the_core_and_the_plugin_import_dask_only_when_asked(tmp_path):
         f"clip([a, b], ['{tmp_path}/x.tif', '{tmp_path}/y.tif'])\n"
         "print(sorted(name for name in sys.modules if name.split('.')[0] in ('dask', 'distributed')))\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]))
-    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["[]"]
+    assert python_output(script).split() == ["[]"]
 
 
 def test_processing_run_through_a_dask_scheduler_is_bit_identical(provider, client, tmp_path):
@@ -217,4 +201,4 @@ def test_an_unreachable_scheduler_is_one_sentence_and_writes_nothing(provider, t
                 "DASK_SCHEDULER": "tcp://127.0.0.1:9",
             },
         )
-    assert sorted(os.listdir(tmp_path)) == ["date_2020.tif", "date_2024.tif"]
+    assert listing(tmp_path) == ["date_2020.tif", "date_2024.tif"]

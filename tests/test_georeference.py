@@ -8,15 +8,13 @@ import numpy as np
 import pytest
 from feedback import RecordingFeedback
 from osgeo import gdal
-from rasters import UTM33, crs_wkt, grid_of, make_raster, read_array
+from rasters import A_TRANSFORM, UTM33, crs_wkt, grid_of, make_raster, read_array, warped_onto
 
 from overlap_clip_plugin.core import GRID_B, clip_pair
 
-SCENE = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
-
 
 def north_up_scene(folder):
-    return make_raster(folder / "scene.tif", SCENE, 200, 200, nodata=-1)
+    return make_raster(folder / "scene.tif", A_TRANSFORM, 200, 200, nodata=-1)
 
 
 def rotated(folder):
@@ -91,20 +89,7 @@ def with_rpcs(folder):
 
 def gdalwarp_on(path, grid_path, options=(), resampling="near"):
     """gdalwarp's own result for ``path`` on the grid of the raster at ``grid_path``."""
-    (x0, dx, _, y0, _, dy), width, height = grid_of(grid_path)
-    target = gdal.Open(grid_path)
-    warped = gdal.Warp(
-        "",
-        path,
-        format="MEM",
-        outputBounds=(x0, y0 + dy * height, x0 + dx * width, y0),
-        width=width,
-        height=height,
-        dstSRS=target.GetProjection(),
-        resampleAlg=resampling,
-        transformerOptions=list(options),
-    )
-    return warped.ReadAsArray()
+    return warped_onto(path, grid_path, resampleAlg=resampling, transformerOptions=list(options)).ReadAsArray()
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from osgeo import gdal, ogr, osr
+from rasters import warped_onto
 
 from overlap_clip_plugin.core import (
     AREA_EXTENTS,
@@ -160,22 +161,9 @@ def make(folder, name):
 
 def gdalwarp_valid(grid_path, other):
     """The pixels of ``grid_path``'s grid where gdalwarp puts ``other``'s data, as a boolean array."""
-    grid = gdal.Open(grid_path)
-    x0, dx, _, y0, _, dy = grid.GetGeoTransform()
-    width, height = grid.RasterXSize, grid.RasterYSize
-    warped = gdal.Warp(
-        "",
-        other,
-        format="MEM",
-        outputBounds=(x0, y0 + dy * height, x0 + dx * width, y0),
-        width=width,
-        height=height,
-        dstSRS=grid.GetProjection(),
-        dstAlpha=True,
-        resampleAlg="near",
-        errorThreshold=0,  # the exact transformation at every pixel, no approximation across the globe
-    )
-    return (warped.GetRasterBand(warped.RasterCount).ReadAsArray() > 0) & on_the_globe(grid)
+    # errorThreshold 0: the exact transformation at every pixel, no approximation across the globe.
+    warped = warped_onto(other, grid_path, dstAlpha=True, resampleAlg="near", errorThreshold=0)
+    return (warped.GetRasterBand(warped.RasterCount).ReadAsArray() > 0) & on_the_globe(gdal.Open(grid_path))
 
 
 @contextmanager

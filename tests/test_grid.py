@@ -5,11 +5,12 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rasters import A_TRANSFORM
 
 from overlap_clip_plugin.core.errors import UnsupportedGeoreferenceError
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
 
-GRID = Grid((500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 100, 80)
+GRID = Grid(A_TRANSFORM, 100, 80)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from files import listing
 from language import CJK, english_fragments, untranslated
 from osgeo import gdal
 from rasters import assert_copied_from, assert_same_grid, make_raster, sample_dates
@@ -144,7 +145,7 @@ def test_batch_dialog_reports_each_row_and_skips_an_empty_polygon_cell(profile, 
     assert log.count("Execution completed in") == 2, log[-3000:]
     assert "Could not create destination layer" not in log
     # Rows 2 and 3 wrote and loaded their rasters; only row 3 wrote and loaded a polygon.
-    assert sorted(os.listdir(out)) == ["r2_a.tif", "r2_b.tif", "r3_a.tif", "r3_b.tif", "r3_overlap.gpkg"]
+    assert listing(out) == ["r2_a.tif", "r2_b.tif", "r3_a.tif", "r3_b.tif", "r3_overlap.gpkg"]
     for row in ("r2", "r3"):
         assert_same_grid(out / f"{row}_a.tif", out / f"{row}_b.tif")
         assert_copied_from(out / f"{row}_a.tif", a)
@@ -172,7 +173,7 @@ def test_clipstack_dialog_groups_its_outputs_and_speaks_the_users_language(langu
     inputs = series(tmp_path)
     report = run_desktop(profile, "gui_stack_session.py", tmp_path, OVERLAPCLIP_GUI_INPUTS=json.dumps(inputs))
     out = tmp_path / "series"
-    written = sorted(os.listdir(out))
+    written = listing(out)
     assert written == ["date_2020_common.tif", "date_2024_common.tif", "dem_common.tif"]
     # The reference layer (the second input) gives the grid: its pixel phase, 3 m east of A's.
     for name in written:
@@ -217,8 +218,8 @@ def test_clipstack_batch_dialog_runs_each_stack(profile, tmp_path):
     )
     assert report["rows"] == 2
     assert report["log"].count("Execution completed in") == 2, report["log"][-3000:]
-    assert sorted(os.listdir(tmp_path / "all")) == ["date_2020_common.tif", "date_2024_common.tif", "dem_common.tif"]
-    assert sorted(os.listdir(tmp_path / "pair")) == ["date_2020_common.tif", "date_2024_common.tif"]
+    assert listing(tmp_path / "all") == ["date_2020_common.tif", "date_2024_common.tif", "dem_common.tif"]
+    assert listing(tmp_path / "pair") == ["date_2020_common.tif", "date_2024_common.tif"]
     groups = sorted(entry[0] for entry in report["tree"] if isinstance(entry, list))
     assert groups == ["all (common area)", "pair (common area)"]
 
@@ -240,9 +241,7 @@ def test_clipstack_dialog_on_layers_served_over_http(profile, tmp_path):
             tmp_path,
             OVERLAPCLIP_GUI_INPUTS=json.dumps(urls),
         )
-    assert sorted(os.listdir(tmp_path / "series")) == ["date_2020_common.tif", "date_2024_common.tif"], report["log"][
-        -2000:
-    ]
+    assert listing(tmp_path / "series") == ["date_2020_common.tif", "date_2024_common.tif"], report["log"][-2000:]
     assert_copied_from(tmp_path / "series" / "date_2024_common.tif", b)
     layers = report["layers"]
     assert layers["date_2020_common.tif"]["stretch"] == layers["date_2024_common.tif"]["stretch"] != []

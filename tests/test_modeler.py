@@ -2,10 +2,9 @@
 run with qgis_process as a user would."""
 
 import json
-import subprocess
 
 import numpy as np
-from conftest import QGIS_PROCESS
+from commands import qgis_process
 from osgeo import gdal
 from qgis.core import (
     QgsProcessingModelAlgorithm,
@@ -15,23 +14,39 @@ from qgis.core import (
     QgsProcessingModelParameter,
     QgsProcessingParameterRasterLayer,
 )
-from rasters import grid_of, make_raster, read_array
+from rasters import A_TRANSFORM, grid_of, make_raster, read_array
 
-A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 RANGE = 10  # native:cellstatistics: the range of the values, here |A - B|
+
+
+def model_output(name, child_id, output_name):
+    """The output ``output_name`` of the model's step ``child_id`` as the model's output ``name``."""
+    output = QgsProcessingModelOutput(name)
+    output.setChildId(child_id)
+    output.setChildOutputName(output_name)
+    return output
+
+
+def clip_pair_model(name, inputs, outputs=(), **values):
+    """A model ``name`` whose two raster parameters ``inputs`` are INPUT_A and INPUT_B of an
+    overlapclip:clippair step ``clip``; ``values`` are fixed values of its other parameters, and each of its
+    ``outputs`` is a model output, named in lower case."""
+    model = QgsProcessingModelAlgorithm(name, "Overlap Clip tests")
+    clip = QgsProcessingModelChildAlgorithm("overlapclip:clippair")
+    clip.setChildId("clip")
+    for key, parameter in zip(inputs, ("INPUT_A", "INPUT_B")):
+        model.addModelParameter(QgsProcessingParameterRasterLayer(key, key), QgsProcessingModelParameter(key))
+        clip.addParameterSources(parameter, [QgsProcessingModelChildParameterSource.fromModelParameter(key)])
+    for parameter, value in values.items():
+        clip.addParameterSources(parameter, [QgsProcessingModelChildParameterSource.fromStaticValue(value)])
+    clip.setModelOutputs({key.lower(): model_output(key.lower(), "clip", key) for key in outputs})
+    model.addChildAlgorithm(clip)
+    return model
 
 
 def change_model():
     """Two dates in, their absolute difference on A's grid over the common area out."""
-    model = QgsProcessingModelAlgorithm("Change between two dates", "Overlap Clip tests")
-    for key in ("before", "after"):
-        model.addModelParameter(QgsProcessingParameterRasterLayer(key, key), QgsProcessingModelParameter(key))
-
-    clip = QgsProcessingModelChildAlgorithm("overlapclip:clippair")
-    clip.setChildId("clip")
-    clip.addParameterSources("INPUT_A", [QgsProcessingModelChildParameterSource.fromModelParameter("before")])
-    clip.addParameterSources("INPUT_B", [QgsProcessingModelChildParameterSource.fromModelParameter("after")])
-    model.addChildAlgorithm(clip)
+    model = clip_pair_model("Change between two dates", ("before", "after"))
 
     change = QgsProcessingModelChildAlgorithm("native:cellstatistics")
     change.setChildId("change")
@@ -46,10 +61,7 @@ def change_model():
     change.addParameterSources(
         "REFERENCE_LAYER", [QgsProcessingModelChildParameterSource.fromChildOutput("clip", "OUTPUT_A")]
     )
-    output = QgsProcessingModelOutput("difference")
-    output.setChildId("change")
-    output.setChildOutputName("OUTPUT")
-    change.setModelOutputs({"difference": output})
+    change.setModelOutputs({"difference": model_output("difference", "change", "OUTPUT")})
     model.addChildAlgorithm(change)
     return model
 
@@ -67,21 +79,15 @@ def test_model3_file_runs_with_qgis_process(provider, profile, tmp_path):
     model_path = tmp_path / "change.model3"
     assert change_model().toFile(str(model_path))
     output = tmp_path / "difference.tif"
-    run = subprocess.run(
-        [
-            QGIS_PROCESS,
-            "--json",
-            "run",
-            str(model_path),
-            "--",
-            f"before={before}",
-            f"after={after}",
-            f"change:difference={output}",
-        ],
-        env=profile,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run = qgis_process(
+        profile,
+        "--json",
+        "run",
+        str(model_path),
+        "--",
+        f"before={before}",
+        f"after={after}",
+        f"change:difference={output}",
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert json.loads(run.stdout[run.stdout.index("{") :])["results"]["change:difference"] == str(output)

@@ -1,23 +1,17 @@
 """Nothing silent: what GDAL warns about reaches the user, and what GDAL would write badly is refused first."""
 
-import os
-
 import numpy as np
 import processing
 import pytest
+from commands import clippair
 from feedback import RecordingFeedback
+from files import listing
 from osgeo import gdal, ogr
-from rasters import make_raster, read_array
-from test_qgis_process import clippair
+from rasters import A_TRANSFORM, make_raster, read_array
 
 from overlap_clip_plugin.core import OutputFormatError, OutputPathError, UnsupportedOptionError, clip_pair
 
-A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 SHIFTED = (500203.3, 10.0, 0.0, 4999796.7, 0.0, -10.0)
-
-
-def listing(folder):
-    return sorted(name for name in os.listdir(folder) if not name.endswith(".aux.xml"))
 
 
 def test_a_16_bit_dem_into_a_format_of_bytes_is_refused_before_writing(tmp_path):
@@ -29,7 +23,7 @@ def test_a_16_bit_dem_into_a_format_of_bytes_is_refused_before_writing(tmp_path)
     # BMP refuses outright: said in GDAL's words, before anything is written.
     with pytest.raises(OutputFormatError, match=r"GDAL's BMP driver cannot write .*dem_common.bmp.*UInt16"):
         clip_pair(dem, b, str(tmp_path / "dem_common.bmp"), str(tmp_path / "b_common.tif"))
-    assert listing(tmp_path) == ["b.tif", "dem.tif"]
+    assert listing(tmp_path, aux=False) == ["b.tif", "dem.tif"]
 
 
 def test_the_same_refusal_through_qgis_process(profile, tmp_path):
@@ -38,7 +32,7 @@ def test_the_same_refusal_through_qgis_process(profile, tmp_path):
     run = clippair(profile, INPUT_A=dem, INPUT_B=b, OUTPUT_A=tmp_path / "x.gif", OUTPUT_B=tmp_path / "y.tif")
     assert run.returncode != 0
     assert "cannot store band 1 of 'dem.tif' as UInt16" in run.stdout + run.stderr
-    assert listing(tmp_path) == ["b.tif", "dem.tif"]
+    assert listing(tmp_path, aux=False) == ["b.tif", "dem.tif"]
 
 
 def test_mixed_band_types_into_a_geotiff_are_refused_and_kept_in_a_vrt(tmp_path):
@@ -116,7 +110,7 @@ def test_a_geopackage_holding_other_layers_is_never_replaced(tmp_path):
             creation_options=["APPEND_SUBDATASET=YES"],
         )
     assert (tmp_path / "project.gpkg").read_bytes() == before
-    assert listing(tmp_path) == ["a.tif", "b.tif", "project.gpkg"]
+    assert listing(tmp_path, aux=False) == ["a.tif", "b.tif", "project.gpkg"]
 
 
 def test_an_earlier_single_raster_geopackage_output_is_replaced(tmp_path):

@@ -2,18 +2,16 @@
 
 import configparser
 import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
+from commands import python_output
+from conftest import ROOT
 from qgis.core import Qgis, QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication, QTranslator, QUrl
 from qgis.PyQt.QtGui import QTextDocument
 from translations import qm_path
 
 from overlap_clip_plugin import classFactory
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_plugin_registers_and_removes_the_provider_without_iface(plugin):
@@ -82,10 +80,7 @@ def test_core_works_where_qgis_cannot_be_imported(tmp_path):
         f"plan = clip_pair(a, b, '{tmp_path}/x.tif', '{tmp_path}/y.tif')\n"
         "print(plan.outputs[0].grid.width, 'qgis' in sys.modules and sys.modules['qgis'] is not None)\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]))
-    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["5", "False"]
+    assert python_output(script).split() == ["5", "False"]
 
 
 def test_every_parameter_has_help_and_the_help_button_opens_a_page_shipped_with_the_plugin(provider):

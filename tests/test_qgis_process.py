@@ -5,23 +5,12 @@ own (QGIS_CUSTOM_CONFIG_PATH), so the user's real profile is never touched.
 """
 
 import json
-import subprocess
 
 import numpy as np
 import pytest
-from conftest import QGIS_PROCESS
-from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
-
-A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
-
-
-def qgis_process(env, *args):
-    return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True, timeout=300)
-
-
-def clippair(env, **params):
-    """`qgis_process --json run overlapclip:clippair -- KEY=VALUE ...`, as a user types it."""
-    return qgis_process(env, "--json", "run", "overlapclip:clippair", "--", *(f"{k}={v}" for k, v in params.items()))
+from commands import clippair, qgis_process
+from files import listing
+from rasters import A_TRANSFORM, assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
 
 def test_algorithm_is_listed(profile):
@@ -74,7 +63,7 @@ def test_no_overlap_fails_clearly_and_writes_nothing(profile, tmp_path):
     )
     # QGIS itself caches band statistics in .aux.xml files beside inputs it loads as layers
     # (any algorithm does this under qgis_process); no output or partial output exists.
-    written = sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".aux.xml"))
+    written = listing(tmp_path, aux=False)
     assert written == ["a.tif", "b.tif"]
 
 
@@ -138,10 +127,10 @@ def test_an_empty_overlap_argument_is_skipped_and_a_given_one_written(profile, t
     skipped = clippair(profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=out / "a.tif", OUTPUT_B=out / "b.tif", OVERLAP="")
     assert skipped.returncode == 0, skipped.stdout + skipped.stderr
     assert "OVERLAP" not in json.loads(skipped.stdout[skipped.stdout.index("{") :])["results"]
-    assert sorted(p.name for p in out.iterdir()) == ["a.tif", "b.tif"]
+    assert listing(out) == ["a.tif", "b.tif"]
     given = clippair(
         profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=out / "a.tif", OUTPUT_B=out / "b.tif", OVERLAP=out / "overlap.gpkg"
     )
     assert given.returncode == 0, given.stdout + given.stderr
     assert json.loads(given.stdout[given.stdout.index("{") :])["results"]["OVERLAP"] == str(out / "overlap.gpkg")
-    assert sorted(p.name for p in out.iterdir()) == ["a.tif", "b.tif", "overlap.gpkg"]
+    assert listing(out) == ["a.tif", "b.tif", "overlap.gpkg"]

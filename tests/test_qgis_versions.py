@@ -9,9 +9,9 @@ import subprocess
 import sys
 import textwrap
 
+from conftest import ROOT
 from qt6_check import unscoped_enums
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLUGIN = os.path.join(ROOT, "overlap_clip_plugin")
 
 
@@ -85,9 +85,9 @@ print("no deprecation warning")
 
 
 def test_no_deprecation_warning_from_the_plugin_on_import_or_run(tmp_path):
-    from rasters import make_raster
+    from rasters import A_TRANSFORM, make_raster
 
-    make_raster(tmp_path / "a.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 60, 50, nodata=-1)
+    make_raster(tmp_path / "a.tif", A_TRANSFORM, 60, 50, nodata=-1)
     make_raster(tmp_path / "b.tif", (500203.0, 10.0, 0.0, 4999897.0, 0.0, -10.0), 60, 50, nodata=-1)
     script = tmp_path / "run.py"
     script.write_text(NO_DEPRECATION, encoding="utf-8")

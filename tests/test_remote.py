@@ -3,12 +3,13 @@ bytes it serves): the core, qgis_process and a project layer (as the dialog has 
 no more than 1.5 times the bytes of the tiles the overlap needs, with the same values as local files."""
 
 import os
-import subprocess
 
 import numpy as np
 import processing
 import pytest
+from commands import clippair
 from conftest import QGIS_PROCESS
+from files import leftovers, listing
 from http_range import RangeServer, overlap_bytes
 from osgeo import gdal
 from qgis.core import QgsProject, QgsRasterLayer
@@ -56,6 +57,11 @@ def served(tmp_path, monkeypatch):
     gdal.VSICurlClearCache()
 
 
+def clip_served(server, names, outputs, **options):
+    """clip_pair of the files ``names`` that ``server`` serves, read over HTTP (/vsicurl/), into ``outputs``."""
+    return clip_pair(*(f"/vsicurl/{server.url}/{name}" for name in names), *map(str, outputs), **options)
+
+
 def overlap_tiles(a, b, tmp_path, **options):
     """The bytes of the tiles each input's part of the output needs, from the same run on the local files."""
     plan = clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), **options)
@@ -83,39 +89,27 @@ def test_the_core_reads_the_overlaps_tiles_once(served, tmp_path, options):
     server, a, b = served
     needed = overlap_tiles(a, b, tmp_path, **options)
     server.reset()
-    url = server.url
-    clip_pair(
-        f"/vsicurl/{url}/a.tif", f"/vsicurl/{url}/b.tif", str(tmp_path / "a.tif"), str(tmp_path / "b.tif"), **options
-    )
+    clip_served(server, ("a.tif", "b.tif"), (tmp_path / "a.tif", tmp_path / "b.tif"), **options)
     assert server.served <= 1.5 * needed, (server.served, needed)
     # A quarter of each input: far less than the inputs.
     assert server.served < 0.5 * (os.path.getsize(a) + os.path.getsize(b))
     for name in ("a", "b"):
         assert grid_of(tmp_path / f"{name}.tif") == grid_of(tmp_path / f"local_{name}.tif")
         np.testing.assert_array_equal(read_array(tmp_path / f"{name}.tif"), read_array(tmp_path / f"local_{name}.tif"))
-    assert sorted(name for name in os.listdir(tmp_path) if name.startswith(".")) == []
+    assert leftovers(tmp_path) == []
 
 
 @pytest.mark.skipif(QGIS_PROCESS is None, reason="qgis_process is not installed; `make test` installs it")
 def test_qgis_process_takes_vsicurl_inputs(served, tmp_path, profile):
     server, a, b = served
     env = dict(profile, GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR")
-    run = subprocess.run(
-        [
-            QGIS_PROCESS,
-            "run",
-            "overlapclip:clippair",
-            "--",
-            f"INPUT_A=/vsicurl/{server.url}/a.tif",
-            f"INPUT_B=/vsicurl/{server.url}/b.tif",
-            "GRID=2",
-            f"OUTPUT_A={tmp_path / 'a.tif'}",
-            f"OUTPUT_B={tmp_path / 'b.tif'}",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run = clippair(
+        env,
+        INPUT_A=f"/vsicurl/{server.url}/a.tif",
+        INPUT_B=f"/vsicurl/{server.url}/b.tif",
+        GRID=2,
+        OUTPUT_A=tmp_path / "a.tif",
+        OUTPUT_B=tmp_path / "b.tif",
     )
     assert run.returncode == 0, run.stdout + run.stderr
     clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), grid=2)
@@ -136,27 +130,17 @@ def test_a_remote_layer_in_the_project_clips_as_the_dialog_runs_it(provider, ser
         )
     finally:
         QgsProject.instance().removeMapLayers([layer.id() for layer in layers])
-    assert sorted(os.listdir(tmp_path / "out")) == ["a_common.tif", "b_common.tif"]
+    assert listing(tmp_path / "out") == ["a_common.tif", "b_common.tif"]
     assert server.served < 0.5 * (os.path.getsize(a) + os.path.getsize(b))
 
 
 def test_a_vrt_output_of_remote_inputs_points_at_the_inputs(served, tmp_path):
     server, a, b = served
-    url = server.url
-    plan = clip_pair(
-        f"/vsicurl/{url}/a.tif",
-        f"/vsicurl/{url}/b.tif",
-        str(tmp_path / "a.vrt"),
-        str(tmp_path / "b.vrt"),
-        grid=2,
-        area=AREA_VALID,
-    )
-    del plan
-    local = clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), grid=2, area=AREA_VALID)
-    del local
+    clip_served(server, ("a.tif", "b.tif"), (tmp_path / "a.vrt", tmp_path / "b.vrt"), grid=2, area=AREA_VALID)
+    clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), grid=2, area=AREA_VALID)
     for name in ("a", "b"):
         np.testing.assert_array_equal(read_array(tmp_path / f"{name}.vrt"), read_array(tmp_path / f"local_{name}.tif"))
-    assert [name for name in os.listdir(tmp_path) if name.startswith(".")] == []
+    assert leftovers(tmp_path) == []
 
 
 def test_a_failed_run_leaves_no_local_copy_even_while_its_error_is_kept(served, tmp_path):
@@ -175,18 +159,11 @@ def test_a_failed_run_leaves_no_local_copy_even_while_its_error_is_kept(served, 
     assert os.path.exists(empty)
     errors = []
     try:
-        clip_pair(
-            f"/vsicurl/{server.url}/a.tif",
-            f"/vsicurl/{server.url}/empty.tif",
-            str(tmp_path / "x.tif"),
-            str(tmp_path / "y.tif"),
-            grid=2,
-            area=AREA_VALID,
-        )
+        clip_served(server, ("a.tif", "empty.tif"), (tmp_path / "x.tif", tmp_path / "y.tif"), grid=2, area=AREA_VALID)
     except NoValidDataError as err:
         errors.append(err)  # kept, with its traceback
     assert errors
-    assert sorted(name for name in os.listdir(tmp_path) if name.startswith(".")) == []
+    assert leftovers(tmp_path) == []
 
 
 def test_a_bad_option_beside_a_remote_input_is_named(provider, served, tmp_path):

@@ -6,13 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from commands import clippair
+from files import contents, leftovers, listing
 from osgeo import gdal
 from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback
-from rasters import assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
+from rasters import A_TRANSFORM, assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
 from overlap_clip_plugin.core import CancelledError, OutputPathError, UnsupportedOptionError, WriteError, clip_pair
-
-A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 
 
 @pytest.fixture
@@ -34,19 +34,19 @@ def existing_outputs(folder):
 @pytest.mark.parametrize("cancel_at", [0.25, 0.75], ids=["in the first output", "in the second output"])
 def test_cancel_leaves_existing_outputs_untouched_and_no_temporary_file(tmp_path, big_pair, cancel_at):
     out_a, out_b = existing_outputs(tmp_path)
-    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
-    written_during = []
+    before = contents(tmp_path)
+    hidden_during = []
 
     def progress(fraction):
-        written_during.append(sorted(os.listdir(tmp_path)))
+        hidden_during.append(leftovers(tmp_path))
         return fraction < cancel_at
 
     with pytest.raises(CancelledError, match="nothing was written"):
         clip_pair(*big_pair, out_a, out_b, progress=progress)
-    after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    after = contents(tmp_path)
     assert after == before
     # While writing, the work went to hidden temporary files, not to the outputs.
-    assert any(any(".overlapclip-" in name for name in names) for names in written_during)
+    assert any(hidden_during)
 
 
 def test_a_write_failure_leaves_existing_outputs_untouched(tmp_path):
@@ -56,16 +56,16 @@ def test_a_write_failure_leaves_existing_outputs_untouched(tmp_path):
     out_a, _ = existing_outputs(tmp_path)
     out_b = str(tmp_path / "out_b.jpg")
     (tmp_path / "out_b.jpg").write_bytes(b"an earlier result out_b.jpg")
-    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    before = contents(tmp_path)
     with pytest.raises(WriteError, match="GDAL failed while writing '.*out_b.jpg'"):
         clip_pair(a, b, out_a, out_b)
-    after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    after = contents(tmp_path)
     assert after == before
 
 
 def test_creation_options_gdal_refuses_are_refused_before_anything_is_written(tmp_path, big_pair):
     out_a, out_b = existing_outputs(tmp_path)
-    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    before = contents(tmp_path)
     written_during = []
 
     def progress(fraction):
@@ -76,7 +76,7 @@ def test_creation_options_gdal_refuses_are_refused_before_anything_is_written(tm
     for options, reason in ((["TILED=YES", "BLOCKXSIZE=7"], "BLOCKXSIZE"), (["COMPRES=DEFLATE"], "COMPRES")):
         with pytest.raises(UnsupportedOptionError, match=f"GDAL's GTiff driver refuses .*{reason}"):
             clip_pair(*big_pair, out_a, out_b, creation_options=options, progress=progress)
-    after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    after = contents(tmp_path)
     assert after == before and written_during == []
 
 
@@ -87,15 +87,15 @@ def test_success_replaces_existing_outputs_and_their_stale_statistics(tmp_path):
     clip_pair(a, b, out_a, out_b)
     assert_copied_from(out_a, a)
     assert_copied_from(out_b, b)
-    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "out_a.tif", "out_b.tif"]
+    assert listing(tmp_path) == ["a.tif", "b.tif", "out_a.tif", "out_b.tif"]
 
 
 def test_multi_file_formats_are_renamed_whole(tmp_path):
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
     b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80)
     clip_pair(a, b, str(tmp_path / "out_a.bil"), str(tmp_path / "out_b.bil"))
-    names = sorted(os.listdir(tmp_path))
-    assert not any(".overlapclip-" in name for name in names)
+    names = listing(tmp_path)
+    assert leftovers(tmp_path) == []
     assert {"out_a.bil", "out_a.hdr", "out_b.bil", "out_b.hdr"} <= set(names)
     assert gdal.Open(str(tmp_path / "out_a.bil")).GetDriver().ShortName == "EHdr"
     assert_copied_from(tmp_path / "out_a.bil", a)
@@ -163,7 +163,7 @@ def test_stale_side_files_of_a_replaced_output_are_removed(tmp_path):
     for suffix in (".msk", ".ovr"):
         (tmp_path / ("out_a.tif" + suffix)).write_bytes(b"old side file")
     clip_pair(a, b, out_a, out_b)
-    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "out_a.tif", "out_b.tif"]
+    assert listing(tmp_path) == ["a.tif", "b.tif", "out_a.tif", "out_b.tif"]
     ds = gdal.Open(out_a)
     assert ds.GetRasterBand(1).GetMaskFlags() == gdal.GMF_ALL_VALID
     assert ds.GetRasterBand(1).GetOverviewCount() == 0
@@ -174,11 +174,11 @@ def test_an_output_that_would_replace_a_file_of_an_input_is_refused(tmp_path):
     # B is ENVI (b.dat with b.hdr); an EHdr output b.bil would write its own b.hdr.
     b = make_raster(tmp_path / "b.dat", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80, driver="ENVI")
     header = (tmp_path / "b.hdr").read_bytes()
-    before = sorted(os.listdir(tmp_path))
+    before = listing(tmp_path)
     with pytest.raises(OutputPathError, match=r"would replace '.*b\.hdr', a file of the input '.*b\.dat'"):
         clip_pair(a, b, str(tmp_path / "a_out.tif"), str(tmp_path / "b.bil"))
     assert (tmp_path / "b.hdr").read_bytes() == header
-    assert sorted(os.listdir(tmp_path)) == before
+    assert listing(tmp_path) == before
     assert_copied_from(b, b)
 
 
@@ -188,7 +188,7 @@ def test_an_output_path_that_is_a_folder_is_refused(tmp_path):
     (tmp_path / "out_b.tif").mkdir()
     with pytest.raises(OutputPathError, match="is a folder"):
         clip_pair(a, b, str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif"))
-    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "out_b.tif"]
+    assert listing(tmp_path) == ["a.tif", "b.tif", "out_b.tif"]
 
 
 @pytest.mark.parametrize("extension", [".ers", ".gpkg"])
@@ -198,7 +198,7 @@ def test_formats_that_name_their_content_after_the_file(tmp_path, extension):
     b = make_raster(tmp_path / "b.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80, dtype=gdal.GDT_Byte)
     out_a, out_b = str(tmp_path / f"out_a{extension}"), str(tmp_path / f"out_b{extension}")
     clip_pair(a, b, out_a, out_b)
-    assert not [name for name in os.listdir(tmp_path) if ".overlapclip-" in name]
+    assert leftovers(tmp_path) == []
     assert_copied_from(out_a, a)
     if extension == ".gpkg":
         assert gdal.Open(out_a).GetMetadataItem("IDENTIFIER") == "out_a"
@@ -259,7 +259,7 @@ def test_write_output_writes_one_planned_output_through_the_same_safe_path(tmp_p
     assert_copied_from(out_a, a)
     # Only that output was written; the other path keeps its earlier content.
     assert (tmp_path / "out_b.tif").read_bytes() == b"an earlier result out_b.tif"
-    assert not [name for name in os.listdir(tmp_path) if ".overlapclip-" in name]
+    assert leftovers(tmp_path) == []
 
 
 def test_a_failed_move_into_place_leaves_every_output_path_as_it_was(tmp_path, monkeypatch):
@@ -267,7 +267,7 @@ def test_a_failed_move_into_place_leaves_every_output_path_as_it_was(tmp_path, m
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
     b = make_raster(tmp_path / "b.tif", (500203.0, 10.0, 0.0, 4999797.0, 0.0, -10.0), 100, 80)
     out_a, out_b = existing_outputs(tmp_path)
-    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    before = contents(tmp_path)
     real_replace = os.replace
 
     def replace(source, target):
@@ -279,7 +279,7 @@ def test_a_failed_move_into_place_leaves_every_output_path_as_it_was(tmp_path, m
     with pytest.raises(WriteError, match="every output path is as it was"):
         clip_pair(a, b, out_a, out_b)
     monkeypatch.undo()
-    after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    after = contents(tmp_path)
     assert after == before  # out_a too, though its move had succeeded; no staging folder left
 
 
@@ -296,8 +296,8 @@ def test_a_format_whose_header_names_its_data_file_comes_out_as_gdal_translate_w
     reference = tmp_path / "reference"
     reference.mkdir()
     gdal.Translate(str(reference / "b_common.xml"), b, srcWin=[0, 0, 80, 60], format="PDS4")
-    assert sorted(os.listdir(out)) == ["a_common.tif", "b_common.img", "b_common.xml"]
-    assert sorted(os.listdir(reference)) == ["b_common.img", "b_common.xml"]
+    assert listing(out) == ["a_common.tif", "b_common.img", "b_common.xml"]
+    assert listing(reference) == ["b_common.img", "b_common.xml"]
     assert "<file_name>b_common.img</file_name>" in (out / "b_common.xml").read_text(encoding="utf-8")
     np.testing.assert_array_equal(read_array(out / "b_common.xml"), read_array(reference / "b_common.xml"))
     np.testing.assert_array_equal(read_array(out / "b_common.xml")[0], read_array(b)[0][:60, :80])
@@ -310,7 +310,7 @@ def test_an_overlap_polygon_that_cannot_be_written_leaves_no_raster_behind(provi
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
     b = make_raster(tmp_path / "b.tif", (500203.0, 10.0, 0.0, 4999797.0, 0.0, -10.0), 100, 80)
     out_a, out_b = existing_outputs(tmp_path)
-    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path) if "aux" not in name}
+    before = contents(tmp_path, aux=False)
     parameters = {
         "INPUT_A": a,
         "INPUT_B": b,
@@ -320,22 +320,20 @@ def test_an_overlap_polygon_that_cannot_be_written_leaves_no_raster_behind(provi
     }
     with pytest.raises(QgsProcessingException):
         processing.run("overlapclip:clippair", parameters)
-    after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path) if "aux" not in name}
+    after = contents(tmp_path, aux=False)
     assert after == before
 
 
 def test_the_same_through_qgis_process(profile, tmp_path):
-    from test_qgis_process import clippair
-
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
     b = make_raster(tmp_path / "b.tif", (500203.0, 10.0, 0.0, 4999797.0, 0.0, -10.0), 100, 80)
     out_a, out_b = existing_outputs(tmp_path)
-    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path) if "aux" not in name}
+    before = contents(tmp_path, aux=False)
     run = clippair(
         profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=out_a, OUTPUT_B=out_b, OVERLAP=tmp_path / "missing" / "o.gpkg"
     )
     assert run.returncode != 0
-    after = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path) if "aux" not in name}
+    after = contents(tmp_path, aux=False)
     assert after == before
 
 
@@ -371,4 +369,4 @@ def test_cancel_while_a_nodata_value_is_chosen_and_while_the_overlap_is_traced(t
     with pytest.raises(CancelledError, match="Cancelled while tracing the overlap; nothing was written"):
         overlap_summary(plan, stop)
     assert len(asked) == 1
-    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif"]
+    assert listing(tmp_path) == ["a.tif", "b.tif"]

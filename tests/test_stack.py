@@ -1,18 +1,15 @@
 """Stacks of rasters: the core with N inputs, and overlapclip:clipstack."""
 
-import os
-
 import numpy as np
 import processing
 import pytest
+from files import listing
 from osgeo import osr
 from qgis.core import QgsProcessingException, QgsProject
-from rasters import UTM33, assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
+from rasters import A_TRANSFORM, UTM33, assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
 from overlap_clip_plugin.core import NoOverlapError, clip, output_names
 from overlap_clip_plugin.processing.compat import SOURCE_RASTER
-
-A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 
 
 def mixed_stack(folder):
@@ -98,7 +95,7 @@ def test_four_tiles_meeting_in_one_pixel_give_a_one_pixel_area(tmp_path):
 def test_no_common_area_names_the_input_that_empties_it(tmp_path):
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
     b = make_raster(tmp_path / "b.tif", (500500.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 100, 80)
-    c = make_raster(tmp_path / "c.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 40, 80)
+    c = make_raster(tmp_path / "c.tif", A_TRANSFORM, 40, 80)
     with pytest.raises(NoOverlapError) as raised:
         clip([a, b, c], [str(tmp_path / f"{n}_out.tif") for n in "abc"])
     message = str(raised.value)
@@ -107,7 +104,7 @@ def test_no_common_area_names_the_input_that_empties_it(tmp_path):
         "does not overlap the area [500500, 4999200 : 501000, 5000000] in EPSG:32633 common to 'a.tif', 'b.tif'"
         in message
     )
-    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "c.tif"]
+    assert listing(tmp_path) == ["a.tif", "b.tif", "c.tif"]
 
 
 def test_output_names_never_collide():
@@ -195,7 +192,7 @@ def test_clipstack_as_a_step_of_a_model(provider, same_named_stack, tmp_path):
     model.addChildAlgorithm(child)
     result = processing.run(model, {"scenes": same_named_stack, "stack:folder": str(tmp_path / "model")})
     assert result["stack:folder"] == str(tmp_path / "model")
-    assert sorted(os.listdir(tmp_path / "model")) == ["dem_common.tif", "scene_common.tif", "scene_common_2.tif"]
+    assert listing(tmp_path / "model") == ["dem_common.tif", "scene_common.tif", "scene_common_2.tif"]
     assert_copied_from(tmp_path / "model" / "scene_common.tif", same_named_stack[0])
 
 
@@ -216,5 +213,5 @@ def test_clipstack_bad_input_leaves_earlier_results_untouched(provider, same_nam
             "overlapclip:clipstack",
             {"INPUTS": [*same_named_stack, str(tmp_path / bad)], "OUTPUT_FOLDER": str(out)},
         )
-    assert sorted(os.listdir(out)) == ["scene_common.tif"]
+    assert listing(out) == ["scene_common.tif"]
     assert (out / "scene_common.tif").read_bytes() == b"an earlier result"

@@ -2,13 +2,12 @@
 
 import os
 import re
-import subprocess
 
 import pytest
-from conftest import QGIS_PROCESS
+from commands import qgis_process
 from language import english_fragments, untranslated
 from qgis.PyQt.QtCore import QTranslator
-from rasters import make_raster
+from rasters import A_TRANSFORM, make_raster
 from translations import CONTEXT, messages, qm_path, read_ts, ts_path
 
 from overlap_clip_plugin.plugin import translation_file
@@ -51,33 +50,26 @@ def test_translation_file_follows_the_locale(locales, expected):
 
 
 def test_qgis_in_chinese_shows_the_translated_algorithm(chinese_profile):
-    run = subprocess.run(
-        [QGIS_PROCESS, "help", "overlapclip:clippair"], env=chinese_profile, capture_output=True, text=True
-    )
+    run = qgis_process(chinese_profile, "help", "overlapclip:clippair")
     assert run.returncode == 0, run.stderr
     assert "将栅格对裁剪到公共区域" in run.stdout
     assert "栅格 A" in run.stdout and "输出网格" in run.stdout and "各栅格自身的网格" in run.stdout
-    listed = subprocess.run([QGIS_PROCESS, "list"], env=chinese_profile, capture_output=True, text=True)
+    listed = qgis_process(chinese_profile, "list")
     assert "将栅格序列裁剪到公共区域" in listed.stdout
 
 
 def test_qgis_in_chinese_explains_errors_in_chinese(chinese_profile, tmp_path):
-    a = make_raster(tmp_path / "a.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 10, 10)
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 10, 10)
     b = make_raster(tmp_path / "b.tif", (600000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 10, 10)
-    run = subprocess.run(
-        [
-            QGIS_PROCESS,
-            "run",
-            "overlapclip:clippair",
-            "--",
-            f"INPUT_A={a}",
-            f"INPUT_B={b}",
-            f"OUTPUT_A={tmp_path / 'x.tif'}",
-            f"OUTPUT_B={tmp_path / 'y.tif'}",
-        ],
-        env=chinese_profile,
-        capture_output=True,
-        text=True,
+    run = qgis_process(
+        chinese_profile,
+        "run",
+        "overlapclip:clippair",
+        "--",
+        f"INPUT_A={a}",
+        f"INPUT_B={b}",
+        f"OUTPUT_A={tmp_path / 'x.tif'}",
+        f"OUTPUT_B={tmp_path / 'y.tif'}",
     )
     assert run.returncode != 0
     assert "这些栅格不重叠：'a.tif' 在 EPSG:32633 中覆盖 [500000, 4999900 : 500100, 5000000]" in run.stdout + run.stderr

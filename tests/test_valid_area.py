@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from commands import clippair
+from files import listing
 from osgeo import gdal, ogr
-from rasters import UTM33, assert_same_grid, crs_wkt, grid_of, make_raster, read_array
+from rasters import A_TRANSFORM, ALL_TYPES, UTM33, assert_same_grid, crs_wkt, grid_of, make_raster, read_array
 
 from overlap_clip_plugin.core import (
     AREA_EXTENTS,
@@ -39,9 +41,6 @@ def tilted_scene(folder, name, transform, width, height, centre, half_sizes, ang
     values[~valid] = nodata
     path = make_raster(folder / name, transform, width, height, dtype=gdal.GDT_Float32, nodata=nodata, data=values)
     return path, valid
-
-
-A_TRANSFORM = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 
 
 @pytest.fixture
@@ -192,8 +191,6 @@ def test_mask_common_with_an_rgba_orthomosaic_keeps_its_alpha_band(tmp_path):
 def test_mask_common_with_an_rgba_orthomosaic_through_qgis_process(profile, tmp_path):
     import json
 
-    from test_qgis_process import clippair
-
     ortho, _ = rgba_orthomosaic(tmp_path)
     other, _ = rgba_orthomosaic(tmp_path, "other.tif", (500200.0, 10.0, 0.0, 4999900.0, 0.0, -10.0))
     run = clippair(
@@ -263,7 +260,7 @@ def test_mask_common_into_a_format_gdal_can_only_copy_into(tmp_path):
     assert gdal.Open(str(tmp_path / "x.png")).GetDriver().ShortName == "PNG"
     np.testing.assert_array_equal(out[:40], 0)
     np.testing.assert_array_equal(out[40:], read_array(a)[0][40:])
-    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".tif") == ["a.tif", "b.tif"]
+    assert [name for name in listing(tmp_path) if name.endswith(".tif")] == ["a.tif", "b.tif"]
 
 
 def test_all_nodata_raster_is_a_clear_error(tmp_path):
@@ -271,7 +268,7 @@ def test_all_nodata_raster_is_a_clear_error(tmp_path):
     empty = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=np.full((80, 100), -1))
     with pytest.raises(NoValidDataError, match="'b.tif' has no valid data"):
         clip_pair(a, empty, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=AREA_VALID)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+    assert listing(tmp_path) == ["a.tif", "b.tif"]
 
 
 def test_valid_data_that_do_not_meet_is_a_clear_error(tmp_path):
@@ -281,7 +278,7 @@ def test_valid_data_that_do_not_meet_is_a_clear_error(tmp_path):
     b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=east)
     with pytest.raises(NoValidDataError, match="valid data of the rasters do not meet"):
         clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=AREA_VALID)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+    assert listing(tmp_path) == ["a.tif", "b.tif"]
 
 
 def test_alpha_band_and_per_dataset_masks_count_as_invalid(tmp_path):
@@ -336,9 +333,6 @@ def test_overlap_of_the_extents_in_another_crs(tmp_path):
     assert summary.percents[0] == pytest.approx(100.0 * summary.area_m2 / (800000.0 / 0.9996**2), rel=2e-4)
     assert ogr.CreateGeometryFromWkt(summary.polygon_wkt).GetArea() == pytest.approx(summary.area)
     assert all(percent <= 100.0 for percent in summary.percents)
-
-
-ALL_TYPES = [gdal.GetDataTypeName(code) for code in range(1, gdal.GDT_TypeCount)]
 
 
 @pytest.mark.parametrize("type_name", ALL_TYPES)

@@ -10,6 +10,7 @@ import sys
 import zipfile
 
 import pytest
+from commands import qgis_process
 from conftest import QGIS_PROCESS, ROOT
 
 REQUIRED = ("name", "qgisMinimumVersion", "description", "about", "version", "author", "email", "repository", "tracker")
@@ -79,7 +80,7 @@ def test_qgis_loads_the_unzipped_plugin_and_lists_its_algorithms(archive, tmp_pa
     with zipfile.ZipFile(archive) as bundle:
         bundle.extractall(plugins)  # what Plugins > Install from ZIP does
     env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(tmp_path), QT_QPA_PLATFORM="offscreen")
-    enable = subprocess.run([QGIS_PROCESS, "plugins", "enable", "overlap_clip_plugin"], env=env, capture_output=True)
+    enable = qgis_process(env, "plugins", "enable", "overlap_clip_plugin")
     assert enable.returncode == 0, enable.stdout + enable.stderr
-    listed = subprocess.run([QGIS_PROCESS, "list"], env=env, capture_output=True, text=True)
+    listed = qgis_process(env, "list")
     assert "overlapclip:clippair" in listed.stdout and "overlapclip:clipstack" in listed.stdout
