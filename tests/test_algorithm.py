@@ -190,19 +190,30 @@ def test_cancel_from_feedback_stops_and_leaves_nothing(provider, tmp_path):
 
 
 def test_each_run_is_a_fresh_instance(provider, pair, tmp_path):
+    """One algorithm object run twice on other inputs: the second run owes nothing to the first."""
     algorithm = QgsApplication.processingRegistry().createAlgorithmById("overlapclip:clippair")
     context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
     a, b = pair
-    for index in range(2):
+    # C lies 20.33 pixels east and south of A: another common area, 80 x 60 pixels from A's (20, 20).
+    c = make_raster(tmp_path / "c.tif", (500203.3, 10.0, 0.0, 4999796.7, 0.0, -10.0), 100, 80, nodata=-1)
+    for index, (other, size, origin) in enumerate(((b, (40, 30), (60, 50)), (c, (80, 60), (20, 20)))):
         params = {
             "INPUT_A": a,
-            "INPUT_B": b,
+            "INPUT_B": other,
             "OUTPUT_A": str(tmp_path / f"a{index}.tif"),
             "OUTPUT_B": str(tmp_path / f"b{index}.tif"),
         }
         result, ok = algorithm.run(params, context, feedback)
-        assert ok and result["OUTPUT_A"].endswith(f"a{index}.tif")
-    assert algorithm.createInstance() is not algorithm
+        assert ok and (result["OUTPUT_A"], result["OUTPUT_B"]) == (params["OUTPUT_A"], params["OUTPUT_B"])
+        assert (result["WIDTH"], result["HEIGHT"]) == size
+        (width, height), (col, row) = size, origin
+        expected_grid = (500000.0 + 10.0 * col, 10.0, 0.0, 5000000.0 - 10.0 * row, 0.0, -10.0), width, height
+        assert grid_of(params["OUTPUT_A"]) == expected_grid
+        assert_copied_from(params["OUTPUT_A"], a)
+        # Nearest neighbour on a third-of-a-pixel shift: output pixel (r, c) is the other's pixel (r, c).
+        np.testing.assert_array_equal(read_array(params["OUTPUT_B"]), read_array(other)[:, :height, :width])
+    fresh = algorithm.createInstance()
+    assert type(fresh) is type(algorithm) and fresh is not algorithm
 
 
 def test_runs_as_a_step_of_a_model(provider, pair, tmp_path):
