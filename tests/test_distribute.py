@@ -8,7 +8,7 @@ import os
 import pytest
 from commands import python_output
 from files import digests, leftovers, listing
-from rasters import A_TRANSFORM, make_raster, sample_dates, sample_pair
+from rasters import A_TRANSFORM, assert_copied_from, assert_same_grid, grid_of, make_raster, sample_dates, sample_pair
 
 from overlap_clip_plugin.core import AREA_VALID, CancelledError, RasterOpenError, WriteError, clip, clip_pair
 
@@ -76,10 +76,19 @@ def test_a_batch_of_pairs_on_a_local_cluster_is_bit_identical(client, stack, tmp
         for grid in (0, 1, 2):
             alone = [str(tmp_path / f"{index}_{grid}_a.tif"), str(tmp_path / f"{index}_{grid}_b.tif")]
             spread = [str(tmp_path / f"{index}_{grid}_a2.tif"), str(tmp_path / f"{index}_{grid}_b2.tif")]
-            clip_pair(a, b, *alone, grid=grid, area=AREA_VALID)
+            plan = clip_pair(a, b, *alone, grid=grid, area=AREA_VALID)
             clip_pair(a, b, *spread, grid=grid, area=AREA_VALID, executor=executor)
             assert digests(alone) == digests(spread), (a, b, grid)
-    assert len(pairs) == 6
+            # And the files are the clip: each on its planned grid, one grid for both on A's or B's, the
+            # reference (each raster on its own grids) copied from its input value for value.
+            for output, path in zip(plan.outputs, spread):
+                assert grid_of(path) == (output.grid.transform, output.grid.width, output.grid.height)
+            if grid == 2:
+                assert_copied_from(spread[0], a)
+                assert_copied_from(spread[1], b)
+            else:
+                assert_same_grid(*spread)
+                assert_copied_from(spread[grid], (a, b)[grid])
 
 
 def dying_raster(folder, source):
