@@ -146,9 +146,9 @@ def test_a_vrt_output_of_remote_inputs_points_at_the_inputs(served, tmp_path):
 def test_a_failed_run_leaves_no_local_copy_even_while_its_error_is_kept(served, tmp_path):
     from overlap_clip_plugin.core import NoValidDataError
 
-    server, a, b = served
+    server, _, _ = served
     # A raster whose every pixel is nodata: the valid data cannot meet.
-    empty = make_raster(
+    make_raster(
         tmp_path / "bucket" / "empty.tif",
         (510243.3, 10.0, 0.0, 4989756.7, 0.0, -10.0),
         300,
@@ -156,14 +156,14 @@ def test_a_failed_run_leaves_no_local_copy_even_while_its_error_is_kept(served, 
         nodata=0,
         data=np.zeros((300, 300)),
     )
-    assert os.path.exists(empty)
-    errors = []
-    try:
-        clip_served(server, ("a.tif", "empty.tif"), (tmp_path / "x.tif", tmp_path / "y.tif"), grid=2, area=AREA_VALID)
-    except NoValidDataError as err:
-        errors.append(err)  # kept, with its traceback
-    assert errors
-    assert leftovers(tmp_path) == []
+    outputs = (tmp_path / "x.tif", tmp_path / "y.tif")
+    with pytest.raises(NoValidDataError, match="'empty.tif' has no valid data") as raised:
+        clip_served(server, ("a.tif", "empty.tif"), outputs, grid=2, area=AREA_VALID)
+    # The error is still held, with its traceback and the run's frames; yet nothing is left behind: no
+    # output and no hidden local copy of an input, neither beside the outputs nor among the inputs.
+    assert raised.value.__traceback__ is not None
+    assert listing(tmp_path) == ["bucket"]
+    assert listing(tmp_path / "bucket") == ["a.tif", "b.tif", "empty.tif"]
 
 
 def test_a_bad_option_beside_a_remote_input_is_named(provider, served, tmp_path):
