@@ -253,16 +253,27 @@ def test_nodata_is_kept_copied_and_resampled(tmp_path, nodata):
     data = np.arange(100 * 80, dtype=np.float32).reshape(80, 100)
     data[55, 65] = nodata  # pixel (5, 5) of the output
     a = a_raster(tmp_path, dtype=gdal.GDT_Float32, nodata=nodata, data=data)
+    b_data = np.arange(100 * 80, dtype=np.float32).reshape(80, 100) + 0.5
+    b_data[5, 5] = -5.0  # pixel (5, 5) of the output too
     b = make_raster(
-        tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80, dtype=gdal.GDT_Float32, nodata=-5.0
+        tmp_path / "b.tif",
+        (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0),
+        100,
+        80,
+        dtype=gdal.GDT_Float32,
+        nodata=-5.0,
+        data=b_data,
     )
     out_a, out_b = outputs(tmp_path)
     clip_pair(a, b, out_a, out_b)
     ds_a, ds_b = gdal.Open(out_a), gdal.Open(out_b)
-    band_a, band_b = ds_a.GetRasterBand(1), ds_b.GetRasterBand(1)
-    np.testing.assert_equal(band_a.GetNoDataValue(), nodata)
-    assert band_b.GetNoDataValue() == -5.0
-    np.testing.assert_equal(band_a.ReadAsArray()[5, 5], nodata)
+    np.testing.assert_equal(ds_a.GetRasterBand(1).GetNoDataValue(), nodata)
+    assert ds_b.GetRasterBand(1).GetNoDataValue() == -5.0
+    # Whole arrays, nodata pixels (NaN too) in place: A's output is the block of A under the common area
+    # (columns 60..99, rows 50..79); nearest neighbour on a third-of-a-pixel shift gives B's output pixel
+    # (r, c) B's pixel (r, c).
+    np.testing.assert_array_equal(read_array(out_a), data[None, 50:80, 60:100])
+    np.testing.assert_array_equal(read_array(out_b), b_data[None, :30, :40])
 
 
 @pytest.mark.parametrize("b_origin", [(500600.0, 4999500.0), (500603.3, 4999496.7)], ids=["copied", "resampled"])
