@@ -99,10 +99,10 @@ def run(job: dict) -> None:
         outputs = [os.path.join(job["out"], name) for name in output_names(job["inputs"])]
         os.makedirs(job["out"], exist_ok=True)
         if job["executor"] == "none":
-            clip(job["inputs"], outputs, 0, "bilinear")
+            clip(job["inputs"], outputs, 0, resampling="bilinear")
         elif job["executor"] == "threads":
             with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
-                clip(job["inputs"], outputs, 0, "bilinear", executor=pool)
+                clip(job["inputs"], outputs, 0, resampling="bilinear", executor=pool)
         else:
             import distributed
 
@@ -114,7 +114,7 @@ def run(job: dict) -> None:
                 distributed.Client(cluster) as client,
             ):
                 start = time.perf_counter()  # the cluster's start-up is not the run's
-                clip(job["inputs"], outputs, 0, "bilinear", executor=client.get_executor())
+                clip(job["inputs"], outputs, 0, resampling="bilinear", executor=client.get_executor())
     elif kind == "stack_commands":
         os.makedirs(job["out"], exist_ok=True)
         plan = plan_clip(job["inputs"], [os.path.join(job["out"], f"{i}.tif") for i in range(len(job["inputs"]))], 0)
@@ -166,7 +166,7 @@ def _gdal_command(output, folder: str) -> str:
         w = output.window
         return f"gdal_translate -q -srcwin {w.col_off} {w.row_off} {w.width} {w.height} {output.source.path} {target}"
     b = output.grid.bounds
-    srs = osr.SpatialReference(output.crs_wkt)
+    srs = osr.SpatialReference(output.crs.wkt)
     code = f"EPSG:{srs.GetAuthorityCode(None)}"
     return (
         f"gdalwarp -q -overwrite -multi -wo NUM_THREADS=ALL_CPUS -r bilinear -t_srs {code} "
@@ -308,9 +308,9 @@ def bench_cog(folder: str) -> None:
     print("| --- | --- | --- | --- |")
     a, b = os.path.join(bucket, "cog_a.tif"), os.path.join(bucket, "cog_b.tif")
     for grid, area, label in (
-        (2, 0, "own grids, extents"),
-        (2, 1, "own grids, valid data"),
-        (0, 1, "A's grid, valid data"),
+        ("own", "extents", "own grids, extents"),
+        ("own", "valid", "own grids, valid data"),
+        ("a", "valid", "A's grid, valid data"),
     ):
         out = [os.path.join(folder, "cog_x.tif"), os.path.join(folder, "cog_y.tif")]
         plan = clip_pair(a, b, *out, grid=grid, area=area)

@@ -55,10 +55,11 @@ def run_job(job: dict) -> None:
     kind = job["kind"]
     if kind == "footprint":
         from overlap_clip_plugin.core import read_raster
+        from overlap_clip_plugin.core.raster import Read
         from overlap_clip_plugin.core.validity import valid_summary
 
         raster = read_raster(job["path"])
-        summary = valid_summary([raster], raster.grid, raster.crs_wkt)
+        summary = valid_summary([Read.on(raster, raster.grid)], raster.grid)
         print(summary.window, summary.count)
     elif kind == "make_scene":
         make_scene(job["path"], job["size"], tuple(job.get("origin", (300000.0, 5000000.0))))
@@ -80,11 +81,11 @@ def run_job(job: dict) -> None:
         plan_clip(inputs, outputs)
         print(json.dumps({"seconds": time.perf_counter() - start}))
     elif kind == "core_bytes":
-        from overlap_clip_plugin.core import clip_pair
+        from overlap_clip_plugin.core import AREAS, clip_pair
 
         before = _read_chars()
         start = time.perf_counter()
-        clip_pair(job["a"], job["b"], job["out_a"], job["out_b"], area=job["area"], mask_common=job["mask"])
+        clip_pair(job["a"], job["b"], job["out_a"], job["out_b"], area=AREAS[job["area"]], mask_common=job["mask"])
         print(json.dumps({"seconds": time.perf_counter() - start, "bytes": _read_chars() - before}))
     elif kind == "make_pair":
         make_pair(job["folder"], job["size"])
@@ -193,10 +194,15 @@ def _qgis():
 
 
 def job_core(job: dict) -> None:
-    from overlap_clip_plugin.core import clip_pair
+    from overlap_clip_plugin.core import AREAS, clip_pair
 
     clip_pair(
-        job["a"], job["b"], job["out_a"], job["out_b"], creation_options=job.get("options", []), area=job.get("area", 0)
+        job["a"],
+        job["b"],
+        job["out_a"],
+        job["out_b"],
+        creation_options=job.get("options", []),
+        area=AREAS[job.get("area", 0)],
     )
 
 
@@ -358,7 +364,7 @@ def bench_valid(folder: str, size: int, large: int, repeat: int) -> None:
     beyond = cli["wall"] - start["wall"]
     print("| run | seconds |")
     print("| --- | --- |")
-    print(f"| core `clip_pair(area=1)`, {size} x {size} scenes with collars | {core['seconds']:.2f} |")
+    print(f"| core `clip_pair(area='valid')`, {size} x {size} scenes with collars | {core['seconds']:.2f} |")
     print(f"| `qgis_process run overlapclip:clippair --AREA=1` (whole command) | {cli['wall']:.2f} |")
     print(f"| `qgis_process help overlapclip:clippair` (start-up only) | {start['wall']:.2f} |")
     print(f"\nqgis_process beyond its start-up over the core: {beyond / core['seconds']:.2f}x")

@@ -13,7 +13,7 @@ from conftest import ROOT
 from files import digests, leftovers, listing
 from rasters import make_raster, sample_dates, sample_pair
 
-from overlap_clip_plugin.core import AREA_VALID, clip, output_names
+from overlap_clip_plugin.core import clip, output_names
 
 
 def run_command(*arguments):
@@ -62,7 +62,7 @@ def test_a_json_batch_of_pairs_and_a_stack(scenes, tmp_path):
         ([a, b, c, d], [f"stack/{name}" for name in output_names([a, b, c, d])]),
     ):
         mine = [str(expected / os.path.basename(path)) for path in outputs]
-        clip(inputs, mine, 0, area=AREA_VALID, mask_common=True)
+        clip(inputs, mine, 0, area="valid", mask_common=True)
         assert digests(tmp_path / path for path in outputs) == digests(mine)
 
 
@@ -82,7 +82,7 @@ def test_a_csv_batch_on_a_local_cluster_with_a_failed_job(scenes, tmp_path):
     assert "Failed: job 2: The rasters do not overlap" in run.stdout
     assert not (tmp_path / "far_a.tif").exists() and not (tmp_path / "far_b.tif").exists()
     mine = [str(tmp_path / "mine_a.tif"), str(tmp_path / "mine_b.tif")]
-    clip([c, d], mine, None)
+    clip([c, d], mine, "own")
     assert digests([tmp_path / "cd_c.tif", tmp_path / "cd_d.tif"]) == digests(mine)
     assert leftovers(tmp_path) == []
 

@@ -21,9 +21,6 @@ from rasters import (
 )
 
 from overlap_clip_plugin.core import (
-    GRID_A,
-    GRID_B,
-    GRID_OWN,
     Bounds,
     CancelledError,
     CrsMismatchError,
@@ -74,7 +71,7 @@ def test_same_crs_cases_on_a_grid(tmp_path, case, bands):
     b = make_raster(tmp_path / "b.tif", b_transform, b_width, b_height, bands=bands, nodata=-1)
     out_a, out_b = outputs(tmp_path)
 
-    plan = clip_pair(a, b, out_a, out_b, grid=GRID_A)
+    plan = clip_pair(a, b, out_a, out_b, grid="a")
 
     assert grid_of(out_a) == ((x0, 10.0, 0.0, y0, 0.0, -10.0), width, height)
     assert_same_grid(out_a, out_b)
@@ -92,14 +89,14 @@ def test_same_crs_cases_on_b_grid_and_own_grids(tmp_path, case):
     b = make_raster(tmp_path / "b.tif", b_transform, b_width, b_height, nodata=-1)
     out_a, out_b = outputs(tmp_path)
 
-    plan = clip_pair(a, b, out_a, out_b, grid=GRID_B)
+    plan = clip_pair(a, b, out_a, out_b, grid="b")
     assert_same_grid(out_a, out_b)
     assert plan.outputs[1].copied
     assert_copied_from(out_b, b)
     assert grid_of(out_b)[0][1] == b_transform[1]
 
     own_a, own_b = str(tmp_path / "own_a.tif"), str(tmp_path / "own_b.tif")
-    plan = clip_pair(a, b, own_a, own_b, grid=GRID_OWN)
+    plan = clip_pair(a, b, own_a, own_b, grid="own")
     assert all(output.copied for output in plan.outputs)
     assert_copied_from(own_a, a)
     assert_copied_from(own_b, b)
@@ -178,7 +175,7 @@ def test_other_crs_output_is_tight_around_the_transformed_footprint(tmp_path, ep
     b = make_raster(tmp_path / "b.tif", b_transform, b_width, b_height, epsg=epsg, nodata=-1)
     out_a, out_b = outputs(tmp_path)
 
-    plan = clip_pair(a, b, out_a, out_b, grid=GRID_A)
+    plan = clip_pair(a, b, out_a, out_b, grid="a")
 
     assert_same_grid(out_a, out_b)
     assert [output.copied for output in plan.outputs] == [True, False]
@@ -201,13 +198,13 @@ def test_other_crs_on_b_grid_and_own_grids(tmp_path, epsg):
     a = a_raster(tmp_path)
     b = make_raster(tmp_path / "b.tif", b_transform, b_width, b_height, epsg=epsg)
     out_a, out_b = outputs(tmp_path)
-    plan = clip_pair(a, b, out_a, out_b, grid=GRID_B)
+    plan = clip_pair(a, b, out_a, out_b, grid="b")
     assert_same_grid(out_a, out_b)
     assert [output.copied for output in plan.outputs] == [False, True]
     assert_copied_from(out_b, b)
 
     own_a, own_b = str(tmp_path / "own_a.tif"), str(tmp_path / "own_b.tif")
-    clip_pair(a, b, own_a, own_b, grid=GRID_OWN)
+    clip_pair(a, b, own_a, own_b, grid="own")
     assert_copied_from(own_a, a)
     assert_copied_from(own_b, b)
     assert osr.SpatialReference(gdal.Open(own_b).GetProjection()).IsSame(osr.SpatialReference(crs_wkt(epsg)))
@@ -429,7 +426,7 @@ def test_plan_writes_nothing_and_describes_the_outputs(tmp_path):
 
 
 def test_gdal_cache_is_capped_while_the_core_works_and_then_restored(tmp_path):
-    from overlap_clip_plugin.core.raster import CACHE_BYTES
+    from overlap_clip_plugin.core.gdalenv import CACHE_BYTES
 
     a = a_raster(tmp_path)
     b = make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80)
@@ -445,7 +442,7 @@ def test_gdal_cache_is_capped_while_the_core_works_and_then_restored(tmp_path):
 
 
 def test_a_cache_change_made_by_someone_else_during_a_run_is_kept(tmp_path):
-    from overlap_clip_plugin.core.raster import CACHE_BYTES
+    from overlap_clip_plugin.core.gdalenv import CACHE_BYTES
 
     a = a_raster(tmp_path)
     b = make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80)
@@ -522,7 +519,7 @@ def test_polar_raster_against_a_global_one_keeps_the_pole(tmp_path):
     # row from 64°S to 65°S lies inside it.
     assert (bounds.xmin, bounds.ymin, bounds.xmax) == (-180.0, -90.0, 180.0)
     assert bounds.ymax == -65.0
-    own = clip_pair(world, polar, str(tmp_path / "p.tif"), str(tmp_path / "q.tif"), grid=GRID_B)
+    own = clip_pair(world, polar, str(tmp_path / "p.tif"), str(tmp_path / "q.tif"), grid="b")
     assert own.outputs[1].grid.bounds == Bounds(-2e6, -2e6, 2e6, 2e6)
 
 

@@ -10,7 +10,7 @@ from commands import python_output
 from files import digests, leftovers, listing
 from rasters import A_TRANSFORM, assert_copied_from, assert_same_grid, grid_of, make_raster, sample_dates, sample_pair
 
-from overlap_clip_plugin.core import AREA_VALID, CancelledError, RasterOpenError, WriteError, clip, clip_pair
+from overlap_clip_plugin.core import CancelledError, RasterOpenError, WriteError, clip, clip_pair
 
 distributed = pytest.importorskip(
     "distributed", reason="Dask's distributed is not installed in this Python (`make test` installs it in .venv)"
@@ -43,7 +43,7 @@ def stack(tmp_path):
     return [*sample_pair(inputs), *sample_dates(inputs)]
 
 
-CASES = [(0, False), (AREA_VALID, True)]
+CASES = [("extents", False), ("valid", True)]
 
 
 @pytest.mark.parametrize(("area", "mask"), CASES)
@@ -73,22 +73,22 @@ def test_a_batch_of_pairs_on_a_local_cluster_is_bit_identical(client, stack, tmp
     pairs = [(a, b) for a in stack for b in stack if a < b]
     executor = client.get_executor()
     for index, (a, b) in enumerate(pairs):
-        for grid in (0, 1, 2):
+        for grid in ("a", "b", "own"):
             alone = [str(tmp_path / f"{index}_{grid}_a.tif"), str(tmp_path / f"{index}_{grid}_b.tif")]
             spread = [str(tmp_path / f"{index}_{grid}_a2.tif"), str(tmp_path / f"{index}_{grid}_b2.tif")]
-            plan = clip_pair(a, b, *alone, grid=grid, area=AREA_VALID)
-            clip_pair(a, b, *spread, grid=grid, area=AREA_VALID, executor=executor)
+            plan = clip_pair(a, b, *alone, grid=grid, area="valid")
+            clip_pair(a, b, *spread, grid=grid, area="valid", executor=executor)
             assert digests(alone) == digests(spread), (a, b, grid)
             # And the files are the clip: each on its planned grid, one grid for both on A's or B's, the
             # reference (each raster on its own grids) copied from its input value for value.
             for output, path in zip(plan.outputs, spread):
                 assert grid_of(path) == (output.grid.transform, output.grid.width, output.grid.height)
-            if grid == 2:
+            if grid == "own":
                 assert_copied_from(spread[0], a)
                 assert_copied_from(spread[1], b)
             else:
                 assert_same_grid(*spread)
-                assert_copied_from(spread[grid], (a, b)[grid])
+                assert_copied_from(spread["ab".index(grid)], (a, b)["ab".index(grid)])
 
 
 def dying_raster(folder, source):

@@ -10,7 +10,7 @@ from feedback import RecordingFeedback
 from osgeo import gdal
 from rasters import A_TRANSFORM, UTM33, crs_wkt, grid_of, make_raster, read_array, warped_onto
 
-from overlap_clip_plugin.core import GRID_B, clip_pair
+from overlap_clip_plugin.core import clip_pair
 
 
 def north_up_scene(folder):
@@ -140,7 +140,7 @@ def test_a_rotated_raster_as_the_grid_takes_the_grid_gdal_suggests_for_it(tmp_pa
     placed = rotated(tmp_path)
     suggested = gdal.Warp("", placed, format="VRT")
     out_a, out_b = str(tmp_path / "scene_common.tif"), str(tmp_path / "rotated_common.tif")
-    clip_pair(scene, placed, out_a, out_b, grid=GRID_B)
+    clip_pair(scene, placed, out_a, out_b, grid="b")
     (x0, dx, _, y0, _, dy), _, _ = grid_of(out_b)
     sx0, sdx, _, sy0, _, sdy = suggested.GetGeoTransform()
     assert (dx, dy) == (sdx, sdy)

@@ -19,17 +19,16 @@ from osgeo import gdal, ogr, osr
 from rasters import warped_onto
 
 from overlap_clip_plugin.core import (
-    AREA_EXTENTS,
-    AREA_VALID,
     NoOverlapError,
     SplitAreaError,
+    crs_from_wkt,
     crs_name,
     overlap_summary,
     plan_clip,
     read_raster,
 )
 from overlap_clip_plugin.core.area import footprint_of
-from overlap_clip_plugin.core.footprint import ellipsoidal_area
+from overlap_clip_plugin.core.measure import ellipsoidal_area
 
 WRAPPED = "+proj=longlat +datum=WGS84 +lon_wrap=180 +no_defs"
 PACIFIC = "+proj=merc +lon_0=180 +datum=WGS84 +units=m +no_defs"
@@ -306,9 +305,9 @@ def test_a_crs_without_a_code_or_a_name_is_named_by_its_proj_string():
     """Messages name a CRS the user can recognise: a Pacific-centred Mercator has neither code nor name."""
     srs = osr.SpatialReference()
     srs.SetFromUserInput(PACIFIC)
-    assert crs_name(srs.ExportToWkt()).startswith("+proj=merc +lon_0=180 ")
+    assert crs_name(crs_from_wkt(srs.ExportToWkt())).startswith("+proj=merc +lon_0=180 ")
     srs.ImportFromEPSG(32601)
-    assert crs_name(srs.ExportToWkt()) == "EPSG:32601"
+    assert crs_name(crs_from_wkt(srs.ExportToWkt())) == "EPSG:32601"
 
 
 def _zone_area(south, north):
@@ -337,7 +336,7 @@ def _zone_area(south, north):
 def test_areas_on_the_ellipsoid_match_the_closed_form_for_zones_of_latitude(tmp_path, name, south, north, share):
     raster = read_raster(make(tmp_path, name))
     footprint = ogr.CreateGeometryFromWkt(footprint_of(raster))
-    assert ellipsoidal_area(footprint, raster.crs_wkt) == pytest.approx(share * _zone_area(south, north), rel=1e-6)
+    assert ellipsoidal_area(footprint, raster.crs) == pytest.approx(share * _zone_area(south, north), rel=1e-6)
 
 
 def test_a_common_area_thinner_than_a_pixel_across_crss_is_refused(tmp_path):
@@ -382,7 +381,7 @@ def test_valid_area_on_the_ellipsoid_is_the_same_traced_or_counted(tmp_path):
     data[89, 0] = 7
     a = write_raster(tmp_path / "a.tif", "EPSG:4326", (-180.0, 1.0, 0.0, 90.0, 0.0, -1.0), 360, 180, data=data)
     b = write_raster(tmp_path / "b.tif", "EPSG:4326", (-180.0, 1.0, 0.0, 90.0, 0.0, -1.0), 360, 180)
-    plan = plan_clip([a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area=AREA_VALID, warn=lambda _: None)
+    plan = plan_clip([a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area="valid", warn=lambda _: None)
     counted = overlap_summary(plan, whole_inputs=False, trace=False)
     traced = overlap_summary(plan, whole_inputs=False, trace=True)
     assert counted.polygon_wkt == "" and traced.polygon_wkt
@@ -392,7 +391,7 @@ def test_valid_area_on_the_ellipsoid_is_the_same_traced_or_counted(tmp_path):
 
 
 @pytest.mark.parametrize("reference", [0, 1])
-@pytest.mark.parametrize("area", [AREA_EXTENTS, AREA_VALID])
+@pytest.mark.parametrize("area", ["extents", "valid"])
 def test_overlap_numbers_across_the_antimeridian_on_either_grid(tmp_path, reference, area):
     """A geographic raster from 170 to 190 degrees against a UTM zone 1 scene across 180: the overlap is the
     scene's part in the raster, whichever grid the outputs take, and its polygon lies at A's longitudes."""
@@ -402,11 +401,11 @@ def test_overlap_numbers_across_the_antimeridian_on_either_grid(tmp_path, refere
         [a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], reference, area=area, warn=lambda _: None
     )
     summary = overlap_summary(plan, whole_inputs=True)
-    scene_m2 = ellipsoidal_area(ogr.CreateGeometryFromWkt(footprint_of(read_raster(b))), plan.rasters[1].crs_wkt)
+    scene_m2 = ellipsoidal_area(ogr.CreateGeometryFromWkt(footprint_of(read_raster(b))), plan.rasters[1].crs)
     # B lies wholly inside A: its whole area, to within the pixels of the grid at its edges.
     assert summary.area_m2 == pytest.approx(scene_m2, rel=0.03)
     assert summary.percents[1] == pytest.approx(100.0, abs=3.0) and summary.percents[1] <= 100.0
-    whole_a = ellipsoidal_area(ogr.CreateGeometryFromWkt(footprint_of(read_raster(a))), plan.rasters[0].crs_wkt)
+    whole_a = ellipsoidal_area(ogr.CreateGeometryFromWkt(footprint_of(read_raster(a))), plan.rasters[0].crs)
     assert summary.percents[0] == pytest.approx(100.0 * scene_m2 / whole_a, rel=0.03)
     xmin, xmax, _, _ = ogr.CreateGeometryFromWkt(summary.polygon_wkt).GetEnvelope()
     assert 179.0 < xmin < xmax < 182.0

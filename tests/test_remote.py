@@ -15,7 +15,7 @@ from osgeo import gdal
 from qgis.core import QgsProject, QgsRasterLayer
 from rasters import grid_of, make_raster, read_array
 
-from overlap_clip_plugin.core import AREA_VALID, clip_pair
+from overlap_clip_plugin.core import clip_pair
 
 TILE = 256
 
@@ -71,11 +71,11 @@ def overlap_tiles(a, b, tmp_path, **options):
 @pytest.mark.parametrize(
     "options",
     [
-        {"grid": 2},
-        {"grid": 2, "area": AREA_VALID},
-        {"grid": 0},
-        {"grid": 0, "area": AREA_VALID, "mask_common": True},
-        {"grid": 1, "area": AREA_VALID, "resampling": "bilinear"},
+        {"grid": "own"},
+        {"grid": "own", "area": "valid"},
+        {"grid": "a"},
+        {"grid": "a", "area": "valid", "mask_common": True},
+        {"grid": "b", "area": "valid", "resampling": "bilinear"},
     ],
     ids=[
         "own grids",
@@ -112,7 +112,7 @@ def test_qgis_process_takes_vsicurl_inputs(served, tmp_path, profile):
         OUTPUT_B=tmp_path / "b.tif",
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), grid=2)
+    clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), grid="own")
     for name in ("a", "b"):
         np.testing.assert_array_equal(read_array(tmp_path / f"{name}.tif"), read_array(tmp_path / f"local_{name}.tif"))
 
@@ -136,8 +136,8 @@ def test_a_remote_layer_in_the_project_clips_as_the_dialog_runs_it(provider, ser
 
 def test_a_vrt_output_of_remote_inputs_points_at_the_inputs(served, tmp_path):
     server, a, b = served
-    clip_served(server, ("a.tif", "b.tif"), (tmp_path / "a.vrt", tmp_path / "b.vrt"), grid=2, area=AREA_VALID)
-    clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), grid=2, area=AREA_VALID)
+    clip_served(server, ("a.tif", "b.tif"), (tmp_path / "a.vrt", tmp_path / "b.vrt"), grid="own", area="valid")
+    clip_pair(a, b, str(tmp_path / "local_a.tif"), str(tmp_path / "local_b.tif"), grid="own", area="valid")
     for name in ("a", "b"):
         np.testing.assert_array_equal(read_array(tmp_path / f"{name}.vrt"), read_array(tmp_path / f"local_{name}.tif"))
     assert leftovers(tmp_path) == []
@@ -158,7 +158,7 @@ def test_a_failed_run_leaves_no_local_copy_even_while_its_error_is_kept(served, 
     )
     outputs = (tmp_path / "x.tif", tmp_path / "y.tif")
     with pytest.raises(NoValidDataError, match="'empty.tif' has no valid data") as raised:
-        clip_served(server, ("a.tif", "empty.tif"), outputs, grid=2, area=AREA_VALID)
+        clip_served(server, ("a.tif", "empty.tif"), outputs, grid="own", area="valid")
     # The error is still held, with its traceback and the run's frames; yet nothing is left behind: no
     # output and no hidden local copy of an input, neither beside the outputs nor among the inputs.
     assert raised.value.__traceback__ is not None

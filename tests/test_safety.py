@@ -103,7 +103,7 @@ def test_multi_file_formats_are_renamed_whole(tmp_path):
 
 def test_inputs_are_never_modified(tmp_path, big_pair):
     stamps = {path: (os.stat(path).st_mtime_ns, open(path, "rb").read()) for path in big_pair}
-    clip_pair(*big_pair, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=1, mask_common=True)
+    clip_pair(*big_pair, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area="valid", mask_common=True)
     for path, (mtime, data) in stamps.items():
         assert os.stat(path).st_mtime_ns == mtime
         assert open(path, "rb").read() == data
@@ -245,7 +245,9 @@ def test_cancel_during_the_valid_data_scan(tmp_path, big_pair):
     from overlap_clip_plugin.core import plan_clip
 
     with pytest.raises(CancelledError, match="finding where the rasters have valid data"):
-        plan_clip(list(big_pair), [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area=1, progress=lambda f: False)
+        plan_clip(
+            list(big_pair), [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area="valid", progress=lambda f: False
+        )
 
 
 def test_write_output_writes_one_planned_output_through_the_same_safe_path(tmp_path):
@@ -338,7 +340,7 @@ def test_the_same_through_qgis_process(profile, tmp_path):
 
 
 def test_cancel_while_a_nodata_value_is_chosen_and_while_the_overlap_is_traced(tmp_path):
-    from overlap_clip_plugin.core import AREA_VALID, overlap_summary, plan_clip
+    from overlap_clip_plugin.core import overlap_summary, plan_clip
 
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 2000, 2000)  # no nodata: one must be chosen
     b = make_raster(tmp_path / "b.tif", (500003.0, 10.0, 0.0, 4999997.0, 0.0, -10.0), 2000, 2000, nodata=-1)
@@ -364,7 +366,7 @@ def test_cancel_while_a_nodata_value_is_chosen_and_while_the_overlap_is_traced(t
     ):
         plan_clip([a, b], outputs, mask_common=True, progress=stop_after_the_mask_scan)
     assert len(asked) == 1  # stopped at the first strip
-    plan = plan_clip([a, b], outputs, area=AREA_VALID)
+    plan = plan_clip([a, b], outputs, area="valid")
     asked.clear()
     with pytest.raises(CancelledError, match="Cancelled while tracing the overlap; nothing was written"):
         overlap_summary(plan, stop)

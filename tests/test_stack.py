@@ -49,7 +49,7 @@ def centres_inside_all(transform, width, height, footprints):
 def test_mixed_stack_shares_one_grid_covering_exactly_the_common_area(tmp_path):
     paths, footprints, on_lattice = mixed_stack(tmp_path)
     outputs = [str(tmp_path / name) for name in output_names(paths)]
-    plan = clip(paths, outputs, reference=0)
+    plan = clip(paths, outputs, grid=0)
 
     for output in outputs[1:]:
         assert_same_grid(outputs[0], output)
@@ -71,7 +71,7 @@ def test_mixed_stack_shares_one_grid_covering_exactly_the_common_area(tmp_path):
 def test_mixed_stack_on_own_grids_copies_every_raster(tmp_path):
     paths, _, _ = mixed_stack(tmp_path)
     outputs = [str(tmp_path / name) for name in output_names(paths)]
-    plan = clip(paths, outputs, reference=None)
+    plan = clip(paths, outputs, grid="own")
     assert all(o.copied for o in plan.outputs)
     for path, output in zip(paths, outputs):
         assert_copied_from(output, path)

@@ -8,11 +8,6 @@ from osgeo import gdal, ogr
 from rasters import A_TRANSFORM, ALL_TYPES, UTM33, assert_same_grid, crs_wkt, grid_of, make_raster, read_array
 
 from overlap_clip_plugin.core import (
-    AREA_EXTENTS,
-    AREA_VALID,
-    GRID_A,
-    GRID_B,
-    GRID_OWN,
     NoValidDataError,
     UnsupportedOptionError,
     clip_pair,
@@ -63,11 +58,11 @@ def expected_common_window(valid_a, valid_b):
 def test_valid_area_is_smaller_than_the_extents_and_right_to_the_pixel(tilted_pair, tmp_path):
     a, valid_a, b, valid_b = tilted_pair
     col0, row0, col1, row1, _ = expected_common_window(valid_a, valid_b)
-    extents = plan_clip([a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area=AREA_EXTENTS)
+    extents = plan_clip([a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area="extents")
     assert extents.outputs[0].grid.width * extents.outputs[0].grid.height == 140 * 120
 
     out_a, out_b = str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")
-    plan = clip_pair(a, b, out_a, out_b, area=AREA_VALID)
+    plan = clip_pair(a, b, out_a, out_b, area="valid")
 
     assert (col1 - col0) * (row1 - row0) < 140 * 120
     expected_transform = (500000.0 + 10.0 * col0, 10.0, 0.0, 5000000.0 - 10.0 * row0, 0.0, -10.0)
@@ -84,7 +79,7 @@ def test_valid_area_across_lattices_uses_nearest_source_pixels(tmp_path):
     b_transform = (500606.7, 20.0, 0.0, 4999593.3, 0.0, -20.0)
     b, valid_b = tilted_scene(tmp_path, "b.tif", b_transform, 100, 80, (501600.0, 4998800.0), (850, 600), -9)
     out_a, out_b = str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")
-    clip_pair(a, b, out_a, out_b, area=AREA_VALID)
+    clip_pair(a, b, out_a, out_b, area="valid")
 
     # Each A pixel centre falls in one B pixel; both valid there makes the common area.
     cols, rows = np.meshgrid(np.arange(200) + 0.5, np.arange(160) + 0.5)
@@ -104,7 +99,7 @@ def test_valid_area_across_lattices_uses_nearest_source_pixels(tmp_path):
     assert_same_grid(out_a, out_b)
 
 
-@pytest.mark.parametrize("grid", [GRID_A, GRID_B])
+@pytest.mark.parametrize("grid", ["a", "b"])
 def test_mask_common_gives_identical_valid_pixels_and_keeps_values(tilted_pair, tmp_path, grid):
     a, valid_a, b, valid_b = tilted_pair
     out_a, out_b = str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")
@@ -238,9 +233,9 @@ def test_mask_common_on_own_grids_needs_coinciding_grids(tmp_path):
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1)
     b = make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 100, 80, nodata=-1)
     with pytest.raises(UnsupportedOptionError, match="grids that coincide"):
-        clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), grid=GRID_OWN, mask_common=True)
+        clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), grid="own", mask_common=True)
     same_lattice = make_raster(tmp_path / "c.tif", (500600.0, 10.0, 0.0, 4999500.0, 0.0, -10.0), 100, 80, nodata=-1)
-    clip_pair(a, same_lattice, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), grid=GRID_OWN, mask_common=True)
+    clip_pair(a, same_lattice, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), grid="own", mask_common=True)
     assert_same_grid(tmp_path / "x.tif", tmp_path / "y.tif")
 
 
@@ -267,7 +262,7 @@ def test_all_nodata_raster_is_a_clear_error(tmp_path):
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1)
     empty = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=np.full((80, 100), -1))
     with pytest.raises(NoValidDataError, match="'b.tif' has no valid data"):
-        clip_pair(a, empty, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=AREA_VALID)
+        clip_pair(a, empty, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area="valid")
     assert listing(tmp_path) == ["a.tif", "b.tif"]
 
 
@@ -277,7 +272,7 @@ def test_valid_data_that_do_not_meet_is_a_clear_error(tmp_path):
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80, nodata=-1, data=west)
     b = make_raster(tmp_path / "b.tif", A_TRANSFORM, 100, 80, nodata=-1, data=east)
     with pytest.raises(NoValidDataError, match="valid data of the rasters do not meet"):
-        clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=AREA_VALID)
+        clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area="valid")
     assert listing(tmp_path) == ["a.tif", "b.tif"]
 
 
@@ -297,7 +292,7 @@ def test_alpha_band_and_per_dataset_masks_count_as_invalid(tmp_path):
     mask[:, 75:] = 0
     ds.GetRasterBand(1).GetMaskBand().WriteArray(mask)
     ds = None
-    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=AREA_VALID)
+    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area="valid")
     assert plan.outputs[0].grid.transform == (500000.0, 10.0, 0.0, 4999600.0, 0.0, -10.0)
     assert (plan.outputs[0].grid.width, plan.outputs[0].grid.height) == (75, 40)
 
@@ -305,7 +300,7 @@ def test_alpha_band_and_per_dataset_masks_count_as_invalid(tmp_path):
 def test_overlap_polygon_area_and_percentages(tilted_pair, tmp_path):
     a, valid_a, b, valid_b = tilted_pair
     _, _, _, _, both = expected_common_window(valid_a, valid_b)
-    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area=AREA_VALID)
+    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), area="valid")
     summary = overlap_summary(plan)
     polygon = ogr.CreateGeometryFromWkt(summary.polygon_wkt)
     pixel_area = 100.0
@@ -320,10 +315,10 @@ def test_overlap_polygon_area_and_percentages(tilted_pair, tmp_path):
 def test_overlap_of_the_extents_in_another_crs(tmp_path):
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
     b = make_raster(tmp_path / "b.tif", (1670345.0, 15.0, 0.0, 5645600.0, 0.0, -15.0), 60, 50, epsg=3857)
-    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), grid=GRID_B)
+    plan = clip_pair(a, b, str(tmp_path / "x.tif"), str(tmp_path / "y.tif"), grid="b")
     summary = overlap_summary(plan)
     # The overlap is the true intersection of the footprints, whatever the grid: the same on A's grid.
-    on_a = overlap_summary(clip_pair(a, b, str(tmp_path / "x2.tif"), str(tmp_path / "y2.tif"), grid=GRID_A))
+    on_a = overlap_summary(clip_pair(a, b, str(tmp_path / "x2.tif"), str(tmp_path / "y2.tif"), grid="a"))
     assert (on_a.area, on_a.area_m2, *on_a.percents) == pytest.approx(
         (summary.area, summary.area_m2, *summary.percents)
     )
@@ -423,7 +418,7 @@ def test_the_masks_are_scanned_once_per_run(tmp_path, scanned_rows):
         values[:, : 10 * (index + 1)] = -1
         rasters.append(make_raster(tmp_path / f"r{index}.tif", A_TRANSFORM, 100, 80, nodata=-1, data=values))
     outputs = [str(tmp_path / f"out{index}.tif") for index in range(3)]
-    plan = plan_clip(rasters, outputs, area=AREA_VALID, mask_common=True)
+    plan = plan_clip(rasters, outputs, area="valid", mask_common=True)
     write_plan(plan)
     assert sum(scanned_rows) == 80  # the common extent's 80 rows, once, for the plan and all three writes
     summary = overlap_summary(plan)
@@ -443,7 +438,7 @@ def test_own_grids_on_one_lattice_share_one_scan(tmp_path, scanned_rows):
         origin = (500000.0 + 10.0 * index, 10.0, 0.0, 5000000.0, 0.0, -10.0)
         scenes.append(make_raster(tmp_path / f"s{index}.tif", origin, 100, 80, nodata=-1, data=values))
     outputs = [str(tmp_path / f"s{index}_common.tif") for index in range(6)]
-    plan = plan_clip(scenes, outputs, reference=None, area=AREA_VALID)
+    plan = plan_clip(scenes, outputs, reference=None, area="valid")
     assert sum(scanned_rows) == 80  # the common extent's rows, once
     # Valid in all: rows 10..79 and columns 5..99 of the first scene; every output on its own grid there.
     for output in plan.outputs:
@@ -454,7 +449,7 @@ def test_own_grids_on_one_lattice_share_one_scan(tmp_path, scanned_rows):
 
 def test_the_overlap_area_without_tracing_equals_the_traced_one(tilted_pair, tmp_path):
     a, _, b, _ = tilted_pair
-    plan = plan_clip([a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area=AREA_VALID)
+    plan = plan_clip([a, b], [str(tmp_path / "x.tif"), str(tmp_path / "y.tif")], area="valid")
     traced = overlap_summary(plan, whole_inputs=False)
     counted = overlap_summary(plan, whole_inputs=False, trace=False)
     assert traced.polygon_wkt and not counted.polygon_wkt

@@ -7,12 +7,16 @@ Example::
     plan = clip_pair("a.tif", "b.tif", "a_common.tif", "b_common.tif")
     for output in plan.outputs:
         print(output.path, output.grid, "copied" if output.copied else "resampled")
+
+Every run takes one road, :func:`run_clip` (see :mod:`overlap_clip_plugin.core.run`).
 """
 
-from overlap_clip_plugin.core.area import common_area, crs_name, same_crs
+from overlap_clip_plugin.core.area import common_area
+from overlap_clip_plugin.core.crs import Crs, crs_from_wkt, crs_name
 from overlap_clip_plugin.core.errors import (
     CancelledError,
     CrsMismatchError,
+    ExecutorError,
     NoOverlapError,
     NoValidDataError,
     NoValidNodataError,
@@ -25,11 +29,12 @@ from overlap_clip_plugin.core.errors import (
     UnsupportedOptionError,
     WriteError,
 )
+from overlap_clip_plugin.core.executors import InlineExecutor, make_executor
+from overlap_clip_plugin.core.gdalenv import ClipWarning, GdalWarning
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
 from overlap_clip_plugin.core.overlap import OverlapSummary, overlap_summary
 from overlap_clip_plugin.core.plan import (
-    AREA_EXTENTS,
-    AREA_VALID,
+    AREAS,
     RESAMPLING_METHODS,
     ClipPlan,
     OutputPlan,
@@ -37,32 +42,24 @@ from overlap_clip_plugin.core.plan import (
     output_names,
     plan_clip,
 )
-from overlap_clip_plugin.core.raster import ClipWarning, GdalWarning, RasterInfo, Source, read_raster
-from overlap_clip_plugin.core.write import (
-    GRID_A,
-    GRID_B,
-    GRID_OWN,
-    clip,
-    clip_pair,
-    pair_reference,
-    write_output,
-    write_plan,
-)
+from overlap_clip_plugin.core.raster import RasterInfo, Source, read_raster
+from overlap_clip_plugin.core.run import PAIR_GRIDS, RunResult, clip, clip_pair, reference_of, run_clip
+from overlap_clip_plugin.core.write import write_output, write_plan
 
 __all__ = [
-    "AREA_EXTENTS",
-    "AREA_VALID",
-    "GRID_A",
-    "GRID_B",
-    "GRID_OWN",
+    "AREAS",
+    "PAIR_GRIDS",
     "RESAMPLING_METHODS",
     "Bounds",
     "CancelledError",
-    "ClipWarning",
     "ClipPlan",
+    "ClipWarning",
+    "Crs",
     "CrsMismatchError",
+    "ExecutorError",
     "GdalWarning",
     "Grid",
+    "InlineExecutor",
     "NoOverlapError",
     "NoValidDataError",
     "NoValidNodataError",
@@ -73,6 +70,7 @@ __all__ = [
     "OverlapSummary",
     "RasterInfo",
     "RasterOpenError",
+    "RunResult",
     "Source",
     "SplitAreaError",
     "UnsupportedGeoreferenceError",
@@ -82,14 +80,16 @@ __all__ = [
     "clip",
     "clip_pair",
     "common_area",
+    "crs_from_wkt",
     "crs_name",
     "driver_for_path",
+    "make_executor",
     "output_names",
     "overlap_summary",
-    "pair_reference",
     "plan_clip",
     "read_raster",
-    "same_crs",
+    "reference_of",
+    "run_clip",
     "write_output",
     "write_plan",
 ]

@@ -20,81 +20,29 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from osgeo import ogr, osr
+from osgeo import ogr
 
-from overlap_clip_plugin.core.errors import CrsMismatchError, NoOverlapError, SplitAreaError, translatable
-from overlap_clip_plugin.core.footprint import (
-    DENSIFY_POINTS,
-    carried,
-    centres_hull,
-    geographic_of,
-    intersection,
-    is_geographic,
-    is_valid,
-    joined,
-    on_the_globe,
-    polygon_parts,
-    split_by_edge,
-)
-from overlap_clip_plugin.core.footprint import spatial_reference as _srs
+from overlap_clip_plugin.core.crs import Crs, crs_name, transformation
+from overlap_clip_plugin.core.errors import CrsMismatchError, NoOverlapError, SplitAreaError
+from overlap_clip_plugin.core.gdalenv import gdal_mode, quiet_gdal
+from overlap_clip_plugin.core.geometry import box_polygon, envelope, is_valid, joined, polygon_parts
+from overlap_clip_plugin.core.globe import DENSIFY_POINTS, carried, intersection, on_the_globe, split_by_edge
 from overlap_clip_plugin.core.grid import Bounds
-from overlap_clip_plugin.core.raster import RasterInfo, gdal_mode, quiet_gdal
-
-
-@gdal_mode()
-def crs_name(wkt: str) -> str:
-    """A short name for a CRS: its authority code where it has one, else its name, else its PROJ string."""
-    if not wkt:
-        return translatable("no CRS")
-    srs = _srs(wkt)
-    authority, code = srs.GetAuthorityName(None), srs.GetAuthorityCode(None)
-    if authority and code:
-        return f"{authority}:{code}"
-    name = srs.GetName() or ""
-    if name and name.lower() != "unknown":
-        return str(name)
-    return str(srs.ExportToProj4() or "").strip() or translatable("unnamed CRS")
-
-
-@gdal_mode()
-def same_crs(wkt_a: str, wkt_b: str) -> bool:
-    """True when two WKT strings describe one CRS (two empty strings count as one)."""
-    if not wkt_a or not wkt_b:
-        return wkt_a == wkt_b
-    return bool(_srs(wkt_a).IsSame(_srs(wkt_b), ["IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES"]))
+from overlap_clip_plugin.core.raster import RasterInfo
 
 
 def check_crs_consistency(rasters: Sequence[RasterInfo]) -> None:
     """Refuse a mix of rasters with and without a CRS."""
-    without = [r for r in rasters if not r.crs_wkt]
+    without = [r for r in rasters if r.crs is None]
     if without and len(without) != len(rasters):
-        with_crs = next(r for r in rasters if r.crs_wkt)
+        with_crs = next(r for r in rasters if r.crs is not None)
         raise CrsMismatchError(
             "'{path}' has no coordinate reference system but '{other}' has {crs}; assign the missing CRS "
             "first (Raster > Projections > Assign Projection).",
             path=without[0].path,
             other=with_crs.path,
-            crs=crs_name(with_crs.crs_wkt),
+            crs=crs_name(with_crs.crs),
         )
-
-
-def _footprint(bounds: Bounds, points_per_edge: int) -> ogr.Geometry:
-    """The box ``bounds`` as a closed ring with ``points_per_edge`` points on each edge."""
-    ring = ogr.Geometry(ogr.wkbLinearRing)
-    corners = [
-        (bounds.xmin, bounds.ymax),
-        (bounds.xmax, bounds.ymax),
-        (bounds.xmax, bounds.ymin),
-        (bounds.xmin, bounds.ymin),
-    ]
-    for (x1, y1), (x2, y2) in zip(corners, corners[1:] + corners[:1]):
-        for step in range(points_per_edge):
-            t = step / points_per_edge
-            ring.AddPoint_2D(x1 + (x2 - x1) * t, y1 + (y2 - y1) * t)
-    ring.CloseRings()
-    polygon = ogr.Geometry(ogr.wkbPolygon)
-    polygon.AddGeometry(ring)
-    return polygon
 
 
 def _raster_footprint(raster: RasterInfo, points_per_edge: int) -> ogr.Geometry:
@@ -102,67 +50,45 @@ def _raster_footprint(raster: RasterInfo, points_per_edge: int) -> ogr.Geometry:
     ground; of an extent that reaches off the globe (a global sinusoidal grid), the part on it."""
     if raster.footprint_wkt:
         return ogr.CreateGeometryFromWkt(raster.footprint_wkt)
-    on_globe = _extent_on_the_globe(raster.crs_wkt, raster.grid.bounds)
-    return ogr.CreateGeometryFromWkt(on_globe) if on_globe else _footprint(raster.grid.bounds, points_per_edge)
+    on_globe = _extent_on_the_globe(raster.crs, raster.grid.bounds)
+    return ogr.CreateGeometryFromWkt(on_globe) if on_globe else box_polygon(raster.grid.bounds, points_per_edge)
 
 
 @functools.lru_cache(maxsize=256)
-def _extent_on_the_globe(crs: str, bounds: Bounds) -> str:
+def _extent_on_the_globe(crs: Crs | None, bounds: Bounds) -> str:
     """The part of the extent ``bounds`` in ``crs`` that shows the globe (WKT), where some of it does not."""
-    part = on_the_globe(_footprint(bounds, 2), crs)
+    part = on_the_globe(box_polygon(bounds, 2), crs)
     return "" if part is None else str(part.ExportToWkt())
 
 
 def _is_box(raster: RasterInfo) -> bool:
     """Whether ``raster``'s footprint is its extent: north-up, and all of it on the globe."""
-    return not raster.warped and not _extent_on_the_globe(raster.crs_wkt, raster.grid.bounds)
+    return not raster.warped and not _extent_on_the_globe(raster.crs, raster.grid.bounds)
 
 
-def _transformation(
-    source_wkt: str, source_name: str, target_wkt: str, target_name: str
-) -> osr.CoordinateTransformation:
-    """The transformation between two rasters' CRSs, or a clear error when there is none."""
-    with quiet_gdal():
-        try:
-            transformation = osr.CreateCoordinateTransformation(_srs(source_wkt), _srs(target_wkt))
-        except (RuntimeError, TypeError):
-            transformation = None
-    if transformation is None:
-        raise CrsMismatchError(
-            "No coordinate transformation leads from {crs} of '{name}' to {other_crs} of '{other}'; "
-            "reproject one of them first.",
-            crs=crs_name(source_wkt),
-            name=source_name,
-            other_crs=crs_name(target_wkt),
-            other=target_name,
-        )
-    return transformation
-
-
-def _transformed_footprint(raster: RasterInfo, crs: str, crs_owner: str) -> ogr.Geometry:
+def _transformed_footprint(raster: RasterInfo, crs: Crs, crs_owner: str) -> ogr.Geometry:
     """``raster``'s footprint carried into ``crs``; point by point, dropping points that cannot be carried
     and repairing the outline, where it cannot be carried whole."""
-    transformation = _transformation(raster.crs_wkt, raster.name, crs, crs_owner)
+    assert raster.crs is not None
+    moving = transformation(raster.crs, crs, raster.name, crs_owner)
     polygon = _raster_footprint(raster, DENSIFY_POINTS)
-    moved = carried(polygon, raster.crs_wkt, crs, transformation)
+    moved = carried(polygon, raster.crs, crs, raster.name, crs_owner)
     if moved is not None:
         return moved
     # Through longitude and latitude: a polar footprint becomes its cap there, and is then cut at the
     # edge of ``crs`` (a global sinusoidal or Robinson grid against a polar raster).
-    geographic = geographic_of(raster.crs_wkt)
-    if geographic and geographic != crs and geographic != raster.crs_wkt:
-        lonlat = carried(
-            polygon, raster.crs_wkt, geographic, _transformation(raster.crs_wkt, raster.name, geographic, raster.name)
-        )
+    geographic = raster.crs.geographic
+    if geographic is not None and geographic.wkt != crs.wkt and geographic.wkt != raster.crs.wkt:
+        lonlat = carried(polygon, raster.crs, geographic, raster.name, raster.name)
         if lonlat is not None:
-            moved = carried(lonlat, geographic, crs, _transformation(geographic, raster.name, crs, crs_owner))
+            moved = carried(lonlat, geographic, crs, raster.name, crs_owner)
             if moved is not None:
                 return moved
     # The outer ring of the footprint's largest part (a footprint cut to the globe may have several).
     largest = max(polygon_parts(polygon), key=lambda part: part.GetArea())
     ring = largest.GetGeometryRef(0)  # lives as long as ``largest``
     with quiet_gdal():
-        points = transformation.TransformPoints(ring.GetPoints())
+        points = moving.TransformPoints(ring.GetPoints())
     finite = [(x, y) for x, y, *_ in points if abs(x) != float("inf") and abs(y) != float("inf") and x == x and y == y]
     result = ogr.Geometry(ogr.wkbLinearRing)
     for x, y in finite:
@@ -179,28 +105,27 @@ def _transformed_footprint(raster: RasterInfo, crs: str, crs_owner: str) -> ogr.
 
 
 def _through(
-    region: ogr.Geometry, crs: str, crs_owner: str, raster: RasterInfo, via: str, via_owner: str
+    region: ogr.Geometry, crs: Crs, crs_owner: str, raster: RasterInfo, via: Crs, via_owner: str
 ) -> ogr.Geometry | None:
     """The part of ``region`` that ``raster`` covers, found in the CRS ``via``: the region carried there,
     cut by ``raster``'s footprint there and carried back; None where a trip fails."""
-    there = carried(region, crs, via, _transformation(crs, crs_owner, via, via_owner))
+    assert raster.crs is not None
+    there = carried(region, crs, via, crs_owner, via_owner)
     if there is None:
         return None
     footprint = _raster_footprint(raster, 2)
-    if via != raster.crs_wkt:
-        footprint = carried(
-            footprint, raster.crs_wkt, via, _transformation(raster.crs_wkt, raster.name, via, via_owner)
-        )
+    if via.wkt != raster.crs.wkt:
+        footprint = carried(footprint, raster.crs, via, raster.name, via_owner)
         if footprint is None:
             return None
-    covered = intersection(there, footprint, is_geographic(via))
+    covered = intersection(there, footprint, via.is_geographic)
     if covered.IsEmpty() or covered.GetArea() <= 0.0:
         return covered
-    back = carried(covered, via, crs, _transformation(via, via_owner, crs, crs_owner))
-    return None if back is None else intersection(region, back, is_geographic(crs))
+    back = carried(covered, via, crs, via_owner, crs_owner)
+    return None if back is None else intersection(region, back, crs.is_geographic)
 
 
-def _part_covered(region: ogr.Geometry, crs: str, crs_owner: str, raster: RasterInfo) -> ogr.Geometry:
+def _part_covered(region: ogr.Geometry, crs: Crs, crs_owner: str, raster: RasterInfo) -> ogr.Geometry:
     """The part of ``region`` (a polygon in ``crs``) that ``raster`` covers, in ``crs``.
 
     The region is carried into ``raster``'s CRS, cut by its extent there and
@@ -210,12 +135,13 @@ def _part_covered(region: ogr.Geometry, crs: str, crs_owner: str, raster: Raster
     goes through longitude and latitude; last, ``raster``'s footprint is
     carried into ``crs``.
     """
-    covered = _through(region, crs, crs_owner, raster, raster.crs_wkt, raster.name)
+    assert raster.crs is not None
+    covered = _through(region, crs, crs_owner, raster, raster.crs, raster.name)
     if covered is None:
-        via = geographic_of(crs)
-        covered = _through(region, crs, crs_owner, raster, via, crs_owner) if via else None
+        via = crs.geographic
+        covered = _through(region, crs, crs_owner, raster, via, crs_owner) if via is not None else None
     if covered is None:
-        covered = intersection(region, _transformed_footprint(raster, crs, crs_owner), is_geographic(crs))
+        covered = intersection(region, _transformed_footprint(raster, crs, crs_owner), crs.is_geographic)
     return covered
 
 
@@ -225,7 +151,7 @@ def _beyond_antimeridian(bounds: Bounds) -> bool:
 
 
 def _no_overlap(
-    rasters: Sequence[RasterInfo], culprit: RasterInfo, before: Bounds, crs: str, names: list[str]
+    rasters: Sequence[RasterInfo], culprit: RasterInfo, before: Bounds, crs: Crs | None, names: list[str]
 ) -> NoOverlapError:
     if len(rasters) == 2:
         first, second = rasters
@@ -234,26 +160,21 @@ def _no_overlap(
             "in {crs_b}.",
             name_a=first.name,
             bounds_a=first.grid.bounds,
-            crs_a=crs_name(first.crs_wkt),
+            crs_a=crs_name(first.crs),
             name_b=second.name,
             bounds_b=second.grid.bounds,
-            crs_b=crs_name(second.crs_wkt),
+            crs_b=crs_name(second.crs),
         )
     return NoOverlapError(
         "The rasters have no common area: '{name}' (covering {bounds} in {crs}) does not overlap the area "
         "{area} in {area_crs} common to {names}.",
         name=culprit.name,
         bounds=culprit.grid.bounds,
-        crs=crs_name(culprit.crs_wkt),
+        crs=crs_name(culprit.crs),
         area=before,
         area_crs=crs_name(crs),
         names=", ".join(repr(name) for name in names),
     )
-
-
-def _envelope(polygon: ogr.Geometry) -> Bounds:
-    xmin, xmax, ymin, ymax = polygon.GetEnvelope()
-    return Bounds(xmin, ymin, xmax, ymax)
 
 
 @gdal_mode()
@@ -286,7 +207,7 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
         target's grid holds it.
     """
     reference = rasters[target]
-    crs = reference.crs_wkt
+    crs = reference.crs
     area, polygon = _common_polygon(rasters, target)
     if polygon is not None:
         # Pieces that hold no pixel centre of the grid are not on it by the pixel rule: a sliver across
@@ -294,7 +215,7 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
         on_grid = [
             part
             for part in polygon_parts(polygon)
-            if centres_hull(area.intersection(_envelope(part)), part, reference.grid) is not None
+            if reference.grid.centres_hull(area.intersection(envelope(part)), part) is not None
         ]
         polygon = joined(on_grid) if on_grid else polygon
         if split_by_edge(polygon, crs, reference.grid.dx):
@@ -304,10 +225,10 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
                 "raster, or reproject '{name}' to a CRS centred on the area first.",
                 crs=crs_name(crs),
                 name=reference.name,
-                extent=_envelope(polygon),
+                extent=envelope(polygon),
             )
-        box = area.intersection(_envelope(polygon))
-        hull = centres_hull(box, polygon, reference.grid)
+        box = area.intersection(envelope(polygon))
+        hull = reference.grid.centres_hull(box, polygon)
         if hull is None:
             raise thinner_than_a_pixel(box, reference)
         area = hull
@@ -320,7 +241,7 @@ def thinner_than_a_pixel(area: Bounds, raster: RasterInfo) -> NoOverlapError:
         "The common area {area} in {crs} holds no pixel centre of the {dx:g} x {dy:g} grid of '{name}': "
         "it is thinner than one pixel.",
         area=area,
-        crs=crs_name(raster.crs_wkt),
+        crs=crs_name(raster.crs),
         dx=abs(raster.grid.dx),
         dy=abs(raster.grid.dy),
         name=raster.name,
@@ -332,24 +253,25 @@ def _common_polygon(rasters: Sequence[RasterInfo], target: int) -> tuple[Bounds,
     (every raster north-up in that CRS), the common area itself as a polygon; raises NoOverlapError."""
     check_crs_consistency(rasters)
     reference = rasters[target]
-    crs = reference.crs_wkt
+    crs = reference.crs
     area = reference.grid.bounds
     # Exact boxes while every raster shares the target CRS and is north-up; a polygon once one is not.
     polygon: ogr.Geometry | None = None if _is_box(reference) else _raster_footprint(reference, 2)
     names = [reference.name]
-    geographic = is_geographic(crs)
+    geographic = crs is not None and crs.is_geographic
     for raster in rasters:
         if raster is reference:
             continue
-        before = area if polygon is None else area.intersection(_envelope(polygon))
-        if same_crs(raster.crs_wkt, crs):
+        before = area if polygon is None else area.intersection(envelope(polygon))
+        if raster.crs == crs:
             wraps = geographic and any(_beyond_antimeridian(r.grid.bounds) for r in (reference, raster))
             if polygon is not None or not _is_box(raster) or wraps:
-                polygon = intersection(polygon or _footprint(area, 2), _raster_footprint(raster, 2), geographic)
+                polygon = intersection(polygon or box_polygon(area, 2), _raster_footprint(raster, 2), geographic)
             else:
                 area = area.intersection(raster.grid.bounds)
         else:
-            region = polygon or _footprint(area, 2)
+            assert crs is not None
+            region = polygon or box_polygon(area, 2)
             polygon = _part_covered(region, crs, reference.name, raster)
         if area.is_empty or (polygon is not None and (polygon.IsEmpty() or polygon.GetArea() <= 0.0)):
             raise _no_overlap(rasters, raster, before, crs, names)
@@ -368,7 +290,7 @@ def common_footprint(rasters: Sequence[RasterInfo], target: int = 0) -> str:
         The rasters have no common area.
     """
     area, polygon = _common_polygon(rasters, target)
-    return str((polygon if polygon is not None else _footprint(area, 2)).ExportToWkt())
+    return str((polygon if polygon is not None else box_polygon(area, 2)).ExportToWkt())
 
 
 @gdal_mode()

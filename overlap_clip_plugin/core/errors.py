@@ -83,3 +83,7 @@ class WriteError(OverlapClipError):
 
 class CancelledError(OverlapClipError):
     """The caller cancelled the run through the progress callback."""
+
+
+class ExecutorError(OverlapClipError):
+    """The executor a run asked for cannot be made: Dask missing, a cluster that cannot be reached."""

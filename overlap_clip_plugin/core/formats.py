@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from osgeo import gdal
 
 from overlap_clip_plugin.core.errors import OutputFormatError, OutputPathError, UnsupportedOptionError
-from overlap_clip_plugin.core.raster import RasterInfo, gdal_warnings, quiet_gdal
+from overlap_clip_plugin.core.gdalenv import gdal_warnings, quiet_gdal
+from overlap_clip_plugin.core.raster import RasterInfo
 
 
 def check_output_format(driver: str, output: str, options: Sequence[str], raster: RasterInfo) -> None:

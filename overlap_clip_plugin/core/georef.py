@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from osgeo import gdal, ogr, osr
 
+from overlap_clip_plugin.core.crs import crs_from_wkt
 from overlap_clip_plugin.core.errors import UnsupportedGeoreferenceError, WriteError
 from overlap_clip_plugin.core.grid import Grid
 
@@ -31,9 +32,8 @@ class Georeference:
 
     how: str  # "rotated", "gcp_polynomial", "gcp_tps" or "rpc"
     options: tuple[str, ...]  # GDAL transformer options
-    grid: Grid  # the north-up grid GDAL's warper suggests
-    crs_wkt: str
-    footprint_wkt: str  # the pixel outline on the ground, in crs_wkt
+    grid: Grid  # the north-up grid GDAL's warper suggests, in the CRS the raster is placed in
+    footprint_wkt: str  # the pixel outline on the ground, in the grid's CRS
 
 
 def _wgs84() -> str:
@@ -77,8 +77,9 @@ def warped_georeference(
             path=path,
             reason=gdal.GetLastErrorMsg() or "GDAL gave no reason",
         )
-    grid = Grid(tuple(suggested.GetGeoTransform()), suggested.RasterXSize, suggested.RasterYSize)
-    return Georeference(how, options, grid, crs_wkt, _outline(dataset, options, crs_wkt, path))
+    crs = crs_from_wkt(crs_wkt)
+    grid = Grid(tuple(suggested.GetGeoTransform()), suggested.RasterXSize, suggested.RasterYSize, crs)
+    return Georeference(how, options, grid, _outline(dataset, options, crs_wkt, path))
 
 
 def _outline(dataset: gdal.Dataset, options: tuple[str, ...], crs_wkt: str, path: str) -> str:

@@ -22,15 +22,23 @@ the rule selects exactly the pixels inside the area. When they do not, each
 edge moves to the nearest pixel boundary, and the output covers the area to
 within half a pixel on each side.
 
-Nothing in this module imports GDAL: it is plain arithmetic.
+A grid carries its coordinate reference system (:class:`~overlap_clip_plugin.core.crs.Crs`,
+or None), so that one method answers whether two grids share a lattice
+(:meth:`Grid.offset_on`) and which window of a source an output is
+(:meth:`Grid.window_of`). The arithmetic imports nothing of GDAL; only the
+pixel hull of a polygon (:meth:`Grid.centres_hull`) asks OGR.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from overlap_clip_plugin.core.errors import UnsupportedGeoreferenceError
+
+if TYPE_CHECKING:
+    from overlap_clip_plugin.core.crs import Crs
 
 #: Pixel coordinates closer than this to a whole or half number are snapped.
 PIXEL_TOLERANCE = 1e-6
@@ -108,11 +116,12 @@ def _first_centre_at_or_after(coord: float) -> int:
 
 @dataclass(frozen=True)
 class Grid:
-    """A north-up pixel lattice of ``width`` x ``height`` pixels."""
+    """A north-up pixel lattice of ``width`` x ``height`` pixels in the CRS ``crs`` (None: no CRS)."""
 
     transform: GeoTransform
     width: int
     height: int
+    crs: Crs | None = None
 
     def __post_init__(self) -> None:
         _, dx, rx, _, ry, dy = self.transform
@@ -186,17 +195,20 @@ class Grid:
             ),
             window.width,
             window.height,
+            self.crs,
         )
 
     def offset_on(self, other: Grid) -> tuple[int, int] | None:
         """Whole-pixel offset of this grid's origin on ``other``'s lattice.
 
         Returns ``(col, row)`` such that this grid's origin is pixel
-        ``(col, row)`` of ``other``, when both grids share one lattice (equal
-        pixel sizes, origins a whole number of pixels apart, within
-        :data:`ALIGN_TOLERANCE` of a pixel); ``None`` otherwise. Only the
-        lattice is compared; coordinate reference systems are the caller's.
+        ``(col, row)`` of ``other``, when both grids share one CRS and one
+        lattice (equal pixel sizes, origins a whole number of pixels apart,
+        within :data:`ALIGN_TOLERANCE` of a pixel); ``None`` otherwise. This is
+        the one place where the core asks whether two grids line up.
         """
+        if self.crs != other.crs:
+            return None
         span = max(self.width, self.height, other.width, other.height)
         if abs(self.dx - other.dx) * span > ALIGN_TOLERANCE * other.dx:
             return None
@@ -207,3 +219,60 @@ class Grid:
         if abs(col - round(col)) > ALIGN_TOLERANCE or abs(row - round(row)) > ALIGN_TOLERANCE:
             return None
         return round(col), round(row)
+
+    def window_of(self, target: Grid, inside: bool = True) -> Window | None:
+        """The block of this grid's pixels that ``target`` is, when ``target`` lies on this grid's lattice
+        in its CRS; None otherwise, and (with ``inside``) when part of ``target`` lies outside this grid."""
+        offset = self.offset_on(target)
+        if offset is None:
+            return None
+        # The target's pixel (0, 0) is this grid's pixel (-col, -row).
+        window = Window(-offset[0], -offset[1], target.width, target.height)
+        if inside and not (
+            window.col_off >= 0
+            and window.row_off >= 0
+            and window.col_off + window.width <= self.width
+            and window.row_off + window.height <= self.height
+        ):
+            return None
+        return window
+
+    def centres_hull(self, area: Bounds, polygon: Any) -> Bounds | None:
+        """``area`` (the bounding box of the OGR ``polygon``) shrunk to the rows and columns of this grid
+        that hold a pixel centre inside ``polygon``, as the warper sees it: a curved footprint's box reaches
+        past its centres at its corners, by several pixels near a pole. None when it holds no centre."""
+        from overlap_clip_plugin.core.geometry import holds_centre_on_line, holds_point
+
+        window = self.window_for(area)
+        if window.is_empty:
+            return None
+        col0, row0 = window.col_off, window.row_off
+        col1, row1 = col0 + window.width, row0 + window.height
+
+        def x(col: float) -> float:
+            return self.x0 + (col + 0.5) * self.dx
+
+        def y(row: float) -> float:
+            return self.y0 + (row + 0.5) * self.dy
+
+        def column(col: int) -> bool:
+            if row1 - row0 == 1:
+                return holds_point(polygon, x(col), y(row0))
+            return holds_centre_on_line(polygon, (x(col), y(row0)), (x(col), y(row1 - 1)), 1, self.y0, self.dy)
+
+        def row(index: int) -> bool:
+            if col1 - col0 == 1:
+                return holds_point(polygon, x(col0), y(index))
+            return holds_centre_on_line(polygon, (x(col0), y(index)), (x(col1 - 1), y(index)), 0, self.x0, self.dx)
+
+        while col0 < col1 and not column(col0):
+            col0 += 1
+        while col1 > col0 and not column(col1 - 1):
+            col1 -= 1
+        while row0 < row1 and not row(row0):
+            row0 += 1
+        while row1 > row0 and not row(row1 - 1):
+            row1 -= 1
+        if col0 >= col1 or row0 >= row1:
+            return None
+        return self.subgrid(Window(col0, row0, col1 - col0, row1 - row0)).bounds

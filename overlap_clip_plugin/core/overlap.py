@@ -10,7 +10,7 @@ is expressed in the first raster's CRS.
 
 Areas: ``area`` is in the first raster's CRS units, squared (square degrees for
 a geographic CRS); ``area_m2`` is the area on the ellipsoid in square metres,
-as QGIS's measuring tools give it (:func:`overlap_clip_plugin.core.footprint.ellipsoidal_area`).
+as QGIS's measuring tools give it (:func:`overlap_clip_plugin.core.measure.ellipsoidal_area`).
 
 Percent of a raster: the overlap's share of that raster's footprint (extents
 mode: both areas on the ellipsoid; None where PROJ cannot carry a footprint into
@@ -26,23 +26,28 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 
-from overlap_clip_plugin.core.area import common_footprint, footprint_of, same_crs
-from overlap_clip_plugin.core.errors import CancelledError, WriteError
-from overlap_clip_plugin.core.footprint import carried, ellipsoidal_area, intersection, is_geographic, spatial_reference
+from overlap_clip_plugin.core.area import common_footprint, footprint_of
+from overlap_clip_plugin.core.crs import Crs, transformation
+from overlap_clip_plugin.core.errors import CancelledError, FootprintError, WriteError
+from overlap_clip_plugin.core.executors import Progress, cancelled_by, gdal_progress
+from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_mode, quiet_gdal
+from overlap_clip_plugin.core.geometry import box_polygon
+from overlap_clip_plugin.core.globe import carried, intersection
 from overlap_clip_plugin.core.grid import Grid, Window
-from overlap_clip_plugin.core.plan import AREA_VALID, ClipPlan, Progress
-from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_mode, quiet_gdal
+from overlap_clip_plugin.core.measure import ellipsoidal_area
+from overlap_clip_plugin.core.plan import ClipPlan
+from overlap_clip_plugin.core.raster import RasterInfo, Read
 from overlap_clip_plugin.core.validity import MaskFile, strips, valid_pixel_count, valid_reader
 
 
 @dataclass(frozen=True)
 class OverlapSummary:
-    """The overlap polygon (WKT, in ``crs_wkt``), its area and its share of each input."""
+    """The overlap polygon (WKT, in ``crs``), its area and its share of each input."""
 
     polygon_wkt: str
-    crs_wkt: str
+    crs: Crs | None
     area: float
     percents: tuple[float | None, ...]
     width: int
@@ -56,23 +61,15 @@ class OverlapSummary:
         return None if self.area_m2 is None else self.area_m2 / 1e6
 
 
-def _rectangle(grid: Grid) -> ogr.Geometry:
-    b = grid.bounds
-    return ogr.CreateGeometryFromWkt(
-        f"POLYGON(({b.xmin!r} {b.ymax!r},{b.xmax!r} {b.ymax!r},{b.xmax!r} {b.ymin!r},"
-        f"{b.xmin!r} {b.ymin!r},{b.xmin!r} {b.ymax!r}))"
-    )
-
-
 def _memory_layer() -> tuple[ogr.DataSource, ogr.Layer]:
     driver = ogr.GetDriverByName("MEM") or ogr.GetDriverByName("Memory")
     source = driver.CreateDataSource("overlap")
     return source, source.CreateLayer("overlap", geom_type=ogr.wkbPolygon)
 
 
-def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str, progress: Progress | None) -> ogr.Geometry:
+def _valid_polygon(plan: ClipPlan, grid: Grid, progress: Progress | None) -> ogr.Geometry:
     """The pixels of ``grid`` where every raster is valid, as one (multi)polygon."""
-    read_valid = valid_reader(plan.common_mask, plan.rasters, grid, crs_wkt)
+    read_valid = valid_reader(plan.common_mask, [Read.on(raster, grid) for raster in plan.rasters], grid)
     with tempfile.TemporaryDirectory(prefix="overlapclip-") as folder:
         path = os.path.join(folder, "mask.tif")
         dataset = gdal.GetDriverByName("GTiff").Create(
@@ -82,20 +79,13 @@ def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str, progress: Progress 
         band = dataset.GetRasterBand(1)
         for row_off, rows in strips(grid, sum(len(r.bands) for r in plan.rasters)):
             band.WriteArray(read_valid(row_off, rows).astype("uint8"), 0, row_off)
-            if progress is not None and progress((row_off + rows) / grid.height) is False:
+            if cancelled_by(progress, (row_off + rows) / grid.height):
                 raise CancelledError("Cancelled while tracing the overlap; nothing was written.")
         band.FlushCache()
         source, layer = _memory_layer()
-        stopped = []
-
-        def callback(complete: float, _message: str, _data: object) -> int:
-            if progress is not None and progress(complete) is False:
-                stopped.append(complete)
-                return 0
-            return 1
-
+        stopped: list[bool] = []
         with quiet_gdal():
-            code = gdal.Polygonize(band, band, layer, -1, [], callback=callback)
+            code = gdal.Polygonize(band, band, layer, -1, [], callback=gdal_progress(progress, stopped))
             reason = gdal.GetLastErrorMsg()
         band = dataset = None
         if stopped:
@@ -109,24 +99,29 @@ def _valid_polygon(plan: ClipPlan, grid: Grid, crs_wkt: str, progress: Progress 
     return union.UnionCascaded()
 
 
-def _transform(geometry: ogr.Geometry, source_wkt: str, target: RasterInfo, step: float) -> ogr.Geometry:
+def _transform(geometry: ogr.Geometry, source_crs: Crs | None, target: RasterInfo, step: float) -> ogr.Geometry:
     """``geometry`` in the CRS of ``target``, its edges first cut into pieces of at most ``step``: carried as
     footprints are (across the antimeridian, cut at a projected CRS's edge), and in a geographic CRS put
     at the longitudes of ``target``'s extent (a polygon at 179..182 degrees on a 0..360 raster)."""
-    target_wkt = target.crs_wkt
-    if same_crs(source_wkt, target_wkt):
+    target_crs = target.crs
+    if source_crs == target_crs:
         return geometry.Clone()
+    assert source_crs is not None and target_crs is not None
     moved = geometry.Clone()
     moved.Segmentize(step)
-    source, destination = spatial_reference(source_wkt), spatial_reference(target_wkt)
-    with quiet_gdal():
-        transformation = osr.CoordinateTransformation(source, destination)
-    result = carried(moved, source_wkt, target_wkt, transformation)
+    result = carried(moved, source_crs, target_crs)
     if result is None:
+        # Point by point: the polygon of valid pixels always lies where both CRSs reach.
         result = moved
         with quiet_gdal():
-            result.Transform(transformation)
-    if is_geographic(target_wkt):
+            if result.Transform(transformation(source_crs, target_crs)) != 0:
+                raise FootprintError(
+                    "PROJ cannot carry the overlap from {crs} into {other_crs} of '{name}'.",
+                    crs=source_crs.name,
+                    other_crs=target_crs.name,
+                    name=target.name,
+                )
+    if target_crs.is_geographic:
         result = intersection(ogr.CreateGeometryFromWkt(footprint_of(target)), result, True)
     return result
 
@@ -146,20 +141,19 @@ def overlap_summary(
     kept pixel count times the pixel area. ``progress`` is asked at every
     strip; return False to stop.
     """
-    first = plan.outputs[0]
-    grid, crs = first.grid, first.crs_wkt
-    first_crs = plan.rasters[0].crs_wkt
-    if plan.area_mode != AREA_VALID:
+    grid = plan.outputs[0].grid
+    crs, first_crs = grid.crs, plan.rasters[0].crs
+    if plan.area_mode != "valid":
         return _footprints_summary(plan, grid)
     pixel = abs(grid.dx * grid.dy)
     kept = plan.common_mask
-    counted = kept is not None and same_crs(crs, first_crs)
+    counted = kept is not None and crs == first_crs
     if not trace and counted and not whole_inputs and kept is not None:
         area_m2 = _kept_area_m2(kept, crs)
         return OverlapSummary(
             "", first_crs, kept.count * pixel, (None,) * len(plan.rasters), grid.width, grid.height, area_m2
         )
-    polygon = _valid_polygon(plan, grid, crs, progress)
+    polygon = _valid_polygon(plan, grid, progress)
     step = max(abs(grid.dx), abs(grid.dy))
     percents: list[float | None] = []
     for raster in plan.rasters:
@@ -186,7 +180,7 @@ def overlap_summary(
 AREA_BANDS = 64
 
 
-def _kept_area_m2(kept: MaskFile, crs_wkt: str) -> float | None:
+def _kept_area_m2(kept: MaskFile, crs: Crs | None) -> float | None:
     """The area on the ellipsoid of the valid pixels of the kept mask, without tracing them: in each band
     of rows, their count times the area of one pixel of that band on the ellipsoid."""
     grid = kept.grid
@@ -198,7 +192,7 @@ def _kept_area_m2(kept: MaskFile, crs_wkt: str) -> float | None:
         if not count:
             continue
         rows = grid.subgrid(Window(0, start, grid.width, stop - start))
-        area = ellipsoidal_area(_rectangle(rows), crs_wkt)
+        area = ellipsoidal_area(box_polygon(rows.bounds), crs)
         if area is None:
             return None
         total += count * area / (rows.width * rows.height)
@@ -207,17 +201,17 @@ def _kept_area_m2(kept: MaskFile, crs_wkt: str) -> float | None:
 
 def _footprints_summary(plan: ClipPlan, grid: Grid) -> OverlapSummary:
     """The overlap of the extents: the intersection of the footprints, its areas and its share of each."""
-    first_crs = plan.rasters[0].crs_wkt
+    first_crs = plan.rasters[0].crs
     polygon = ogr.CreateGeometryFromWkt(common_footprint(plan.rasters, 0))
     area_m2 = ellipsoidal_area(polygon, first_crs)
     percents: list[float | None] = []
     for raster in plan.rasters:
         footprint = ogr.CreateGeometryFromWkt(footprint_of(raster))
-        if not first_crs:
+        if first_crs is None:
             # No CRS: one coordinate space, where plane areas compare.
             share: float | None = polygon.GetArea() / footprint.GetArea() if footprint.GetArea() > 0 else 0.0
         else:
-            whole = ellipsoidal_area(footprint, raster.crs_wkt)
+            whole = ellipsoidal_area(footprint, raster.crs)
             share = None if area_m2 is None or not whole else area_m2 / whole
         percents.append(None if share is None else min(100.0, 100.0 * share))
     return OverlapSummary(

@@ -3,11 +3,16 @@
 Two rasters or many take the same path: a pair is the case ``N = 2``.
 
 The output grid is the reference raster's lattice over the common area (the
-pixel rule of :mod:`overlap_clip_plugin.core.grid`). With ``area=AREA_VALID``
+pixel rule of :mod:`overlap_clip_plugin.core.grid`). With ``area="valid"``
 it then shrinks to the bounding box of the pixels where every raster has valid
 data (:mod:`overlap_clip_plugin.core.validity`). A raster that already lies on
 the output grid (same CRS, pixel size and pixel phase) is copied as a window of
 itself; any other is resampled.
+
+The plan holds every decision about each output: its grid (with its CRS), the
+window of its source it copies or the warp that makes it, and what its write
+reads (:class:`~overlap_clip_plugin.core.raster.Read`). Later passes read these
+decisions and never ask again.
 """
 
 from __future__ import annotations
@@ -18,12 +23,11 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Optional
 
 from osgeo import gdal
 
-from overlap_clip_plugin.core.area import common_area, crs_name, same_crs, thinner_than_a_pixel
-from overlap_clip_plugin.core.distribute import run_pieces
+from overlap_clip_plugin.core.area import common_area, thinner_than_a_pixel
+from overlap_clip_plugin.core.crs import Crs, crs_name
 from overlap_clip_plugin.core.errors import (
     NoValidDataError,
     NoValidNodataError,
@@ -32,9 +36,11 @@ from overlap_clip_plugin.core.errors import (
     UnsupportedOptionError,
     translatable,
 )
+from overlap_clip_plugin.core.executors import InlineExecutor, Progress, run_pieces
 from overlap_clip_plugin.core.formats import check_not_a_container
+from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_mode, gdal_warnings
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
-from overlap_clip_plugin.core.raster import RasterInfo, Source, bounded_cache, gdal_mode, gdal_warnings, read_raster
+from overlap_clip_plugin.core.raster import RasterInfo, Read, Source, read_raster
 from overlap_clip_plugin.core.remote import LocalCopies, fetched_once
 from overlap_clip_plugin.core.validity import MaskFile, pick_nodata, valid_summary
 from overlap_clip_plugin.core.views import source_view
@@ -81,17 +87,14 @@ NEW_VALUES = ("bilinear", "cubic", "cubicspline", "lanczos", "average")
 #: How a masked output marks invalid pixels: a nodata value, its alpha band, or a mask band.
 VALIDITY_NODATA, VALIDITY_ALPHA, VALIDITY_MASK = "nodata", "alpha", "mask"
 
-#: What the common area is: the rasters' extents, or where all of them have valid data.
-AREA_EXTENTS, AREA_VALID = 0, 1
+#: What the common area is, by name: the rasters' extents, or where all of them have valid data.
+AREAS = ("extents", "valid")
 
 #: How valid-data footprints are computed, as the log says it.
 FOOTPRINT_METHOD = translatable(
     "valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, "
     "a strip of rows at a time"
 )
-
-#: A progress callback: receives the fraction done (0 to 1), returns False to cancel.
-Progress = Callable[[float], bool]
 
 #: A warning callback: receives one sentence (GDAL's own words for GDAL's warnings).
 Warn = Callable[[str], None]
@@ -102,21 +105,21 @@ class OutputPlan:
     """How one output is made.
 
     ``window`` is the block of the source copied as is, or ``None`` when the
-    source is resampled onto ``grid``. ``area`` is the common area of the
-    extents in the output's CRS. ``mask_with`` lists the rasters whose common
-    valid-data mask is applied (empty: no mask), writing ``nodata`` (one value
-    per band) where any of them has no valid data.
+    source is resampled onto ``grid`` (which carries the output's CRS).
+    ``area`` is the common area of the extents in the output's CRS.
+    ``mask_with`` lists how the write reads the rasters whose common
+    valid-data mask is applied (empty: no mask), writing ``nodata`` (one
+    value per band) where any of them has no valid data.
     """
 
     source: RasterInfo
     path: str
     driver: str
     grid: Grid
-    crs_wkt: str
     area: Bounds
     window: Window | None
     resampling: str = "near"
-    mask_with: tuple[RasterInfo, ...] = ()
+    mask_with: tuple[Read, ...] = ()
     nodata: tuple[float | None, ...] = ()
     validity: str = VALIDITY_NODATA
     common_mask: MaskFile | None = field(default=None, compare=False)
@@ -126,6 +129,10 @@ class OutputPlan:
     @property
     def copied(self) -> bool:
         return self.window is not None
+
+    @property
+    def crs(self) -> Crs | None:
+        return self.grid.crs
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,7 @@ class ClipPlan:
 
     outputs: tuple[OutputPlan, ...]
     rasters: tuple[RasterInfo, ...]
-    area_mode: int = AREA_EXTENTS
+    area_mode: str = "extents"
     footprint_method: str = ""
     warnings: tuple[Note, ...] = ()
     #: The common valid mask on the first output's grid, when the run scanned it (see MaskFile).
@@ -275,30 +282,12 @@ def _check_writable(folder: str, output: str) -> None:
     os.remove(probe)
 
 
-def _copy_window(source: RasterInfo, target: Grid, target_crs: str) -> Window | None:
-    """The block of ``source`` that lies exactly on ``target``, or None when ``source`` must be resampled."""
-    if source.warped or not same_crs(source.crs_wkt, target_crs):
-        return None
-    offset = source.grid.offset_on(target)
-    if offset is None:
-        return None
-    # The target's pixel (0, 0) is the source's pixel (-col, -row).
-    window = Window(-offset[0], -offset[1], target.width, target.height)
-    inside = (
-        window.col_off >= 0
-        and window.row_off >= 0
-        and window.col_off + window.width <= source.grid.width
-        and window.row_off + window.height <= source.grid.height
-    )
-    return window if inside else None
-
-
 def _common_grid(
     rasters: Sequence[RasterInfo],
     reference: int,
-    area_mode: int,
+    area_mode: str,
     progress: Progress | None,
-    executor: concurrent.futures.Executor | None = None,
+    executor: concurrent.futures.Executor,
 ) -> tuple[Grid, Bounds, MaskFile | None]:
     """The output grid on ``rasters[reference]``'s lattice, the common extent in its CRS, and (valid-data
     area) the common mask the scan kept."""
@@ -308,9 +297,9 @@ def _common_grid(
     if window.is_empty:
         raise thinner_than_a_pixel(area, ref)
     grid = ref.grid.subgrid(window)
-    if area_mode != AREA_VALID:
+    if area_mode != "valid":
         return grid, area, None
-    summary = valid_summary(rasters, grid, ref.crs_wkt, progress, keep=True, executor=executor)
+    summary = valid_summary([Read.on(r, grid) for r in rasters], grid, progress, keep=True, executor=executor)
     if summary.count == 0:
         for raster, count in zip(rasters, summary.counts):
             if count == 0:
@@ -318,13 +307,13 @@ def _common_grid(
                     "'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.",
                     name=raster.name,
                     area=area,
-                    crs=crs_name(ref.crs_wkt),
+                    crs=crs_name(ref.crs),
                 )
         raise NoValidDataError(
             "The valid data of the rasters do not meet: no pixel of the common extent {area} in {crs} is "
             "valid in all of {names}.",
             area=area,
-            crs=crs_name(ref.crs_wkt),
+            crs=crs_name(ref.crs),
             names=", ".join(repr(r.name) for r in rasters),
         )
     grid = grid.subgrid(summary.window)
@@ -335,7 +324,7 @@ def _shares_common_grid(raster: RasterInfo, other: OutputPlan) -> bool:
     """Whether ``raster``'s own output grid is ``other``'s grid: they share a CRS and a pixel lattice (pixel
     size and phase) and that grid lies inside ``raster`` (not so for a 0..360 raster against a -180..180
     one, where the common area lies at other longitudes in each)."""
-    if not same_crs(raster.crs_wkt, other.source.crs_wkt) or raster.grid.offset_on(other.source.grid) is None:
+    if raster.grid.offset_on(other.source.grid) is None:
         return False
     inside, common = raster.grid.bounds, other.grid.bounds
     tolerance = 1e-6 * max(abs(raster.grid.dx), abs(raster.grid.dy))
@@ -356,7 +345,7 @@ def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], ow
     if own_grids:
         first = rasters[0]
         for raster in rasters[1:]:
-            if not same_crs(raster.crs_wkt, first.crs_wkt) or raster.grid.offset_on(first.grid) is None:
+            if raster.grid.offset_on(first.grid) is None:
                 raise UnsupportedOptionError(
                     "A common nodata mask on each raster's own grid needs grids that coincide, but '{name}' and "
                     "'{first}' are on different grids (CRS, pixel size or pixel phase); put both on one raster's "
@@ -371,8 +360,8 @@ def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], ow
 def plan_clip(
     inputs: Sequence[str | Source],
     outputs: Sequence[str],
-    reference: Optional[int] = 0,
-    area: int = AREA_EXTENTS,
+    reference: int | None = 0,
+    area: str = "extents",
     mask_common: bool = False,
     resampling: str = "near",
     progress: Progress | None = None,
@@ -395,15 +384,15 @@ def plan_clip(
         output takes; ``None`` keeps each raster on its own grid, never
         resampling.
     area
-        :data:`AREA_EXTENTS` (the rasters' extents) or :data:`AREA_VALID`
-        (where every raster has valid data).
+        "extents" (the rasters' extents) or "valid" (where every raster has
+        valid data).
     mask_common
         Write nodata in every output wherever any raster has no valid data.
         Bands without a nodata value get one their pixels never take.
     resampling
         GDAL resampling method for rasters not on the output grid.
     progress
-        Called with the fraction of the valid-data scan done (``AREA_VALID``
+        Called with the fraction of the valid-data scan done (``area="valid"``
         and ``mask_common`` read the rasters); return False to stop.
     warn
         Called with each warning GDAL gives meanwhile; without it they become
@@ -416,7 +405,8 @@ def plan_clip(
     executor
         A ``concurrent.futures.Executor`` (a thread pool, a Dask client's
         ``get_executor()``) through which each input's metadata is read and
-        the valid data are scanned strip by strip; None does it all here.
+        the valid data are scanned strip by strip; None does it all on this
+        thread.
         The plan is the same either way.
 
     Returns
@@ -437,47 +427,41 @@ def plan_clip(
         raise ValueError(f"{len(inputs)} inputs need {len(inputs)} outputs, not {len(outputs)}.")
     if reference is not None and not 0 <= reference < len(inputs):
         raise ValueError(f"The reference index {reference} is not one of the {len(inputs)} inputs.")
-    if area not in (AREA_EXTENTS, AREA_VALID):
-        raise ValueError(f"Unknown area mode {area}; use 0 (extents) or 1 (valid data).")
+    if area not in AREAS:
+        raise ValueError(f"Unknown common area {area!r}; use 'extents' or 'valid'.")
     if resampling not in RESAMPLING_METHODS:
         raise ValueError(f"Unknown resampling method '{resampling}'; use one of {', '.join(RESAMPLING_METHODS)}.")
     if gcp_method not in ("polynomial", "tps"):
         raise ValueError(f"Unknown GCP method '{gcp_method}'; use 'polynomial' or 'tps'.")
+    executor = executor or InlineExecutor()
     with gdal_warnings(warn):
-        if executor is None:
-            rasters = tuple(read_raster(source, gcp_method, rpc_dem) for source in inputs)
-        else:
-            rasters = tuple(run_pieces(executor, read_raster, [(source, gcp_method, rpc_dem) for source in inputs]))
-        return _plan(rasters, outputs, reference, area, mask_common, resampling, progress, executor)
-
-
-def _plan(
-    rasters: tuple[RasterInfo, ...],
-    outputs: Sequence[str],
-    reference: Optional[int],
-    area: int,
-    mask_common: bool,
-    resampling: str,
-    progress: Progress | None,
-    executor: concurrent.futures.Executor | None = None,
-) -> ClipPlan:
-    drivers = _check_output_paths(rasters, outputs)
-    if mask_common:
-        _check_mask_common(rasters, drivers, reference is None)
-    originals = rasters
-    copies = None
-    if (area == AREA_VALID or mask_common) and "VRT" not in drivers:
-        # Read twice (the scan, then the writing), a remote input's overlap is fetched once; a VRT output
-        # keeps pointing at the input itself.
-        rasters, copies = fetched_once(rasters, outputs, reference, resampling, progress)
-    try:
-        return _planned(
-            rasters, originals, outputs, drivers, reference, area, mask_common, resampling, progress, executor, copies
-        )
-    except BaseException:
-        if copies is not None:
-            copies.remove()
-        raise
+        originals = tuple(run_pieces(executor, read_raster, [(source, gcp_method, rpc_dem) for source in inputs]))
+        drivers = _check_output_paths(originals, outputs)
+        if mask_common:
+            _check_mask_common(originals, drivers, reference is None)
+        rasters, copies = originals, None
+        if (area == "valid" or mask_common) and "VRT" not in drivers:
+            # Read twice (the scan, then the writing), a remote input's overlap is fetched once; a VRT output
+            # keeps pointing at the input itself.
+            rasters, copies = fetched_once(originals, outputs, reference, resampling, progress)
+        try:
+            return _planned(
+                rasters,
+                originals,
+                outputs,
+                drivers,
+                reference,
+                area,
+                mask_common,
+                resampling,
+                progress,
+                executor,
+                copies,
+            )
+        except BaseException:
+            if copies is not None:
+                copies.remove()
+            raise
 
 
 def _planned(
@@ -485,22 +469,20 @@ def _planned(
     originals: tuple[RasterInfo, ...],
     outputs: Sequence[str],
     drivers: list[str],
-    reference: Optional[int],
-    area: int,
+    reference: int | None,
+    area: str,
     mask_common: bool,
     resampling: str,
     progress: Progress | None,
-    executor: concurrent.futures.Executor | None,
+    executor: concurrent.futures.Executor,
     copies: LocalCopies | None,
 ) -> ClipPlan:
     plans = []
     common_mask = None
     if reference is not None:
         grid, extent, common_mask = _common_grid(rasters, reference, area, progress, executor)
-        crs = rasters[reference].crs_wkt
         for raster, path, driver in zip(rasters, outputs, drivers):
-            copy = _copy_window(raster, grid, crs)
-            plans.append(OutputPlan(raster, path, driver, grid, crs, extent, copy, resampling))
+            plans.append(OutputPlan(raster, path, driver, grid, extent, raster.window_onto(grid), resampling))
     else:
         for index, (raster, path, driver) in enumerate(zip(rasters, outputs, drivers)):
             shared = next((plan for plan in plans if _shares_common_grid(raster, plan)), None)
@@ -511,12 +493,12 @@ def _planned(
             else:
                 grid, extent, kept = _common_grid(rasters, index, area, progress, executor)
                 common_mask = common_mask or kept
-            copy = _copy_window(raster, grid, raster.crs_wkt)
-            plans.append(OutputPlan(raster, path, driver, grid, raster.crs_wkt, extent, copy, resampling))
+            plans.append(OutputPlan(raster, path, driver, grid, extent, raster.window_onto(grid), resampling))
     if mask_common and common_mask is None:
         # One scan of every raster's mask, kept for every masked output (their grids share one lattice).
-        first = plans[0]
-        common_mask = valid_summary(rasters, first.grid, first.crs_wkt, progress, keep=True, executor=executor).mask
+        grid = plans[0].grid
+        reads = [Read.on(raster, grid) for raster in rasters]
+        common_mask = valid_summary(reads, grid, progress, keep=True, executor=executor).mask
     warnings = [Note(PLACED_BY[raster.georeference], {"name": raster.name}) for raster in rasters if raster.warped]
     for index, plan in enumerate(plans):
         if not plan.copied and plan.resampling in NEW_VALUES and any(band.paletted for band in plan.source.bands):
@@ -534,8 +516,8 @@ def _planned(
     if mask_common:
         plans = [replace(_masked(plan, rasters, progress), common_mask=common_mask) for plan in plans]
     plans = [_keeping_own_mask(plan) for plan in plans]
-    method = FOOTPRINT_METHOD if area == AREA_VALID or mask_common else ""
-    if not any(raster.crs_wkt for raster in rasters):
+    method = FOOTPRINT_METHOD if area == "valid" or mask_common else ""
+    if all(raster.crs is None for raster in rasters):
         warnings.append(
             Note(
                 translatable(
@@ -562,16 +544,17 @@ def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo], progress: Progress 
     """
     flags = plan.source.bands[0].mask_flags
     none = (None,) * len(plan.source.bands)
+    reads = tuple(Read.on(raster, plan.grid) for raster in rasters)
     if flags & gdal.GMF_ALPHA:
-        return replace(plan, mask_with=tuple(rasters), nodata=none, validity=VALIDITY_ALPHA)
+        return replace(plan, mask_with=reads, nodata=none, validity=VALIDITY_ALPHA)
     if flags & gdal.GMF_PER_DATASET:
-        return replace(plan, mask_with=tuple(rasters), nodata=none, validity=VALIDITY_MASK)
-    view = source_view(plan.source, plan.grid, plan.crs_wkt, plan.window, plan.resampling)
+        return replace(plan, mask_with=reads, nodata=none, validity=VALIDITY_MASK)
+    view = source_view(plan.source, plan.grid, plan.window, plan.resampling)
     try:
         nodata = pick_nodata(view, plan.source.name, progress, plan.source.bands[0].signed_byte)
     except NoValidNodataError:
-        return replace(plan, mask_with=tuple(rasters), nodata=none, validity=VALIDITY_MASK)
-    return replace(plan, mask_with=tuple(rasters), nodata=nodata)
+        return replace(plan, mask_with=reads, nodata=none, validity=VALIDITY_MASK)
+    return replace(plan, mask_with=reads, nodata=nodata)
 
 
 def _keeping_own_mask(plan: OutputPlan) -> OutputPlan:
@@ -583,5 +566,6 @@ def _keeping_own_mask(plan: OutputPlan) -> OutputPlan:
         return plan
     outside_unmarked = plan.source.warped and plan.source.bands[0].nodata is None
     if flags & gdal.GMF_PER_DATASET or outside_unmarked:
-        return replace(plan, mask_with=(plan.source,), nodata=(None,) * len(plan.source.bands), validity=VALIDITY_MASK)
+        own = (Read.on(plan.source, plan.grid),)
+        return replace(plan, mask_with=own, nodata=(None,) * len(plan.source.bands), validity=VALIDITY_MASK)
     return plan

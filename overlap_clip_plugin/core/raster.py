@@ -1,170 +1,17 @@
-"""What the core knows of an input raster, read once with GDAL.
-
-GDAL's exception mode is decided here, explicitly: the core runs with
-exceptions off. Results are checked for ``None`` and errors are read from
-GDAL's per-thread last-error state, with GDAL's own printing silenced for
-the call. Every public entry point of the core sets that mode for its own
-thread only while it runs (:func:`gdal_mode`), so QGIS and other code keep
-the mode they chose.
-"""
+"""What the core knows of an input raster, read once with GDAL."""
 
 from __future__ import annotations
 
 import os
-import threading
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
-from osgeo import gdal, ogr, osr
+from osgeo import gdal
 
-from overlap_clip_plugin.core.errors import OverlapClipError, RasterOpenError, UnsupportedGeoreferenceError
-from overlap_clip_plugin.core.grid import Grid
-
-T = TypeVar("T")
-
-
-@contextmanager
-def gdal_mode() -> Iterator[None]:
-    """GDAL, OGR and OSR with exceptions off on this thread while the core works, then as they were.
-
-    GDAL 3.7+ keeps a per-thread mode (``ExceptionMgr``), which is set and restored here; setting it
-    explicitly also keeps GDAL 3.9+ from warning that no mode was chosen (a FutureWarning). GDAL 3.6
-    has neither: there the process's mode is left alone, and :func:`gdal_call` works in both.
-    """
-    with ExitStack() as stack:
-        for module in (gdal, ogr, osr):
-            if hasattr(module, "ExceptionMgr"):
-                stack.enter_context(module.ExceptionMgr(useExceptions=False))
-        yield
-
-
-class ClipWarning(UserWarning):
-    """Something the user should know about a run, as a Python warning when no ``warn`` callback takes it."""
-
-
-class GdalWarning(ClipWarning):
-    """A warning GDAL gave while the core worked, in GDAL's words."""
-
-
-_local = threading.local()
-
-
-def _reporters() -> list[Callable[[str], None]]:
-    if not hasattr(_local, "reporters"):
-        _local.reporters = []
-    return _local.reporters
-
-
-def _handler(level: int, _number: int, message: str) -> None:
-    """GDAL's messages on this thread: warnings go to the innermost reporter; errors stay in GDAL's
-    last-error state, where :func:`gdal_call` reads them."""
-    reporters = _reporters()
-    if level == gdal.CE_Warning and reporters:
-        reporters[-1](message)
-
-
-@contextmanager
-def gdal_warnings(report: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Pass every warning GDAL gives on this thread to ``report``, each message once.
-
-    Without ``report`` each becomes a Python warning (:class:`GdalWarning`). Nothing GDAL warns
-    about while the core works is passed over in silence.
-    """
-    seen: set[str] = set()
-
-    def forward(message: str) -> None:
-        message = message.strip()
-        if message and message not in seen:
-            seen.add(message)
-            if report is not None:
-                report(message)
-            else:
-                warnings.warn(message, GdalWarning, stacklevel=2)
-
-    _reporters().append(forward)
-    gdal.PushErrorHandler(_handler)
-    try:
-        yield
-    finally:
-        gdal.PopErrorHandler()
-        _reporters().pop()
-
-
-def relay_warning(message: str) -> None:
-    """Pass on a warning GDAL gave elsewhere (in a piece run by an executor) as if it were given here."""
-    reporters = _reporters()
-    if reporters:
-        reporters[-1](message)
-    else:
-        warnings.warn(message, GdalWarning, stacklevel=2)
-
-
-@contextmanager
-def quiet_gdal() -> Iterator[None]:
-    """Keep GDAL from printing on this thread and reset its last error; warnings still reach the
-    reporter of :func:`gdal_warnings`, if one is set."""
-    gdal.PushErrorHandler(_handler)
-    gdal.ErrorReset()
-    try:
-        yield
-    finally:
-        gdal.PopErrorHandler()
-
-
-#: GDAL's block cache while the core works: enough for tiles of a strip and a warp
-#: chunk, small enough that memory stays flat however large the rasters are.
-CACHE_BYTES = 128 * 1024 * 1024
-
-_cache_lock = threading.Lock()
-_cache_users = 0
-_cache_before = 0
-_cache_set = 0
-
-
-@contextmanager
-def bounded_cache() -> Iterator[None]:
-    """Cap GDAL's global block cache at CACHE_BYTES while the core works, then restore it.
-
-    GDAL's default cache is a share of the machine's memory, and reading
-    blocks fills it whatever the access pattern; capping it keeps peak memory
-    flat. Concurrent runs share one cap: the first sets it, the last restores
-    the setting it found, but only if the cap is still in force: a change
-    someone else made meanwhile is theirs, and stays.
-    """
-    global _cache_users, _cache_before, _cache_set
-    with _cache_lock:
-        if _cache_users == 0:
-            _cache_before = gdal.GetCacheMax()
-            _cache_set = 0
-            if _cache_before > CACHE_BYTES:
-                gdal.SetCacheMax(CACHE_BYTES)
-                _cache_set = gdal.GetCacheMax()
-        _cache_users += 1
-    try:
-        yield
-    finally:
-        with _cache_lock:
-            _cache_users -= 1
-            if _cache_users == 0 and _cache_set and gdal.GetCacheMax() == _cache_set:
-                gdal.SetCacheMax(_cache_before)
-
-
-def gdal_call(error: type[OverlapClipError], what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call a GDAL function; raise ``error`` with GDAL's message if it fails.
-
-    Works whether or not ``gdal.UseExceptions()`` is in force in the process.
-    """
-    with quiet_gdal():
-        try:
-            result = func(*args, **kwargs)
-        except RuntimeError as err:
-            raise error("{what}: {reason}", what=what, reason=str(err)) from err
-        if result is None:
-            raise error("{what}: {reason}", what=what, reason=gdal.GetLastErrorMsg() or "GDAL gave no reason")
-    return result
+from overlap_clip_plugin.core.crs import Crs, crs_from_wkt
+from overlap_clip_plugin.core.errors import RasterOpenError, UnsupportedGeoreferenceError
+from overlap_clip_plugin.core.gdalenv import gdal_mode, quiet_gdal
+from overlap_clip_plugin.core.grid import Grid, Window
 
 
 @dataclass(frozen=True)
@@ -189,23 +36,26 @@ class Source:
 
 @dataclass(frozen=True)
 class RasterInfo:
-    """A raster's path, grid, coordinate reference system and bands.
+    """A raster's path, grid (which carries its CRS) and bands.
 
-    ``crs_wkt`` is the empty string for a raster without a CRS. ``open_options``
-    are the GDAL open options it is read with, every time.
+    ``open_options`` are the GDAL open options it is read with, every time.
     """
 
     path: str
     grid: Grid
-    crs_wkt: str
     bands: tuple[BandInfo, ...]
     open_options: tuple[str, ...] = ()
     #: Empty for a north-up geotransform; else how the raster is placed on the ground ("rotated",
     #: "gcp_polynomial", "gcp_tps", "rpc"), the GDAL transformer options that do it, and its true
-    #: footprint (WKT in ``crs_wkt``); ``grid`` is then the north-up grid GDAL's warper suggests.
+    #: footprint (WKT in the grid's CRS); ``grid`` is then the north-up grid GDAL's warper suggests.
     georeference: str = ""
     warp_options: tuple[str, ...] = ()
     footprint_wkt: str = ""
+
+    @property
+    def crs(self) -> Crs | None:
+        """The raster's CRS (None for a raster without one)."""
+        return self.grid.crs
 
     @property
     def warped(self) -> bool:
@@ -215,6 +65,34 @@ class RasterInfo:
     @property
     def name(self) -> str:
         return os.path.basename(self.path)
+
+    @property
+    def source(self) -> Source:
+        """How GDAL opens the raster."""
+        return Source(self.path, self.open_options)
+
+    def open(self) -> gdal.Dataset:
+        """The raster opened read-only with its open options."""
+        return open_raster(self.path, self.open_options)
+
+    def window_onto(self, grid: Grid, inside: bool = True) -> Window | None:
+        """The block of this raster's pixels that ``grid`` is (see :meth:`Grid.window_of`); None for a raster
+        that must be resampled onto ``grid``, as one placed by a transformer always is."""
+        return None if self.warped else self.grid.window_of(grid, inside)
+
+
+@dataclass(frozen=True)
+class Read:
+    """How a pass sees ``raster`` on a grid the plan chose: the block ``window`` of its pixels as they are
+    (it may reach outside the raster, read as invalid), or warped onto the grid (None)."""
+
+    raster: RasterInfo
+    window: Window | None
+
+    @staticmethod
+    def on(raster: RasterInfo, grid: Grid) -> Read:
+        """How ``raster`` is read on ``grid``."""
+        return Read(raster, raster.window_onto(grid, inside=False))
 
 
 def open_raster(path: str, open_options: Sequence[str] = ()) -> gdal.Dataset:
@@ -290,19 +168,19 @@ def read_raster(source: str | Source, gcp_method: str = "polynomial", rpc_dem: s
     dataset = open_raster(path, source.open_options)
     _check_not_truncated(dataset, path)
     transform = dataset.GetGeoTransform(can_return_null=True)
-    crs_wkt = dataset.GetProjection() or ""
     georeference, footprint = "", ""
     warp_options: tuple[str, ...] = ()
     grid = None
     if transform is not None:
         try:
-            grid = Grid(tuple(transform), dataset.RasterXSize, dataset.RasterYSize)
+            crs = crs_from_wkt(dataset.GetProjection() or "")
+            grid = Grid(tuple(transform), dataset.RasterXSize, dataset.RasterYSize, crs)
         except UnsupportedGeoreferenceError:
             grid = None  # rotated, sheared or south-up: placed by GDAL's warper below
     if grid is None:
         with quiet_gdal():
             placed = warped_georeference(dataset, path, gcp_method, rpc_dem)
-        grid, crs_wkt = placed.grid, placed.crs_wkt
+        grid = placed.grid
         georeference, warp_options, footprint = placed.how, placed.options, placed.footprint_wkt
     bands = []
     for index in range(1, dataset.RasterCount + 1):
@@ -314,14 +192,4 @@ def read_raster(source: str | Source, gcp_method: str = "polynomial", rpc_dem: s
         bands.append(
             BandInfo(data_type, band.GetNoDataValue(), paletted, band.GetMaskFlags(), signed and data_type == "Byte")
         )
-    return RasterInfo(
-        path, grid, crs_wkt, tuple(bands), tuple(source.open_options), georeference, warp_options, footprint
-    )
-
-
-def in_piece(function: Callable[..., T], *args: object) -> tuple[T, list[str]]:
-    """``function(*args)`` as a piece of a run, on whatever thread, process or machine runs it: with the
-    core's GDAL settings, keeping GDAL's warnings to send back. Returns the result and the warnings."""
-    said: list[str] = []
-    with gdal_mode(), bounded_cache(), gdal_warnings(said.append):
-        return function(*args), said
+    return RasterInfo(path, grid, tuple(bands), tuple(source.open_options), georeference, warp_options, footprint)

@@ -15,14 +15,16 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from osgeo import gdal
 
-from overlap_clip_plugin.core.area import common_area, same_crs
+from overlap_clip_plugin.core.area import common_area
 from overlap_clip_plugin.core.errors import CancelledError, RasterOpenError
+from overlap_clip_plugin.core.executors import Progress, gdal_progress
+from overlap_clip_plugin.core.gdalenv import gdal_call
 from overlap_clip_plugin.core.grid import Window
-from overlap_clip_plugin.core.raster import RasterInfo, Source, gdal_call, open_raster, read_raster
+from overlap_clip_plugin.core.raster import RasterInfo, Source, read_raster
 from overlap_clip_plugin.core.validity import SCAN_CANCELLED
 
 #: GDAL's virtual file systems that reach over the network.
@@ -78,17 +80,12 @@ def _grown(window: Window, margin: int, width: int, height: int) -> Window:
     return Window(col, row, right - col, bottom - row)
 
 
-def _copied_as_is(raster: RasterInfo, reference: RasterInfo) -> bool:
-    """Whether ``raster``'s output is a pixel window of it: on the reference's lattice, in its CRS."""
-    return same_crs(raster.crs_wkt, reference.crs_wkt) and raster.grid.offset_on(reference.grid) is not None
-
-
 def fetched_once(
     rasters: Sequence[RasterInfo],
     outputs: Sequence[str],
     reference: int | None,
     resampling: str = "near",
-    progress: Callable[[float], bool] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[tuple[RasterInfo, ...], LocalCopies | None]:
     """``rasters`` with each remote one (not placed by a transformer) replaced by a local copy of its part
     over the common area of all (with a margin for resampling where it will be resampled); and the folder
@@ -110,7 +107,7 @@ def _fetched(
     copies: LocalCopies,
     reference: int | None,
     resampling: str,
-    progress: Callable[[float], bool] | None,
+    progress: Progress | None,
 ) -> tuple[RasterInfo, ...]:
     local = list(rasters)
     for index in remote:
@@ -118,7 +115,8 @@ def _fetched(
         window = raster.grid.window_for(common_area(rasters, index))
         if window.is_empty:
             continue  # The plan says why, in the same words as for a local raster.
-        if reference is not None and not _copied_as_is(raster, rasters[reference]):
+        # A raster on the reference's lattice, in its CRS, is copied as a window of itself: no margin.
+        if reference is not None and raster.grid.offset_on(rasters[reference].grid) is None:
             # How many of this raster's pixels span one output pixel, from both windows over the common area.
             output_window = rasters[reference].grid.window_for(common_area(rasters, reference))
             shrink = math.sqrt(window.width * window.height / max(1, output_window.width * output_window.height))
@@ -127,21 +125,16 @@ def _fetched(
         # One folder an input: two remote inputs may share a file name.
         target = os.path.join(copies.folder, str(index), raster.name)
         os.makedirs(os.path.dirname(target))
-        cancelled = []
-
-        def callback(_complete: float, _message: str, _data: object) -> int:
-            if progress is not None and progress(0.0) is False:
-                cancelled.append(True)
-                return 0
-            return 1
-
+        cancelled: list[bool] = []
+        # The fetch's own fraction is not the run's: the run stays at its start meanwhile.
+        callback = gdal_progress(None if progress is None else lambda _fraction: progress(0.0), cancelled)
         try:
             copied = gdal_call(
                 RasterOpenError,
                 f"Cannot read '{raster.path}'",
                 gdal.Translate,
                 target,
-                open_raster(raster.path, raster.open_options),
+                raster.open(),
                 format="GTiff",
                 srcWin=[window.col_off, window.row_off, window.width, window.height],
                 creationOptions=["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"],

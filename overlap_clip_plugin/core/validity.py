@@ -15,6 +15,7 @@ raster band at once.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import math
 import os
 import shutil
@@ -28,12 +29,12 @@ from xml.sax.saxutils import escape
 import numpy as np
 from osgeo import gdal
 
-from overlap_clip_plugin.core.area import same_crs
-from overlap_clip_plugin.core.distribute import run_pieces
 from overlap_clip_plugin.core.errors import CancelledError, NoValidNodataError, WriteError, translatable
+from overlap_clip_plugin.core.executors import InlineExecutor, Progress, cancelled_by, pieces
+from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode
 from overlap_clip_plugin.core.grid import Grid, Window
-from overlap_clip_plugin.core.raster import RasterInfo, bounded_cache, gdal_call, gdal_mode, open_raster
-from overlap_clip_plugin.core.views import on_grid
+from overlap_clip_plugin.core.raster import RasterInfo, Read
+from overlap_clip_plugin.core.views import on_grid, set_georeference
 
 #: Pixels per band read at once when scanning masks.
 STRIP_PIXELS = 4 * 1024 * 1024
@@ -66,19 +67,19 @@ def _mask_vrt(raster: RasterInfo) -> gdal.Dataset:
     )
     xml = (
         f'<VRTDataset rasterXSize="{grid.width}" rasterYSize="{grid.height}">'
-        f"<SRS>{escape(raster.crs_wkt)}</SRS>"
+        f"<SRS>{escape(raster.crs.wkt if raster.crs is not None else '')}</SRS>"
         f"<GeoTransform>{', '.join(repr(v) for v in grid.transform)}</GeoTransform>"
         f"{bands}</VRTDataset>"
     )
     return gdal_call(WriteError, f"Cannot read the masks of '{raster.path}'", gdal.Open, xml)
 
 
-def mask_on_grid(raster: RasterInfo, grid: Grid, crs_wkt: str) -> gdal.Dataset:
-    """``raster``'s mask bands seen on ``grid`` (0, invalid, outside the raster), as a lazy VRT."""
+def mask_on_grid(read: Read, grid: Grid) -> gdal.Dataset:
+    """The mask bands of ``read``'s raster seen on ``grid`` (0, invalid, outside the raster), as a lazy VRT."""
+    raster = read.raster
     if raster.warped:
         # GDAL's warper says where its transformer brings valid source data: the alpha band it adds.
-        dataset = open_raster(raster.path, raster.open_options)
-        warped = on_grid(dataset, raster.path, grid, crs_wkt, None, "near", raster.warp_options, alpha=True)
+        warped = on_grid(raster.open(), raster.path, grid, None, "near", raster.warp_options, alpha=True)
         return gdal_call(
             WriteError,
             f"Cannot read the masks of '{raster.path}'",
@@ -88,17 +89,15 @@ def mask_on_grid(raster: RasterInfo, grid: Grid, crs_wkt: str) -> gdal.Dataset:
             format="VRT",
             bandList=[warped.RasterCount],
         )
-    offset = raster.grid.offset_on(grid) if same_crs(raster.crs_wkt, crs_wkt) else None
-    window = None if offset is None else Window(-offset[0], -offset[1], grid.width, grid.height)
-    return on_grid(_mask_vrt(raster), raster.path, grid, crs_wkt, window, "near")
+    return on_grid(_mask_vrt(raster), raster.path, grid, read.window, "near")
 
 
 class CommonMask:
     """The common valid mask of several rasters on one grid, read strip by strip."""
 
-    def __init__(self, rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str) -> None:
+    def __init__(self, reads: Sequence[Read], grid: Grid) -> None:
         self.grid = grid
-        self._views = [mask_on_grid(raster, grid, crs_wkt) for raster in rasters]
+        self._views = [mask_on_grid(read, grid) for read in reads]
 
     def read_each(self, row_off: int, rows: int) -> list[np.ndarray]:
         """One boolean array (rows x width) per raster: True where it is valid in every band."""
@@ -130,7 +129,7 @@ class MaskFile:
     that goes with the object.
     """
 
-    def __init__(self, grid: Grid, crs_wkt: str) -> None:
+    def __init__(self, grid: Grid) -> None:
         self.grid = grid
         #: How many pixels of the grid are valid in every raster (set when the scan is complete).
         self.count = 0
@@ -150,9 +149,7 @@ class MaskFile:
             gdal.GDT_Byte,
             ["TILED=YES", "COMPRESS=DEFLATE", "NBITS=1", "SPARSE_OK=TRUE"],
         )
-        self._dataset.SetGeoTransform(grid.transform)
-        if crs_wkt:
-            self._dataset.SetProjection(crs_wkt)
+        set_georeference(self._dataset, grid)
 
     def write(self, row_off: int, valid: np.ndarray) -> None:
         self._dataset.GetRasterBand(1).WriteArray(valid.astype(np.uint8), 0, row_off)
@@ -181,14 +178,12 @@ class MaskFile:
         return strip != 0
 
 
-def valid_reader(
-    kept: MaskFile | None, rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str
-) -> Callable[[int, int], np.ndarray]:
-    """``read(row_off, rows)`` of the common valid mask of ``rasters`` on ``grid``: from the run's kept
+def valid_reader(kept: MaskFile | None, reads: Sequence[Read], grid: Grid) -> Callable[[int, int], np.ndarray]:
+    """``read(row_off, rows)`` of the common valid mask of ``reads`` on ``grid``: from the run's kept
     mask when there is one (no raster is read again), else from the rasters' masks."""
     if kept is not None:
         return lambda row_off, rows: kept.read(grid, row_off, rows)
-    return CommonMask(rasters, grid, crs_wkt).read
+    return CommonMask(reads, grid).read
 
 
 @dataclass(frozen=True)
@@ -206,10 +201,10 @@ class ValidSummary:
 SCAN_CANCELLED = translatable("Cancelled while finding where the rasters have valid data; nothing was written.")
 
 
-def scan_strip(rasters: Sequence[RasterInfo], grid: Grid, crs_wkt: str, row_off: int, rows: int) -> tuple:
+def scan_strip(reads: Sequence[Read], grid: Grid, row_off: int, rows: int) -> tuple:
     """A piece of the valid-data scan: for rows ``row_off ..`` of ``grid``, how many pixels each raster
     has valid, and where all are valid (packed 8 pixels a byte, to travel light)."""
-    counts, valid = _combined(CommonMask(rasters, grid, crs_wkt).read_each(row_off, rows))
+    counts, valid = _combined(CommonMask(reads, grid).read_each(row_off, rows))
     return counts, np.packbits(valid, axis=1)
 
 
@@ -222,59 +217,39 @@ def _combined(each: list[np.ndarray]) -> tuple[list[int], np.ndarray]:
     return counts, valid
 
 
-def _scanned(rasters, grid, crs_wkt, executor, progress):  # type: ignore[no-untyped-def]
-    """``(row_off, counts of each raster, common valid mask)`` of every strip of ``grid``, in order:
-    here, or as pieces through ``executor``."""
-    pieces = list(strips(grid, sum(len(r.bands) for r in rasters)))
-    if executor is not None:
-        scanned = run_pieces(
-            executor,
-            scan_strip,
-            [(rasters, grid, crs_wkt, row_off, rows) for row_off, rows in pieces],
-            progress,
-            SCAN_CANCELLED,
-        )
-        for (row_off, _), (counts, packed) in zip(pieces, scanned):
-            yield row_off, counts, np.unpackbits(packed, axis=1, count=grid.width).astype(bool)
-        return
-    mask = CommonMask(rasters, grid, crs_wkt)
-    for row_off, rows in pieces:
-        counts, valid = _combined(mask.read_each(row_off, rows))
-        yield row_off, counts, valid
-        if progress is not None and progress((row_off + rows) / grid.height) is False:
-            raise CancelledError(SCAN_CANCELLED)
-
-
 @gdal_mode()
 @bounded_cache()
 def valid_summary(
-    rasters: Sequence[RasterInfo],
+    reads: Sequence[Read],
     grid: Grid,
-    crs_wkt: str,
-    progress: Callable[[float], bool] | None = None,
+    progress: Progress | None = None,
     keep: bool = False,
     executor: concurrent.futures.Executor | None = None,
 ) -> ValidSummary:
-    """Bounding window and count of the pixels of ``grid`` where every raster has valid data.
+    """Bounding window and count of the pixels of ``grid`` where every raster of ``reads`` has valid data.
 
     The window is empty when there is no such pixel. With ``keep`` the common mask is kept
-    (:class:`MaskFile`) so that no later step scans the rasters again. With ``executor`` the strips
-    are scanned as pieces through it (see :mod:`overlap_clip_plugin.core.distribute`).
+    (:class:`MaskFile`) so that no later step scans the rasters again. The strips are scanned as pieces
+    through ``executor`` (see :mod:`overlap_clip_plugin.core.executors`; this thread without one).
     """
-    kept = MaskFile(grid, crs_wkt) if keep else None
+    kept = MaskFile(grid) if keep else None
     rows_any = np.zeros(grid.height, dtype=bool)
     cols_any = np.zeros(grid.width, dtype=bool)
     count = 0
-    counts = [0] * len(rasters)
-    for row_off, strip_counts, valid in _scanned(rasters, grid, crs_wkt, executor, progress):
-        rows = valid.shape[0]
-        for index, valid_count in enumerate(strip_counts):
-            counts[index] += valid_count
-        if kept is not None:
-            kept.write(row_off, valid)
-        rows_any[row_off : row_off + rows] = valid.any(axis=1)
-        cols_any |= valid.any(axis=0)
-        count += int(valid.sum())
+    counts = [0] * len(reads)
+    strip_list = list(strips(grid, sum(len(read.raster.bands) for read in reads)))
+    arguments = [(tuple(reads), grid, row_off, rows) for row_off, rows in strip_list]
+    scanned = pieces(executor or InlineExecutor(), scan_strip, arguments, progress, SCAN_CANCELLED)
+    with contextlib.closing(scanned):
+        for (row_off, rows), (strip_counts, packed) in zip(strip_list, scanned):
+            valid = np.unpackbits(packed, axis=1, count=grid.width).astype(bool)
+            for index, valid_count in enumerate(strip_counts):
+                counts[index] += valid_count
+            if kept is not None:
+                kept.write(row_off, valid)
+            rows_any[row_off : row_off + rows] = valid.any(axis=1)
+            cols_any |= valid.any(axis=0)
+            count += int(valid.sum())
     if kept is not None:
         kept.count = count
         kept.finish()
@@ -287,9 +262,9 @@ def valid_summary(
     return ValidSummary(window, count, tuple(counts), kept)
 
 
-def valid_pixel_count(raster: RasterInfo, progress: Callable[[float], bool] | None = None) -> int:
-    """How many of ``raster``'s own pixels are valid (in every band), counted block row by block row."""
-    return valid_summary([raster], raster.grid, raster.crs_wkt, progress).count
+def valid_pixel_count(raster: RasterInfo, progress: Progress | None = None) -> int:
+    """How many of ``raster``'s own pixels are valid (in every band), counted strip by strip."""
+    return valid_summary([Read.on(raster, raster.grid)], raster.grid, progress).count
 
 
 def nodata_candidates(data_type: str, signed_byte: bool = False) -> list[float]:
@@ -337,7 +312,7 @@ def _same(a: float | None, b: float | None) -> bool:
 
 
 def pick_nodata(
-    view: gdal.Dataset, name: str, progress: Callable[[float], bool] | None = None, signed_byte: bool = False
+    view: gdal.Dataset, name: str, progress: Progress | None = None, signed_byte: bool = False
 ) -> tuple[float | None, ...]:
     """One nodata value for every band of a masked output (many formats keep only one).
 
@@ -369,7 +344,7 @@ def pick_nodata(
                 for c in candidates
                 if _same(c, declared[index]) or not (np.isnan(data).any() if math.isnan(c) else (data == c).any())
             ]
-        if progress is not None and progress((row_off + rows) / grid.height) is False:
+        if cancelled_by(progress, (row_off + rows) / grid.height):
             raise CancelledError(
                 "Cancelled while choosing a nodata value for '{name}'; nothing was written.", name=name
             )

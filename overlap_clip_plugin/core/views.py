@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from osgeo import gdal
 
 from overlap_clip_plugin.core.errors import WriteError
+from overlap_clip_plugin.core.gdalenv import gdal_call
 from overlap_clip_plugin.core.grid import Grid, Window
-from overlap_clip_plugin.core.raster import RasterInfo, gdal_call, open_raster
+from overlap_clip_plugin.core.raster import RasterInfo
 
-_WARP = threading.local()
-
-
-def warp_threads() -> str:
-    """How many threads GDAL's warper takes on this thread: every core, unless a piece says otherwise."""
-    return getattr(_WARP, "threads", "ALL_CPUS")
-
-
-@contextmanager
-def warping_with(threads: str) -> Iterator[None]:
-    """Warp with ``threads`` threads on this thread meanwhile ("1" for a piece among others)."""
-    before = warp_threads()
-    _WARP.threads = threads
-    try:
-        yield
-    finally:
-        _WARP.threads = before
+#: GDAL's warper on every core, unless a piece among others says "1".
+ALL_CPUS = "ALL_CPUS"
 
 
 def copy_band_properties(source: gdal.Dataset, target: gdal.Dataset, nodata: bool = True) -> None:
@@ -68,18 +52,18 @@ def set_nodata(band: gdal.Band, value: float) -> None:
         band.SetNoDataValue(value)
 
 
-def warp_settings(grid: Grid, crs_wkt: str, resampling: str, warp_options: Sequence[str] = ()) -> dict:
-    """The arguments of ``gdal.Warp`` that put a source on ``grid``: one setting for a lazy view and for a
-    warp straight into an output file."""
+def warp_settings(grid: Grid, resampling: str, warp_options: Sequence[str] = (), threads: str = ALL_CPUS) -> dict:
+    """The arguments of ``gdal.Warp`` that put a source on ``grid`` with ``threads`` warper threads: one
+    setting for a lazy view and for a warp straight into an output file."""
     bounds = grid.bounds
     return {
         "outputBounds": (bounds.xmin, bounds.ymin, bounds.xmax, bounds.ymax),
         "width": grid.width,
         "height": grid.height,
-        "dstSRS": crs_wkt or None,
+        "dstSRS": grid.crs.wkt if grid.crs is not None else None,
         "resampleAlg": resampling,
         "multithread": True,
-        "warpOptions": [f"NUM_THREADS={warp_threads()}"],
+        "warpOptions": [f"NUM_THREADS={threads}"],
         "transformerOptions": list(warp_options),
     }
 
@@ -88,16 +72,16 @@ def on_grid(
     dataset: gdal.Dataset,
     name: str,
     grid: Grid,
-    crs_wkt: str,
     window: Window | None,
     resampling: str,
     warp_options: tuple[str, ...] = (),
     alpha: bool = False,
+    threads: str = ALL_CPUS,
 ) -> gdal.Dataset:
     """A lazy VRT of ``dataset`` on ``grid``: the block ``window`` as is, or a warp when ``window`` is None.
 
     A window may reach outside the source (read as 0). The VRT carries
-    ``grid``'s exact geotransform and ``crs_wkt``, so that outputs meant to
+    ``grid``'s exact geotransform and CRS, so that outputs meant to
     share a grid share it to the last bit. ``warp_options`` are the GDAL
     transformer options of a raster placed by GCPs, RPCs or a rotated
     geotransform; with ``alpha`` the warp adds an alpha band (the warper's
@@ -122,19 +106,26 @@ def on_grid(
             dataset,
             format="VRT",
             dstAlpha=alpha,
-            **warp_settings(grid, crs_wkt, resampling, warp_options),
+            **warp_settings(grid, resampling, warp_options, threads),
         )
-    view.SetGeoTransform(grid.transform)
-    if crs_wkt:
-        view.SetProjection(crs_wkt)
+    set_georeference(view, grid)
     return view
 
 
-def source_view(source: RasterInfo, grid: Grid, crs_wkt: str, window: Window | None, resampling: str) -> gdal.Dataset:
+def set_georeference(dataset: gdal.Dataset, grid: Grid) -> None:
+    """Give ``dataset`` ``grid``'s geotransform and CRS, to the last bit."""
+    dataset.SetGeoTransform(grid.transform)
+    if grid.crs is not None:
+        dataset.SetProjection(grid.crs.wkt)
+
+
+def source_view(
+    source: RasterInfo, grid: Grid, window: Window | None, resampling: str, threads: str = ALL_CPUS
+) -> gdal.Dataset:
     """A lazy VRT of ``source`` on ``grid`` (see :func:`on_grid`) with the source's band properties."""
-    dataset = open_raster(source.path, source.open_options)
+    dataset = source.open()
     if source.warped:
         window = None  # placed by its transformer: always warped
-    view = on_grid(dataset, source.path, grid, crs_wkt, window, resampling, source.warp_options)
+    view = on_grid(dataset, source.path, grid, window, resampling, source.warp_options, threads=threads)
     copy_band_properties(dataset, view)
     return view

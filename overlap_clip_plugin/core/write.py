@@ -1,4 +1,4 @@
-"""Write planned outputs, block by block, safely; and clip in one call.
+"""Write planned outputs, block by block, safely: the write pass and the commit of a run.
 
 Each output is first a lazy VRT over its source (:mod:`overlap_clip_plugin.core.views`);
 an unmasked output is then materialised with ``gdal.Translate`` in the
@@ -9,7 +9,7 @@ the common valid-data mask says so. No window is ever read into memory whole.
 Nothing is lost and nothing is left half-written: every output is written
 under its final name in a hidden staging folder beside it
 (``.overlapclip-<id>/``) and moved over the output path only when all
-outputs of the run are complete, all or nothing (:func:`_commit`). On
+outputs of the run are complete, all or nothing (:func:`commit`). On
 failure or cancel the staging folders are removed and any file already at
 an output path is untouched. Inputs are only ever opened read-only.
 """
@@ -24,40 +24,33 @@ import shutil
 import tempfile
 import threading
 import uuid
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Optional
 
 from osgeo import gdal
 
-from overlap_clip_plugin.core.distribute import run_pieces
 from overlap_clip_plugin.core.errors import CancelledError, OutputPathError, WriteError, translatable
-from overlap_clip_plugin.core.formats import check_output_format
-from overlap_clip_plugin.core.plan import (
-    AREA_EXTENTS,
-    VALIDITY_ALPHA,
-    VALIDITY_MASK,
-    VALIDITY_NODATA,
-    ClipPlan,
-    OutputPlan,
+from overlap_clip_plugin.core.executors import (
+    InlineExecutor,
     Progress,
-    Warn,
-    plan_clip,
+    cancelled_by,
+    gdal_progress,
+    run_pieces,
+    runs_here,
 )
-from overlap_clip_plugin.core.raster import (
-    ClipWarning,
-    RasterInfo,
-    Source,
-    bounded_cache,
-    gdal_call,
-    gdal_mode,
-    gdal_warnings,
-    open_raster,
-    quiet_gdal,
-)
+from overlap_clip_plugin.core.formats import check_output_format
+from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode, gdal_warnings, quiet_gdal
+from overlap_clip_plugin.core.plan import VALIDITY_ALPHA, VALIDITY_MASK, VALIDITY_NODATA, ClipPlan, OutputPlan, Warn
+from overlap_clip_plugin.core.raster import RasterInfo
 from overlap_clip_plugin.core.validity import strips, valid_reader
-from overlap_clip_plugin.core.views import copy_band_properties, set_nodata, source_view, warp_settings, warping_with
+from overlap_clip_plugin.core.views import (
+    ALL_CPUS,
+    copy_band_properties,
+    set_georeference,
+    set_nodata,
+    source_view,
+    warp_settings,
+)
 
 GdalProgress = Callable[[float, str, object], int]
 
@@ -192,9 +185,7 @@ def _write_masked(
         create_options,
     )
     try:
-        out.SetGeoTransform(grid.transform)
-        if plan.crs_wkt:
-            out.SetProjection(plan.crs_wkt)
+        set_georeference(out, grid)
         # The output's nodata is the plan's; the source's own values would clash with it on the way.
         copy_band_properties(view, out, nodata=plan.validity != VALIDITY_NODATA)
         for index, nodata in enumerate(plan.nodata, start=1):
@@ -210,7 +201,7 @@ def _write_masked(
             gdal_call(WriteError, f"Cannot add a mask band to '{plan.path}'", out.CreateMaskBand, gdal.GMF_PER_DATASET)
             mask_band = out.GetRasterBand(1).GetMaskBand()
         # The run's one scan, kept, serves every masked output; only a raster's own mask is read here.
-        read_valid = valid_reader(plan.common_mask, plan.mask_with, grid, plan.crs_wkt)
+        read_valid = valid_reader(plan.common_mask, plan.mask_with, grid)
         for row_off, rows in strips(grid, view.RasterCount):
             valid = read_valid(row_off, rows)
             for index in range(1, view.RasterCount + 1):
@@ -249,12 +240,14 @@ def _write_masked(
             gdal.GetDriverByName("GTiff").Delete(staging)
 
 
-def _warp_to(plan: OutputPlan, target: str, options: Sequence[str], callback: GdalProgress, failure: str) -> None:
+def _warp_to(
+    plan: OutputPlan, target: str, options: Sequence[str], callback: GdalProgress, failure: str, threads: str
+) -> None:
     """Resample ``plan``'s source straight into ``target`` with GDAL's warper, as gdalwarp does: the
     warper then works on chunks as large as its memory allows, on every core, reading while it computes
     (through a lazy VRT it would warp one small block at a time). The output takes the grid to the last
     bit and the source's band properties, as a view would give them."""
-    source = open_raster(plan.source.path, plan.source.open_options)
+    source = plan.source.open()
     out = gdal_call(
         WriteError,
         failure,
@@ -264,20 +257,20 @@ def _warp_to(plan: OutputPlan, target: str, options: Sequence[str], callback: Gd
         format=plan.driver,
         creationOptions=list(options),
         callback=callback,
-        **warp_settings(plan.grid, plan.crs_wkt, plan.resampling, plan.source.warp_options),
+        **warp_settings(plan.grid, plan.resampling, plan.source.warp_options, threads),
     )
-    out.SetGeoTransform(plan.grid.transform)
-    if plan.crs_wkt:
-        out.SetProjection(plan.crs_wkt)
+    set_georeference(out, plan.grid)
     copy_band_properties(source, out)
     out.FlushCache()
     del out  # closes the file
 
 
-def _write_view(plan: OutputPlan, target: str, options: Sequence[str], callback: GdalProgress, failure: str) -> None:
+def _write_view(
+    plan: OutputPlan, target: str, options: Sequence[str], callback: GdalProgress, failure: str, threads: str
+) -> None:
     """Write ``plan``'s output from a lazy view of its source: masked strip by strip, as a VRT, or copied
     by gdal_translate."""
-    view = source_view(plan.source, plan.grid, plan.crs_wkt, plan.window, plan.resampling)
+    view = source_view(plan.source, plan.grid, plan.window, plan.resampling, threads)
     if plan.mask_with:
         _write_masked(plan, view, target, options, callback)
     elif plan.driver == "VRT":
@@ -299,44 +292,114 @@ def _write_view(plan: OutputPlan, target: str, options: Sequence[str], callback:
         del written  # closes the file
 
 
-def _write_to(plan: OutputPlan, target: str, creation_options: Sequence[str], progress: Progress | None) -> None:
-    """Write ``plan``'s output at ``target``. On failure or cancel ``target`` is removed."""
-    cancelled = False
+def write_piece(
+    plan: OutputPlan, target: str, creation_options: Sequence[str], progress: Progress | None, threads: str
+) -> None:
+    """A piece of a run: write ``plan``'s output at ``target`` (in its staging folder), on any worker.
 
-    def callback(complete: float, _message: str, _data: object) -> int:
-        nonlocal cancelled
-        if progress is not None and progress(complete) is False:
-            cancelled = True
-            return 0
-        return 1
-
+    ``progress`` (only where the piece runs in the caller's process) follows the piece strip by strip,
+    and stops it when it cancels. GDAL's warper takes ``threads`` threads: on a cluster or a process pool
+    one, since the workers are the cores; in the caller's process, every core. On failure or cancel
+    ``target`` is removed with its staging folder by the caller.
+    """
+    stopped: list[bool] = []
+    callback = gdal_progress(progress, stopped)
     failure = f"GDAL failed while writing '{plan.path}' from '{plan.source.path}'"
+    options = _options(plan, creation_options)
     try:
         if not plan.mask_with and not plan.copied and plan.driver == "GTiff":
             # Other formats keep the lazy view and gdal_translate's copy: some (GeoPackage) refuse a
             # geotransform once the warper has set one, some keep less of the band properties.
-            _warp_to(plan, target, _options(plan, creation_options), callback, failure)
+            _warp_to(plan, target, options, callback, failure, threads)
         else:
-            _write_view(plan, target, _options(plan, creation_options), callback, failure)
-        if cancelled:
+            _write_view(plan, target, options, callback, failure, threads)
+        if stopped:
             raise WriteError("User terminated")
     except BaseException as err:
-        if cancelled:
+        if stopped:
             raise CancelledError("Cancelled while writing '{path}'; nothing was written.", path=plan.path) from err
         raise
 
 
-def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
-    """Write one planned output: in a staging folder, then moved over ``plan.path``.
+def check_formats(plan: ClipPlan, creation_options: Sequence[str]) -> None:
+    """Refuse, before anything is written, an output whose format would not store its bands as they are or
+    would not take ``creation_options`` (see :func:`~overlap_clip_plugin.core.formats.check_output_format`)."""
+    checked = set()
+    for output in plan.outputs:
+        options = tuple(_options(output, creation_options))
+        key = (output.driver, options, output.source.bands)
+        if key not in checked:
+            check_output_format(output.driver, output.path, options, output.source)
+            checked.add(key)
 
-    Raises
-    ------
-    CancelledError
-        ``progress`` returned False; nothing is left behind.
-    WriteError
-        GDAL failed to write; nothing is left behind.
+
+@contextlib.contextmanager
+def staged(plan: ClipPlan) -> Iterator[list[str]]:
+    """One new staging folder beside each output of ``plan``, in output order, removed on leaving (with
+    whatever is left in them: a committed output has been moved out)."""
+    folders: list[str] = []
+    try:
+        folders.extend(staging_folder(output.path) for output in plan.outputs)
+        yield folders
+    finally:
+        for folder in folders:
+            remove_staging(folder)
+
+
+def write_pass(
+    plan: ClipPlan,
+    stagings: Sequence[str],
+    creation_options: Sequence[str] = (),
+    progress: Progress | None = None,
+    executor: concurrent.futures.Executor | None = None,
+) -> None:
+    """Write every output of ``plan`` into its staging folder, each as a piece through ``executor`` (this
+    thread without one); progress runs from 0 to 1 over all of them.
+
+    Where the pieces run in this process (this thread, a thread pool) each reports its progress as it goes
+    and a cancel stops the running ones at their next strip; elsewhere progress moves output by output and
+    a cancel stops the pieces not started. The files are the same, byte for byte, whatever the executor.
     """
-    write_plan(ClipPlan((plan,), (plan.source, *plan.mask_with)), creation_options, progress)
+    executor = executor or InlineExecutor()
+    count = len(plan.outputs)
+    here = runs_here(executor)
+    inline = isinstance(executor, InlineExecutor)
+    shares = [0.0] * count
+    stopped = threading.Event()
+
+    def overall(done: float) -> bool:
+        going = not cancelled_by(progress, max(done, sum(shares) / count))
+        if not going:
+            stopped.set()
+        return going
+
+    def piece_progress(index: int) -> Progress:
+        def report(fraction: float) -> bool:
+            shares[index] = fraction
+            # On this thread the piece itself asks the caller; on a pool the client asks it meanwhile.
+            return overall(0.0) if inline else not stopped.is_set()
+
+        return report
+
+    with _shared_mask(plan.outputs) as outputs:
+        arguments = [
+            (
+                output,
+                staged_path(output.path, staging),
+                tuple(creation_options),
+                piece_progress(index) if here else None,
+                ALL_CPUS if here or count == 1 else "1",
+            )
+            for index, (output, staging) in enumerate(zip(outputs, stagings))
+        ]
+        run_pieces(
+            executor,
+            write_piece,
+            arguments,
+            overall,
+            translatable("Cancelled while writing; nothing was written."),
+            on_stop=stopped.set,
+        )
 
 
 @gdal_mode()
@@ -346,227 +409,44 @@ def write_plan(
     creation_options: Sequence[str] = (),
     progress: Progress | None = None,
     warn: Warn | None = None,
-    before_commit: Callable[[], None] | None = None,
     executor: concurrent.futures.Executor | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> None:
-    """Write every output of ``plan``; progress runs from 0 to 1 over all of them.
+    """Write every output of ``plan`` and move them into place, all or nothing.
 
-    The creation options are first checked with each output's driver, and
-    every warning GDAL gives goes to ``warn`` (see :func:`plan_clip`).
-    ``before_commit`` is called when every output is complete and before any
-    is moved into place: whatever else a run writes (an overlap polygon, say)
-    is written there, and if it raises, no output path changes.
-
-    All outputs are written in staging folders beside them first (under their
-    final names) and moved over the output paths only when every one is
-    complete; if one fails or is cancelled, or a move fails, no output path
-    changes and no staging folder is left.
-
-    With ``executor`` (any ``concurrent.futures.Executor``: a thread pool,
-    ``distributed.Client(...).get_executor()``) each output is written as a
-    piece through it, into its staging folder, which the workers must see
-    (the same machine, or shared storage); this caller commits once every
-    piece has succeeded. The files are the same, byte for byte, whatever the
-    executor. Progress then moves output by output, and a cancel stops every
-    piece not yet started.
+    The creation options are first checked with each output's driver; every output is then written in a
+    staging folder beside it (:func:`write_pass`), ``before_commit`` is called (whatever else a run
+    writes; if it raises, no output path changes), and the outputs are moved over their paths. If one
+    fails or is cancelled, or a move fails, no output path changes and no staging folder is left.
+    GDAL's warnings go to ``warn`` (Python warnings without it).
     """
     with gdal_warnings(warn):
-        checked = set()
-        for output in plan.outputs:
-            options = tuple(_options(output, creation_options))
-            key = (output.driver, options, output.source.bands)
-            if key not in checked:
-                check_output_format(output.driver, output.path, options, output.source)
-                checked.add(key)
-        _write_all(plan, creation_options, progress, before_commit, executor)
+        check_formats(plan, creation_options)
+        with staged(plan) as stagings:
+            write_pass(plan, stagings, creation_options, progress, executor)
+            if before_commit is not None:
+                before_commit()
+            _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
 
 
-def write_piece(
-    output: OutputPlan,
-    target: str,
-    creation_options: Sequence[str],
-    progress: Progress | None = None,
-    threads: str = "1",
-) -> None:
-    """A piece of a run: write one output at ``target`` (in its staging folder), on any worker.
-
-    ``progress`` (only where the piece runs in the caller's process: a thread pool) follows the piece
-    strip by strip, and stops it when it returns False. GDAL's warper takes ``threads`` threads: on a
-    cluster or a process pool one, since the workers are the cores (one worker a core, as Dask runs
-    them); on a thread pool in the caller's process, every core, as the threads share them anyway.
-    """
-    with warping_with(threads):
-        _write_to(output, target, creation_options, progress)
+def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
+    """Write one planned output (see :func:`write_plan`)."""
+    write_plan(ClipPlan((plan,), (plan.source, *(read.raster for read in plan.mask_with))), creation_options, progress)
 
 
-def _write_pieces(
-    plan: ClipPlan,
-    stagings: list[str],
-    shared: list[str],
-    creation_options: Sequence[str],
-    progress: Progress | None,
-    executor: concurrent.futures.Executor,
-) -> None:
-    """Write every output of ``plan`` into its staging folder as a piece through ``executor``.
-
-    On a thread pool each piece reports its progress as it goes and a cancel stops the running ones at
-    their next strip; elsewhere progress moves output by output and a cancel stops the pieces not started.
-    """
-    count = len(plan.outputs)
-    local = isinstance(executor, concurrent.futures.ThreadPoolExecutor)
-    shares = [0.0] * count
-    stopped = threading.Event()
-
-    def piece_progress(index: int) -> Progress:
-        def report(fraction: float) -> bool:
-            shares[index] = fraction
-            return not stopped.is_set()
-
-        return report
-
-    def overall(done: float) -> bool:
-        going = True if progress is None else progress(max(done, sum(shares) / count))
-        if going is False:
-            stopped.set()
-        return going
-
-    stagings.extend(staging_folder(output.path) for output in plan.outputs)
-    outputs = _shared_mask(plan.outputs, shared)
-    pieces = [
-        (
-            output,
-            staged_path(output.path, staging),
-            tuple(creation_options),
-            piece_progress(index) if local else None,
-            "ALL_CPUS" if local or count == 1 else "1",
-        )
-        for index, (output, staging) in enumerate(zip(outputs, stagings))
-    ]
-    run_pieces(
-        executor,
-        write_piece,
-        pieces,
-        overall,
-        translatable("Cancelled while writing; nothing was written."),
-        on_stop=stopped.set,
-    )
-
-
-def _shared_mask(outputs: Sequence[OutputPlan], folders: list[str]) -> list[OutputPlan]:
+@contextlib.contextmanager
+def _shared_mask(outputs: Sequence[OutputPlan]) -> Iterator[list[OutputPlan]]:
     """``outputs`` reading the run's kept common mask from a copy in a hidden folder beside the first
-    output, where workers on other machines see it too (the folder is added to ``folders``)."""
+    output, where workers on other machines see it too, for as long as the ``with`` block lasts."""
     kept = next((output.common_mask for output in outputs if output.common_mask is not None), None)
     if kept is None:
-        return list(outputs)
-    folders.append(staging_folder(outputs[0].path))
-    shared = copy.copy(kept)
-    shared.path = os.path.join(folders[-1], os.path.basename(kept.path))
-    shutil.copyfile(kept.path, shared.path)
-    return [replace(output, common_mask=shared) if output.common_mask is not None else output for output in outputs]
-
-
-def _write_all(
-    plan: ClipPlan,
-    creation_options: Sequence[str],
-    progress: Progress | None,
-    before_commit: Callable[[], None] | None,
-    executor: concurrent.futures.Executor | None = None,
-) -> None:
-    count = len(plan.outputs)
-    stagings: list[str] = []
-    shared: list[str] = []
+        yield list(outputs)
+        return
+    folder = staging_folder(outputs[0].path)
     try:
-        if executor is not None:
-            _write_pieces(plan, stagings, shared, creation_options, progress, executor)
-        else:
-            for index, output in enumerate(plan.outputs):
-
-                def part(fraction: float, index: int = index) -> bool:
-                    return True if progress is None else progress((index + fraction) / count)
-
-                stagings.append(staging_folder(output.path))
-                _write_to(output, staged_path(output.path, stagings[-1]), creation_options, part)
-                # Each output's share ends where it is complete, however GDAL reported along the way.
-                if not part(1.0):
-                    raise CancelledError("Cancelled while writing '{path}'; nothing was written.", path=output.path)
-        if before_commit is not None:
-            before_commit()
-        _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
+        shared = copy.copy(kept)
+        shared.path = os.path.join(folder, os.path.basename(kept.path))
+        shutil.copyfile(kept.path, shared.path)
+        yield [replace(output, common_mask=shared) if output.common_mask is not None else output for output in outputs]
     finally:
-        for staging in [*stagings, *shared]:
-            remove_staging(staging)
-
-
-@gdal_mode()
-def clip(
-    inputs: Sequence[str | Source],
-    outputs: Sequence[str],
-    reference: Optional[int] = 0,
-    resampling: str = "near",
-    creation_options: Sequence[str] = (),
-    progress: Progress | None = None,
-    area: int = AREA_EXTENTS,
-    mask_common: bool = False,
-    warn: Warn | None = None,
-    executor: concurrent.futures.Executor | None = None,
-) -> ClipPlan:
-    """Clip ``inputs`` to their common area and write ``outputs``.
-
-    :func:`~overlap_clip_plugin.core.plan.plan_clip` then :func:`write_plan`;
-    see those for the parameters. Progress covers the writing. With
-    ``executor`` the run's pieces (reading each input, scanning the valid
-    data, writing each output) go through it.
-    """
-    plan = plan_clip(inputs, outputs, reference, area, mask_common, resampling, warn=warn, executor=executor)
-    for note in plan.warnings:
-        if warn is not None:
-            warn(str(note))
-        else:
-            warnings.warn(str(note), ClipWarning, stacklevel=2)
-    write_plan(plan, creation_options, progress, warn, executor=executor)
-    return plan
-
-
-#: Grid modes of a pair, as the algorithm numbers them.
-GRID_A, GRID_B, GRID_OWN = 0, 1, 2
-
-
-def pair_reference(grid: int) -> Optional[int]:
-    """The ``reference`` argument of ``plan_clip`` for a pair's grid mode.
-
-    :data:`GRID_A` puts both outputs on A's grid, :data:`GRID_B` on B's grid,
-    :data:`GRID_OWN` keeps each on its own grid (never resampling).
-    """
-    references: dict[int, Optional[int]] = {GRID_A: 0, GRID_B: 1, GRID_OWN: None}
-    if grid not in references:
-        raise ValueError(f"Unknown grid mode {grid}; use 0 (A's grid), 1 (B's grid) or 2 (each raster's own grid).")
-    return references[grid]
-
-
-def clip_pair(
-    input_a: str,
-    input_b: str,
-    output_a: str,
-    output_b: str,
-    grid: int = GRID_A,
-    resampling: str = "near",
-    creation_options: Sequence[str] = (),
-    progress: Progress | None = None,
-    area: int = AREA_EXTENTS,
-    mask_common: bool = False,
-    warn: Warn | None = None,
-    executor: concurrent.futures.Executor | None = None,
-) -> ClipPlan:
-    """Clip two rasters to their common area: :func:`clip` with ``N = 2``; see :func:`pair_reference`."""
-    return clip(
-        [input_a, input_b],
-        [output_a, output_b],
-        pair_reference(grid),
-        resampling,
-        creation_options,
-        progress,
-        area,
-        mask_common,
-        warn,
-        executor,
-    )
+        remove_staging(folder)

@@ -12,20 +12,8 @@
       <translation>坐标系 {crs} 中的公共区域 {area} 不包含 '{name}' 的 {dx:g} x {dy:g} 网格中任何像元的中心：它比一个像元还窄。</translation>
     </message>
     <message>
-      <source>no CRS</source>
-      <translation>无坐标参考系</translation>
-    </message>
-    <message>
-      <source>unnamed CRS</source>
-      <translation>未命名的坐标参考系</translation>
-    </message>
-    <message>
       <source>'{path}' has no coordinate reference system but '{other}' has {crs}; assign the missing CRS first (Raster &gt; Projections &gt; Assign Projection).</source>
       <translation>'{path}' 没有坐标参考系，而 '{other}' 的坐标参考系为 {crs}；请先为其指定坐标参考系（栅格 &gt; 投影 &gt; 指定投影）。</translation>
-    </message>
-    <message>
-      <source>No coordinate transformation leads from {crs} of '{name}' to {other_crs} of '{other}'; reproject one of them first.</source>
-      <translation>没有从 '{name}' 的 {crs} 到 '{other}' 的 {other_crs} 的坐标转换；请先将其中一个重投影。</translation>
     </message>
     <message>
       <source>The rasters do not overlap: '{name_a}' covers {bounds_a} in {crs_a}; '{name_b}' covers {bounds_b} in {crs_b}.</source>
@@ -36,6 +24,22 @@
       <translation>公共区域跨越了 {crs} 的边缘（与其中心相对的经线），因此在“{name}”的网格上它会分成位于 {extent} 两端的几块；请把输出放到另一个栅格的网格上，或先把“{name}”重投影到以该区域为中心的坐标参考系。</translation>
     </message>
     <message>
+      <source>unnamed CRS</source>
+      <translation>未命名的坐标参考系</translation>
+    </message>
+    <message>
+      <source>no CRS</source>
+      <translation>无坐标参考系</translation>
+    </message>
+    <message>
+      <source>No coordinate transformation leads from {crs} of '{name}' to {other_crs} of '{other}'; reproject one of them first.</source>
+      <translation>没有从 '{name}' 的 {crs} 到 '{other}' 的 {other_crs} 的坐标转换；请先将其中一个重投影。</translation>
+    </message>
+    <message>
+      <source>GDAL cannot read the coordinate reference system {wkt}.</source>
+      <translation>GDAL 无法读取坐标参考系 {wkt}。</translation>
+    </message>
+    <message>
       <source>Cancelled; nothing was written.</source>
       <translation>已取消；未写入任何内容。</translation>
     </message>
@@ -44,8 +48,12 @@
       <translation>本次运行的一部分在其运行之处失败（{kind}：{reason}）；未写入任何内容。</translation>
     </message>
     <message>
-      <source>GDAL cannot intersect the rasters' footprints (GEOS: {reason}); check that every raster's georeference is valid.</source>
-      <translation>GDAL 无法求这些栅格覆盖范围的交集（GEOS：{reason}）；请检查每个栅格的地理参考是否有效。</translation>
+      <source>Dask's distributed package is not installed in this Python (pip install distributed).</source>
+      <translation>此 Python 中没有安装 Dask 的 distributed 包（pip install distributed）。</translation>
+    </message>
+    <message>
+      <source>Cannot start or reach the Dask cluster: {reason}</source>
+      <translation>无法启动或连接 Dask 集群：{reason}</translation>
     </message>
     <message>
       <source>GDAL's {driver} driver cannot write '{output}' with the bands of '{name}' ({types}): {reason}</source>
@@ -70,6 +78,10 @@
     <message>
       <source>GDAL's {driver} driver cannot write '{output}' with the bands of '{name}' ({types}) and the creation options '{options}': {reason}</source>
       <translation>GDAL 的 {driver} 驱动无法用“{name}”的波段（{types}）和创建选项“{options}”写出“{output}”：{reason}</translation>
+    </message>
+    <message>
+      <source>GDAL cannot intersect the rasters' footprints (GEOS: {reason}); check that every raster's georeference is valid.</source>
+      <translation>GDAL 无法求这些栅格覆盖范围的交集（GEOS：{reason}）；请检查每个栅格的地理参考是否有效。</translation>
     </message>
     <message>
       <source>GDAL cannot place '{path}' on a north-up grid: {reason}</source>
@@ -102,6 +114,10 @@
     <message>
       <source>Cannot trace the overlap polygon: {reason}</source>
       <translation>无法描绘重叠多边形：{reason}</translation>
+    </message>
+    <message>
+      <source>PROJ cannot carry the overlap from {crs} into {other_crs} of '{name}'.</source>
+      <translation>PROJ 无法把重叠区域从 {crs} 转换到“{name}”的 {other_crs}。</translation>
     </message>
     <message>
       <source>valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, a strip of rows at a time</source>
@@ -220,16 +236,16 @@
       <translation>无法读取掩膜：{reason}</translation>
     </message>
     <message>
-      <source>Cancelled while writing; nothing was written.</source>
-      <translation>写入时已取消；未写入任何内容。</translation>
-    </message>
-    <message>
       <source>Cannot move the finished outputs into place ({file}: {reason}); every output path is as it was.</source>
       <translation>无法把写好的结果移到目标位置（{file}：{reason}）；所有结果路径均保持原样。</translation>
     </message>
     <message>
       <source>User terminated</source>
       <translation>用户已终止</translation>
+    </message>
+    <message>
+      <source>Cancelled while writing; nothing was written.</source>
+      <translation>写入时已取消；未写入任何内容。</translation>
     </message>
     <message>
       <source>Writing '{output}' would replace '{file}', a file of the input '{input}'; choose another output name.</source>
@@ -410,10 +426,6 @@
     <message>
       <source>GDAL: {}</source>
       <translation>GDAL：{}</translation>
-    </message>
-    <message>
-      <source>Cancelled before anything was written.</source>
-      <translation>已在写入任何内容之前取消。</translation>
     </message>
     <message>
       <source>Footprints: {}.</source>

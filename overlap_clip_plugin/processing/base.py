@@ -1,6 +1,5 @@
 """What the Overlap Clip algorithms share: common parameters, reading them, planning, logging, writing."""
 
-import concurrent.futures
 import contextlib
 import os
 
@@ -22,13 +21,15 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication, QUrl, QVariant
 
 from overlap_clip_plugin.core import (
+    AREAS,
     RESAMPLING_METHODS,
+    ExecutorError,
     OverlapClipError,
     Source,
     crs_name,
-    plan_clip,
+    make_executor,
     read_raster,
-    write_plan,
+    run_clip,
 )
 from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD, VALIDITY_ALPHA, VALIDITY_MASK
 from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONS_WIDGET
@@ -66,22 +67,21 @@ def gdal_source(uri):
 
 
 @contextlib.contextmanager
-def dask_executor(address):
-    """The executor of the Dask cluster at ``address``, connected for one run; Dask is imported here only."""
+def executor_for(address, pieces):
+    """Where a run's pieces go: the Dask cluster whose scheduler is at ``address``, or a pool of this
+    machine's cores (no more threads than ``pieces``); the core makes either."""
+    threads = None if address else max(1, min(os.cpu_count() or 1, pieces))
     try:
-        import distributed
-    except ImportError as err:
-        raise QgsProcessingException(
-            tr(
+        with make_executor(scheduler=address or None, threads=threads) as executor:
+            yield executor
+    except ExecutorError as err:
+        if isinstance(err.__cause__, ImportError):
+            message = tr(
                 "A Dask scheduler ({}) is given, but Dask's distributed package is not installed in QGIS's Python."
             ).format(address)
-        ) from err
-    try:
-        client = distributed.Client(address, timeout=10)
-    except (OSError, TimeoutError, ValueError) as err:
-        raise QgsProcessingException(tr("Cannot reach the Dask scheduler {}: {}").format(address, err)) from err
-    with client:
-        yield client.get_executor()
+        else:
+            message = tr("Cannot reach the Dask scheduler {}: {}").format(address, err.fields.get("reason", ""))
+        raise QgsProcessingException(message) from err
 
 
 def core_message(err):
@@ -220,9 +220,9 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         )
         self.addParameter(mask)
 
-    def size_on_the_ground(self, grid, crs_wkt):
+    def size_on_the_ground(self, grid):
         """``grid``'s size in pixels and in the units of its CRS, as the log says it."""
-        crs = QgsCoordinateReferenceSystem.fromWkt(crs_wkt) if crs_wkt else QgsCoordinateReferenceSystem()
+        crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs.wkt) if grid.crs else QgsCoordinateReferenceSystem()
         unit = QgsUnitTypes.toAbbreviatedString(crs.mapUnits()) if crs.isValid() else self.tr("map units")
         width, height = grid.width * abs(grid.dx), grid.height * abs(grid.dy)
         return self.tr("{} x {} pixels ({:.6g} {} x {:.6g} {})").format(
@@ -305,10 +305,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
     def executor(self, parameters, context, pieces):
         """Where a run's pieces go (a context manager): the Dask cluster at DASK_SCHEDULER, or a pool of
         this machine's cores (no more threads than ``pieces``)."""
-        address = (self.parameterAsString(parameters, self.DASK_SCHEDULER, context) or "").strip()
-        if not address:
-            return concurrent.futures.ThreadPoolExecutor(max(1, min(os.cpu_count() or 1, pieces)))
-        return dask_executor(address)
+        return executor_for((self.parameterAsString(parameters, self.DASK_SCHEDULER, context) or "").strip(), pieces)
 
     def checked_layer(self, layer, key, parameters):
         """``layer`` if GDAL can read it, else a processing error naming it."""
@@ -322,57 +319,46 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             )
         return layer
 
-    def clip_layers(self, layers, labels, outputs, reference, parameters, context, feedback, prepare=None):
-        """Plan, log and write the clip of ``layers`` (called ``labels`` in the log) into ``outputs``.
-
-        ``prepare(plan)``, if given, runs after planning and before writing; it may return a function
-        that writes the run's other outputs once the rasters are complete and before they are moved
-        into place. Returns the plan. Core errors become processing errors with the core's message.
-        """
-        area = self.parameterAsEnum(parameters, self.AREA, context)
-        mask_common = self.parameterAsBoolean(parameters, self.MASK_COMMON, context)
-        resampling = RESAMPLING_METHODS[self.parameterAsEnum(parameters, self.RESAMPLING, context)]
+    def clip_layers(
+        self, layers, labels, outputs, grid, parameters, context, feedback, overlap="", whole=True, before_commit=None
+    ):
+        """Clip ``layers`` (called ``labels`` in the log) into ``outputs`` on ``grid`` (the core's name or a
+        reference index): the core's one run, with this algorithm's parameters as names, its plan logged
+        before anything is written. ``overlap``, ``whole`` and ``before_commit`` are the run's (see
+        :func:`overlap_clip_plugin.core.run.run_clip`). Returns the run's result; core errors become
+        processing errors with the core's message."""
         options_text = self.parameterAsString(parameters, self.OPTIONS, context) or ""
-        creation_options = [item.strip() for item in options_text.split("|") if item.strip()]
+        dem_layer = self.parameterAsRasterLayer(parameters, self.RPC_DEM, context)
 
-        def progress_between(start, end):
-            def progress(fraction):
-                feedback.setProgress(100.0 * (start + (end - start) * fraction))
-                return not feedback.isCanceled()
-
-            return progress
+        def progress(fraction):
+            feedback.setProgress(95.0 * fraction)
+            return not feedback.isCanceled()
 
         def warn(message):
             feedback.pushWarning(self.tr("GDAL: {}").format(message))
 
-        gcp_method = self.GCP_METHODS[self.parameterAsEnum(parameters, self.GCP_TRANSFORMER, context)]
-        dem_layer = self.parameterAsRasterLayer(parameters, self.RPC_DEM, context)
-        rpc_dem = gdal_source(dem_layer.source()).path if dem_layer is not None else None
-
-        write_start = 0.2 if (area == 1 or mask_common) else 0.0
         try:
             with self.executor(parameters, context, len(layers)) as executor:
-                plan = plan_clip(
+                return run_clip(
                     [gdal_source(layer.source()) for layer in layers],
                     outputs,
-                    reference,
-                    area,
-                    mask_common,
-                    resampling,
-                    progress_between(0.0, write_start),
+                    grid,
+                    AREAS[self.parameterAsEnum(parameters, self.AREA, context)],
+                    self.parameterAsBoolean(parameters, self.MASK_COMMON, context),
+                    RESAMPLING_METHODS[self.parameterAsEnum(parameters, self.RESAMPLING, context)],
+                    [item.strip() for item in options_text.split("|") if item.strip()],
+                    progress,
                     warn,
-                    gcp_method,
-                    rpc_dem,
                     executor,
+                    self.GCP_METHODS[self.parameterAsEnum(parameters, self.GCP_TRANSFORMER, context)],
+                    gdal_source(dem_layer.source()).path if dem_layer is not None else None,
+                    overlap,
+                    whole,
+                    on_plan=lambda plan: self.log_plan(plan, labels, feedback),
+                    before_commit=before_commit,
                 )
-                if feedback.isCanceled():
-                    raise QgsProcessingException(self.tr("Cancelled before anything was written."))
-                self.log_plan(plan, labels, feedback)
-                before_commit = prepare(plan) if prepare is not None else None
-                write_plan(plan, creation_options, progress_between(write_start, 0.95), warn, before_commit, executor)
         except OverlapClipError as err:
             raise QgsProcessingException(core_message(err)) from err
-        return plan
 
     def log_plan(self, plan, labels, feedback):
         """Say how the common area was found, its extent, and how each output is made."""
@@ -383,8 +369,8 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         logged_areas = set()
         methods = dict(zip(RESAMPLING_METHODS, self.resampling_names()))
         for label, output in zip(labels, plan.outputs):
-            size = self.size_on_the_ground(output.grid, output.crs_wkt)
-            area = self.tr("Common extent in {}: {}").format(self.tr(crs_name(output.crs_wkt)), str(output.area))
+            size = self.size_on_the_ground(output.grid)
+            area = self.tr("Common extent in {}: {}").format(self.tr(crs_name(output.crs)), str(output.area))
             if area not in logged_areas:
                 feedback.pushInfo(area)
                 logged_areas.add(area)

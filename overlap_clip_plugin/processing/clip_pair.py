@@ -16,7 +16,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from overlap_clip_plugin.core import overlap_summary, pair_reference
+from overlap_clip_plugin.core import PAIR_GRIDS
 from overlap_clip_plugin.processing.base import ClipAlgorithmBase
 from overlap_clip_plugin.processing.compat import (
     ADVANCED,
@@ -157,32 +157,35 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         layers = [self.raster_layers(parameters, key, context) for key in (self.INPUT_A, self.INPUT_B)]
         grid = self.parameterAsEnum(parameters, self.GRID, context)
         outputs = [self.parameterAsOutputLayer(parameters, key, context) for key in (self.OUTPUT_A, self.OUTPUT_B)]
+        whole = self.parameterAsBoolean(parameters, self.WHOLE_INPUT_PERCENTS, context)
+        counted = whole or self.parameterAsEnum(parameters, self.AREA, context) != 1
+        polygon = self.output_requested(parameters, self.OVERLAP, context)
         made = {}
 
-        def prepare(plan):
-            # The overlap and its polygon are made before any raster is moved into place: if they fail,
-            # no output path changes.
-            whole = self.parameterAsBoolean(parameters, self.WHOLE_INPUT_PERCENTS, context)
-            polygon = self.output_requested(parameters, self.OVERLAP, context)
-            made["summary"] = summary = overlap_summary(
-                plan, lambda fraction: not feedback.isCanceled(), whole, trace=polygon
-            )
-            counted = whole or self.parameterAsEnum(parameters, self.AREA, context) != 1
-            feedback.pushInfo(self.overlap_sentence(summary, counted))
-            if not self.output_requested(parameters, self.OVERLAP, context):
-                return None
-
-            def write_polygon():
-                made["overlap"] = self._write_overlap(parameters, context, summary, layers[0])
-
-            return write_polygon
+        def before_commit(result):
+            # The overlap polygon is written before any raster is moved into place: if it fails, no output
+            # path changes.
+            feedback.pushInfo(self.overlap_sentence(result.overlap, counted))
+            if polygon:
+                made["overlap"] = self._write_overlap(parameters, context, result.overlap, layers[0])
 
         try:
-            self.clip_layers(layers, ("A", "B"), outputs, pair_reference(grid), parameters, context, feedback, prepare)
+            result = self.clip_layers(
+                layers,
+                ("A", "B"),
+                outputs,
+                PAIR_GRIDS[grid],
+                parameters,
+                context,
+                feedback,
+                "polygon" if polygon else "numbers",
+                whole,
+                before_commit,
+            )
         except QgsProcessingException:
             self._remove_new_file(made.get("overlap"))
             raise
-        summary = made["summary"]
+        summary = result.overlap
         results = {
             self.OUTPUT_A: outputs[0],
             self.OUTPUT_B: outputs[1],
@@ -236,7 +239,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             fields.append(double_field(name))
         for name in ("width", "height"):
             fields.append(integer_field(name))
-        crs = layer_a.crs() if summary.crs_wkt else QgsCoordinateReferenceSystem()
+        crs = layer_a.crs() if summary.crs is not None else QgsCoordinateReferenceSystem()
         destination = self.parameterAsOutputLayer(parameters, self.OVERLAP, context)
         existed = os.path.exists(destination.split("|")[0])
         sink, dest_id = self.parameterAsSink(parameters, self.OVERLAP, context, fields, MULTIPOLYGON, crs)

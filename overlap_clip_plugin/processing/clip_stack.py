@@ -136,7 +136,7 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
         labels = [f"{index} '{layer.name()}'" for index, layer in enumerate(layers, start=1)]
         try:
             self.clip_layers(
-                layers, labels, outputs, None if own_grids else reference - 1, parameters, context, feedback
+                layers, labels, outputs, "own" if own_grids else reference - 1, parameters, context, feedback
             )
         except QgsProcessingException:
             if created and not os.listdir(folder):

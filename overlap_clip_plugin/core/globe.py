@@ -23,20 +23,24 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 
-from osgeo import gdal, ogr, osr
+from osgeo import ogr
 
-from overlap_clip_plugin.core.errors import FootprintError, translatable
-from overlap_clip_plugin.core.grid import PIXEL_TOLERANCE, Bounds, Grid, Window
-from overlap_clip_plugin.core.raster import gdal_mode, quiet_gdal
+from overlap_clip_plugin.core.crs import Crs, transformation
+from overlap_clip_plugin.core.gdalenv import quiet_gdal
+from overlap_clip_plugin.core.geometry import (
+    box_polygon,
+    geos_failed,
+    is_valid,
+    joined,
+    move_points,
+    polygon_parts,
+    shifted,
+)
+from overlap_clip_plugin.core.grid import Bounds
 
 #: Points per polygon edge (over the polygon's width or height) when a polygon is carried to another CRS.
 DENSIFY_POINTS = 101
-
-_GEOS_FAILED = translatable(
-    "GDAL cannot intersect the rasters' footprints (GEOS: {reason}); check that every raster's georeference is valid."
-)
 
 #: Spacing of the points on the edge of the world when it is carried into a projected CRS.
 DOMAIN_STEP_DEGREES = 0.05
@@ -49,100 +53,6 @@ EDGE_NUDGE_DEGREES = 1e-8
 
 #: Two pieces closer than this many degrees, once moved by a whole turn, are one area cut by an edge.
 TOUCH_DEGREES = 1e-6
-
-
-def is_valid(geometry: ogr.Geometry) -> bool:
-    """Whether GEOS finds ``geometry`` valid. Its diagnosis of an invalid one ("Ring Self-intersection at
-    ...") is not passed on: a geometry that fails this test is a trip that is then taken another way,
-    nothing the user's data did."""
-    gdal.PushErrorHandler("CPLQuietErrorHandler")
-    try:
-        return bool(geometry.IsValid())
-    finally:
-        gdal.PopErrorHandler()
-
-
-def spatial_reference(wkt: str) -> osr.SpatialReference:
-    """The CRS of ``wkt``, with x as easting or longitude."""
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(wkt)
-    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return srs
-
-
-def is_geographic(wkt: str) -> bool:
-    """Whether ``wkt`` is a geographic CRS (longitude and latitude)."""
-    return bool(wkt) and bool(spatial_reference(wkt).IsGeographic())
-
-
-def geographic_of(wkt: str) -> str:
-    """The geographic CRS a projected CRS is based on (the CRS itself when it is geographic); '' for a CRS
-    on no ellipsoid (a local or engineering CRS)."""
-    if not wkt:
-        return ""
-    srs = spatial_reference(wkt)
-    if srs.IsGeographic():
-        return wkt
-    geographic = srs.CloneGeogCS() if not srs.IsLocal() else None
-    return "" if geographic is None else str(geographic.ExportToWkt())
-
-
-def central_meridian(wkt: str) -> float:
-    """The longitude a projected CRS is centred on (0 when its definition names none)."""
-    srs = spatial_reference(wkt)
-    for name in (osr.SRS_PP_CENTRAL_MERIDIAN, osr.SRS_PP_LONGITUDE_OF_CENTER, osr.SRS_PP_LONGITUDE_OF_ORIGIN):
-        value = srs.GetNormProjParm(name, math.nan)
-        if not math.isnan(value):
-            return float(value)
-    return 0.0
-
-
-def polygon_parts(geometry: ogr.Geometry) -> list[ogr.Geometry]:
-    """Copies of the polygons of a polygon or multipolygon (of anything else, none).
-
-    Copies, because a part that OGR hands out lives only as long as its parent geometry."""
-    kind = ogr.GT_Flatten(geometry.GetGeometryType())
-    if kind == ogr.wkbPolygon:
-        return [geometry.Clone()] if not geometry.IsEmpty() else []
-    if kind in (ogr.wkbMultiPolygon, ogr.wkbGeometryCollection):
-        return [
-            part
-            for index in range(geometry.GetGeometryCount())
-            for part in polygon_parts(geometry.GetGeometryRef(index))
-        ]
-    return []
-
-
-def joined(parts: list[ogr.Geometry]) -> ogr.Geometry:
-    """The union of polygons: one polygon where they meet, a multipolygon where they do not."""
-    if len(parts) == 1:
-        return parts[0].Clone()
-    collection = ogr.Geometry(ogr.wkbMultiPolygon)
-    for part in parts:
-        collection.AddGeometry(part)
-    if not parts:
-        return collection
-    with quiet_gdal():
-        union = collection.UnionCascaded()
-        if union is None:
-            raise FootprintError(_GEOS_FAILED, reason=gdal.GetLastErrorMsg() or "no reason given")
-    return union
-
-
-def _move_points(geometry: ogr.Geometry, move: Callable[[float, float], tuple[float, float]]) -> ogr.Geometry:
-    """``geometry`` with every point of every part replaced by ``move(x, y)``, in place."""
-    stack = [geometry]
-    while stack:
-        part = stack.pop()
-        stack.extend(part.GetGeometryRef(index) for index in range(part.GetGeometryCount()))
-        for index in range(part.GetPointCount()):
-            part.SetPoint_2D(index, *move(part.GetX(index), part.GetY(index)))
-    return geometry
-
-
-def shifted(geometry: ogr.Geometry, dx: float) -> ogr.Geometry:
-    """``geometry`` moved east by ``dx``."""
-    return _move_points(geometry.Clone(), lambda x, y: (x + dx, y))
 
 
 def _unwrapped(ring: ogr.Geometry) -> tuple[ogr.Geometry, bool]:
@@ -235,14 +145,11 @@ def _cut_at_edge(polygon: ogr.Geometry, meridian: float) -> list[ogr.Geometry]:
     last = math.floor((xmax - meridian + 180.0 - TOUCH_DEGREES) / 360.0)
     for turn in range(first, last + 1):
         west = meridian - 180.0 + 360.0 * turn
-        band = ogr.CreateGeometryFromWkt(
-            f"POLYGON(({west!r} {ymin - 1.0!r},{west + 360.0!r} {ymin - 1.0!r},{west + 360.0!r} {ymax + 1.0!r},"
-            f"{west!r} {ymax + 1.0!r},{west!r} {ymin - 1.0!r}))"
-        )
+        band = box_polygon(Bounds(west, ymin - 1.0, west + 360.0, ymax + 1.0), anticlockwise=True)
         with quiet_gdal():
             piece = polygon.Intersection(band) if (first, last) != (turn, turn) else polygon.Clone()
         if piece is None:
-            raise FootprintError(_GEOS_FAILED, reason=gdal.GetLastErrorMsg() or "no reason given")
+            raise geos_failed()
         for part in polygon_parts(piece):
             if part.GetArea() > 0:
                 pieces.append(_within(shifted(part, -360.0 * turn) if turn else part, meridian))
@@ -253,30 +160,32 @@ def _within(piece: ogr.Geometry, meridian: float) -> ogr.Geometry:
     """``piece``, its points on the edge meridian moved a hair inside: PROJ sends a point exactly on the
     meridian opposite a CRS's centre to either side of the map (for a centre past 0, to the wrong one)."""
     west, east = meridian - 180.0 + EDGE_NUDGE_DEGREES, meridian + 180.0 - EDGE_NUDGE_DEGREES
-    return _move_points(piece, lambda x, y: (min(max(x, west), east), y))
+    return move_points(piece, lambda x, y: (min(max(x, west), east), y))
 
 
 def carried(
-    polygon: ogr.Geometry, source_wkt: str, target_wkt: str, transformation: osr.CoordinateTransformation
+    polygon: ogr.Geometry, source: Crs, target: Crs, source_name: str = "", target_name: str = ""
 ) -> ogr.Geometry | None:
-    """``polygon`` (in ``source_wkt``) carried into ``target_wkt`` by ``transformation``, its edges first
-    cut into short pieces; None where a point cannot be carried (outside the domain of a projection) or a
-    piece folds on itself (it crosses an edge of the target CRS that no cut foresaw)."""
-    into_geographic = is_geographic(target_wkt)
+    """``polygon`` (in ``source``) carried into ``target``, its edges first cut into short pieces; None where
+    a point cannot be carried (outside the domain of a projection) or a piece folds on itself (it crosses an
+    edge of the target CRS that no cut foresaw). Raises CrsMismatchError, naming the rasters ``source_name``
+    and ``target_name``, where PROJ has no transformation between the CRSs."""
+    moving = transformation(source, target, source_name, target_name)
+    into_geographic = target.is_geographic
     pieces = polygon_parts(polygon)
-    if is_geographic(source_wkt) and not into_geographic:
-        meridian = central_meridian(target_wkt)
+    if source.is_geographic and not into_geographic:
+        meridian = target.central_meridian
         pieces = [piece for part in pieces for piece in _cut_at_edge(part, meridian)]
     xmin, xmax, ymin, ymax = polygon.GetEnvelope()
     step = max(xmax - xmin, ymax - ymin) / DENSIFY_POINTS
-    reach = _reach(target_wkt)
+    reach = target.reach
     moved_parts = []
     for piece in pieces:
         moved = piece.Clone()
         moved.Segmentize(step)
         turn = _signed_area(moved.GetGeometryRef(0))
         with quiet_gdal():
-            if moved.Transform(transformation) != 0:
+            if moved.Transform(moving) != 0:
                 return None
             xmin, xmax, ymin, ymax = moved.GetEnvelope()
             if max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) > reach:
@@ -298,32 +207,29 @@ def carried(
 
 
 @functools.lru_cache(maxsize=64)
-def _domain(wkt: str) -> str:
+def _domain(crs: Crs) -> str:
     """The part of a projected CRS's plane that shows the globe (WKT): the whole world carried into it.
     Empty where the world cannot be carried whole (a local projection such as UTM, or Mercator)."""
-    geographic = geographic_of(wkt)
-    meridian = central_meridian(wkt)
-    world = ogr.CreateGeometryFromWkt(
-        f"POLYGON(({meridian - 180.0!r} -90,{meridian + 180.0!r} -90,{meridian + 180.0!r} 90,"
-        f"{meridian - 180.0!r} 90,{meridian - 180.0!r} -90))"
-    )
+    geographic = crs.geographic
+    assert geographic is not None
+    meridian = crs.central_meridian
+    world = box_polygon(Bounds(meridian - 180.0, -90.0, meridian + 180.0, 90.0), anticlockwise=True)
     # The edge of the world is curved in most such CRSs: points every 1/20 degree keep it within a few
     # metres of the true curve.
     world.Segmentize(DOMAIN_STEP_DEGREES)
     with quiet_gdal():
-        transformation = osr.CoordinateTransformation(spatial_reference(geographic), spatial_reference(wkt))
-        domain = carried(world, geographic, wkt, transformation) if transformation is not None else None
+        domain = carried(world, geographic, crs)
     if domain is None:
         return ""
     # A hair inside the edge, so that every point of a footprint cut by it comes back from longitude and
     # latitude (the inverse of a projection refuses points a rounding error past the edge of the world).
     xmin, xmax, ymin, ymax = domain.GetEnvelope()
     centre_x, centre_y = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
-    _move_points(domain, lambda x, y: (centre_x + (x - centre_x) * INSIDE, centre_y + (y - centre_y) * INSIDE))
+    move_points(domain, lambda x, y: (centre_x + (x - centre_x) * INSIDE, centre_y + (y - centre_y) * INSIDE))
     return str(domain.ExportToWkt())
 
 
-def on_the_globe(box: ogr.Geometry, wkt: str) -> ogr.Geometry | None:
+def on_the_globe(box: ogr.Geometry, crs: Crs | None) -> ogr.Geometry | None:
     """The part of ``box`` (a polygon in a projected CRS) that shows the globe, where some of it does not;
     None where all of it does, or where the CRS's domain cannot be found.
 
@@ -332,8 +238,8 @@ def on_the_globe(box: ogr.Geometry, wkt: str) -> ogr.Geometry | None:
     degrees (which PROJ folds back onto real ground elsewhere) or fails. A point is on the globe when it
     comes back to itself from longitude and latitude.
     """
-    geographic = geographic_of(wkt)
-    if not geographic or is_geographic(wkt):
+    geographic = None if crs is None else crs.geographic
+    if crs is None or geographic is None or crs.is_geographic:
         return None
     xmin, xmax, ymin, ymax = box.GetEnvelope()
     # The globe is convex in the CRSs that show all of it (a lens, an ellipse), so a box lies on it
@@ -342,15 +248,14 @@ def on_the_globe(box: ogr.Geometry, wkt: str) -> ogr.Geometry | None:
     points = [(x, y) for x in xs for y in ys if (x, y) != (xs[1], ys[1])]
     tolerance = 1e-7 * max(xmax - xmin, ymax - ymin)
     with quiet_gdal():
-        there = osr.CoordinateTransformation(spatial_reference(wkt), spatial_reference(geographic))
-        back = osr.CoordinateTransformation(spatial_reference(geographic), spatial_reference(wkt))
+        there, back = transformation(crs, geographic), transformation(geographic, crs)
         returned = back.TransformPoints([point[:2] for point in there.TransformPoints(points)])
     if all(
         math.isfinite(x) and abs(x - px) <= tolerance and abs(y - py) <= tolerance
         for (x, y, *_), (px, py) in zip(returned, points)
     ):
         return None
-    domain = _domain(wkt)
+    domain = _domain(crs)
     if not domain:
         return None
     with quiet_gdal():
@@ -361,16 +266,6 @@ def _signed_area(ring: ogr.Geometry) -> float:
     """Twice the signed area of a ring: positive when it runs anticlockwise."""
     points = [ring.GetPoint_2D(index) for index in range(ring.GetPointCount())]
     return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(points, points[1:]))
-
-
-def _reach(wkt: str) -> float:
-    """A bound on the coordinates of any point of the globe in ``wkt``: a million kilometres in a projected
-    CRS (Mercator reaches 40 000 km at 89.99 degrees), in its own units; 1000 degrees in a geographic one."""
-    srs = spatial_reference(wkt)
-    if not wkt or srs.IsGeographic():
-        return 1000.0 if wkt else math.inf
-    metres = srs.GetLinearUnits() or 1.0
-    return 1e9 / metres
 
 
 def intersection(region: ogr.Geometry, other: ogr.Geometry, geographic: bool) -> ogr.Geometry:
@@ -385,7 +280,7 @@ def intersection(region: ogr.Geometry, other: ogr.Geometry, geographic: bool) ->
         with quiet_gdal():
             part = region.Intersection(shifted(other, 360.0 * turn) if turn else other)
             if part is None:
-                raise FootprintError(_GEOS_FAILED, reason=gdal.GetLastErrorMsg() or "no reason given")
+                raise geos_failed()
         if not geographic:
             return part
         parts.extend(polygon_parts(part))
@@ -404,20 +299,17 @@ def _spans_without_gap(parts: list[ogr.Geometry], gap: float) -> bool:
     return True
 
 
-def split_by_edge(polygon: ogr.Geometry, wkt: str, gap: float) -> bool:
-    """Whether ``polygon``'s parts are one area on the ground cut in two by the edge of ``wkt`` (the
+def split_by_edge(polygon: ogr.Geometry, crs: Crs | None, gap: float) -> bool:
+    """Whether ``polygon``'s parts are one area on the ground cut in two by the edge of ``crs`` (the
     antimeridian of a geographic CRS, the meridian opposite a projected CRS's centre): two parts that
     touch once one is moved by a whole turn of longitude, with a gap between them on the grid. (An area
     that goes all the way round the globe touches itself across the edge too, but leaves no gap wider
-    than ``gap``, in the units of ``wkt``: a pixel of the grid, say.)"""
+    than ``gap``, in the units of ``crs``: a pixel of the grid, say.)"""
     parts = polygon_parts(polygon)
     if len(parts) < 2 or _spans_without_gap(parts, gap):
         return False
-    if not is_geographic(wkt):
-        geographic = geographic_of(wkt)
-        with quiet_gdal():
-            transformation = osr.CoordinateTransformation(spatial_reference(wkt), spatial_reference(geographic))
-        moved = [carried(part, wkt, geographic, transformation) for part in parts]
+    if crs is not None and not crs.is_geographic and crs.geographic is not None:
+        moved = [carried(part, crs, crs.geographic) for part in parts]
         parts = [part for part in moved if part is not None]
     with quiet_gdal():
         for index, part in enumerate(parts):
@@ -428,141 +320,3 @@ def split_by_edge(polygon: ogr.Geometry, wkt: str, gap: float) -> bool:
                     if part.Distance(shifted(other, turn)) < TOUCH_DEGREES:
                         return True
     return False
-
-
-@gdal_mode()
-def ellipsoidal_area(polygon: ogr.Geometry, wkt: str) -> float | None:
-    """The area of ``polygon`` (in ``wkt``) on the CRS's ellipsoid, in square metres; None without a CRS, in
-    a CRS on no ellipsoid, or where PROJ cannot carry the polygon into an equal-area projection.
-
-    The polygon, its edges cut into short pieces, is carried into an equal-area projection on the same
-    ellipsoid, where plane area is area on the ellipsoid (what QGIS's measuring tools give, to within
-    the densification): through longitude and latitude into a cylindrical equal-area projection centred
-    on it, which holds any area up to the whole globe; or, for a cap round a pole (which longitudes
-    cannot hold), a Lambert azimuthal equal-area projection centred on that pole.
-    """
-    geographic_wkt = geographic_of(wkt)
-    if not geographic_wkt:
-        return None
-    if polygon.IsEmpty():
-        return 0.0
-    source = spatial_reference(wkt)
-    with quiet_gdal():
-        to_geographic = osr.CoordinateTransformation(source, spatial_reference(geographic_wkt))
-    fine = polygon.Clone()
-    xmin, xmax, ymin, ymax = fine.GetEnvelope()
-    fine.Segmentize(max(xmax - xmin, ymax - ymin) / (4 * DENSIFY_POINTS))
-    lonlat = fine if source.IsGeographic() else carried(fine, wkt, geographic_wkt, to_geographic)
-    if lonlat is None:
-        point = polygon.Centroid()
-        with quiet_gdal():
-            _, latitude, _ = to_geographic.TransformPoint(point.GetX(), point.GetY())
-        return _projected_area(polygon, source, lambda srs: srs.SetLAEA(90.0 if latitude >= 0 else -90.0, 0, 0, 0))
-    # Bands of at most 120 degrees of longitude, each centred in its projection, far from its edges.
-    geographic = spatial_reference(geographic_wkt)
-    xmin, xmax, ymin, ymax = lonlat.GetEnvelope()
-    bands = max(1, math.ceil((xmax - xmin) / 120.0))
-    width = (xmax - xmin) / bands
-    total = 0.0
-    for index in range(bands):
-        west = xmin + index * width
-        east = xmax if index == bands - 1 else west + width
-        box = ogr.CreateGeometryFromWkt(
-            f"POLYGON(({west!r} {ymin!r},{east!r} {ymin!r},{east!r} {ymax!r},{west!r} {ymax!r},{west!r} {ymin!r}))"
-        )
-        with quiet_gdal():
-            piece = lonlat.Intersection(box) if bands > 1 else lonlat
-        if piece is None:
-            return None
-        area = _projected_area(piece, geographic, functools.partial(_cylindrical, (west + east) / 2.0))
-        if area is None:
-            return None
-        total += area
-    return total
-
-
-def _cylindrical(centre: float, srs: osr.SpatialReference) -> None:
-    """Make ``srs`` a cylindrical equal-area projection centred on the meridian ``centre``."""
-    srs.SetCEA(0.0, centre, 0.0, 0.0)
-
-
-def _projected_area(
-    polygon: ogr.Geometry, source: osr.SpatialReference, project: Callable[[osr.SpatialReference], object]
-) -> float | None:
-    """The plane area of ``polygon`` (in ``source``) in the equal-area projection that ``project`` sets on a
-    CRS with ``source``'s ellipsoid; None where it cannot be carried there."""
-    equal_area = osr.SpatialReference()
-    equal_area.CopyGeogCSFrom(source)
-    project(equal_area)
-    equal_area.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    moved = polygon.Clone()
-    xmin, xmax, ymin, ymax = moved.GetEnvelope()
-    moved.Segmentize(max(xmax - xmin, ymax - ymin) / (4 * DENSIFY_POINTS))
-    with quiet_gdal():
-        if moved.Transform(osr.CoordinateTransformation(source, equal_area)) != 0:
-            return None
-    return float(moved.GetArea())
-
-
-def _holds_centre(polygon: ogr.Geometry, line: ogr.Geometry, axis: int, origin: float, size: float) -> bool:
-    """Whether the part of ``line`` (a row or column of pixel centres) inside ``polygon`` holds a centre;
-    along ``axis`` (0: x, 1: y) centre ``i`` lies at ``origin + (i + 0.5) * size``."""
-    with quiet_gdal():
-        inside = polygon.Intersection(line)
-    if inside is None or inside.IsEmpty():
-        return False
-    pieces = [inside.GetGeometryRef(i) for i in range(inside.GetGeometryCount())] or [inside]
-    for piece in pieces:
-        envelope = piece.GetEnvelope()
-        first, last = sorted(((envelope[2 * axis] - origin) / size, (envelope[2 * axis + 1] - origin) / size))
-        if math.floor(last - 0.5 + PIXEL_TOLERANCE) >= math.ceil(first - 0.5 - PIXEL_TOLERANCE):
-            return True
-    return False
-
-
-def centres_hull(area: Bounds, polygon: ogr.Geometry, grid: Grid) -> Bounds | None:
-    """``area`` (the bounding box of ``polygon``) shrunk to the pixels of ``grid`` whose rows and columns
-    hold a pixel centre inside ``polygon``, as the warper sees it: a curved footprint's box reaches past
-    its centres at its corners, by several pixels near a pole. None when ``polygon`` holds no centre."""
-    window = grid.window_for(area)
-    if window.is_empty:
-        return None
-    col0, row0, col1, row1 = (
-        window.col_off,
-        window.row_off,
-        window.col_off + window.width,
-        window.row_off + window.height,
-    )
-
-    def x(col: float) -> float:
-        return grid.x0 + (col + 0.5) * grid.dx
-
-    def y(row: float) -> float:
-        return grid.y0 + (row + 0.5) * grid.dy
-
-    def point(col: int, index: int) -> bool:
-        return bool(polygon.Intersects(ogr.CreateGeometryFromWkt(f"POINT({x(col)!r} {y(index)!r})")))
-
-    def column(col: int) -> bool:
-        if row1 - row0 == 1:
-            return point(col, row0)
-        line = ogr.CreateGeometryFromWkt(f"LINESTRING({x(col)!r} {y(row0)!r},{x(col)!r} {y(row1 - 1)!r})")
-        return _holds_centre(polygon, line, 1, grid.y0, grid.dy)
-
-    def row(index: int) -> bool:
-        if col1 - col0 == 1:
-            return point(col0, index)
-        line = ogr.CreateGeometryFromWkt(f"LINESTRING({x(col0)!r} {y(index)!r},{x(col1 - 1)!r} {y(index)!r})")
-        return _holds_centre(polygon, line, 0, grid.x0, grid.dx)
-
-    while col0 < col1 and not column(col0):
-        col0 += 1
-    while col1 > col0 and not column(col1 - 1):
-        col1 -= 1
-    while row0 < row1 and not row(row0):
-        row0 += 1
-    while row1 > row0 and not row(row1 - 1):
-        row1 -= 1
-    if col0 >= col1 or row0 >= row1:
-        return None
-    return grid.subgrid(Window(col0, row0, col1 - col0, row1 - row0)).bounds

@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import contextlib
 import csv
 import json
 import os
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from overlap_clip_plugin.core.errors import OverlapClipError
-from overlap_clip_plugin.core.plan import AREA_EXTENTS, AREA_VALID, RESAMPLING_METHODS, output_names
-from overlap_clip_plugin.core.write import clip
+from overlap_clip_plugin.core.errors import ExecutorError, OverlapClipError
+from overlap_clip_plugin.core.executors import make_executor
+from overlap_clip_plugin.core.plan import RESAMPLING_METHODS, output_names
+from overlap_clip_plugin.core.run import run_clip
 
 #: How many jobs the client keeps going at once (each waits on its pieces most of the time).
 JOBS_AT_ONCE = 8
@@ -95,41 +95,6 @@ def read_jobs(path: str) -> list[Job]:
     return jobs
 
 
-@contextlib.contextmanager
-def executor_for(
-    scheduler: str | None, local_workers: int | None, threads: int
-) -> Iterator[concurrent.futures.Executor]:
-    """The executor the pieces go to: an existing Dask cluster, a LocalCluster of worker processes, or a
-    local thread pool. Dask is imported only for the first two."""
-    if scheduler or local_workers:
-        try:
-            import distributed
-        except ImportError as err:
-            raise BatchFileError(
-                "--scheduler and --local-workers need Dask's distributed package in this Python "
-                "(pip install distributed)."
-            ) from err
-        try:
-            if scheduler:
-                client = distributed.Client(scheduler, timeout=10)
-                cluster = None
-            else:
-                cluster = distributed.LocalCluster(
-                    n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=None
-                )
-                client = distributed.Client(cluster)
-        except (OSError, TimeoutError, ValueError) as err:
-            raise BatchFileError(f"Cannot start or reach the Dask cluster: {err}") from err
-        with contextlib.ExitStack() as stack:
-            if cluster is not None:
-                stack.enter_context(cluster)
-            stack.enter_context(client)
-            yield client.get_executor()
-        return
-    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-        yield pool
-
-
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python3 -m overlap_clip_plugin",
@@ -160,8 +125,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run_batch(jobs: Sequence[Job], options: argparse.Namespace, executor: concurrent.futures.Executor, out) -> int:
     """Run ``jobs`` through ``executor``, saying each one's end on ``out``; how many failed."""
-    reference = None if options.grid == "own" else options.reference - 1
-    area = AREA_VALID if options.area == "valid" else AREA_EXTENTS
+    grid = "own" if options.grid == "own" else options.reference - 1
     lock = threading.Lock()
     done: list[int] = []
     failed: list[tuple[int, str]] = []
@@ -172,14 +136,14 @@ def run_batch(jobs: Sequence[Job], options: argparse.Namespace, executor: concur
         try:
             if made:
                 os.makedirs(str(job.folder), exist_ok=True)
-            clip(
+            run_clip(
                 job.inputs,
                 job.outputs,
-                reference,
+                grid,
+                options.area,
+                options.mask_common,
                 options.resampling,
                 options.co,
-                area=area,
-                mask_common=options.mask_common,
                 warn=said.append,
                 executor=executor,
             )
@@ -220,9 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise BatchFileError(f"--reference {options.reference} is not a place in every job.")
         if options.threads < 1 or (options.local_workers is not None and options.local_workers < 1):
             raise BatchFileError("--threads and --local-workers need 1 or more.")
-        with executor_for(options.scheduler, options.local_workers, options.threads) as executor:
+        if options.scheduler and options.local_workers:
+            raise BatchFileError("Give --scheduler or --local-workers, not both.")
+        with make_executor(options.scheduler, options.local_workers, options.threads) as executor:
             failures = run_batch(jobs, options, executor, sys.stdout)
     except BatchFileError as err:
+        print(err, file=sys.stderr)
+        return 2
+    except ExecutorError as err:
         print(err, file=sys.stderr)
         return 2
     print(f"Took {time.monotonic() - start:.2f} s.")

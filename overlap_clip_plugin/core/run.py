@@ -1,0 +1,189 @@
+"""One run of a clip, whoever calls it: plan, the passes over the data, then the commit.
+
+Every caller takes this road: the processing algorithms, the batch command and plain Python. Each
+translates its own inputs (enum positions, options, JSON) into names and calls :func:`run_clip`:
+
+1. **plan** (:func:`~overlap_clip_plugin.core.plan.plan_clip`): read the inputs, check everything,
+   fix every output's grid and how it is made; with ``area="valid"`` or ``mask_common`` this scans
+   where the rasters have valid data (the first fifth of the progress);
+2. **overlap** (on request): the overlap polygon and its numbers
+   (:func:`~overlap_clip_plugin.core.overlap.overlap_summary`);
+3. **write** (:func:`~overlap_clip_plugin.core.write.write_plan`): the creation options checked, every
+   output written into a staging folder beside it, ``before_commit`` (whatever else the caller writes),
+   then every output moved into place, all or nothing.
+
+The caller may look at the plan (``on_plan``) before anything is written.
+
+Every pass goes through one executor (this thread when none is given), and one progress rule holds:
+False cancels, anything else goes on. On a failure or a cancel no output path changes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from overlap_clip_plugin.core.executors import InlineExecutor, Progress
+from overlap_clip_plugin.core.gdalenv import ClipWarning, bounded_cache, gdal_mode, gdal_warnings
+from overlap_clip_plugin.core.overlap import OverlapSummary, overlap_summary
+from overlap_clip_plugin.core.plan import ClipPlan, Warn, plan_clip
+from overlap_clip_plugin.core.raster import Source
+from overlap_clip_plugin.core.write import write_plan
+
+#: The output grid of a pair by name: A's, B's, or each raster's own.
+PAIR_GRIDS = ("a", "b", "own")
+
+#: The share of the progress that a scan of the valid data takes, when the plan makes one.
+SCAN_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run made: its plan (every output, as written) and, when asked for, the overlap."""
+
+    plan: ClipPlan
+    overlap: OverlapSummary | None = None
+
+
+def reference_of(grid: str | int) -> int | None:
+    """The input whose grid every output takes, for a grid named "a" (the first input's), "b" (the
+    second's), "own" (each raster's own: None) or given as an input's index (0 = first)."""
+    if isinstance(grid, bool) or not isinstance(grid, (str, int)):
+        raise ValueError(f"Unknown grid {grid!r}; use 'a', 'b', 'own' or an input's index.")
+    if isinstance(grid, int):
+        return grid
+    if grid not in PAIR_GRIDS:
+        raise ValueError(f"Unknown grid {grid!r}; use 'a', 'b', 'own' or an input's index.")
+    return {"a": 0, "b": 1, "own": None}[grid]
+
+
+def _between(progress: Progress | None, start: float, end: float) -> Progress | None:
+    """``progress`` for a step that runs from ``start`` to ``end`` of the run."""
+    if progress is None:
+        return None
+    return lambda fraction: progress(start + (end - start) * fraction)
+
+
+@gdal_mode()
+@bounded_cache()
+def run_clip(
+    inputs: Sequence[str | Source],
+    outputs: Sequence[str],
+    grid: str | int = "a",
+    area: str = "extents",
+    mask_common: bool = False,
+    resampling: str = "near",
+    creation_options: Sequence[str] = (),
+    progress: Progress | None = None,
+    warn: Warn | None = None,
+    executor: concurrent.futures.Executor | None = None,
+    gcp_method: str = "polynomial",
+    rpc_dem: str | None = None,
+    overlap: str = "",
+    whole_inputs: bool = True,
+    on_plan: Callable[[ClipPlan], None] | None = None,
+    before_commit: Callable[[RunResult], None] | None = None,
+) -> RunResult:
+    """Clip ``inputs`` to their common area and write ``outputs``: the one road of every run.
+
+    Parameters
+    ----------
+    inputs, outputs
+        Two or more rasters (paths, any GDAL dataset name, or :class:`Source` with open options), and one
+        output path per input; the extension chooses the format.
+    grid
+        "a" (the first input's grid), "b" (the second's), "own" (each raster's own, never resampled), or
+        the index of the input whose grid every output takes.
+    area, mask_common, resampling, gcp_method, rpc_dem
+        See :func:`~overlap_clip_plugin.core.plan.plan_clip`.
+    creation_options
+        GDAL creation options for every output, checked with each driver before anything is written.
+    progress
+        Called with the fraction of the run done (0 to 1); returning False cancels, and nothing is written.
+    warn
+        Called with each warning (GDAL's own words for GDAL's); without it they become Python warnings.
+    executor
+        Where the pieces of every pass run (see :mod:`overlap_clip_plugin.core.executors`); this thread
+        without one. The files are the same, byte for byte, whatever the executor.
+    overlap
+        "" (none), "numbers" (the overlap's area, shares and size) or "polygon" (those and the polygon).
+    whole_inputs
+        With ``area="valid"`` and an overlap, count each input's valid pixels for the shares (reads every
+        input whole); otherwise the shares are None.
+    on_plan
+        Called with the plan before anything is written (to log it); it then has the plan's notes to the
+        user (:attr:`ClipPlan.warnings`) to say, which otherwise go to ``warn``.
+    before_commit
+        Called with the run's result once every output is written and before any is moved into place;
+        if it raises, no output path changes.
+
+    Raises
+    ------
+    OverlapClipError
+        Any subclass, for bad inputs, outputs or options, rasters without a common area, a failed write
+        or a cancel; nothing is written.
+    """
+    if overlap not in ("", "numbers", "polygon"):
+        raise ValueError(f"Unknown overlap {overlap!r}; use '', 'numbers' or 'polygon'.")
+    executor = executor or InlineExecutor()
+    scans = area == "valid" or mask_common
+    write_start = SCAN_SHARE if scans else 0.0
+    with gdal_warnings(warn):
+        plan = plan_clip(
+            inputs,
+            outputs,
+            reference_of(grid),
+            area,
+            mask_common,
+            resampling,
+            _between(progress, 0.0, write_start),
+            warn,
+            gcp_method,
+            rpc_dem,
+            executor,
+        )
+        if on_plan is not None:
+            on_plan(plan)
+        else:
+            for note in plan.warnings:
+                if warn is not None:
+                    warn(str(note))
+                else:
+                    warnings.warn(str(note), ClipWarning, stacklevel=3)
+        summary = None
+        if overlap:
+            # Asked for cancel only: the overlap is quick beside the writing, but for whole inputs.
+            summary = overlap_summary(
+                plan,
+                None if progress is None else lambda _fraction: progress(write_start),
+                whole_inputs,
+                trace=overlap == "polygon",
+            )
+        result = RunResult(plan, summary)
+        write_plan(
+            plan,
+            creation_options,
+            _between(progress, write_start, 1.0),
+            warn,
+            executor,
+            None if before_commit is None else lambda: before_commit(result),
+        )
+    return result
+
+
+def clip(inputs: Sequence[str | Source], outputs: Sequence[str], grid: str | int = 0, **options: Any) -> ClipPlan:
+    """Clip ``inputs`` to their common area and write ``outputs``: :func:`run_clip` (see it for ``grid`` and
+    the ``options``); returns the plan."""
+    return run_clip(inputs, outputs, grid, **options).plan
+
+
+def clip_pair(
+    input_a: str | Source, input_b: str | Source, output_a: str, output_b: str, grid: str = "a", **options: Any
+) -> ClipPlan:
+    """Clip two rasters to their common area (:func:`clip` with ``N = 2``); ``grid`` is "a", "b" or "own"."""
+    if grid not in PAIR_GRIDS:
+        raise ValueError(f"Unknown grid {grid!r} for a pair; use 'a', 'b' or 'own'.")
+    return clip([input_a, input_b], [output_a, output_b], grid, **options)
