@@ -1,4 +1,4 @@
-"""The plugin shell: loads the translation for QGIS's locale and registers the Processing provider."""
+"""The plugin shell: loads the translation QGIS shows itself in and registers the Processing provider."""
 
 import os
 
@@ -30,6 +30,22 @@ def translation_file(locales):
     return None
 
 
+def qgis_languages():
+    """The languages to look for the plugin's translation in: the one QGIS loaded for itself, else the
+    profile's locale, then Qt's.
+
+    The desktop names its translation after ``--lang``, the profile's override or the system locale,
+    whichever it followed; ``QgsApplication.locale()`` misses ``--lang`` when the profile does not
+    override the system locale. qgis_process and a bare ``QgsApplication`` may name none.
+    """
+    app = QgsApplication.instance()
+    loaded = app.translation() if app is not None else ""
+    if loaded:
+        # Alone: QGIS shown in English (`--lang en`) keeps the plugin in English whatever the profile says.
+        return [loaded]
+    return [QgsApplication.locale(), QLocale().name()]
+
+
 class OverlapClipPlugin:
     """Registers the Overlap Clip provider in the desktop and under qgis_process."""
 
@@ -37,7 +53,7 @@ class OverlapClipPlugin:
         self.iface = iface
         self.provider = None
         self.translator = None
-        path = translation_file([QgsApplication.locale(), QLocale().name()])
+        path = translation_file(qgis_languages())
         if path:
             translator = QTranslator()
             if translator.load(path):
