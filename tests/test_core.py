@@ -362,7 +362,7 @@ def test_progress_covers_both_outputs(tmp_path):
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 2000, 1600)
     b = make_raster(tmp_path / "b.tif", (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0), 2000, 1600)
     seen = []
-    plan = clip_pair(a, b, *outputs(tmp_path), progress=lambda fraction: seen.append(fraction) or True)
+    plan = clip_pair(a, b, *outputs(tmp_path), progress=seen.append)
     assert plan.outputs[0].copied and not plan.outputs[1].copied
     assert seen == sorted(seen)
     assert seen[0] == 0.0 and seen[-1] == 1.0
@@ -434,7 +434,7 @@ def test_gdal_cache_is_capped_while_the_core_works_and_then_restored(tmp_path):
     gdal.SetCacheMax(4 * CACHE_BYTES)
     try:
         seen = []
-        clip_pair(a, b, *outputs(tmp_path), progress=lambda fraction: seen.append(gdal.GetCacheMax()) or True)
+        clip_pair(a, b, *outputs(tmp_path), progress=lambda fraction: seen.append(gdal.GetCacheMax()))
         assert seen and set(seen) == {CACHE_BYTES}
         assert gdal.GetCacheMax() == 4 * CACHE_BYTES
     finally:
