@@ -88,7 +88,7 @@ def with_rpcs(folder):
 
 
 def gdalwarp_on(path, grid_path, options=(), resampling="near"):
-    """gdalwarp's own result for ``path`` on the grid of the raster at ``grid_path``."""
+    """Gdalwarp's own result for ``path`` on the grid of the raster at ``grid_path``."""
     return warped_onto(path, grid_path, resampleAlg=resampling, transformerOptions=list(options)).ReadAsArray()
 
 

@@ -28,7 +28,7 @@ def mixed_stack(folder):
 
 
 def centres_inside_all(transform, width, height, footprints):
-    """For every pixel centre of a UTM grid: is it inside every footprint?"""
+    """For every pixel centre of a UTM grid, whether it is inside every footprint."""
     x0, dx, _, y0, _, dy = transform
     cols, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
     points = np.column_stack([(x0 + cols * dx).ravel(), (y0 + rows * dy).ravel()])

@@ -40,7 +40,8 @@ def cancelled_by(progress: Progress | None, fraction: float) -> bool:
 
 def gdal_progress(progress: Progress | None, stopped: list[bool]) -> Callable[[float, str, object], int]:
     """GDAL's progress callback for ``progress``: it stops GDAL (returns 0) when ``progress`` cancels, and
-    then appends True to ``stopped``, so that the caller can tell a cancel from a failure."""
+    then appends True to ``stopped``, so that the caller can tell a cancel from a failure.
+    """
 
     def callback(complete: float, _message: str, _data: object) -> int:
         if cancelled_by(progress, complete):
@@ -55,6 +56,7 @@ class InlineExecutor(concurrent.futures.Executor):
     """Runs each piece when it is submitted, on the caller's thread: a sequential run."""
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
+        """Run ``fn(*args, **kwargs)`` now; its result or its exception is in the future returned."""
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         try:
             future.set_result(fn(*args, **kwargs))
@@ -70,7 +72,8 @@ def runs_here(executor: concurrent.futures.Executor) -> bool:
 
 def in_piece(function: Callable[..., T], *args: object) -> tuple[T, list[str]]:
     """``function(*args)`` as a piece of a run, on whatever thread, process or machine runs it: with the
-    core's GDAL settings, keeping GDAL's warnings to send back. Returns the result and the warnings."""
+    core's GDAL settings, keeping GDAL's warnings to send back. Returns the result and the warnings.
+    """
     said: list[str] = []
     with gdal_mode(), bounded_cache(), gdal_warnings(said.append):
         return function(*args), said

@@ -62,10 +62,12 @@ class Bounds:
 
     @property
     def width(self) -> float:
+        """The box's width in map units."""
         return self.xmax - self.xmin
 
     @property
     def height(self) -> float:
+        """The box's height in map units."""
         return self.ymax - self.ymin
 
     @property
@@ -97,6 +99,7 @@ class Window:
 
     @property
     def is_empty(self) -> bool:
+        """True when the window holds no pixel."""
         return self.width <= 0 or self.height <= 0
 
     def __str__(self) -> str:
@@ -144,22 +147,27 @@ class Grid:
 
     @property
     def x0(self) -> float:
+        """The x of the grid's west edge."""
         return self.transform[0]
 
     @property
     def y0(self) -> float:
+        """The y of the grid's north edge."""
         return self.transform[3]
 
     @property
     def dx(self) -> float:
+        """The pixel width (positive)."""
         return self.transform[1]
 
     @property
     def dy(self) -> float:
+        """The pixel height (negative: rows run south)."""
         return self.transform[5]
 
     @property
     def bounds(self) -> Bounds:
+        """The box the grid's pixels cover."""
         return Bounds(
             self.x0,
             self.y0 + self.height * self.dy,
@@ -222,7 +230,8 @@ class Grid:
 
     def window_of(self, target: Grid, inside: bool = True) -> Window | None:
         """The block of this grid's pixels that ``target`` is, when ``target`` lies on this grid's lattice
-        in its CRS; None otherwise, and (with ``inside``) when part of ``target`` lies outside this grid."""
+        in its CRS; None otherwise, and (with ``inside``) when part of ``target`` lies outside this grid.
+        """
         offset = self.offset_on(target)
         if offset is None:
             return None
@@ -240,7 +249,8 @@ class Grid:
     def centres_hull(self, area: Bounds, polygon: Any) -> Bounds | None:
         """``area`` (the bounding box of the OGR ``polygon``) shrunk to the rows and columns of this grid
         that hold a pixel centre inside ``polygon``, as the warper sees it: a curved footprint's box reaches
-        past its centres at its corners, by several pixels near a pole. None when it holds no centre."""
+        past its centres at its corners, by several pixels near a pole. None when it holds no centre.
+        """
         from overlap_clip_plugin.core.geometry import holds_centre_on_line, holds_point
 
         window = self.window_for(area)

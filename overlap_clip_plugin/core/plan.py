@@ -128,10 +128,12 @@ class OutputPlan:
 
     @property
     def copied(self) -> bool:
+        """True when the output is a window of its source, copied as is."""
         return self.window is not None
 
     @property
     def crs(self) -> Crs | None:
+        """The output's CRS (its grid's)."""
         return self.grid.crs
 
 
@@ -221,7 +223,8 @@ def output_names(inputs: Sequence[str], suffix: str = "_common", extension: str 
 
 def _file_key(path: str) -> object:
     """What makes two paths one file: device and inode when it exists (hard links, case-insensitive file
-    systems), else the normalised real path."""
+    systems), else the normalised real path.
+    """
     try:
         status = os.stat(path)
     except OSError:
@@ -290,7 +293,8 @@ def _common_grid(
     executor: concurrent.futures.Executor,
 ) -> tuple[Grid, Bounds, MaskFile | None]:
     """The output grid on ``rasters[reference]``'s lattice, the common extent in its CRS, and (valid-data
-    area) the common mask the scan kept."""
+    area) the common mask the scan kept.
+    """
     ref = rasters[reference]
     area = common_area(rasters, reference)
     window = ref.grid.window_for(area)
@@ -323,7 +327,8 @@ def _common_grid(
 def _shares_common_grid(raster: RasterInfo, other: OutputPlan) -> bool:
     """Whether ``raster``'s own output grid is ``other``'s grid: they share a CRS and a pixel lattice (pixel
     size and phase) and that grid lies inside ``raster`` (not so for a 0..360 raster against a -180..180
-    one, where the common area lies at other longitudes in each)."""
+    one, where the common area lies at other longitudes in each).
+    """
     if raster.grid.offset_on(other.source.grid) is None:
         return False
     inside, common = raster.grid.bounds, other.grid.bounds
@@ -560,7 +565,8 @@ def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo], progress: Progress 
 def _keeping_own_mask(plan: OutputPlan) -> OutputPlan:
     """A resampled source whose validity is a per-dataset mask keeps it on the output grid (a warp alone
     would turn its masked pixels into valid zeros); so does a warped raster without nodata, whose
-    footprint is not its output's box."""
+    footprint is not its output's box.
+    """
     flags = plan.source.bands[0].mask_flags
     if plan.copied or plan.mask_with or plan.driver == "VRT" or flags & gdal.GMF_ALPHA:
         return plan

@@ -89,7 +89,8 @@ def fetched_once(
 ) -> tuple[tuple[RasterInfo, ...], LocalCopies | None]:
     """``rasters`` with each remote one (not placed by a transformer) replaced by a local copy of its part
     over the common area of all (with a margin for resampling where it will be resampled); and the folder
-    holding the copies (None when nothing is remote)."""
+    holding the copies (None when nothing is remote).
+    """
     remote = [index for index, raster in enumerate(rasters) if is_remote(raster.path) and not raster.warped]
     if not remote:
         return tuple(rasters), None

@@ -50,7 +50,8 @@ class RunResult:
 
 def reference_of(grid: str | int) -> int | None:
     """The input whose grid every output takes, for a grid named "a" (the first input's), "b" (the
-    second's), "own" (each raster's own: None) or given as an input's index (0 = first)."""
+    second's), "own" (each raster's own: None) or given as an input's index (0 = first).
+    """
     if isinstance(grid, bool) or not isinstance(grid, (str, int)):
         raise ValueError(f"Unknown grid {grid!r}; use 'a', 'b', 'own' or an input's index.")
     if isinstance(grid, int):
@@ -176,7 +177,8 @@ def run_clip(
 
 def clip(inputs: Sequence[str | Source], outputs: Sequence[str], grid: str | int = 0, **options: Any) -> ClipPlan:
     """Clip ``inputs`` to their common area and write ``outputs``: :func:`run_clip` (see it for ``grid`` and
-    the ``options``); returns the plan."""
+    the ``options``); returns the plan.
+    """
     return run_clip(inputs, outputs, grid, **options).plan
 
 

@@ -152,6 +152,7 @@ class MaskFile:
         set_georeference(self._dataset, grid)
 
     def write(self, row_off: int, valid: np.ndarray) -> None:
+        """Keep the rows of ``valid`` from ``row_off`` on, and their counts."""
         self._dataset.GetRasterBand(1).WriteArray(valid.astype(np.uint8), 0, row_off)
         self.row_counts[row_off : row_off + valid.shape[0]] = valid.sum(axis=1)
 
@@ -180,7 +181,8 @@ class MaskFile:
 
 def valid_reader(kept: MaskFile | None, reads: Sequence[Read], grid: Grid) -> Callable[[int, int], np.ndarray]:
     """``read(row_off, rows)`` of the common valid mask of ``reads`` on ``grid``: from the run's kept
-    mask when there is one (no raster is read again), else from the rasters' masks."""
+    mask when there is one (no raster is read again), else from the rasters' masks.
+    """
     if kept is not None:
         return lambda row_off, rows: kept.read(grid, row_off, rows)
     return CommonMask(reads, grid).read
@@ -189,7 +191,8 @@ def valid_reader(kept: MaskFile | None, reads: Sequence[Read], grid: Grid) -> Ca
 @dataclass(frozen=True)
 class ValidSummary:
     """Where the common valid data lie on a grid: their bounding window and pixel count, and how many
-    pixels of the grid each raster has valid on its own (to say which one leaves nothing)."""
+    pixels of the grid each raster has valid on its own (to say which one leaves nothing).
+    """
 
     window: Window
     count: int
@@ -203,7 +206,8 @@ SCAN_CANCELLED = translatable("Cancelled while finding where the rasters have va
 
 def scan_strip(reads: Sequence[Read], grid: Grid, row_off: int, rows: int) -> tuple:
     """A piece of the valid-data scan: for rows ``row_off ..`` of ``grid``, how many pixels each raster
-    has valid, and where all are valid (packed 8 pixels a byte, to travel light)."""
+    has valid, and where all are valid (packed 8 pixels a byte, to travel light).
+    """
     counts, valid = _combined(CommonMask(reads, grid).read_each(row_off, rows))
     return counts, np.packbits(valid, axis=1)
 
