@@ -241,6 +241,32 @@ def _write_masked(
             gdal.GetDriverByName("GTiff").Delete(staging)
 
 
+def _written_by(
+    function: Callable[..., gdal.Dataset],
+    plan: OutputPlan,
+    target: str,
+    source: gdal.Dataset,
+    options: Sequence[str],
+    callback: GdalProgress,
+    failure: str,
+    **settings: object,
+) -> gdal.Dataset:
+    """``target`` written from ``source`` by ``function`` (``gdal.Warp`` or ``gdal.Translate``) in the output's
+    format, with its creation options; a WriteError with GDAL's reason if GDAL fails.
+    """
+    return gdal_call(
+        WriteError,
+        failure,
+        function,
+        target,
+        source,
+        format=plan.driver,
+        creationOptions=list(options),
+        callback=callback,
+        **settings,
+    )
+
+
 def _warp_to(
     plan: OutputPlan, target: str, options: Sequence[str], callback: GdalProgress, failure: str, threads: str
 ) -> None:
@@ -250,17 +276,8 @@ def _warp_to(
     bit and the source's band properties, as a view would give them.
     """
     source = plan.source.open()
-    out = gdal_call(
-        WriteError,
-        failure,
-        gdal.Warp,
-        target,
-        source,
-        format=plan.driver,
-        creationOptions=list(options),
-        callback=callback,
-        **warp_settings(plan.grid, plan.resampling, plan.source.warp_options, threads),
-    )
+    settings = warp_settings(plan.grid, plan.resampling, plan.source.warp_options, threads)
+    out = _written_by(gdal.Warp, plan, target, source, options, callback, failure, **settings)
     set_georeference(out, plan.grid)
     copy_band_properties(source, out)
     out.FlushCache()
@@ -281,16 +298,7 @@ def _write_view(
         gdal_call(WriteError, failure, gdal.GetDriverByName("VRT").CreateCopy, target, view)
         callback(1.0, "", None)
     else:
-        written = gdal_call(
-            WriteError,
-            failure,
-            gdal.Translate,
-            target,
-            view,
-            format=plan.driver,
-            creationOptions=list(options),
-            callback=callback,
-        )
+        written = _written_by(gdal.Translate, plan, target, view, options, callback, failure)
         written.FlushCache()
         del written  # closes the file
 

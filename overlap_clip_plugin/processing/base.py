@@ -197,6 +197,13 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             value, _ = value.valueAsString(context.expressionContext(), "")
         return value is not None and str(value).strip() != ""
 
+    def add(self, parameter, help_text, advanced=False):
+        """Declare ``parameter`` with its help line, among the advanced parameters when ``advanced``."""
+        parameter.setHelp(help_text)
+        if advanced:
+            parameter.setFlags(parameter.flags() | ADVANCED)
+        self.addParameter(parameter)
+
     def add_area_parameters(self):
         """Declare AREA and MASK_COMMON."""
         area = QgsProcessingParameterEnum(
@@ -205,23 +212,23 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             options=[self.tr("Raster extents"), self.tr("Where all rasters have valid data")],
             defaultValue=0,
         )
-        area.setHelp(
+        self.add(
+            area,
             self.tr(
                 "Raster extents: the intersection of the extents. Where all rasters have valid data: the bounding "
                 "box of the pixels where every raster has valid data (not nodata, not masked) in every band."
-            )
+            ),
         )
-        self.addParameter(area)
         mask = QgsProcessingParameterBoolean(
             self.MASK_COMMON, self.tr("Set nodata where any raster has no valid data"), defaultValue=False
         )
-        mask.setHelp(
+        self.add(
+            mask,
             self.tr(
                 "All outputs then have the same valid pixels. A band without a nodata value gets one "
                 "that its data never take."
-            )
+            ),
         )
-        self.addParameter(mask)
 
     def size_on_the_ground(self, grid):
         """``grid``'s size in pixels and in the units of its CRS, as the log says it."""
@@ -256,54 +263,52 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         resampling = QgsProcessingParameterEnum(
             self.RESAMPLING, self.tr("Resampling method"), options=names, defaultValue=0
         )
-        resampling.setHelp(self.tr("Used only for a raster that does not already lie on the output grid."))
-        resampling.setFlags(resampling.flags() | ADVANCED)
-        self.addParameter(resampling)
+        self.add(
+            resampling, self.tr("Used only for a raster that does not already lie on the output grid."), advanced=True
+        )
         options = QgsProcessingParameterString(
             self.OPTIONS, self.tr("Creation options"), defaultValue="", optional=True
         )
-        options.setHelp(self.tr("GDAL creation options for every output, as KEY=VALUE|KEY2=VALUE2."))
-        options.setFlags(options.flags() | ADVANCED)
         options.setMetadata(OPTIONS_WIDGET)
-        self.addParameter(options)
+        self.add(options, self.tr("GDAL creation options for every output, as KEY=VALUE|KEY2=VALUE2."), advanced=True)
         gcp = QgsProcessingParameterEnum(
             self.GCP_TRANSFORMER,
             self.tr("Transformer for rasters placed by ground control points"),
             options=[self.tr("Polynomial"), self.tr("Thin plate spline")],
             defaultValue=0,
         )
-        gcp.setHelp(
+        self.add(
+            gcp,
             self.tr(
                 "How GDAL's warper places a raster georeferenced only by GCPs: a polynomial fitted to them "
                 "(its order chosen from their number), or a thin plate spline through every one."
-            )
+            ),
+            advanced=True,
         )
-        gcp.setFlags(gcp.flags() | ADVANCED)
-        self.addParameter(gcp)
         dem = QgsProcessingParameterRasterLayer(
             self.RPC_DEM, self.tr("Elevation model for rasters placed by RPCs"), optional=True
         )
-        dem.setHelp(
+        self.add(
+            dem,
             self.tr(
                 "Heights for GDAL's RPC transformer, for a raster georeferenced by rational polynomial "
                 "coefficients (RPCs); without it the RPCs are used at height 0."
-            )
+            ),
+            advanced=True,
         )
-        dem.setFlags(dem.flags() | ADVANCED)
-        self.addParameter(dem)
         scheduler = QgsProcessingParameterString(
             self.DASK_SCHEDULER, self.tr("Dask scheduler address"), defaultValue="", optional=True
         )
-        scheduler.setHelp(
+        self.add(
+            scheduler,
             self.tr(
                 "Empty: the run uses every core of this machine. An address (tcp://host:8786) sends the reading, "
                 "the valid-data scan and the writing of each output to that Dask cluster; its workers need GDAL and "
                 "this plugin, and must see the inputs and the output folders. Needs Dask's distributed package in "
                 "QGIS's Python."
-            )
+            ),
+            advanced=True,
         )
-        scheduler.setFlags(scheduler.flags() | ADVANCED)
-        self.addParameter(scheduler)
 
     def executor(self, parameters, context, pieces):
         """Where a run's pieces go (a context manager): the Dask cluster at DASK_SCHEDULER, or a pool of

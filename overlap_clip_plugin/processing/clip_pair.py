@@ -19,7 +19,6 @@ from qgis.core import (
 from overlap_clip_plugin.core import PAIR_GRIDS
 from overlap_clip_plugin.processing.base import ClipAlgorithmBase
 from overlap_clip_plugin.processing.compat import (
-    ADVANCED,
     FAST_INSERT,
     MULTIPOLYGON,
     SOURCE_POLYGON,
@@ -94,19 +93,16 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
     def initAlgorithm(self, config=None):  # noqa: N802
         """Declare the parameters; their keys are a contract for models and scripts."""
         input_a = QgsProcessingParameterRasterLayer(self.INPUT_A, self.tr("Raster A"))
-        input_a.setHelp(self.tr("The first raster (for example the earlier date); its grid is the default."))
-        self.addParameter(input_a)
+        self.add(input_a, self.tr("The first raster (for example the earlier date); its grid is the default."))
         input_b = QgsProcessingParameterRasterLayer(self.INPUT_B, self.tr("Raster B"))
-        input_b.setHelp(self.tr("The second raster (for example the later date, or a DEM)."))
-        self.addParameter(input_b)
+        self.add(input_b, self.tr("The second raster (for example the later date, or a DEM)."))
         grid = QgsProcessingParameterEnum(
             self.GRID,
             self.tr("Output grid"),
             options=[self.tr("Raster A's grid"), self.tr("Raster B's grid"), self.tr("Each raster's own grid")],
             defaultValue=0,
         )
-        grid.setHelp(self.tr("Which pixel grid the outputs use. With A's or B's grid both outputs share one grid."))
-        self.addParameter(grid)
+        self.add(grid, self.tr("Which pixel grid the outputs use. With A's or B's grid both outputs share one grid."))
         self.add_area_parameters()
         self.add_writing_parameters()
         percents = QgsProcessingParameterBoolean(
@@ -114,19 +110,18 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             self.tr("Count each input's valid pixels for the overlap percentages (reads every input whole)"),
             defaultValue=False,
         )
-        percents.setHelp(
+        self.add(
+            percents,
             self.tr(
                 "Only with 'Where all rasters have valid data': the overlap's share of each input's valid data needs "
                 "every input read whole, however small the overlap. Off, PERCENT_A and PERCENT_B (and the polygon's "
                 "percent_a and percent_b) are left empty. With raster extents the percentages are always given."
-            )
+            ),
+            advanced=True,
         )
-        percents.setFlags(percents.flags() | ADVANCED)
-        self.addParameter(percents)
         for key, name in ((self.OUTPUT_A, self.tr("Clipped raster A")), (self.OUTPUT_B, self.tr("Clipped raster B"))):
             output = QgsProcessingParameterRasterDestination(key, name)
-            output.setHelp(self.tr("Where to write the clipped raster; the file extension chooses the format."))
-            self.addParameter(output)
+            self.add(output, self.tr("Where to write the clipped raster; the file extension chooses the format."))
         overlap = QgsProcessingParameterFeatureSink(
             self.OVERLAP,
             self.tr("Overlap polygon"),
@@ -134,15 +129,15 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             optional=True,
             createByDefault=False,
         )
-        overlap.setHelp(
+        self.add(
+            overlap,
             self.tr(
                 "The common area as one polygon in A's CRS: the true intersection of the footprints (or, with "
                 "'Where all rasters have valid data', of the valid pixels), with its area in A's CRS units, its "
                 "area on the ellipsoid in square metres and square kilometres, its share of A and B, and the output "
                 "size in pixels."
-            )
+            ),
         )
-        self.addParameter(overlap)
         self.addOutput(QgsProcessingOutputNumber(self.OVERLAP_AREA, self.tr("Overlap area (CRS units of A, squared)")))
         self.addOutput(
             QgsProcessingOutputNumber(self.OVERLAP_AREA_M2, self.tr("Overlap area on the ellipsoid (square metres)"))

@@ -75,8 +75,7 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
         """Declare the parameters; their keys are a contract for models and scripts."""
         inputs = QgsProcessingParameterMultipleLayers(self.INPUTS, self.tr("Input rasters"), SOURCE_RASTER)
         inputs.setMinimumNumberInputs(2)
-        inputs.setHelp(self.tr("Two or more rasters, for example the scenes of a time series."))
-        self.addParameter(inputs)
+        self.add(inputs, self.tr("Two or more rasters, for example the scenes of a time series."))
         reference = QgsProcessingParameterNumber(
             self.REFERENCE,
             self.tr("Reference raster (position in the input list, 1 = first)"),
@@ -84,42 +83,40 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
             defaultValue=1,
             minValue=1,
         )
-        reference.setHelp(
+        self.add(
+            reference,
             self.tr(
                 "The input whose grid every output takes, counted from 1; for models and scripts. A reference "
                 "layer, when given, wins."
-            )
+            ),
         )
-        self.addParameter(reference)
         reference_layer = QgsProcessingParameterRasterLayer(
             self.REFERENCE_LAYER, self.tr("Reference layer (one of the input rasters)"), optional=True
         )
-        reference_layer.setHelp(
-            self.tr("The input whose grid every output takes, picked as a layer; it wins over the reference position.")
+        self.add(
+            reference_layer,
+            self.tr("The input whose grid every output takes, picked as a layer; it wins over the reference position."),
         )
-        self.addParameter(reference_layer)
         grid = QgsProcessingParameterEnum(
             self.GRID,
             self.tr("Output grid"),
             options=[self.tr("Reference raster's grid"), self.tr("Each raster's own grid")],
             defaultValue=0,
         )
-        grid.setHelp(self.tr("With the reference raster's grid every output shares one grid."))
-        self.addParameter(grid)
+        self.add(grid, self.tr("With the reference raster's grid every output shares one grid."))
         self.add_area_parameters()
         self.add_writing_parameters()
         folder = QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder"))
-        folder.setHelp(
+        self.add(
+            folder,
             self.tr(
                 "Where to write NAME_common.tif (NAME: the input's file name) for every input (created if missing)."
-            )
+            ),
         )
-        self.addParameter(folder)
         load = QgsProcessingParameterBoolean(
             self.LOAD_OUTPUTS, self.tr("Open the clipped rasters in the map"), defaultValue=True
         )
-        load.setHelp(self.tr("Off, the rasters are written but not loaded into the project."))
-        self.addParameter(load)
+        self.add(load, self.tr("Off, the rasters are written but not loaded into the project."))
         self.addOutput(QgsProcessingOutputMultipleLayers(self.OUTPUT_LAYERS, self.tr("Clipped rasters")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
