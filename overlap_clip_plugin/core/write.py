@@ -326,6 +326,15 @@ def write_piece(
             _write_view(plan, target, options, callback, failure, threads)
         if stopped:
             raise WriteError("User terminated")
+        if not os.path.exists(target):
+            # Some drivers name their files themselves (ILWIS writes one band as .mpr, whatever was asked).
+            raise WriteError(
+                "GDAL's {driver} driver did not write '{path}' but {files}; give the output the name that "
+                "GDAL gives it.",
+                driver=plan.driver,
+                path=plan.path,
+                files=", ".join(repr(name) for name in sorted(os.listdir(os.path.dirname(target)))),
+            )
     except BaseException as err:
         if stopped:
             raise CancelledError("Cancelled while writing '{path}'; nothing was written.", path=plan.path) from err

@@ -244,6 +244,10 @@
       <translation>用户已终止</translation>
     </message>
     <message>
+      <source>GDAL's {driver} driver did not write '{path}' but {files}; give the output the name that GDAL gives it.</source>
+      <translation>GDAL 的 {driver} 驱动没有写出“{path}”，而是写出了 {files}；请使用 GDAL 所给的名称作为输出名。</translation>
+    </message>
+    <message>
       <source>Cancelled while writing; nothing was written.</source>
       <translation>写入时已取消；未写入任何内容。</translation>
     </message>
