@@ -196,3 +196,50 @@ def test_another_pixel_size_is_another_lattice(grid, change):
     x0, dx, _, y0, _, dy = grid.transform
     other = Grid((x0, dx * (1 + change), 0.0, y0, 0.0, dy), grid.width, grid.height)
     assert other.offset_on(grid) is None
+
+
+def _utm(zone_code, spelling):
+    """UTM zone ``zone_code`` (an EPSG code) as a parsed CRS, from its EPSG definition or from its PROJ
+    string (another WKT of the same CRS).
+    """
+    from osgeo import osr
+
+    from overlap_clip_plugin.core.crs import crs_from_wkt
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(zone_code)
+    if spelling == "proj":
+        srs = osr.SpatialReference()
+        srs.ImportFromProj4(f"+proj=utm +zone={zone_code % 100} +datum=WGS84 +units=m +no_defs")
+    return crs_from_wkt(srs.ExportToWkt())
+
+
+@reproducible
+@given(grids(), st.data())
+def test_a_grid_carries_its_crs_and_only_one_crs_shares_a_lattice(grid, data):
+    """The lattice question is asked of grids with their CRSs: the same transform in another CRS is
+    never on the lattice; the same CRS spelt otherwise (an EPSG WKT, a PROJ string's WKT) is.
+    """
+    window = data.draw(windows_in(grid))
+    epsg = Grid(grid.transform, grid.width, grid.height, _utm(32633, "epsg"))
+    spelt = Grid(grid.transform, grid.width, grid.height, _utm(32633, "proj"))
+    other = Grid(grid.transform, grid.width, grid.height, _utm(32634, "epsg"))
+    assert spelt.crs is not epsg.crs and spelt.crs == epsg.crs and hash(spelt.crs) == hash(epsg.crs)
+    part = epsg.subgrid(window)
+    assert part.crs is epsg.crs
+    assert part.offset_on(spelt) == (window.col_off, window.row_off)
+    assert spelt.window_of(part) == window
+    assert part.offset_on(other) is None and other.window_of(part) is None
+    assert part.offset_on(grid) is None, "a grid without a CRS is not on a lattice in a CRS"
+
+
+@reproducible
+@given(grids(), st.data())
+def test_the_window_of_a_target_is_inside_the_source_unless_asked_otherwise(grid, data):
+    window = data.draw(windows_in(grid))
+    target = grid.subgrid(window)
+    assert grid.window_of(target) == window
+    # The target moved one pixel past the grid's west edge: on the lattice, but not inside.
+    beyond = Grid((grid.x0 - grid.dx, grid.dx, 0.0, target.y0, 0.0, grid.dy), target.width, target.height)
+    assert grid.window_of(beyond) is None
+    assert grid.window_of(beyond, inside=False) == Window(-1, window.row_off, target.width, target.height)
