@@ -74,8 +74,7 @@ def _in_zone_32(x: float, y: float) -> tuple[float, float]:
 
 def stack_scenes(folder: str, mixed: bool) -> list[str]:
     """24 scenes of one place; each a fraction of a pixel off the first (so every one but the first is
-    resampled: warp-bound), and with ``mixed`` every other one in the neighbouring UTM zone.
-    """
+    resampled: warp-bound), and with ``mixed`` every other one in the neighbouring UTM zone."""
     paths = []
     for index in range(SCENES):
         zone = 32632 if mixed and index % 2 else 32633
@@ -161,8 +160,7 @@ def run(job: dict) -> None:
 
 def _gdal_command(output, folder: str) -> str:
     """The GDAL command that makes ``output`` as a user would: gdal_translate -srcwin where the source
-    lies on the grid, gdalwarp onto the grid elsewhere.
-    """
+    lies on the grid, gdalwarp onto the grid elsewhere."""
     target = os.path.join(folder, "gdal_" + os.path.basename(output.source.path))
     if output.copied:
         w = output.window

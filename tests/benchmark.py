@@ -46,8 +46,7 @@ def measure(job: dict) -> tuple[float, float, str]:
 
 def prepare(job: dict) -> None:
     """Run a data-making job in a child process too: a large parent would inflate the children's peak
-    memory, which counts what a child inherits before it replaces itself with the new program.
-    """
+    memory, which counts what a child inherits before it replaces itself with the new program."""
     subprocess.run([sys.executable, os.path.abspath(__file__), "_job", json.dumps(job)], check=True)
 
 

@@ -19,8 +19,7 @@ def clippair(env, **params):
 
 def python_output(script: str) -> str:
     """What ``script`` prints, run by a fresh Python with the repository and the tests on its path; the
-    script must succeed.
-    """
+    script must succeed."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]))
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

@@ -5,8 +5,7 @@ from qgis.core import QgsProcessingFeedback
 
 class RecordingFeedback(QgsProcessingFeedback):
     """Keeps the log (``infos``, ``warnings``, and both in order as ``messages``) and the progress values;
-    cancels itself once progress reaches ``cancel_at``.
-    """
+    cancels itself once progress reaches ``cancel_at``."""
 
     def __init__(self, cancel_at=None):
         super().__init__()

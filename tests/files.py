@@ -9,8 +9,7 @@ from pathlib import Path
 
 def listing(folder, aux: bool = True) -> list[str]:
     """The names in ``folder``, sorted; without GDAL's ``.aux.xml`` side-car files when ``aux`` is False
-    (QGIS writes them beside the rasters it loads, whatever the algorithm).
-    """
+    (QGIS writes them beside the rasters it loads, whatever the algorithm)."""
     return sorted(name for name in os.listdir(folder) if aux or not name.endswith(".aux.xml"))
 
 

@@ -29,8 +29,7 @@ def log_text(dialog):
 
 def finished(text):
     """The batch has ended: QGIS says so (in English on QGIS 3.22 whatever the language), or every layer
-    expected ($OVERLAPCLIP_BATCH_LAYERS) is loaded and the log has stopped growing for two seconds.
-    """
+    expected ($OVERLAPCLIP_BATCH_LAYERS) is loaded and the log has stopped growing for two seconds."""
     if "Batch execution completed" in text:
         return True
     expected = int(os.environ.get("OVERLAPCLIP_BATCH_LAYERS", "0"))

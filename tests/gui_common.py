@@ -1,6 +1,5 @@
 """What the desktop sessions (tests/gui_*session.py, run inside QGIS by tests/test_gui.py) share: how they
-describe the project they leave, and how they leave.
-"""
+describe the project they leave, and how they leave."""
 
 import json
 import os
@@ -39,8 +38,7 @@ def tree(group=None):
 
 def describe_project(report):
     """Put the project's layers, their layer tree and, by file name, each layer's name and stretch into
-    ``report``.
-    """
+    ``report``."""
     layers = list(QgsProject.instance().mapLayers().values())
     report["project_layers"] = sorted(layer.name() for layer in layers)
     report["tree"] = tree()
@@ -63,8 +61,7 @@ def leave(report):
 
 def run_when_open(report, then, ticks=0):
     """Once the algorithm dialog is open: note its title, labels and help in ``report``, click Run as a
-    user does, and hand the dialog to ``then``; leave QGIS if no dialog opens within 30 seconds.
-    """
+    user does, and hand the dialog to ``then``; leave QGIS if no dialog opens within 30 seconds."""
     dialogs = [w for w in QApplication.topLevelWidgets() if w.isVisible() and type(w).__name__ == "AlgorithmDialog"]
     if not dialogs:
         if ticks > 60:

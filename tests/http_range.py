@@ -1,6 +1,5 @@
 """A local HTTP server with Range support on 127.0.0.1, counting the bytes it serves: object storage as
-GDAL's /vsicurl/ sees it, for the remote-input tests and the benchmark.
-"""
+GDAL's /vsicurl/ sees it, for the remote-input tests and the benchmark."""
 
 import os
 import re
@@ -12,8 +11,7 @@ from osgeo import gdal
 
 class RangeServer:
     """Serves the files of ``folder`` (GET with one byte range, HEAD) until closed; ``served`` counts the
-    bytes of file content sent, ``requests`` the GETs.
-    """
+    bytes of file content sent, ``requests`` the GETs."""
 
     def __init__(self, folder):
         self.folder = str(folder)
@@ -111,8 +109,7 @@ def window_under(path, grid):
 
 def overlap_bytes(inputs, plan):
     """The bytes of the tiles of ``inputs`` that ``plan``'s outputs need: a copied output's window, or the
-    pixels under a resampled output's grid.
-    """
+    pixels under a resampled output's grid."""
     return sum(
         tile_bytes(path, output.window if output.copied else window_under(path, output.grid))
         for path, output in zip(inputs, plan.outputs)

@@ -45,8 +45,7 @@ SENTENCES = [(_pattern(source), _pattern(translation)) for source, translation i
 
 def whose(line):
     """``"english"`` for a plugin sentence left in English, ``"chinese"`` for one in Chinese, None for a line
-    that is not the plugin's (QGIS's own framing of the log).
-    """
+    that is not the plugin's (QGIS's own framing of the log)."""
     line = line.strip()
     for english, chinese in SENTENCES:
         if chinese.match(line):

@@ -64,8 +64,7 @@ def grid_of(path) -> tuple[tuple[float, ...], int, int]:
 
 def warped_onto(source, grid_path, **options) -> gdal.Dataset:
     """Gdalwarp's own result for ``source`` (a path or a dataset) on the grid of the raster at ``grid_path``:
-    its CRS, extent and size, in memory; ``options`` go to ``gdal.Warp``.
-    """
+    its CRS, extent and size, in memory; ``options`` go to ``gdal.Warp``."""
     grid = gdal.Open(str(grid_path))
     x0, dx, _, y0, _, dy = grid.GetGeoTransform()
     width, height = grid.RasterXSize, grid.RasterYSize
@@ -101,8 +100,7 @@ def _image(terrain) -> np.ndarray:
 
 def _image_raster(path, transform, change=None) -> str:
     """A 3-band UInt16 image of the landscape, 300 x 200 pixels on ``transform`` (nodata 0); ``change``
-    edits its array in place first.
-    """
+    edits its array in place first."""
     image = _image(_terrain(transform, 300, 200))
     if change is not None:
         change(image)
@@ -132,8 +130,7 @@ def sample_pair(folder) -> tuple[str, str]:
 def sample_dates(folder) -> tuple[str, str]:
     """Two images of one landscape on two dates, for comparison by eye: the same 3 UInt16 bands at 10 m,
     B on a grid 4.3 pixels to the east and 2.3 to the south of A's (another pixel phase), with a bright new
-    patch (a change) that widens B's range of values.
-    """
+    patch (a change) that widens B's range of values."""
 
     def bright_patch(image):
         image[:, 60:100, 150:200] = np.array([11000, 9000, 4500], dtype=np.uint16)[:, None, None]

@@ -367,8 +367,7 @@ def test_valid_area_percentages_are_counted_only_when_asked_for(provider, tmp_pa
 @pytest.mark.parametrize("grid", [0, 1, 2])
 def test_a_raster_inside_another_in_another_crs_is_all_overlap_on_every_grid(provider, tmp_path, grid):
     """B (Web Mercator) lies wholly inside A (UTM): PERCENT_B is 100 whatever the grid, and the areas on the
-    ellipsoid are what QGIS's measuring tools give for the polygon.
-    """
+    ellipsoid are what QGIS's measuring tools give for the polygon."""
     a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
     b = make_raster(tmp_path / "b.tif", (1670400.0, 15.0, 0.0, 5645400.0, 0.0, -15.0), 20, 20, epsg=3857)
     result = processing.run(

@@ -67,8 +67,7 @@ def thinner_than_a_pixel(inputs, out):
 
 def split_by_the_antimeridian(inputs, out):
     """A global EPSG:4326 grid against a UTM zone 1 scene across 180 degrees: on the global grid the common
-    area lies at both ends.
-    """
+    area lies at both ends."""
     world = make_raster(inputs / "world.tif", (-180.0, 1.0, 0.0, 90.0, 0.0, -1.0), 360, 180, epsg=4326)
     scene = make_raster(inputs / "scene.tif", (150000.0, 1000.0, 0.0, 5100000.0, 0.0, -1000.0), 200, 200, epsg=32601)
     return world, scene, out / "a.tif", out / "b.tif"

@@ -1,7 +1,6 @@
 """The batch command, ``python3 -m overlap_clip_plugin``, as a pipeline runs it: a JSON or CSV batch of
 pairs and stacks, on a local thread pool, a LocalCluster and an existing Dask scheduler; bit-identical
-to the core called job by job; a failed job is said and leaves its outputs unwritten.
-"""
+to the core called job by job; a failed job is said and leaves its outputs unwritten."""
 
 import csv
 import json

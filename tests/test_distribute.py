@@ -1,7 +1,6 @@
 """The core's executor seam: the pieces of a run through a thread pool and through a Dask LocalCluster
 of two worker processes give the same files, byte for byte, as the run without one; a worker that dies,
-a piece that fails and a cancel leave every output path as it was and nothing behind.
-"""
+a piece that fails and a cancel leave every output path as it was and nothing behind."""
 
 import concurrent.futures
 import os
@@ -22,8 +21,7 @@ distributed = pytest.importorskip(
 def client():
     """A LocalCluster of two worker processes (one thread each), as a small Dask cluster; a task whose
     worker dies is not tried again, so that a death is seen at once. Workers may run VRT pixel functions
-    in Python (the tests kill a worker with one).
-    """
+    in Python (the tests kill a worker with one)."""
     import dask
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):

@@ -136,8 +136,7 @@ GRIDS = {"A's grid": 0, "B's grid": 1, "own grids": None}
 
 def write_raster(path, crs, transform, width, height, data=None):
     """A one-band Byte GeoTIFF in ``crs`` (anything GDAL's SetFromUserInput reads), all 7 unless ``data``
-    is given (then 0 is nodata).
-    """
+    is given (then 0 is nodata)."""
     srs = osr.SpatialReference()
     srs.SetFromUserInput(crs)
     dataset = gdal.GetDriverByName("GTiff").Create(str(path), width, height, 1, gdal.GDT_Byte)
@@ -185,8 +184,7 @@ def osr_exceptions_off():
 def on_the_globe(grid):
     """The pixels of ``grid`` whose centres show the globe: they come back to themselves from longitude and
     latitude. The corners of a global sinusoidal or Robinson grid do not; PROJ folds them back onto real
-    ground elsewhere, and gdalwarp puts data there.
-    """
+    ground elsewhere, and gdalwarp puts data there."""
     x0, dx, _, y0, _, dy = grid.GetGeoTransform()
     cols, rows = np.meshgrid(np.arange(grid.RasterXSize) + 0.5, np.arange(grid.RasterYSize) + 0.5)
     points = np.column_stack([(x0 + cols * dx).ravel(), (y0 + rows * dy).ravel()])
@@ -218,8 +216,7 @@ def gdalwarp_window(grid_path, other):
 
 def split_on_grid(valid):
     """Whether gdalwarp's data on a grid touch its west and east edges with empty columns between: one
-    area cut in two by the edge of the grid's CRS.
-    """
+    area cut in two by the edge of the grid's CRS."""
     columns = valid.any(axis=0)
     return bool(columns[0] and columns[-1] and not columns.all())
 
@@ -233,8 +230,7 @@ def window_on(path, grid):
 
 def check_against_gdalwarp(folder, paths, reference):
     """Plan a clip of ``paths`` on ``reference``'s grid (None: each its own) and compare each output grid
-    with the window where gdalwarp puts the other raster's data on it; a refusal must be a split area.
-    """
+    with the window where gdalwarp puts the other raster's data on it; a refusal must be a split area."""
     checked = [reference] if reference is not None else [0, 1]
     valid = {index: gdalwarp_valid(paths[index], paths[1 - index]) for index in checked}
     split = [index for index in checked if split_on_grid(valid[index])]
@@ -379,8 +375,7 @@ def test_rasters_in_one_local_crs_clip_with_areas_left_empty(tmp_path):
 
 def test_valid_area_on_the_ellipsoid_is_the_same_traced_or_counted(tmp_path):
     """Without the polygon, the valid pixels' area on the ellipsoid is summed row band by row band: on a
-    global grid with valid data near the pole and at the equator it equals the traced polygon's.
-    """
+    global grid with valid data near the pole and at the equator it equals the traced polygon's."""
     data = np.zeros((180, 360), np.uint8)
     data[:30, :] = 7
     data[89, 0] = 7
@@ -399,8 +394,7 @@ def test_valid_area_on_the_ellipsoid_is_the_same_traced_or_counted(tmp_path):
 @pytest.mark.parametrize("area", ["extents", "valid"])
 def test_overlap_numbers_across_the_antimeridian_on_either_grid(tmp_path, reference, area):
     """A geographic raster from 170 to 190 degrees against a UTM zone 1 scene across 180: the overlap is the
-    scene's part in the raster, whichever grid the outputs take, and its polygon lies at A's longitudes.
-    """
+    scene's part in the raster, whichever grid the outputs take, and its polygon lies at A's longitudes."""
     a = write_raster(tmp_path / "a.tif", "EPSG:4326", (170.0, 0.05, 0.0, 10.0, 0.0, -0.05), 400, 200)
     b = write_raster(tmp_path / "b.tif", "EPSG:32601", (150000.0, 1000.0, 0.0, 800000.0, 0.0, -1000.0), 200, 200)
     plan = plan_clip(

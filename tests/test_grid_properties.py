@@ -200,8 +200,7 @@ def test_another_pixel_size_is_another_lattice(grid, change):
 
 def _utm(zone_code, spelling):
     """UTM zone ``zone_code`` (an EPSG code) as a parsed CRS, from its EPSG definition or from its PROJ
-    string (another WKT of the same CRS).
-    """
+    string (another WKT of the same CRS)."""
     from osgeo import osr
 
     from overlap_clip_plugin.core.crs import crs_from_wkt
@@ -218,8 +217,7 @@ def _utm(zone_code, spelling):
 @given(grids(), st.data())
 def test_a_grid_carries_its_crs_and_only_one_crs_shares_a_lattice(grid, data):
     """The lattice question is asked of grids with their CRSs: the same transform in another CRS is
-    never on the lattice; the same CRS spelt otherwise (an EPSG WKT, a PROJ string's WKT) is.
-    """
+    never on the lattice; the same CRS spelt otherwise (an EPSG WKT, a PROJ string's WKT) is."""
     window = data.draw(windows_in(grid))
     epsg = Grid(grid.transform, grid.width, grid.height, _utm(32633, "epsg"))
     spelt = Grid(grid.transform, grid.width, grid.height, _utm(32633, "proj"))

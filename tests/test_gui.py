@@ -103,8 +103,7 @@ def test_dialog_runs_and_both_outputs_are_drawn_alike_with_the_overlap_outlined(
 
 def test_the_chinese_dialog_speaks_chinese(chinese_profile, tmp_path):
     """In QGIS set to Simplified Chinese, every label, help line and log line the plugin supplies is Chinese,
-    apart from parameter keys, file names and CRS codes.
-    """
+    apart from parameter keys, file names and CRS codes."""
     a, b = sample_dates(tmp_path)
     report = run_desktop(chinese_profile, "gui_session.py", tmp_path, OVERLAPCLIP_GUI_A=a, OVERLAPCLIP_GUI_B=b)
     assert report["dialog"] and "将栅格对裁剪到公共区域" in report["dialog"]
@@ -169,8 +168,7 @@ def series(folder):
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_clipstack_dialog_groups_its_outputs_and_speaks_the_users_language(language, request, tmp_path):
     """Clipstack from its dialog, the reference picked as a layer: one group named after the folder, the
-    outputs named by their place in the list, the two images on one stretch; in Chinese, all Chinese.
-    """
+    outputs named by their place in the list, the two images on one stretch; in Chinese, all Chinese."""
     profile = request.getfixturevalue("profile" if language == "en" else "chinese_profile")
     inputs = series(tmp_path)
     report = run_desktop(profile, "gui_stack_session.py", tmp_path, OVERLAPCLIP_GUI_INPUTS=json.dumps(inputs))
@@ -229,8 +227,7 @@ def test_clipstack_batch_dialog_runs_each_stack(profile, tmp_path):
 def test_clipstack_dialog_on_layers_served_over_http(profile, tmp_path):
     """Layers added from HTTP (/vsicurl/, as Layer > Add Raster Layer > Protocol adds them) clip from the
     dialog. QGIS itself reads these small files whole to draw and stretch the input layers; the bytes
-    the clip reads are counted in tests/test_remote.py.
-    """
+    the clip reads are counted in tests/test_remote.py."""
     from http_range import RangeServer
 
     bucket = tmp_path / "bucket"

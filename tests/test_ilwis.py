@@ -53,8 +53,7 @@ def test_a_map_list_output_keeps_its_crs_grid_and_pixels_as_gdal_translate_does(
 @pytest.mark.parametrize("names", [("oa.mpl", "ob.mpl"), ("OA.MPL", "OB.MPL")])
 def test_an_output_the_driver_names_otherwise_is_refused_and_nothing_is_written(names, tmp_path):
     """GDAL's ILWIS driver writes a one-band raster as .mpr and lower-cases the extension: the path asked
-    for would not exist after a run that said it was written.
-    """
+    for would not exist after a run that said it was written."""
     bands = 1 if names[0] == "oa.mpl" else 3
     a = make_raster(tmp_path / "a.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 40, 30, epsg=UTM31, bands=bands)
     b = make_raster(tmp_path / "b.tif", (500100.0, 10.0, 0.0, 4999900.0, 0.0, -10.0), 40, 30, epsg=UTM31, bands=bands)

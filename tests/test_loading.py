@@ -1,6 +1,5 @@
 """How the outputs reach the map, as the toolbox loads them (processing.runAndLoadResults): drawn as their
-inputs, A and B with one stretch, the overlap as an outline on top, a stack in one group.
-"""
+inputs, A and B with one stretch, the overlap as an outline on top, a stack in one group."""
 
 import processing
 import pytest

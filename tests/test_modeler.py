@@ -1,6 +1,5 @@
 """A model that chains overlapclip:clippair into a native raster algorithm, saved as .model3 and
-run with qgis_process as a user would.
-"""
+run with qgis_process as a user would."""
 
 import json
 
@@ -31,8 +30,7 @@ def model_output(name, child_id, output_name):
 def clip_pair_model(name, inputs, outputs=(), **values):
     """A model ``name`` whose two raster parameters ``inputs`` are INPUT_A and INPUT_B of an
     overlapclip:clippair step ``clip``; ``values`` are fixed values of its other parameters, and each of its
-    ``outputs`` is a model output, named in lower case.
-    """
+    ``outputs`` is a model output, named in lower case."""
     model = QgsProcessingModelAlgorithm(name, "Overlap Clip tests")
     clip = QgsProcessingModelChildAlgorithm("overlapclip:clippair")
     clip.setChildId("clip")

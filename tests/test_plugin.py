@@ -65,8 +65,7 @@ def test_metadata_has_every_field_the_plugin_repository_requires():
 
 def test_the_toolbox_icon_is_drawn_from_the_svg_shipped_with_the_plugin(provider):
     """The provider loads its icon by file path; nothing loads resources.qrc, which must list only files that
-    exist (that SVG among them) for those who compile it.
-    """
+    exist (that SVG among them) for those who compile it."""
     path = provider.svgIconPath()
     assert os.path.isfile(path) and os.path.samefile(path, os.path.join(ROOT, "overlap_clip_plugin", "icon.svg"))
     drawn = provider.icon().pixmap(32, 32).toImage()

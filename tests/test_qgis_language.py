@@ -12,8 +12,7 @@ from translations import read_ts, ts_path
 @pytest.fixture
 def english_profile(profile, tmp_path):
     """A copy of the suite's profile (the plugin installed and enabled) whose locale settings say English:
-    no override of the system's locale, which is English.
-    """
+    no override of the system's locale, which is English."""
     config = tmp_path / "qgis-profile-en"
     shutil.copytree(profile["QGIS_CUSTOM_CONFIG_PATH"], config)
     ini = config / "profiles" / "default" / "QGIS" / "QGIS3.ini"
@@ -47,8 +46,7 @@ def qgis_started_in(tmp_path, monkeypatch):
 
 def test_qgis_started_with_lang_shows_the_plugin_in_that_language(english_profile, qgis_started_in, tmp_path):
     """`qgis --lang zh-Hans` on a profile that says English: QGIS's menus and the plugin's algorithms are
-    Chinese, though the locales QGIS's settings and Qt name are English.
-    """
+    Chinese, though the locales QGIS's settings and Qt name are English."""
     qgis_started_in("zh-Hans")
     report = run_desktop(english_profile, "gui_language_session.py", tmp_path)
     assert report["translation"] == "zh-Hans"

@@ -1,7 +1,6 @@
 """Cloud-Optimized GeoTIFFs served over HTTP with byte ranges (a local server on 127.0.0.1 that counts the
 bytes it serves): the core, qgis_process and a project layer (as the dialog has it) clip them, reading
-no more than 1.5 times the bytes of the tiles the overlap needs, with the same values as local files.
-"""
+no more than 1.5 times the bytes of the tiles the overlap needs, with the same values as local files."""
 
 import os
 
@@ -23,8 +22,7 @@ TILE = 256
 
 def cog(folder, name, x0, y0, size, seed):
     """A COG of ``size`` x ``size`` UInt16 pixels of 10 m in 256-pixel tiles, uncompressed (every tile
-    the same size, so that byte counts say how many tiles were read), nodata 0 in one corner.
-    """
+    the same size, so that byte counts say how many tiles were read), nodata 0 in one corner."""
     values = np.random.default_rng(seed).integers(1, 60000, (size, size)).astype(np.uint16)
     values[:40, :40] = 0
     source = make_raster(

@@ -1,6 +1,5 @@
 """The one road of a run (core.run, core.executors): one progress rule on every executor, the overlap as a
-step of the run, and nothing written when the caller's own step fails.
-"""
+step of the run, and nothing written when the caller's own step fails."""
 
 import concurrent.futures
 import contextlib
@@ -44,8 +43,7 @@ AREAS = [("extents", False), ("valid", True)]
 @pytest.mark.parametrize("answer", [None, True])
 def test_a_progress_that_answers_none_or_true_goes_on_alike_on_every_executor(tmp_path, pair, kind, area, mask, answer):
     """GDAL's Python rule: only False cancels. A callback that returns None (``seen.append``) must not stop a
-    run, sequential or pooled, and every executor writes the same bytes.
-    """
+    run, sequential or pooled, and every executor writes the same bytes."""
     reference = [str(tmp_path / "ref_a.tif"), str(tmp_path / "ref_b.tif")]
     clip(list(pair), reference, area=area, mask_common=mask)
     seen = []
@@ -70,8 +68,7 @@ def test_a_progress_that_answers_false_cancels_on_every_executor_and_writes_noth
     tmp_path, pair, kind, area, mask, stop_at
 ):
     """False cancels at once, in the scan (before 0.2 with the valid-data area) or in the writing, on
-    every executor; no output and no staging folder is left.
-    """
+    every executor; no output and no staging folder is left."""
     (tmp_path / "out").mkdir()
     outputs = [str(tmp_path / "out" / "a.tif"), str(tmp_path / "out" / "b.tif")]
 

@@ -141,8 +141,7 @@ def test_every_error_reads_in_chinese(in_chinese, case, tmp_path):
 def log_cases(folder):
     """Runs that together say every kind of log line: resampled and copied outputs, the valid-data area
     with its mask and uncounted shares, own grids, rasters without CRS, one raster twice, a rotated
-    raster, a stack.
-    """
+    raster, a stack."""
     from rasters import sample_pair
     from test_bad_input import _a, _b
     from test_georeference import north_up_scene, rotated

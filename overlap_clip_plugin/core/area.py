@@ -47,8 +47,7 @@ def check_crs_consistency(rasters: Sequence[RasterInfo]) -> None:
 
 def _raster_footprint(raster: RasterInfo, points_per_edge: int) -> ogr.Geometry:
     """Where ``raster`` lies, in its CRS: its extent, or (a raster that is warped) its pixel outline on the
-    ground; of an extent that reaches off the globe (a global sinusoidal grid), the part on it.
-    """
+    ground; of an extent that reaches off the globe (a global sinusoidal grid), the part on it."""
     if raster.footprint_wkt:
         return ogr.CreateGeometryFromWkt(raster.footprint_wkt)
     on_globe = _extent_on_the_globe(raster.crs, raster.grid.bounds)
@@ -69,8 +68,7 @@ def _is_box(raster: RasterInfo) -> bool:
 
 def _transformed_footprint(raster: RasterInfo, crs: Crs, crs_owner: str) -> ogr.Geometry:
     """``raster``'s footprint carried into ``crs``; point by point, dropping points that cannot be carried
-    and repairing the outline, where it cannot be carried whole.
-    """
+    and repairing the outline, where it cannot be carried whole."""
     assert raster.crs is not None
     moving = transformation(raster.crs, crs, raster.name, crs_owner)
     polygon = _raster_footprint(raster, DENSIFY_POINTS)
@@ -110,8 +108,7 @@ def _through(
     region: ogr.Geometry, crs: Crs, crs_owner: str, raster: RasterInfo, via: Crs, via_owner: str
 ) -> ogr.Geometry | None:
     """The part of ``region`` that ``raster`` covers, found in the CRS ``via``: the region carried there,
-    cut by ``raster``'s footprint there and carried back; None where a trip fails.
-    """
+    cut by ``raster``'s footprint there and carried back; None where a trip fails."""
     assert raster.crs is not None
     there = carried(region, crs, via, crs_owner, via_owner)
     if there is None:
@@ -253,8 +250,7 @@ def thinner_than_a_pixel(area: Bounds, raster: RasterInfo) -> NoOverlapError:
 
 def _common_polygon(rasters: Sequence[RasterInfo], target: int) -> tuple[Bounds, ogr.Geometry | None]:
     """The box of the common area in the CRS of ``rasters[target]`` and, unless it is that box exactly
-    (every raster north-up in that CRS), the common area itself as a polygon; raises NoOverlapError.
-    """
+    (every raster north-up in that CRS), the common area itself as a polygon; raises NoOverlapError."""
     check_crs_consistency(rasters)
     reference = rasters[target]
     crs = reference.crs

@@ -68,8 +68,7 @@ class Crs:
     @property
     def reach(self) -> float:
         """A bound on the coordinates of any point of the globe: a million kilometres in a projected CRS
-        (Mercator reaches 40 000 km at 89.99 degrees), in its own units; 1000 degrees in a geographic one.
-        """
+        (Mercator reaches 40 000 km at 89.99 degrees), in its own units; 1000 degrees in a geographic one."""
         if self.is_geographic:
             return 1000.0
         return 1e9 / (self.srs.GetLinearUnits() or 1.0)
@@ -115,8 +114,7 @@ def transformation(
     source: Crs, target: Crs, source_name: str = "", target_name: str = ""
 ) -> osr.CoordinateTransformation:
     """The transformation from ``source`` to ``target``, or a clear error naming the rasters when PROJ has
-    none. A new object each call: OSR's transformations are not to be shared between threads.
-    """
+    none. A new object each call: OSR's transformations are not to be shared between threads."""
     with quiet_gdal():
         try:
             made = osr.CreateCoordinateTransformation(source.srs, target.srs)

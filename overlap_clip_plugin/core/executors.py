@@ -40,8 +40,7 @@ def cancelled_by(progress: Progress | None, fraction: float) -> bool:
 
 def gdal_progress(progress: Progress | None, stopped: list[bool]) -> Callable[[float, str, object], int]:
     """GDAL's progress callback for ``progress``: it stops GDAL (returns 0) when ``progress`` cancels, and
-    then appends True to ``stopped``, so that the caller can tell a cancel from a failure.
-    """
+    then appends True to ``stopped``, so that the caller can tell a cancel from a failure."""
 
     def callback(complete: float, _message: str, _data: object) -> int:
         if cancelled_by(progress, complete):
@@ -72,8 +71,7 @@ def runs_here(executor: concurrent.futures.Executor) -> bool:
 
 def in_piece(function: Callable[..., T], *args: object) -> tuple[T, list[str]]:
     """``function(*args)`` as a piece of a run, on whatever thread, process or machine runs it: with the
-    core's GDAL settings, keeping GDAL's warnings to send back. Returns the result and the warnings.
-    """
+    core's GDAL settings, keeping GDAL's warnings to send back. Returns the result and the warnings."""
     said: list[str] = []
     with gdal_mode(), bounded_cache(), gdal_warnings(said.append):
         return function(*args), said
@@ -123,20 +121,16 @@ def pieces(
     except BaseException:
         if on_stop is not None:
             on_stop()
-        stop(list(running))
+        # Every piece not yet started is cancelled, and the ones running are waited for.
+        for future in running:
+            future.cancel()
+        concurrent.futures.wait(list(running))
         raise
 
 
 def run_pieces(executor: concurrent.futures.Executor, function: Callable[..., T], *args: Any, **named: Any) -> list[T]:
     """Every result of :func:`pieces` (same arguments), in order, once all are done."""
     return list(pieces(executor, function, *args, **named))
-
-
-def stop(futures: Sequence[concurrent.futures.Future]) -> None:
-    """Cancel every piece not yet started and wait for the ones running."""
-    for future in futures:
-        future.cancel()
-    concurrent.futures.wait(futures)
 
 
 def _result(future: concurrent.futures.Future) -> Any:

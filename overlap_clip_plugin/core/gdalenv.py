@@ -55,8 +55,7 @@ def _reporters() -> list[Callable[[str], None]]:
 
 def _handler(level: int, _number: int, message: str) -> None:
     """GDAL's messages on this thread: warnings go to the innermost reporter; errors stay in GDAL's
-    last-error state, where :func:`gdal_call` reads them.
-    """
+    last-error state, where :func:`gdal_call` reads them."""
     reporters = _reporters()
     if level == gdal.CE_Warning and reporters:
         reporters[-1](message)
@@ -101,8 +100,7 @@ def relay_warning(message: str) -> None:
 @contextmanager
 def quiet_gdal() -> Iterator[None]:
     """Keep GDAL from printing on this thread and reset its last error; warnings still reach the
-    reporter of :func:`gdal_warnings`, if one is set.
-    """
+    reporter of :func:`gdal_warnings`, if one is set."""
     gdal.PushErrorHandler(_handler)
     gdal.ErrorReset()
     try:

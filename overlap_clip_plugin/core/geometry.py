@@ -23,8 +23,7 @@ def geos_failed() -> FootprintError:
 
 def box_polygon(bounds: Bounds, points_per_edge: int = 1, anticlockwise: bool = False) -> ogr.Geometry:
     """The box ``bounds`` as a polygon with ``points_per_edge`` points on each edge (its corner and the
-    points after it): clockwise from its north-west corner, or anticlockwise from its south-west one.
-    """
+    points after it): clockwise from its north-west corner, or anticlockwise from its south-west one."""
     corners = [
         (bounds.xmin, bounds.ymax),
         (bounds.xmax, bounds.ymax),
@@ -53,8 +52,7 @@ def envelope(geometry: ogr.Geometry) -> Bounds:
 def is_valid(geometry: ogr.Geometry) -> bool:
     """Whether GEOS finds ``geometry`` valid. Its diagnosis of an invalid one ("Ring Self-intersection at
     ...") is not passed on: a geometry that fails this test is a trip that is then taken another way,
-    nothing the user's data did.
-    """
+    nothing the user's data did."""
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:
         return bool(geometry.IsValid())
@@ -65,8 +63,7 @@ def is_valid(geometry: ogr.Geometry) -> bool:
 def polygon_parts(geometry: ogr.Geometry) -> list[ogr.Geometry]:
     """Copies of the polygons of a polygon or multipolygon (of anything else, none).
 
-    Copies, because a part that OGR hands out lives only as long as its parent geometry.
-    """
+    Copies, because a part that OGR hands out lives only as long as its parent geometry."""
     kind = ogr.GT_Flatten(geometry.GetGeometryType())
     if kind == ogr.wkbPolygon:
         return [geometry.Clone()] if not geometry.IsEmpty() else []
@@ -125,8 +122,7 @@ def holds_centre_on_line(
     size: float,
 ) -> bool:
     """Whether the part of the line from ``start`` to ``end`` (a row or column of pixel centres) inside
-    ``polygon`` holds a centre; along ``axis`` (0: x, 1: y) centre ``i`` lies at ``origin + (i + 0.5) * size``.
-    """
+    ``polygon`` holds a centre; along ``axis`` (0: x, 1: y) centre ``i`` lies at ``origin + (i + 0.5) * size``."""
     line = ogr.CreateGeometryFromWkt(f"LINESTRING({start[0]!r} {start[1]!r},{end[0]!r} {end[1]!r})")
     with quiet_gdal():
         inside = polygon.Intersection(line)

@@ -116,8 +116,7 @@ def _in_longitudes(polygon: ogr.Geometry) -> ogr.Geometry | None:
     """A polygon just carried into longitude and latitude, with continuous longitudes (see
     :func:`_unwrapped`). An outline that goes round a pole becomes the cap it encloses: the outline, then
     along the pole's latitude back to where it started (the pole is the one on the outline's side of the
-    equator). None for a polygon with a hole round a pole, which no such cap describes.
-    """
+    equator). None for a polygon with a hole round a pole, which no such cap describes."""
     rings = [_unwrapped(polygon.GetGeometryRef(index)) for index in range(polygon.GetGeometryCount())]
     if not rings or not all(closed for _, closed in rings[1:]):
         return None
@@ -138,8 +137,7 @@ def _in_longitudes(polygon: ogr.Geometry) -> ogr.Geometry | None:
 
 def _cut_at_edge(polygon: ogr.Geometry, meridian: float) -> list[ogr.Geometry]:
     """A geographic polygon cut along the meridian opposite ``meridian``, each piece moved by whole
-    turns into ``meridian - 180 .. meridian + 180``.
-    """
+    turns into ``meridian - 180 .. meridian + 180``."""
     xmin, xmax, ymin, ymax = polygon.GetEnvelope()
     pieces: list[ogr.Geometry] = []
     # A polygon that reaches past the edge by no more than rounding is not cut there.
@@ -160,8 +158,7 @@ def _cut_at_edge(polygon: ogr.Geometry, meridian: float) -> list[ogr.Geometry]:
 
 def _within(piece: ogr.Geometry, meridian: float) -> ogr.Geometry:
     """``piece``, its points on the edge meridian moved a hair inside: PROJ sends a point exactly on the
-    meridian opposite a CRS's centre to either side of the map (for a centre past 0, to the wrong one).
-    """
+    meridian opposite a CRS's centre to either side of the map (for a centre past 0, to the wrong one)."""
     west, east = meridian - 180.0 + EDGE_NUDGE_DEGREES, meridian + 180.0 - EDGE_NUDGE_DEGREES
     return move_points(piece, lambda x, y: (min(max(x, west), east), y))
 
@@ -172,8 +169,7 @@ def carried(
     """``polygon`` (in ``source``) carried into ``target``, its edges first cut into short pieces; None where
     a point cannot be carried (outside the domain of a projection) or a piece folds on itself (it crosses an
     edge of the target CRS that no cut foresaw). Raises CrsMismatchError, naming the rasters ``source_name``
-    and ``target_name``, where PROJ has no transformation between the CRSs.
-    """
+    and ``target_name``, where PROJ has no transformation between the CRSs."""
     moving = transformation(source, target, source_name, target_name)
     into_geographic = target.is_geographic
     pieces = polygon_parts(polygon)
@@ -213,8 +209,7 @@ def carried(
 @functools.lru_cache(maxsize=64)
 def _domain(crs: Crs) -> str:
     """The part of a projected CRS's plane that shows the globe (WKT): the whole world carried into it.
-    Empty where the world cannot be carried whole (a local projection such as UTM, or Mercator).
-    """
+    Empty where the world cannot be carried whole (a local projection such as UTM, or Mercator)."""
     geographic = crs.geographic
     assert geographic is not None
     meridian = crs.central_meridian
@@ -294,8 +289,7 @@ def intersection(region: ogr.Geometry, other: ogr.Geometry, geographic: bool) ->
 
 def _spans_without_gap(parts: list[ogr.Geometry], gap: float) -> bool:
     """Whether the parts' east-west ranges together cover their whole east-west range, but for gaps
-    narrower than ``gap``.
-    """
+    narrower than ``gap``."""
     ranges = sorted(part.GetEnvelope()[:2] for part in parts)
     reach = ranges[0][1]
     for west, east in ranges[1:]:
@@ -310,8 +304,7 @@ def split_by_edge(polygon: ogr.Geometry, crs: Crs | None, gap: float) -> bool:
     antimeridian of a geographic CRS, the meridian opposite a projected CRS's centre): two parts that
     touch once one is moved by a whole turn of longitude, with a gap between them on the grid. An area
     that goes all the way round the globe touches itself across the edge too, but leaves no gap wider
-    than ``gap``, in the units of ``crs`` (a pixel of the grid, say).
-    """
+    than ``gap``, in the units of ``crs`` (a pixel of the grid, say)."""
     parts = polygon_parts(polygon)
     if len(parts) < 2 or _spans_without_gap(parts, gap):
         return False

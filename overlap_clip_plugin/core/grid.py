@@ -230,8 +230,7 @@ class Grid:
 
     def window_of(self, target: Grid, inside: bool = True) -> Window | None:
         """The block of this grid's pixels that ``target`` is, when ``target`` lies on this grid's lattice
-        in its CRS; None otherwise, and (with ``inside``) when part of ``target`` lies outside this grid.
-        """
+        in its CRS; None otherwise, and (with ``inside``) when part of ``target`` lies outside this grid."""
         offset = self.offset_on(target)
         if offset is None:
             return None
@@ -249,8 +248,7 @@ class Grid:
     def centres_hull(self, area: Bounds, polygon: Any) -> Bounds | None:
         """``area`` (the bounding box of the OGR ``polygon``) shrunk to the rows and columns of this grid
         that hold a pixel centre inside ``polygon``, as the warper sees it: a curved footprint's box reaches
-        past its centres at its corners, by several pixels near a pole. None when it holds no centre.
-        """
+        past its centres at its corners, by several pixels near a pole. None when it holds no centre."""
         from overlap_clip_plugin.core.geometry import holds_centre_on_line, holds_point
 
         window = self.window_for(area)

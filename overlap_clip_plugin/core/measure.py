@@ -69,8 +69,7 @@ def _projected_area(
     polygon: ogr.Geometry, source: Crs, project: Callable[[osr.SpatialReference], object]
 ) -> float | None:
     """The plane area of ``polygon`` (in ``source``) in the equal-area projection that ``project`` sets on a
-    CRS with ``source``'s ellipsoid; None where it cannot be carried there.
-    """
+    CRS with ``source``'s ellipsoid; None where it cannot be carried there."""
     equal_area = osr.SpatialReference()
     equal_area.CopyGeogCSFrom(source.srs)
     project(equal_area)

@@ -102,8 +102,7 @@ def _valid_polygon(plan: ClipPlan, grid: Grid, progress: Progress | None) -> ogr
 def _transform(geometry: ogr.Geometry, source_crs: Crs | None, target: RasterInfo, step: float) -> ogr.Geometry:
     """``geometry`` in the CRS of ``target``, its edges first cut into pieces of at most ``step``: carried as
     footprints are (across the antimeridian, cut at a projected CRS's edge), and in a geographic CRS put
-    at the longitudes of ``target``'s extent (a polygon at 179..182 degrees on a 0..360 raster).
-    """
+    at the longitudes of ``target``'s extent (a polygon at 179..182 degrees on a 0..360 raster)."""
     target_crs = target.crs
     if source_crs == target_crs:
         return geometry.Clone()
@@ -183,8 +182,7 @@ AREA_BANDS = 64
 
 def _kept_area_m2(kept: MaskFile, crs: Crs | None) -> float | None:
     """The area on the ellipsoid of the valid pixels of the kept mask, without tracing them: in each band
-    of rows, their count times the area of one pixel of that band on the ellipsoid.
-    """
+    of rows, their count times the area of one pixel of that band on the ellipsoid."""
     grid = kept.grid
     bands = min(AREA_BANDS, grid.height)
     total = 0.0

@@ -46,20 +46,7 @@ from overlap_clip_plugin.core.validity import MaskFile, pick_nodata, valid_summa
 from overlap_clip_plugin.core.views import source_view
 
 #: Resampling methods, by their GDAL names, in the order the algorithm lists them.
-RESAMPLING_METHODS: tuple[str, ...] = (
-    "near",
-    "bilinear",
-    "cubic",
-    "cubicspline",
-    "lanczos",
-    "average",
-    "mode",
-    "min",
-    "max",
-    "med",
-    "q1",
-    "q3",
-)
+RESAMPLING_METHODS = tuple("near bilinear cubic cubicspline lanczos average mode min max med q1 q3".split())
 
 #: What the log says of a raster placed on the ground by a GDAL transformer (see core.georef).
 PLACED_BY = {
@@ -223,8 +210,7 @@ def output_names(inputs: Sequence[str], suffix: str = "_common", extension: str 
 
 def _file_key(path: str) -> object:
     """What makes two paths one file: device and inode when it exists (hard links, case-insensitive file
-    systems), else the normalised real path.
-    """
+    systems), else the normalised real path."""
     try:
         status = os.stat(path)
     except OSError:
@@ -293,8 +279,7 @@ def _common_grid(
     executor: concurrent.futures.Executor,
 ) -> tuple[Grid, Bounds, MaskFile | None]:
     """The output grid on ``rasters[reference]``'s lattice, the common extent in its CRS, and (valid-data
-    area) the common mask the scan kept.
-    """
+    area) the common mask the scan kept."""
     ref = rasters[reference]
     area = common_area(rasters, reference)
     window = ref.grid.window_for(area)
@@ -327,8 +312,7 @@ def _common_grid(
 def _shares_common_grid(raster: RasterInfo, other: OutputPlan) -> bool:
     """Whether ``raster``'s own output grid is ``other``'s grid: they share a CRS and a pixel lattice (pixel
     size and phase) and that grid lies inside ``raster`` (not so for a 0..360 raster against a -180..180
-    one, where the common area lies at other longitudes in each).
-    """
+    one, where the common area lies at other longitudes in each)."""
     if raster.grid.offset_on(other.source.grid) is None:
         return False
     inside, common = raster.grid.bounds, other.grid.bounds
@@ -565,8 +549,7 @@ def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo], progress: Progress 
 def _keeping_own_mask(plan: OutputPlan) -> OutputPlan:
     """A resampled source whose validity is a per-dataset mask keeps it on the output grid (a warp alone
     would turn its masked pixels into valid zeros); so does a warped raster without nodata, whose
-    footprint is not its output's box.
-    """
+    footprint is not its output's box."""
     flags = plan.source.bands[0].mask_flags
     if plan.copied or plan.mask_with or plan.driver == "VRT" or flags & gdal.GMF_ALPHA:
         return plan

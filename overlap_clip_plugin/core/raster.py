@@ -78,16 +78,14 @@ class RasterInfo:
 
     def window_onto(self, grid: Grid, inside: bool = True) -> Window | None:
         """The block of this raster's pixels that ``grid`` is (see :meth:`Grid.window_of`); None for a raster
-        that must be resampled onto ``grid``, as one placed by a transformer always is.
-        """
+        that must be resampled onto ``grid``, as one placed by a transformer always is."""
         return None if self.warped else self.grid.window_of(grid, inside)
 
 
 @dataclass(frozen=True)
 class Read:
     """How a pass sees ``raster`` on a grid the plan chose: the block ``window`` of its pixels as they are
-    (it may reach outside the raster, read as invalid), or warped onto the grid (None).
-    """
+    (it may reach outside the raster, read as invalid), or warped onto the grid (None)."""
 
     raster: RasterInfo
     window: Window | None

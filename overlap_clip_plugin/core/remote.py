@@ -28,18 +28,8 @@ from overlap_clip_plugin.core.raster import RasterInfo, Source, read_raster
 from overlap_clip_plugin.core.validity import SCAN_CANCELLED
 
 #: GDAL's virtual file systems that reach over the network.
-NETWORK_FILE_SYSTEMS = (
-    "/vsicurl/",
-    "/vsicurl_streaming/",
-    "/vsis3/",
-    "/vsis3_streaming/",
-    "/vsigs/",
-    "/vsiaz/",
-    "/vsiadls/",
-    "/vsioss/",
-    "/vsiswift/",
-    "/vsiwebhdfs/",
-    "/vsihdfs/",
+NETWORK_FILE_SYSTEMS = tuple(
+    f"/vsi{name}/" for name in "curl curl_streaming s3 s3_streaming gs az adls oss swift webhdfs hdfs".split()
 )
 
 #: Output pixels kept around the common area in a local copy of a raster that will be resampled: the
@@ -89,8 +79,7 @@ def fetched_once(
 ) -> tuple[tuple[RasterInfo, ...], LocalCopies | None]:
     """``rasters`` with each remote one (not placed by a transformer) replaced by a local copy of its part
     over the common area of all (with a margin for resampling where it will be resampled); and the folder
-    holding the copies (None when nothing is remote).
-    """
+    holding the copies (None when nothing is remote)."""
     remote = [index for index, raster in enumerate(rasters) if is_remote(raster.path) and not raster.warped]
     if not remote:
         return tuple(rasters), None

@@ -10,9 +10,7 @@ translates its own inputs (enum positions, options, JSON) into names and calls :
    (:func:`~overlap_clip_plugin.core.overlap.overlap_summary`);
 3. **write** (:func:`~overlap_clip_plugin.core.write.write_plan`): the creation options checked, every
    output written into a staging folder beside it, ``before_commit`` (whatever else the caller writes),
-   then every output moved into place, all or nothing.
-
-The caller may look at the plan (``on_plan``) before anything is written.
+   then every output moved into place, all or nothing. The caller may look at the plan (``on_plan``) first.
 
 Every pass goes through one executor (this thread when none is given), and one progress rule holds:
 False cancels, anything else goes on. On a failure or a cancel no output path changes.
@@ -50,13 +48,10 @@ class RunResult:
 
 def reference_of(grid: str | int) -> int | None:
     """The input whose grid every output takes, for a grid named "a" (the first input's), "b" (the
-    second's), "own" (each raster's own: None) or given as an input's index (0 = first).
-    """
-    if isinstance(grid, bool) or not isinstance(grid, (str, int)):
-        raise ValueError(f"Unknown grid {grid!r}; use 'a', 'b', 'own' or an input's index.")
-    if isinstance(grid, int):
+    second's), "own" (each raster's own: None) or given as an input's index (0 = first)."""
+    if isinstance(grid, int) and not isinstance(grid, bool):
         return grid
-    if grid not in PAIR_GRIDS:
+    if not isinstance(grid, str) or grid not in PAIR_GRIDS:
         raise ValueError(f"Unknown grid {grid!r}; use 'a', 'b', 'own' or an input's index.")
     return {"a": 0, "b": 1, "own": None}[grid]
 
@@ -177,8 +172,7 @@ def run_clip(
 
 def clip(inputs: Sequence[str | Source], outputs: Sequence[str], grid: str | int = 0, **options: Any) -> ClipPlan:
     """Clip ``inputs`` to their common area and write ``outputs``: :func:`run_clip` (see it for ``grid`` and
-    the ``options``); returns the plan.
-    """
+    the ``options``); returns the plan."""
     return run_clip(inputs, outputs, grid, **options).plan
 
 

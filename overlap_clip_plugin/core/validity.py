@@ -114,11 +114,7 @@ class CommonMask:
 
     def read(self, row_off: int, rows: int) -> np.ndarray:
         """Boolean array (rows x width): True where every raster is valid in every band."""
-        each = self.read_each(row_off, rows)
-        valid = each[0]
-        for other in each[1:]:
-            valid &= other
-        return valid
+        return _combined(self.read_each(row_off, rows))[1]
 
 
 class MaskFile:
@@ -181,8 +177,7 @@ class MaskFile:
 
 def valid_reader(kept: MaskFile | None, reads: Sequence[Read], grid: Grid) -> Callable[[int, int], np.ndarray]:
     """``read(row_off, rows)`` of the common valid mask of ``reads`` on ``grid``: from the run's kept
-    mask when there is one (no raster is read again), else from the rasters' masks.
-    """
+    mask when there is one (no raster is read again), else from the rasters' masks."""
     if kept is not None:
         return lambda row_off, rows: kept.read(grid, row_off, rows)
     return CommonMask(reads, grid).read
@@ -191,8 +186,7 @@ def valid_reader(kept: MaskFile | None, reads: Sequence[Read], grid: Grid) -> Ca
 @dataclass(frozen=True)
 class ValidSummary:
     """Where the common valid data lie on a grid: their bounding window and pixel count, and how many
-    pixels of the grid each raster has valid on its own (to say which one leaves nothing).
-    """
+    pixels of the grid each raster has valid on its own (to say which one leaves nothing)."""
 
     window: Window
     count: int
@@ -206,8 +200,7 @@ SCAN_CANCELLED = translatable("Cancelled while finding where the rasters have va
 
 def scan_strip(reads: Sequence[Read], grid: Grid, row_off: int, rows: int) -> tuple:
     """A piece of the valid-data scan: for rows ``row_off ..`` of ``grid``, how many pixels each raster
-    has valid, and where all are valid (packed 8 pixels a byte, to travel light).
-    """
+    has valid, and where all are valid (packed 8 pixels a byte, to travel light)."""
     counts, valid = _combined(CommonMask(reads, grid).read_each(row_off, rows))
     return counts, np.packbits(valid, axis=1)
 
@@ -279,30 +272,9 @@ def nodata_candidates(data_type: str, signed_byte: bool = False) -> list[float]:
     64-bit integers only their lowest value (the highest is not a double).
     ``signed_byte`` marks a Byte band that holds signed bytes (GDAL before 3.7).
     """
-    if signed_byte:
-        data_type = "Int8"
-    base = {
-        "CInt16": "Int16",
-        "CInt32": "Int32",
-        "CFloat16": "Float16",
-        "CFloat32": "Float32",
-        "CFloat64": "Float64",
-    }.get(data_type, data_type)
-    numpy_type: Any = np.dtype(
-        {
-            "Byte": np.uint8,
-            "Int8": np.int8,
-            "UInt16": np.uint16,
-            "Int16": np.int16,
-            "UInt32": np.uint32,
-            "Int32": np.int32,
-            "UInt64": np.uint64,
-            "Int64": np.int64,
-            "Float16": np.float16,  # GDAL 3.11+
-            "Float32": np.float32,
-            "Float64": np.float64,
-        }[base]
-    )
+    # GDAL's names are NumPy's, but for Byte; a complex type's real part has the type without its C.
+    name = "Int8" if signed_byte else data_type[1:] if data_type.startswith("C") else data_type
+    numpy_type: Any = np.dtype("uint8" if name == "Byte" else name.lower())
     if numpy_type.kind == "f":
         return [float(np.finfo(numpy_type).min), math.nan]
     info = np.iinfo(numpy_type)

@@ -17,8 +17,7 @@ ALL_CPUS = "ALL_CPUS"
 
 def copy_band_properties(source: gdal.Dataset, target: gdal.Dataset, nodata: bool = True) -> None:
     """Carry metadata, descriptions, colours, scale, offset, units and (unless told not to) nodata from
-    ``source`` to ``target``.
-    """
+    ``source`` to ``target``."""
     target.SetMetadata(source.GetMetadata() or {})
     for index in range(1, source.RasterCount + 1):
         src, dst = source.GetRasterBand(index), target.GetRasterBand(index)
@@ -55,8 +54,7 @@ def set_nodata(band: gdal.Band, value: float) -> None:
 
 def warp_settings(grid: Grid, resampling: str, warp_options: Sequence[str] = (), threads: str = ALL_CPUS) -> dict:
     """The arguments of ``gdal.Warp`` that put a source on ``grid`` with ``threads`` warper threads: one
-    setting for a lazy view and for a warp straight into an output file.
-    """
+    setting for a lazy view and for a warp straight into an output file."""
     bounds = grid.bounds
     return {
         "outputBounds": (bounds.xmin, bounds.ymin, bounds.xmax, bounds.ymax),

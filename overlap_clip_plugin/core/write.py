@@ -161,8 +161,7 @@ def _write_masked(
     plan: OutputPlan, view: gdal.Dataset, target: str, options: Sequence[str], callback: GdalProgress
 ) -> None:
     """Write ``view`` to ``target`` strip by strip, marking invalid wherever the common mask of
-    ``plan.mask_with`` is: with nodata, in the alpha band, or in a mask band (``plan.validity``).
-    """
+    ``plan.mask_with`` is: with nodata, in the alpha band, or in a mask band (``plan.validity``)."""
     driver = gdal.GetDriverByName(plan.driver)
     direct = driver.GetMetadataItem(gdal.DCAP_CREATE) == "YES"
     # Formats GDAL can only copy into are written as a GeoTIFF first, then copied.
@@ -252,8 +251,7 @@ def _written_by(
     **settings: object,
 ) -> gdal.Dataset:
     """``target`` written from ``source`` by ``function`` (``gdal.Warp`` or ``gdal.Translate``) in the output's
-    format, with its creation options; a WriteError with GDAL's reason if GDAL fails.
-    """
+    format, with its creation options; a WriteError with GDAL's reason if GDAL fails."""
     return gdal_call(
         WriteError,
         failure,
@@ -273,8 +271,7 @@ def _warp_to(
     """Resample ``plan``'s source straight into ``target`` with GDAL's warper, as gdalwarp does: the
     warper then works on chunks as large as its memory allows, on every core, reading while it computes
     (through a lazy VRT it would warp one small block at a time). The output takes the grid to the last
-    bit and the source's band properties, as a view would give them.
-    """
+    bit and the source's band properties, as a view would give them."""
     source = plan.source.open()
     settings = warp_settings(plan.grid, plan.resampling, plan.source.warp_options, threads)
     out = _written_by(gdal.Warp, plan, target, source, options, callback, failure, **settings)
@@ -288,8 +285,7 @@ def _write_view(
     plan: OutputPlan, target: str, options: Sequence[str], callback: GdalProgress, failure: str, threads: str
 ) -> None:
     """Write ``plan``'s output from a lazy view of its source: masked strip by strip, as a VRT, or copied
-    by gdal_translate.
-    """
+    by gdal_translate."""
     view = source_view(plan.source, plan.grid, plan.window, plan.resampling, threads)
     if plan.mask_with:
         _write_masked(plan, view, target, options, callback)
@@ -343,8 +339,7 @@ def write_piece(
 
 def check_formats(plan: ClipPlan, creation_options: Sequence[str]) -> None:
     """Refuse, before anything is written, an output whose format would not store its bands as they are or
-    would not take ``creation_options`` (see :func:`~overlap_clip_plugin.core.formats.check_output_format`).
-    """
+    would not take ``creation_options`` (see :func:`~overlap_clip_plugin.core.formats.check_output_format`)."""
     checked = set()
     for output in plan.outputs:
         options = tuple(_options(output, creation_options))
@@ -357,8 +352,7 @@ def check_formats(plan: ClipPlan, creation_options: Sequence[str]) -> None:
 @contextlib.contextmanager
 def staged(plan: ClipPlan) -> Iterator[list[str]]:
     """One new staging folder beside each output of ``plan``, in output order, removed on leaving (with
-    whatever is left in them: a committed output has been moved out).
-    """
+    whatever is left in them: a committed output has been moved out)."""
     folders: list[str] = []
     try:
         folders.extend(staging_folder(output.path) for output in plan.outputs)
@@ -459,8 +453,7 @@ def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progres
 @contextlib.contextmanager
 def _shared_mask(outputs: Sequence[OutputPlan]) -> Iterator[list[OutputPlan]]:
     """``outputs`` reading the run's kept common mask from a copy in a hidden folder beside the first
-    output, where workers on other machines see it too, for as long as the ``with`` block lasts.
-    """
+    output, where workers on other machines see it too, for as long as the ``with`` block lasts."""
     kept = next((output.common_mask for output in outputs if output.common_mask is not None), None)
     if kept is None:
         yield list(outputs)

@@ -45,8 +45,7 @@ def tr(text):
 
 def help_page(name):
     """The shipped help page of the algorithm ``name`` in the language of the plugin's active translation
-    (English without one), as a file URL: the Help button works offline.
-    """
+    (English without one), as a file URL: the Help button works offline."""
     # The translation of this marker names the language of its help pages.
     language = tr("en")
     path = os.path.join(HELP_FOLDER, f"{name}.{language}.html")
@@ -70,8 +69,7 @@ def gdal_source(uri):
 @contextlib.contextmanager
 def executor_for(address, pieces):
     """Where a run's pieces go: the Dask cluster whose scheduler is at ``address``, or a pool of this
-    machine's cores (no more threads than ``pieces``); the core makes either.
-    """
+    machine's cores (no more threads than ``pieces``); the core makes either."""
     threads = None if address else max(1, min(os.cpu_count() or 1, pieces))
     try:
         with make_executor(scheduler=address or None, threads=threads) as executor:
@@ -155,8 +153,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
 
     def raster_layers(self, parameters, key, context):
         """The raster layer of input ``key`` (a list for a multiple-layer input) as QGIS loads it, or else,
-        for a GDAL dataset name QGIS 3.22 does not load itself (``/vsicurl/...``), a gdal layer of its own.
-        """
+        for a GDAL dataset name QGIS 3.22 does not load itself (``/vsicurl/...``), a gdal layer of its own."""
         value = parameters.get(key)
         if not isinstance(self.parameterDefinition(key), QgsProcessingParameterMultipleLayers):
             layer = self.parameterAsRasterLayer(parameters, key, context)
@@ -312,8 +309,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
 
     def executor(self, parameters, context, pieces):
         """Where a run's pieces go (a context manager): the Dask cluster at DASK_SCHEDULER, or a pool of
-        this machine's cores (no more threads than ``pieces``).
-        """
+        this machine's cores (no more threads than ``pieces``)."""
         return executor_for((self.parameterAsString(parameters, self.DASK_SCHEDULER, context) or "").strip(), pieces)
 
     def checked_layer(self, layer, key, parameters):
@@ -335,8 +331,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         reference index): the core's one run, with this algorithm's parameters as names, its plan logged
         before anything is written. ``overlap``, ``whole`` and ``before_commit`` are the run's (see
         :func:`overlap_clip_plugin.core.run.run_clip`). Returns the run's result; core errors become
-        processing errors with the core's message.
-        """
+        processing errors with the core's message."""
         options_text = self.parameterAsString(parameters, self.OPTIONS, context) or ""
         dem_layer = self.parameterAsRasterLayer(parameters, self.RPC_DEM, context)
 

@@ -208,8 +208,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
 
     def overlap_sentence(self, summary, counted):
         """The log's sentence on the overlap: its area on the ellipsoid (or in CRS units, without a CRS) and its
-        share of A and B (``counted``: whether the shares were asked for).
-        """
+        share of A and B (``counted``: whether the shares were asked for)."""
         if summary.area_m2 is not None:
             # The units stay out of the sentence: translation sources are plain ASCII.
             size = self.tr("{} ({}, on the ellipsoid)").format(

@@ -156,8 +156,7 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
 
     def reference_position(self, parameters, context, layers):
         """The reference raster's position (1 = first): the reference layer's among the inputs, if one is
-        given, else REFERENCE.
-        """
+        given, else REFERENCE."""
         picked = self.parameterAsRasterLayer(parameters, self.REFERENCE_LAYER, context)
         if picked is not None:
             wanted = same_file(picked.source())

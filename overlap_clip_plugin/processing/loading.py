@@ -44,8 +44,7 @@ def tr(text):
 
 def stretch_slots(renderer):
     """The bands a renderer stretches, with their contrast enhancements: ``[(band, enhancement), ...]``,
-    or None for a renderer that draws values as they are (palette, pseudocolour) or draws no stretch.
-    """
+    or None for a renderer that draws values as they are (palette, pseudocolour) or draws no stretch."""
     if isinstance(renderer, QgsMultiBandColorRenderer):
         slots = [
             (renderer.redBand(), renderer.redContrastEnhancement()),
@@ -191,8 +190,7 @@ class LoadedRun:
 
     def stretch_alike(self, project, feedback):
         """One stretch for each set of the run's rasters drawn alike (the same renderer on the same bands):
-        per band, from the lowest minimum of their own stretches to the highest maximum.
-        """
+        per band, from the lowest minimum of their own stretches to the highest maximum."""
         alike = {}
         for key, layer in self.loaded(project, "raster"):
             signature = stretch_signature(layer.renderer())
