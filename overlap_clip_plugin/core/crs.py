@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 
 from osgeo import osr
 
 from overlap_clip_plugin.core.errors import CrsMismatchError, translatable
 from overlap_clip_plugin.core.gdalenv import quiet_gdal
+
+#: A parsed CRS is shared by the pieces of a run, and OSR's objects are not for several threads at once.
+_OSR = threading.Lock()
 
 
 class Crs:
@@ -84,7 +88,8 @@ def crs_from_wkt(wkt: str) -> Crs | None:
 def _same(wkt_a: str, wkt_b: str) -> bool:
     first, second = crs_from_wkt(wkt_a), crs_from_wkt(wkt_b)
     assert first is not None and second is not None
-    return bool(first.srs.IsSame(second.srs, ["IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES"]))
+    with _OSR:
+        return bool(first.srs.IsSame(second.srs, ["IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES"]))
 
 
 def _name(srs: osr.SpatialReference) -> str:
@@ -115,7 +120,7 @@ def transformation(
 ) -> osr.CoordinateTransformation:
     """The transformation from ``source`` to ``target``, or a clear error naming the rasters when PROJ has
     none. A new object each call: OSR's transformations are not to be shared between threads."""
-    with quiet_gdal():
+    with quiet_gdal(), _OSR:
         try:
             made = osr.CreateCoordinateTransformation(source.srs, target.srs)
         except (RuntimeError, TypeError):

@@ -61,12 +61,6 @@ class OverlapSummary:
         return None if self.area_m2 is None else self.area_m2 / 1e6
 
 
-def _memory_layer() -> tuple[ogr.DataSource, ogr.Layer]:
-    driver = ogr.GetDriverByName("MEM") or ogr.GetDriverByName("Memory")
-    source = driver.CreateDataSource("overlap")
-    return source, source.CreateLayer("overlap", geom_type=ogr.wkbPolygon)
-
-
 def _valid_polygon(plan: ClipPlan, grid: Grid, progress: Progress | None) -> ogr.Geometry:
     """The pixels of ``grid`` where every raster is valid, as one (multi)polygon."""
     read_valid = valid_reader(plan.common_mask, [Read.on(raster, grid) for raster in plan.rasters], grid)
@@ -82,7 +76,9 @@ def _valid_polygon(plan: ClipPlan, grid: Grid, progress: Progress | None) -> ogr
             if cancelled_by(progress, (row_off + rows) / grid.height):
                 raise CancelledError("Cancelled while tracing the overlap; nothing was written.")
         band.FlushCache()
-        source, layer = _memory_layer()
+        # GDAL 3.11 renamed OGR's in-memory driver.
+        source = (ogr.GetDriverByName("MEM") or ogr.GetDriverByName("Memory")).CreateDataSource("overlap")
+        layer = source.CreateLayer("overlap", geom_type=ogr.wkbPolygon)
         stopped: list[bool] = []
         with quiet_gdal():
             code = gdal.Polygonize(band, band, layer, -1, [], callback=gdal_progress(progress, stopped))
