@@ -151,15 +151,16 @@ def test_cancel_stops_the_pieces_not_yet_started_and_leaves_nothing(tmp_path):
     asked, said = [], []
 
     def stop_at_once(fraction):
+        # Asked once before anything is written (go on), then at the first look at the writing (stop).
         asked.append(fraction)
-        return False
+        return len(asked) < 2
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         with pytest.raises(CancelledError, match="nothing was written"):
             clip([a, b] * 6, outputs, 0, executor=pool, progress=stop_at_once, warn=said.append)
     assert listing(tmp_path) == ["date_2020.tif", "date_2024.tif"]
-    # Asked once, the run stopped: no further piece was waited for.
-    assert len(asked) == 1 and asked[0] < 1.0
+    # Asked once in the writing, the run stopped: no further piece was waited for.
+    assert len(asked) == 2 and asked[1] < 1.0
 
 
 def test_the_core_and_the_plugin_import_dask_only_when_asked(tmp_path):

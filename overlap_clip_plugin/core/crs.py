@@ -23,13 +23,13 @@ from overlap_clip_plugin.core.errors import CrsMismatchError, translatable
 from overlap_clip_plugin.core.gdalenv import quiet_gdal
 
 #: A parsed CRS is shared by the pieces of a run, and OSR's objects are not for several threads at once.
-_OSR = threading.Lock()
+OSR_LOCK = threading.Lock()
 
 
 class Crs:
     """A parsed CRS: x is easting or longitude, y northing or latitude (traditional GIS order)."""
 
-    __slots__ = ("_key", "geographic", "is_geographic", "name", "srs", "wkt")
+    __slots__ = ("_key", "central_meridian", "geographic", "is_geographic", "name", "reach", "srs", "wkt")
 
     def __init__(self, wkt: str) -> None:
         srs = osr.SpatialReference()
@@ -44,6 +44,11 @@ class Crs:
         # Equal CRSs share these, whatever their authority codes or WKT spelling.
         self._key = (self.is_geographic, round(srs.GetSemiMajor(), 3))
         self.geographic = self if self.is_geographic else _geographic_of(srs)
+        # Read once here: OSR's getters are not for several threads at once.
+        self.central_meridian = _central_meridian(srs)
+        #: A bound on the coordinates of any point of the globe: 1000 degrees, or a million kilometres in
+        #: the CRS's own units (Mercator reaches 40 000 km at 89.99 degrees).
+        self.reach = 1000.0 if self.is_geographic else 1e9 / (srs.GetLinearUnits() or 1.0)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Crs):
@@ -60,22 +65,14 @@ class Crs:
     def __repr__(self) -> str:
         return f"Crs({self.name})"
 
-    @property
-    def central_meridian(self) -> float:
-        """The longitude a projected CRS is centred on (0 when its definition names none)."""
-        for name in (osr.SRS_PP_CENTRAL_MERIDIAN, osr.SRS_PP_LONGITUDE_OF_CENTER, osr.SRS_PP_LONGITUDE_OF_ORIGIN):
-            value = self.srs.GetNormProjParm(name, math.nan)
-            if not math.isnan(value):
-                return float(value)
-        return 0.0
 
-    @property
-    def reach(self) -> float:
-        """A bound on the coordinates of any point of the globe: a million kilometres in a projected CRS
-        (Mercator reaches 40 000 km at 89.99 degrees), in its own units; 1000 degrees in a geographic one."""
-        if self.is_geographic:
-            return 1000.0
-        return 1e9 / (self.srs.GetLinearUnits() or 1.0)
+def _central_meridian(srs: osr.SpatialReference) -> float:
+    """The longitude a projected CRS is centred on (0 when its definition names none)."""
+    for name in (osr.SRS_PP_CENTRAL_MERIDIAN, osr.SRS_PP_LONGITUDE_OF_CENTER, osr.SRS_PP_LONGITUDE_OF_ORIGIN):
+        value = srs.GetNormProjParm(name, math.nan)
+        if not math.isnan(value):
+            return float(value)
+    return 0.0
 
 
 @functools.lru_cache(maxsize=256)
@@ -88,7 +85,7 @@ def crs_from_wkt(wkt: str) -> Crs | None:
 def _same(wkt_a: str, wkt_b: str) -> bool:
     first, second = crs_from_wkt(wkt_a), crs_from_wkt(wkt_b)
     assert first is not None and second is not None
-    with _OSR:
+    with OSR_LOCK:
         return bool(first.srs.IsSame(second.srs, ["IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES"]))
 
 
@@ -120,7 +117,7 @@ def transformation(
 ) -> osr.CoordinateTransformation:
     """The transformation from ``source`` to ``target``, or a clear error naming the rasters when PROJ has
     none. A new object each call: OSR's transformations are not to be shared between threads."""
-    with quiet_gdal(), _OSR:
+    with quiet_gdal(), OSR_LOCK:
         try:
             made = osr.CreateCoordinateTransformation(source.srs, target.srs)
         except (RuntimeError, TypeError):

@@ -99,6 +99,7 @@ def pieces(
     waiting = list(arguments)
     total = len(waiting)
     at_once = 1 if isinstance(executor, InlineExecutor) else max(total, 1)
+    here = runs_here(executor)
     running: dict[concurrent.futures.Future, int] = {}
     results: dict[int, Any] = {}
     submitted = given = 0
@@ -109,7 +110,7 @@ def pieces(
                 submitted += 1
             done, _ = concurrent.futures.wait(list(running), POLL, concurrent.futures.FIRST_COMPLETED)
             for future in done:
-                results[running.pop(future)] = _result(future)
+                results[running.pop(future)] = _result(future, here)
             if cancelled_by(progress, (submitted - len(running)) / total):
                 raise CancelledError(cancelled)
             while given in results:
@@ -133,13 +134,16 @@ def run_pieces(executor: concurrent.futures.Executor, function: Callable[..., T]
     return list(pieces(executor, function, *args, **named))
 
 
-def _result(future: concurrent.futures.Future) -> Any:
-    """A piece's result; a failure that is not the core's own (a worker that died, say) as a WriteError."""
+def _result(future: concurrent.futures.Future, here: bool) -> Any:
+    """A piece's result. A failure in this process is raised as it is; elsewhere, one that is not the
+    core's own (a worker that died, say) becomes one WriteError sentence."""
     try:
         return future.result()
     except OverlapClipError:
         raise
     except Exception as err:
+        if here:
+            raise
         raise WriteError(
             "A piece of the run failed where it ran ({kind}: {reason}); nothing was written.",
             kind=type(err).__name__,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from osgeo import ogr, osr
 
-from overlap_clip_plugin.core.crs import Crs, transformation
+from overlap_clip_plugin.core.crs import OSR_LOCK, Crs, transformation
 from overlap_clip_plugin.core.gdalenv import gdal_mode, quiet_gdal
 from overlap_clip_plugin.core.geometry import box_polygon
 from overlap_clip_plugin.core.globe import DENSIFY_POINTS, carried
@@ -71,14 +71,16 @@ def _projected_area(
     """The plane area of ``polygon`` (in ``source``) in the equal-area projection that ``project`` sets on a
     CRS with ``source``'s ellipsoid; None where it cannot be carried there."""
     equal_area = osr.SpatialReference()
-    equal_area.CopyGeogCSFrom(source.srs)
+    with OSR_LOCK:
+        equal_area.CopyGeogCSFrom(source.srs)
     project(equal_area)
     equal_area.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     moved = polygon.Clone()
     xmin, xmax, ymin, ymax = moved.GetEnvelope()
     moved.Segmentize(max(xmax - xmin, ymax - ymin) / (4 * DENSIFY_POINTS))
     with quiet_gdal():
-        moving = osr.CreateCoordinateTransformation(source.srs, equal_area)
+        with OSR_LOCK:
+            moving = osr.CreateCoordinateTransformation(source.srs, equal_area)
         if moving is None or moved.Transform(moving) != 0:
             return None
     return float(moved.GetArea())

@@ -24,12 +24,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from overlap_clip_plugin.core.executors import InlineExecutor, Progress
+from overlap_clip_plugin.core.errors import CancelledError
+from overlap_clip_plugin.core.executors import InlineExecutor, Progress, cancelled_by
 from overlap_clip_plugin.core.gdalenv import ClipWarning, bounded_cache, gdal_mode, gdal_warnings
 from overlap_clip_plugin.core.overlap import OverlapSummary, overlap_summary
 from overlap_clip_plugin.core.plan import ClipPlan, Warn, plan_clip
 from overlap_clip_plugin.core.raster import Source
-from overlap_clip_plugin.core.write import write_plan
+from overlap_clip_plugin.core.write import check_formats, write_plan
 
 #: The output grid of a pair by name: A's, B's, or each raster's own.
 PAIR_GRIDS = ("a", "b", "own")
@@ -149,6 +150,10 @@ def run_clip(
                     warn(str(note))
                 else:
                     warnings.warn(str(note), ClipWarning, stacklevel=3)
+        # Options a driver refuses are refused before the progress is asked, and before the overlap.
+        check_formats(plan, creation_options)
+        if cancelled_by(progress, write_start):
+            raise CancelledError("Cancelled before anything was written.")
         summary = None
         if overlap:
             # Asked for cancel only: the overlap is quick beside the writing, but for whole inputs.

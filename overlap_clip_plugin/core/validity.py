@@ -20,6 +20,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ import numpy as np
 from osgeo import gdal
 
 from overlap_clip_plugin.core.errors import CancelledError, NoValidNodataError, WriteError, translatable
-from overlap_clip_plugin.core.executors import InlineExecutor, Progress, cancelled_by, pieces
+from overlap_clip_plugin.core.executors import InlineExecutor, Progress, cancelled_by, pieces, runs_here
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode
 from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, Read
@@ -198,10 +199,29 @@ class ValidSummary:
 SCAN_CANCELLED = translatable("Cancelled while finding where the rasters have valid data; nothing was written.")
 
 
-def scan_strip(reads: Sequence[Read], grid: Grid, row_off: int, rows: int) -> tuple:
+class ViewsByThread:
+    """One :class:`CommonMask` a thread for one scan in this process, so that its strips share the views
+    opened once (and GDAL's cache of the tiles strips share); gone, with its datasets, with the scan."""
+
+    def __init__(self) -> None:
+        self._masks: dict[int, CommonMask] = {}
+
+    def mask(self, reads: Sequence[Read], grid: Grid) -> CommonMask:
+        """The views of ``reads`` on ``grid`` for the calling thread."""
+        key = threading.get_ident()
+        if key not in self._masks:
+            self._masks[key] = CommonMask(reads, grid)
+        return self._masks[key]
+
+
+def scan_strip(
+    reads: Sequence[Read], grid: Grid, row_off: int, rows: int, views: ViewsByThread | None = None
+) -> tuple[list[int], np.ndarray]:
     """A piece of the valid-data scan: for rows ``row_off ..`` of ``grid``, how many pixels each raster
-    has valid, and where all are valid (packed 8 pixels a byte, to travel light)."""
-    counts, valid = _combined(CommonMask(reads, grid).read_each(row_off, rows))
+    has valid, and where all are valid (packed 8 pixels a byte, to travel light). In this process the
+    views come from ``views``; elsewhere (None) the piece opens its own."""
+    mask = views.mask(reads, grid) if views is not None else CommonMask(reads, grid)
+    counts, valid = _combined(mask.read_each(row_off, rows))
     return counts, np.packbits(valid, axis=1)
 
 
@@ -235,8 +255,10 @@ def valid_summary(
     count = 0
     counts = [0] * len(reads)
     strip_list = list(strips(grid, sum(len(read.raster.bands) for read in reads)))
-    arguments = [(tuple(reads), grid, row_off, rows) for row_off, rows in strip_list]
-    scanned = pieces(executor or InlineExecutor(), scan_strip, arguments, progress, SCAN_CANCELLED)
+    executor = executor or InlineExecutor()
+    views = ViewsByThread() if runs_here(executor) else None
+    arguments = [(tuple(reads), grid, row_off, rows, views) for row_off, rows in strip_list]
+    scanned = pieces(executor, scan_strip, arguments, progress, SCAN_CANCELLED)
     with contextlib.closing(scanned):
         for (row_off, rows), (strip_counts, packed) in zip(strip_list, scanned):
             valid = np.unpackbits(packed, axis=1, count=grid.width).astype(bool)

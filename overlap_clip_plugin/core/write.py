@@ -397,7 +397,7 @@ def write_pass(
 
         return report
 
-    with _shared_mask(plan.outputs) as outputs:
+    with _shared_mask(plan.outputs, here) as outputs:
         arguments = [
             (
                 output,
@@ -451,11 +451,12 @@ def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progres
 
 
 @contextlib.contextmanager
-def _shared_mask(outputs: Sequence[OutputPlan]) -> Iterator[list[OutputPlan]]:
+def _shared_mask(outputs: Sequence[OutputPlan], here: bool) -> Iterator[list[OutputPlan]]:
     """``outputs`` reading the run's kept common mask from a copy in a hidden folder beside the first
-    output, where workers on other machines see it too, for as long as the ``with`` block lasts."""
+    output, where workers on other machines see it too, for as long as the ``with`` block lasts; as they
+    are where the pieces run ``here``, in this process."""
     kept = next((output.common_mask for output in outputs if output.common_mask is not None), None)
-    if kept is None:
+    if kept is None or here:
         yield list(outputs)
         return
     folder = staging_folder(outputs[0].path)

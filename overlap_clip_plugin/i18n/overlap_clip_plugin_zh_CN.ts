@@ -216,6 +216,10 @@
       <translation>GeoTIFF 文件 '{path}' 不完整：其数据应延续到第 {end} 字节，但文件只有 {size} 字节；请重新复制或下载。</translation>
     </message>
     <message>
+      <source>Cancelled before anything was written.</source>
+      <translation>已在写入任何内容之前取消。</translation>
+    </message>
+    <message>
       <source>Cancelled while finding where the rasters have valid data; nothing was written.</source>
       <translation>在查找栅格有效数据范围时已取消；未写入任何内容。</translation>
     </message>
