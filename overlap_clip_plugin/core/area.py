@@ -5,7 +5,7 @@ CRSs the area found so far (a polygon with densified edges, so that curved edges
 stay curved) is carried into the other raster's CRS, cut by its extent there and
 carried back; where that trip fails (a CRS cannot hold the other's area), it
 goes through longitude and latitude instead, and last the other raster's
-footprint is carried into the target CRS. :mod:`overlap_clip_plugin.core.footprint`
+footprint is carried into the target CRS. :mod:`overlap_clip_plugin.core.globe`
 carries polygons across the antimeridian, the edges of projected CRSs, 0..360
 longitudes and the poles (a polar footprint becomes its cap), and cuts extents
 that reach off the globe to it.

@@ -9,7 +9,7 @@ module-level function of plain data. :func:`make_executor` makes each of these.
 
 One progress rule holds everywhere: a progress callback gets the fraction done (0 to 1); it cancels
 the run by returning False, and only then (None and True continue, as with GDAL's Python callbacks).
-The client asks it after every piece, and at least every :data:`POLL` seconds. On a cancel or a failed
+The client asks it after every piece (on a pool, at least every :data:`POLL` seconds). On a cancel or a failed
 piece, every piece not yet started is cancelled and the ones running are waited for before the caller
 cleans up, so no writer outlives the cleaning. Dask is imported only by :func:`make_executor`.
 """

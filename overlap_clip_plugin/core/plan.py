@@ -313,16 +313,7 @@ def _shares_common_grid(raster: RasterInfo, other: OutputPlan) -> bool:
     """Whether ``raster``'s own output grid is ``other``'s grid: they share a CRS and a pixel lattice (pixel
     size and phase) and that grid lies inside ``raster`` (not so for a 0..360 raster against a -180..180
     one, where the common area lies at other longitudes in each)."""
-    if raster.grid.offset_on(other.source.grid) is None:
-        return False
-    inside, common = raster.grid.bounds, other.grid.bounds
-    tolerance = 1e-6 * max(abs(raster.grid.dx), abs(raster.grid.dy))
-    return (
-        common.xmin >= inside.xmin - tolerance
-        and common.xmax <= inside.xmax + tolerance
-        and common.ymin >= inside.ymin - tolerance
-        and common.ymax <= inside.ymax + tolerance
-    )
+    return raster.grid.window_of(other.grid) is not None
 
 
 def _check_mask_common(rasters: Sequence[RasterInfo], drivers: Sequence[str], own_grids: bool) -> None:

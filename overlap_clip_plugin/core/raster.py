@@ -67,11 +67,6 @@ class RasterInfo:
         """The raster's file name, as messages name it."""
         return os.path.basename(self.path)
 
-    @property
-    def source(self) -> Source:
-        """How GDAL opens the raster."""
-        return Source(self.path, self.open_options)
-
     def open(self) -> gdal.Dataset:
         """The raster opened read-only with its open options."""
         return open_raster(self.path, self.open_options)

@@ -160,10 +160,10 @@ class MaskFile:
 
     def window(self, grid: Grid) -> Window:
         """Where ``grid`` (on this mask's lattice, inside it) lies in the mask."""
-        offset = grid.offset_on(self.grid)
-        if offset is None:
+        window = self.grid.window_of(grid, inside=False)
+        if window is None:
             raise ValueError("The grid is not on the common mask's lattice.")
-        return Window(offset[0], offset[1], grid.width, grid.height)
+        return window
 
     def read(self, grid: Grid, row_off: int, rows: int) -> np.ndarray:
         """Boolean array (rows x width) of ``grid``'s rows ``row_off ..``: True where every raster is valid."""

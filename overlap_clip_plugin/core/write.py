@@ -9,7 +9,7 @@ the common valid-data mask says so. No window is ever read into memory whole.
 Nothing is lost and nothing is left half-written: every output is written
 under its final name in a hidden staging folder beside it
 (``.overlapclip-<id>/``) and moved over the output path only when all
-outputs of the run are complete, all or nothing (:func:`commit`). On
+outputs of the run are complete, all or nothing (:func:`write_plan`). On
 failure or cancel the staging folders are removed and any file already at
 an output path is untouched. Inputs are only ever opened read-only.
 """

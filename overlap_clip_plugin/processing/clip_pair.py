@@ -16,7 +16,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from overlap_clip_plugin.core import PAIR_GRIDS
+from overlap_clip_plugin.core import AREAS, PAIR_GRIDS
 from overlap_clip_plugin.processing.base import ClipAlgorithmBase
 from overlap_clip_plugin.processing.compat import (
     FAST_INSERT,
@@ -153,7 +153,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         grid = self.parameterAsEnum(parameters, self.GRID, context)
         outputs = [self.parameterAsOutputLayer(parameters, key, context) for key in (self.OUTPUT_A, self.OUTPUT_B)]
         whole = self.parameterAsBoolean(parameters, self.WHOLE_INPUT_PERCENTS, context)
-        counted = whole or self.parameterAsEnum(parameters, self.AREA, context) != 1
+        counted = whole or AREAS[self.parameterAsEnum(parameters, self.AREA, context)] != "valid"
         polygon = self.output_requested(parameters, self.OVERLAP, context)
         made = {}
 
@@ -195,7 +195,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             results[self.OVERLAP] = made["overlap"][0]
         feedback.setProgress(100)
         # On one grid, A and B drawn alike (the same renderer on the same bands) take one stretch.
-        run = LoadedRun(share_stretch=grid != 2)
+        run = LoadedRun(share_stretch=PAIR_GRIDS[grid] != "own")
         if "overlap" in made and context.willLoadLayerOnCompletion(made["overlap"][0]):
             run.attach(context.layerToLoadOnCompletionDetails(made["overlap"][0]), "overlap", "outline")
         for path, layer, label in zip(outputs, layers, ("A", "B")):
