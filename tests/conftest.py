@@ -122,11 +122,16 @@ def chinese_profile(tmp_path_factory):
     env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(config), QT_QPA_PLATFORM="offscreen", LANG="C.UTF-8")
     env.pop("LC_ALL", None)
     subprocess.run(["make", "-s", "-C", ROOT, "install"], env=env, check=True, capture_output=True)
+    set_profile_locale(config, override=True, locale="zh-Hans")
+    return env
+
+
+def set_profile_locale(config, override, locale):
+    """Set the locale of the QGIS profile root ``config``: whether it overrides the system's, and which."""
     ini = config / "profiles" / "default" / "QGIS" / "QGIS3.ini"
     settings = configparser.ConfigParser(interpolation=None)
     settings.optionxform = str
     settings.read(ini, encoding="utf-8")
-    settings["locale"] = {"overrideFlag": "true", "userLocale": "zh-Hans"}
+    settings["locale"] = {"overrideFlag": "true" if override else "false", "userLocale": locale}
     with open(ini, "w", encoding="utf-8") as handle:
         settings.write(handle, space_around_delimiters=False)
-    return env

@@ -100,15 +100,22 @@ class Paths:
         return value.replace(self.work.encode(), b"@WORK@")
 
 
-def raster_digest(path: str, paths: Paths) -> dict | None:
-    """Metadata and pixel digests of the raster at ``path``, or None if GDAL does not open it as one."""
+def open_quietly(path: str, kind: int):
+    """``path`` opened read-only by GDAL as ``kind`` (gdal.OF_RASTER or OF_VECTOR), or None, saying nothing."""
     from osgeo import gdal
 
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:
-        dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
+        return gdal.OpenEx(path, kind | gdal.OF_READONLY)
     finally:
         gdal.PopErrorHandler()
+
+
+def raster_digest(path: str, paths: Paths) -> dict | None:
+    """Metadata and pixel digests of the raster at ``path``, or None if GDAL does not open it as one."""
+    from osgeo import gdal
+
+    dataset = open_quietly(path, gdal.OF_RASTER)
     if dataset is None:
         return None
     bands = [dataset.GetRasterBand(index + 1) for index in range(dataset.RasterCount)]
@@ -165,11 +172,7 @@ def vector_digest(path: str, paths: Paths) -> dict | None:
     """Layers, geometries (exact, as WKB) and attributes of the vector file at ``path``, or None."""
     from osgeo import gdal
 
-    gdal.PushErrorHandler("CPLQuietErrorHandler")
-    try:
-        dataset = gdal.OpenEx(path, gdal.OF_VECTOR | gdal.OF_READONLY)
-    finally:
-        gdal.PopErrorHandler()
+    dataset = open_quietly(path, gdal.OF_VECTOR)
     if dataset is None or dataset.GetLayerCount() == 0:
         return None
     layers = []

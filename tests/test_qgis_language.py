@@ -1,10 +1,10 @@
 """The plugin speaks the language QGIS shows, however QGIS was told it: here by its `--lang` option."""
 
-import configparser
 import os
 import shutil
 
 import pytest
+from conftest import set_profile_locale
 from test_gui import run_desktop
 from translations import read_ts, ts_path
 
@@ -15,13 +15,7 @@ def english_profile(profile, tmp_path):
     no override of the system's locale, which is English."""
     config = tmp_path / "qgis-profile-en"
     shutil.copytree(profile["QGIS_CUSTOM_CONFIG_PATH"], config)
-    ini = config / "profiles" / "default" / "QGIS" / "QGIS3.ini"
-    settings = configparser.ConfigParser(interpolation=None)
-    settings.optionxform = str
-    settings.read(ini, encoding="utf-8")
-    settings["locale"] = {"overrideFlag": "false", "userLocale": "en_US"}
-    with open(ini, "w", encoding="utf-8") as handle:
-        settings.write(handle, space_around_delimiters=False)
+    set_profile_locale(config, override=False, locale="en_US")
     env = dict(profile, QGIS_CUSTOM_CONFIG_PATH=str(config), LANG="en_US.UTF-8")
     env.pop("LC_ALL", None)
     env.pop("LC_MESSAGES", None)
