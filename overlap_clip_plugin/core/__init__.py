@@ -4,8 +4,7 @@ Example::
 
     from overlap_clip_plugin.core import clip_pair
 
-    plan = clip_pair("a.tif", "b.tif", "a_common.tif", "b_common.tif")
-    for output in plan.outputs:
+    plan = clip_pair("a.tif", "b.tif", "a_common.tif", "b_common.tif") for output in plan.outputs:
         print(output.path, output.grid, "copied" if output.copied else "resampled")
 
 Every run takes one road, :func:`run_clip` (see :mod:`overlap_clip_plugin.core.run`).

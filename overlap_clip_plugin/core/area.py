@@ -1,18 +1,14 @@
 """The common area of several rasters, in the coordinate reference system of one of them.
 
-In one CRS the common area is the intersection of the rasters' extents. Across
-CRSs the area found so far (a polygon with densified edges, so that curved edges
-stay curved) is carried into the other raster's CRS, cut by its extent there and
-carried back; where that trip fails (a CRS cannot hold the other's area), it
-goes through longitude and latitude instead, and last the other raster's
-footprint is carried into the target CRS. :mod:`overlap_clip_plugin.core.globe`
-carries polygons across the antimeridian, the edges of projected CRSs, 0..360
-longitudes and the poles (a polar footprint becomes its cap), and cuts extents
-that reach off the globe to it.
-The common area is the box of the rows and columns of the target's grid that
-hold a pixel centre inside the result. An area that the edge of the target CRS
-cuts in two (a scene across 180 degrees on a -180..180 grid) cannot be one
-block of that grid, and is refused.
+In one CRS the common area is the intersection of the rasters' extents. Across CRSs the area found so far (a
+polygon with densified edges, so that curved edges stay curved) is carried into the other raster's CRS, cut by
+its extent there and carried back; where that trip fails (a CRS cannot hold the other's area), it goes through
+longitude and latitude instead, and last the other raster's footprint is carried into the target CRS.
+:mod:`overlap_clip_plugin.core.globe` carries polygons across the antimeridian, the edges of projected CRSs,
+0..360 longitudes and the poles (a polar footprint becomes its cap), and cuts extents that reach off the globe
+to it. The common area is the box of the rows and columns of the target's grid that hold a pixel centre inside
+the result. An area that the edge of the target CRS cuts in two (a scene across 180 degrees on a -180..180
+grid) cannot be one block of that grid, and is refused.
 """
 
 from __future__ import annotations
@@ -128,12 +124,10 @@ def _through(
 def _part_covered(region: ogr.Geometry, crs: Crs, crs_owner: str, raster: RasterInfo) -> ogr.Geometry:
     """The part of ``region`` (a polygon in ``crs``) that ``raster`` covers, in ``crs``.
 
-    The region is carried into ``raster``'s CRS, cut by its extent there and
-    carried back: this stays right where ``raster``'s footprint cannot be
-    carried into ``crs`` (a global raster against a UTM zone). Where the region
-    cannot make that trip (a UTM scene across the edge of Web Mercator), it
-    goes through longitude and latitude; last, ``raster``'s footprint is
-    carried into ``crs``.
+    The region is carried into ``raster``'s CRS, cut by its extent there and carried back: this stays right
+    where ``raster``'s footprint cannot be carried into ``crs`` (a global raster against a UTM zone). Where
+    the region cannot make that trip (a UTM scene across the edge of Web Mercator), it goes through longitude
+    and latitude; last, ``raster``'s footprint is carried into ``crs``.
     """
     assert raster.crs is not None
     covered = _through(region, crs, crs_owner, raster, raster.crs, raster.name)
@@ -202,9 +196,8 @@ def common_area(rasters: Sequence[RasterInfo], target: int) -> Bounds:
         The rasters have no common area with a positive area; the message
         names the input that leaves it empty, with the extents and CRSs.
     SplitAreaError
-        The edge of the target CRS cuts the common area in two (a scene
-        across the antimeridian on a -180..180 grid): no block of the
-        target's grid holds it.
+        The edge of the target CRS cuts the common area in two (a scene across the antimeridian on a -180..180
+        grid): no block of the target's grid holds it.
     """
     reference = rasters[target]
     crs = reference.crs

@@ -1,11 +1,9 @@
 """Coordinate reference systems, parsed once.
 
-A :class:`Crs` is the CRS of a raster or a grid: its WKT, parsed by OSR the
-first time it is met in a process and shared after that (:func:`crs_from_wkt`).
-Two ``Crs`` are equal when OSR finds them the same CRS (the axis order aside),
-and equal ones hash alike, so a CRS can key a dictionary or sit in a frozen
-grid. A raster without a CRS has ``None``: rasters without one are taken to
-share one coordinate space.
+A :class:`Crs` is the CRS of a raster or a grid: its WKT, parsed by OSR the first time it is met in a process
+and shared after that (:func:`crs_from_wkt`). Two ``Crs`` are equal when OSR finds them the same CRS (the axis
+order aside), and equal ones hash alike, so a CRS can key a dictionary or sit in a frozen grid. A raster
+without a CRS has ``None``: rasters without one are taken to share one coordinate space.
 
 Every coordinate transformation the core makes comes from :func:`transformation`,
 which raises a clear error where PROJ has none.

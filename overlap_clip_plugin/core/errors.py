@@ -1,17 +1,15 @@
 """Errors raised by the core.
 
-Every error is raised before the first byte of output is written, except
-:class:`CancelledError` and :class:`WriteError`, after which the partial
-output is removed. Messages are one sentence a user can act on.
+Every error is raised before the first byte of output is written, except :class:`CancelledError` and
+:class:`WriteError`, after which the partial output is removed. Messages are one sentence a user can act on.
 """
 
 
 class OverlapClipError(Exception):
     """Base class of every error the core raises on purpose.
 
-    ``template`` is the English sentence with ``{named}`` fields and ``fields``
-    their values; ``str()`` gives the filled-in sentence. A user interface may
-    translate the template before filling it in.
+    ``template`` is the English sentence with ``{named}`` fields and ``fields`` their values; ``str()`` gives
+    the filled-in sentence. A user interface may translate the template before filling it in.
     """
 
     def __init__(self, template: str, **fields: object) -> None:

@@ -1,9 +1,8 @@
 """What an output format can take, asked of GDAL before anything is written.
 
-GDAL writes what it cannot store anyway, and says so only in a warning: a
-16-bit DEM written as PNG comes out all 255, a misspelt creation option is
-ignored. These checks ask the driver first, with GDAL's own words where GDAL
-has them, so that such a run is refused before the first byte is written:
+GDAL writes what it cannot store anyway, and says so only in a warning: a 16-bit DEM written as PNG comes out
+all 255, a misspelt creation option is ignored. These checks ask the driver first, with GDAL's own words where
+GDAL has them, so that such a run is refused before the first byte is written:
 
 - the band data types and the creation options, by copying a tiny raster with
   the same bands into memory with those options, as gdal_translate would, and

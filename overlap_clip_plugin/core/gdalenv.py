@@ -1,11 +1,9 @@
 """GDAL's settings while the core works: exceptions off, warnings kept, the block cache bounded.
 
-GDAL's exception mode is decided here, explicitly: the core runs with
-exceptions off. Results are checked for ``None`` and errors are read from
-GDAL's per-thread last-error state, with GDAL's own printing silenced for
-the call. Every public entry point of the core sets that mode for its own
-thread only while it runs (:func:`gdal_mode`), so QGIS and other code keep
-the mode they chose.
+GDAL's exception mode is decided here, explicitly: the core runs with exceptions off. Results are checked for
+``None`` and errors are read from GDAL's per-thread last-error state, with GDAL's own printing silenced for
+the call. Every public entry point of the core sets that mode for its own thread only while it runs
+(:func:`gdal_mode`), so QGIS and other code keep the mode they chose.
 """
 
 from __future__ import annotations
@@ -123,11 +121,10 @@ _cache_set = 0
 def bounded_cache() -> Iterator[None]:
     """Cap GDAL's global block cache at CACHE_BYTES while the core works, then restore it.
 
-    GDAL's default cache is a share of the machine's memory, and reading
-    blocks fills it whatever the access pattern; capping it keeps peak memory
-    flat. Concurrent runs share one cap: the first sets it, the last restores
-    the setting it found, but only if the cap is still in force: a change
-    someone else made meanwhile is theirs, and stays.
+    GDAL's default cache is a share of the machine's memory, and reading blocks fills it whatever the access
+    pattern; capping it keeps peak memory flat. Concurrent runs share one cap: the first sets it, the last
+    restores the setting it found, but only if the cap is still in force: a change someone else made meanwhile
+    is theirs, and stays.
     """
     global _cache_users, _cache_before, _cache_set
     with _cache_lock:

@@ -1,12 +1,10 @@
 """Rasters georeferenced other than by a north-up geotransform, seen as GDAL's warper sees them.
 
-A rotated, sheared or south-up geotransform, ground control points (GCPs) or
-rational polynomial coefficients (RPCs) place a raster on the ground through a
-GDAL transformer. Such a raster is never copied: it is always resampled onto a
-north-up output grid by GDAL's warper with that transformer. Its grid is the
-north-up grid the warper itself suggests for it (``gdal.Warp`` into a VRT with
-no size given), and its footprint is its pixel outline carried through the
-transformer, so that the common area is the true one, not a bounding box.
+A rotated, sheared or south-up geotransform, ground control points (GCPs) or rational polynomial coefficients
+(RPCs) place a raster on the ground through a GDAL transformer. Such a raster is never copied: it is always
+resampled onto a north-up output grid by GDAL's warper with that transformer. Its grid is the north-up grid
+the warper itself suggests for it (``gdal.Warp`` into a VRT with no size given), and its footprint is its
+pixel outline carried through the transformer, so that the common area is the true one, not a bounding box.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """Pixel grids, pixel windows and the pixel rule.
 
-A :class:`Grid` is a north-up raster lattice: a GDAL geotransform
-``(x0, dx, 0, y0, 0, dy)`` with ``dx > 0`` and ``dy < 0`` and a size in
-pixels. Pixel ``(col, row)`` covers ``[x0 + col*dx, x0 + (col+1)*dx]`` by
-``[y0 + (row+1)*dy, y0 + row*dy]``; its centre is half a pixel further in.
+A :class:`Grid` is a north-up raster lattice: a GDAL geotransform ``(x0, dx, 0, y0, 0, dy)`` with ``dx > 0``
+and ``dy < 0`` and a size in pixels. Pixel ``(col, row)`` covers ``[x0 + col*dx, x0 + (col+1)*dx]`` by ``[y0 +
+(row+1)*dy, y0 + row*dy]``; its centre is half a pixel further in.
 
 The pixel rule
 --------------
@@ -17,10 +16,9 @@ start indexes are ``ceil(c_min - 1/2)`` and stop indexes (exclusive) are
 floating-point noise on an edge that falls on a pixel boundary or centre
 cannot move a window by one pixel.
 
-When the area's edges fall on pixel boundaries (two rasters on one lattice),
-the rule selects exactly the pixels inside the area. When they do not, each
-edge moves to the nearest pixel boundary, and the output covers the area to
-within half a pixel on each side.
+When the area's edges fall on pixel boundaries (two rasters on one lattice), the rule selects exactly the
+pixels inside the area. When they do not, each edge moves to the nearest pixel boundary, and the output covers
+the area to within half a pixel on each side.
 
 A grid carries its coordinate reference system (:class:`~overlap_clip_plugin.core.crs.Crs`,
 or None), so that one method answers whether two grids share a lattice
@@ -178,8 +176,7 @@ class Grid:
     def window_for(self, area: Bounds) -> Window:
         """The pixels of this grid that belong to ``area`` by the pixel rule.
 
-        The window is limited to the grid; it may be empty when the area holds
-        no pixel centre.
+        The window is limited to the grid; it may be empty when the area holds no pixel centre.
         """
         col_start = _first_centre_at_or_after((area.xmin - self.x0) / self.dx)
         col_stop = _first_centre_at_or_after((area.xmax - self.x0) / self.dx)
@@ -209,11 +206,10 @@ class Grid:
     def offset_on(self, other: Grid) -> tuple[int, int] | None:
         """Whole-pixel offset of this grid's origin on ``other``'s lattice.
 
-        Returns ``(col, row)`` such that this grid's origin is pixel
-        ``(col, row)`` of ``other``, when both grids share one CRS and one
-        lattice (equal pixel sizes, origins a whole number of pixels apart,
-        within :data:`ALIGN_TOLERANCE` of a pixel); ``None`` otherwise. This is
-        the one place where the core asks whether two grids line up.
+        Returns ``(col, row)`` such that this grid's origin is pixel ``(col, row)`` of ``other``, when both
+        grids share one CRS and one lattice (equal pixel sizes, origins a whole number of pixels apart, within
+        :data:`ALIGN_TOLERANCE` of a pixel); ``None`` otherwise. This is the one place where the core asks
+        whether two grids line up.
         """
         if self.crs != other.crs:
             return None

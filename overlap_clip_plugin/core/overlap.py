@@ -12,12 +12,11 @@ Areas: ``area`` is in the first raster's CRS units, squared (square degrees for
 a geographic CRS); ``area_m2`` is the area on the ellipsoid in square metres,
 as QGIS's measuring tools give it (:func:`overlap_clip_plugin.core.measure.ellipsoidal_area`).
 
-Percent of a raster: the overlap's share of that raster's footprint (extents
-mode: both areas on the ellipsoid; None where PROJ cannot carry a footprint into
-longitude and latitude to measure it) or of its valid pixels (valid-data mode:
-both areas in that raster's CRS). Never more than 100. Counting a raster's
-valid pixels reads it whole, so in valid-data mode the percentages are counted
-only when asked for (``whole_inputs=True``); otherwise they are ``None``.
+Percent of a raster: the overlap's share of that raster's footprint (extents mode: both areas on the
+ellipsoid; None where PROJ cannot carry a footprint into longitude and latitude to measure it) or of its valid
+pixels (valid-data mode: both areas in that raster's CRS). Never more than 100. Counting a raster's valid
+pixels reads it whole, so in valid-data mode the percentages are counted only when asked for
+(``whole_inputs=True``); otherwise they are ``None``.
 """
 
 from __future__ import annotations
@@ -129,13 +128,11 @@ def overlap_summary(
 ) -> OverlapSummary:
     """The overlap of a planned clip: polygon in the first raster's CRS, area, percents, size.
 
-    In valid-data mode the polygon comes from the run's kept mask; with
-    ``whole_inputs`` each raster's valid pixels are counted for the
-    percentages (strip by strip, a full read of each input), without it the
-    percentages are ``None``. Without ``trace`` the polygon is not traced
-    where the numbers do not need it (its WKT is then empty): the area is the
-    kept pixel count times the pixel area. ``progress`` is asked at every
-    strip; return False to stop.
+    In valid-data mode the polygon comes from the run's kept mask; with ``whole_inputs`` each raster's valid
+    pixels are counted for the percentages (strip by strip, a full read of each input), without it the
+    percentages are ``None``. Without ``trace`` the polygon is not traced where the numbers do not need it
+    (its WKT is then empty): the area is the kept pixel count times the pixel area. ``progress`` is asked at
+    every strip; return False to stop.
     """
     grid = plan.outputs[0].grid
     crs, first_crs = grid.crs, plan.rasters[0].crs

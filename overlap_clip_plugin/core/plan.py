@@ -2,17 +2,15 @@
 
 Two rasters or many take the same path: a pair is the case ``N = 2``.
 
-The output grid is the reference raster's lattice over the common area (the
-pixel rule of :mod:`overlap_clip_plugin.core.grid`). With ``area="valid"``
-it then shrinks to the bounding box of the pixels where every raster has valid
-data (:mod:`overlap_clip_plugin.core.validity`). A raster that already lies on
-the output grid (same CRS, pixel size and pixel phase) is copied as a window of
-itself; any other is resampled.
+The output grid is the reference raster's lattice over the common area (the pixel rule of
+:mod:`overlap_clip_plugin.core.grid`). With ``area="valid"`` it then shrinks to the bounding box of the pixels
+where every raster has valid data (:mod:`overlap_clip_plugin.core.validity`). A raster that already lies on
+the output grid (same CRS, pixel size and pixel phase) is copied as a window of itself; any other is
+resampled.
 
-The plan holds every decision about each output: its grid (with its CRS), the
-window of its source it copies or the warp that makes it, and what its write
-reads (:class:`~overlap_clip_plugin.core.raster.Read`). Later passes read these
-decisions and never ask again.
+The plan holds every decision about each output: its grid (with its CRS), the window of its source it copies
+or the warp that makes it, and what its write reads (:class:`~overlap_clip_plugin.core.raster.Read`). Later
+passes read these decisions and never ask again.
 """
 
 from __future__ import annotations
@@ -91,12 +89,10 @@ Warn = Callable[[str], None]
 class OutputPlan:
     """How one output is made.
 
-    ``window`` is the block of the source copied as is, or ``None`` when the
-    source is resampled onto ``grid`` (which carries the output's CRS).
-    ``area`` is the common area of the extents in the output's CRS.
-    ``mask_with`` lists how the write reads the rasters whose common
-    valid-data mask is applied (empty: no mask), writing ``nodata`` (one
-    value per band) where any of them has no valid data.
+    ``window`` is the block of the source copied as is, or ``None`` when the source is resampled onto ``grid``
+    (which carries the output's CRS). ``area`` is the common area of the extents in the output's CRS.
+    ``mask_with`` lists how the write reads the rasters whose common valid-data mask is applied (empty: no
+    mask), writing ``nodata`` (one value per band) where any of them has no valid data.
     """
 
     source: RasterInfo
@@ -191,9 +187,8 @@ def _driver_for_extension(extension: str) -> str:
 def output_names(inputs: Sequence[str], suffix: str = "_common", extension: str = ".tif") -> list[str]:
     """File names for the outputs of ``inputs``: each input's file name stem with ``suffix``.
 
-    Inputs with the same name (from different folders) get ``_2``, ``_3``, ...
-    after the suffix, in input order, so that no output overwrites another
-    (compared case-insensitively, as some file systems do).
+    Inputs with the same name (from different folders) get ``_2``, ``_3``, ... after the suffix, in input
+    order, so that no output overwrites another (compared case-insensitively, as some file systems do).
     """
     names, taken = [], set()
     for path in inputs:
@@ -360,12 +355,10 @@ def plan_clip(
     outputs
         One output path per input; the extension chooses the format.
     reference
-        Index of the input whose grid (CRS, pixel size, pixel phase) every
-        output takes; ``None`` keeps each raster on its own grid, never
-        resampling.
+        Index of the input whose grid (CRS, pixel size, pixel phase) every output takes; ``None`` keeps each
+        raster on its own grid, never resampling.
     area
-        "extents" (the rasters' extents) or "valid" (where every raster has
-        valid data).
+        "extents" (the rasters' extents) or "valid" (where every raster has valid data).
     mask_common
         Write nodata in every output wherever any raster has no valid data.
         Bands without a nodata value get one their pixels never take.
@@ -375,19 +368,16 @@ def plan_clip(
         Called with the fraction of the valid-data scan done (``area="valid"``
         and ``mask_common`` read the rasters); return False to stop.
     warn
-        Called with each warning GDAL gives meanwhile; without it they become
-        Python warnings (``GdalWarning``). The plan's own notes to the user
-        are in :attr:`ClipPlan.warnings`.
+        Called with each warning GDAL gives meanwhile; without it they become Python warnings
+        (``GdalWarning``). The plan's own notes to the user are in :attr:`ClipPlan.warnings`.
     gcp_method, rpc_dem
         For rasters placed by ground control points, GDAL's "polynomial" or
         "tps" (thin-plate spline) transformer; for rasters placed by RPCs, an
         optional DEM (heights above the ellipsoid) for the RPC transformer.
     executor
-        A ``concurrent.futures.Executor`` (a thread pool, a Dask client's
-        ``get_executor()``) through which each input's metadata is read and
-        the valid data are scanned strip by strip; None does it all on this
-        thread.
-        The plan is the same either way.
+        A ``concurrent.futures.Executor`` (a thread pool, a Dask client's ``get_executor()``) through which
+        each input's metadata is read and the valid data are scanned strip by strip; None does it all on this
+        thread. The plan is the same either way.
 
     Returns
     -------
@@ -398,8 +388,7 @@ def plan_clip(
     Raises
     ------
     OverlapClipError
-        Any subclass, for bad inputs, outputs or options and for rasters
-        without a common area.
+        Any subclass, for bad inputs, outputs or options and for rasters without a common area.
     """
     if len(inputs) < 2:
         raise ValueError("At least two input rasters are needed.")

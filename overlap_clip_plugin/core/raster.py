@@ -144,10 +144,9 @@ def _check_not_truncated(dataset: gdal.Dataset, path: str) -> None:
 def read_raster(source: str | Source, gcp_method: str = "polynomial", rpc_dem: str | None = None) -> RasterInfo:
     """Read the grid, CRS and bands of the raster ``source`` (a path, or a :class:`Source` with open options).
 
-    A raster that is not on a north-up geotransform (rotated or sheared, GCPs
-    with GDAL's ``gcp_method`` transformer, "polynomial" or "tps", RPCs with
-    an optional ``rpc_dem``) gets the north-up grid GDAL's warper suggests
-    (see :mod:`overlap_clip_plugin.core.georef`).
+    A raster that is not on a north-up geotransform (rotated or sheared, GCPs with GDAL's ``gcp_method``
+    transformer, "polynomial" or "tps", RPCs with an optional ``rpc_dem``) gets the north-up grid GDAL's
+    warper suggests (see :mod:`overlap_clip_plugin.core.georef`).
 
     Raises
     ------

@@ -1,15 +1,12 @@
 """Where rasters have valid data, on an output grid, in bounded memory.
 
-Validity follows GDAL's mask semantics (nodata values, alpha bands, per-dataset
-masks, ``GetMaskBand()``): **a pixel is valid when its mask says so in every
-band**. A pixel outside a raster's footprint is invalid.
+Validity follows GDAL's mask semantics (nodata values, alpha bands, per-dataset masks, ``GetMaskBand()``): **a
+pixel is valid when its mask says so in every band**. A pixel outside a raster's footprint is invalid.
 
-Each raster's masks are seen on the output grid through a lazy VRT whose bands
-read the source's mask bands (``mask,N``): a window when the raster lies on
-the output grid's lattice, a nearest-neighbour warp otherwise. The common
-valid mask is then read a strip of rows at a time, so memory stays bounded by
-the strip, never by the raster: at most :data:`STRIP_PIXELS` pixels per
-raster band at once.
+Each raster's masks are seen on the output grid through a lazy VRT whose bands read the source's mask bands
+(``mask,N``): a window when the raster lies on the output grid's lattice, a nearest-neighbour warp otherwise.
+The common valid mask is then read a strip of rows at a time, so memory stays bounded by the strip, never by
+the raster: at most :data:`STRIP_PIXELS` pixels per raster band at once.
 """
 
 from __future__ import annotations
@@ -289,10 +286,9 @@ def valid_pixel_count(raster: RasterInfo, progress: Progress | None = None) -> i
 def nodata_candidates(data_type: str, signed_byte: bool = False) -> list[float]:
     """Nodata values to try, in order, for a band of ``data_type`` that declares none.
 
-    The type's lowest value, then its highest; for floating-point types the
-    lowest finite value, then NaN. Complex types use their real part's type;
-    64-bit integers only their lowest value (the highest is not a double).
-    ``signed_byte`` marks a Byte band that holds signed bytes (GDAL before 3.7).
+    The type's lowest value, then its highest; for floating-point types the lowest finite value, then NaN.
+    Complex types use their real part's type; 64-bit integers only their lowest value (the highest is not a
+    double). ``signed_byte`` marks a Byte band that holds signed bytes (GDAL before 3.7).
     """
     # GDAL's names are NumPy's, but for Byte; a complex type's real part has the type without its C.
     name = "Int8" if signed_byte else data_type[1:] if data_type.startswith("C") else data_type
@@ -314,11 +310,10 @@ def pick_nodata(
 ) -> tuple[float | None, ...]:
     """One nodata value for every band of a masked output (many formats keep only one).
 
-    The bands' own nodata value when they all declare the same one; otherwise
-    a value no band's pixels take (a band's own nodata pixels do not count:
-    they become nodata anyway), found by scanning the bands strip by strip.
-    The output's bands take the first band's data type, so its candidates are
-    tried: a declared nodata value first, then the type's extremes.
+    The bands' own nodata value when they all declare the same one; otherwise a value no band's pixels take (a
+    band's own nodata pixels do not count: they become nodata anyway), found by scanning the bands strip by
+    strip. The output's bands take the first band's data type, so its candidates are tried: a declared nodata
+    value first, then the type's extremes.
 
     Raises
     ------

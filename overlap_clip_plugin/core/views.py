@@ -80,12 +80,10 @@ def on_grid(
 ) -> gdal.Dataset:
     """A lazy VRT of ``dataset`` on ``grid``: the block ``window`` as is, or a warp when ``window`` is None.
 
-    A window may reach outside the source (read as 0). The VRT carries
-    ``grid``'s exact geotransform and CRS, so that outputs meant to
-    share a grid share it to the last bit. ``warp_options`` are the GDAL
-    transformer options of a raster placed by GCPs, RPCs or a rotated
-    geotransform; with ``alpha`` the warp adds an alpha band (the warper's
-    own word on which output pixels have valid source data).
+    A window may reach outside the source (read as 0). The VRT carries ``grid``'s exact geotransform and CRS,
+    so that outputs meant to share a grid share it to the last bit. ``warp_options`` are the GDAL transformer
+    options of a raster placed by GCPs, RPCs or a rotated geotransform; with ``alpha`` the warp adds an alpha
+    band (the warper's own word on which output pixels have valid source data).
     """
     if window is not None:
         view = gdal_call(

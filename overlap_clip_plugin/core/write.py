@@ -1,17 +1,14 @@
 """Write planned outputs, block by block, safely: the write pass and the commit of a run.
 
-Each output is first a lazy VRT over its source (:mod:`overlap_clip_plugin.core.views`);
-an unmasked output is then materialised with ``gdal.Translate`` in the
-format its extension asks for (a ``.vrt`` output stays a lazy description of
-its source). A masked output is written strip by strip, setting nodata where
-the common valid-data mask says so. No window is ever read into memory whole.
+Each output is first a lazy VRT over its source (:mod:`overlap_clip_plugin.core.views`); an unmasked output is
+then materialised with ``gdal.Translate`` in the format its extension asks for (a ``.vrt`` output stays a lazy
+description of its source). A masked output is written strip by strip, setting nodata where the common
+valid-data mask says so. No window is ever read into memory whole.
 
-Nothing is lost and nothing is left half-written: every output is written
-under its final name in a hidden staging folder beside it
-(``.overlapclip-<id>/``) and moved over the output path only when all
-outputs of the run are complete, all or nothing (:func:`write_plan`). On
-failure or cancel the staging folders are removed and any file already at
-an output path is untouched. Inputs are only ever opened read-only.
+Nothing is lost and nothing is left half-written: every output is written under its final name in a hidden
+staging folder beside it (``.overlapclip-<id>/``) and moved over the output path only when all outputs of the
+run are complete, all or nothing (:func:`write_plan`). On failure or cancel the staging folders are removed
+and any file already at an output path is untouched. Inputs are only ever opened read-only.
 """
 
 from __future__ import annotations
@@ -58,9 +55,8 @@ GdalProgress = Callable[[float, str, object], int]
 def staging_folder(path: str) -> str:
     """A new hidden folder beside ``path`` in which its output is written under its final name.
 
-    Under its final name, a format whose header names its companion files
-    (ISIS3, PDS4, ERS, ...) names them right; beside the output, the commit
-    is a rename on one file system.
+    Under its final name, a format whose header names its companion files (ISIS3, PDS4, ERS, ...) names them
+    right; beside the output, the commit is a rename on one file system.
     """
     folder = os.path.dirname(os.path.abspath(path))
     return tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder)
@@ -101,12 +97,10 @@ def _input_files(rasters: Sequence[RasterInfo]) -> dict[str, str]:
 def _commit(pairs: Sequence[tuple[str, str]], rasters: Sequence[RasterInfo]) -> None:
     """Move each finished output (every file in its staging folder) into place, all or nothing.
 
-    Refuses, before moving anything, a move that would replace a file of an
-    input (a shared ``.hdr`` of a same-named input, say). Then every file the
-    commit replaces, and the stale side files of a replaced output, are first
-    renamed aside; only when every new file is in place are they deleted. If
-    any rename fails, the ones done are undone in reverse, so every output
-    path is as it was before the run.
+    Refuses, before moving anything, a move that would replace a file of an input (a shared ``.hdr`` of a
+    same-named input, say). Then every file the commit replaces, and the stale side files of a replaced
+    output, are first renamed aside; only when every new file is in place are they deleted. If any rename
+    fails, the ones done are undone in reverse, so every output path is as it was before the run.
     """
     protected = _input_files(rasters)
     moves: list[tuple[str, str]] = []
