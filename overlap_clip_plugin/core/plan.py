@@ -35,11 +35,11 @@ from overlap_clip_plugin.core.errors import (
     translatable,
 )
 from overlap_clip_plugin.core.executors import InlineExecutor, Progress, run_pieces
-from overlap_clip_plugin.core.formats import check_not_a_container
+from overlap_clip_plugin.core.formats import check_not_a_container, check_output_format
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_mode, gdal_warnings
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, Read, Source, read_raster
-from overlap_clip_plugin.core.remote import LocalCopies, fetched_once
+from overlap_clip_plugin.core.remote import LocalCopies, fetched_once, is_remote
 from overlap_clip_plugin.core.validity import MaskFile, pick_nodata, valid_summary
 from overlap_clip_plugin.core.views import source_view
 
@@ -105,6 +105,8 @@ class OutputPlan:
     mask_with: tuple[Read, ...] = ()
     nodata: tuple[float | None, ...] = ()
     validity: str = VALIDITY_NODATA
+    #: GDAL creation options of the output, checked with its driver.
+    options: tuple[str, ...] = ()
     common_mask: MaskFile | None = field(default=None, compare=False)
     #: The local copies of remote inputs this output is written from, kept while the plan lives.
     local_copies: LocalCopies | None = field(default=None, compare=False)
@@ -251,6 +253,23 @@ def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) ->
     return drivers
 
 
+def _checked_options(
+    rasters: Sequence[RasterInfo], outputs: Sequence[str], drivers: Sequence[str], creation_options: Sequence[str]
+) -> list[tuple[str, ...]]:
+    """Each output's creation options (a GeoPackage's raster table named after the output), refused when
+    its driver would not take them or not store the bands as they are (see check_output_format)."""
+    checked, options = set(), []
+    for raster, path, driver in zip(rasters, outputs, drivers):
+        own = tuple(creation_options)
+        if driver == "GPKG" and not any(option.upper().startswith("RASTER_TABLE=") for option in own):
+            own += ("RASTER_TABLE=" + os.path.splitext(os.path.basename(path))[0],)
+        if (driver, own, raster.bands) not in checked:
+            check_output_format(driver, path, own, raster)
+            checked.add((driver, own, raster.bands))
+        options.append(own)
+    return options
+
+
 def _check_writable(folder: str, output: str) -> None:
     """Refuse a folder in which no file can be created (read-only, immutable, no permission)."""
     try:
@@ -344,6 +363,7 @@ def plan_clip(
     gcp_method: str = "polynomial",
     rpc_dem: str | None = None,
     executor: concurrent.futures.Executor | None = None,
+    creation_options: Sequence[str] = (),
 ) -> ClipPlan:
     """Check the inputs and outputs and fix every output's grid; nothing is written.
 
@@ -378,6 +398,8 @@ def plan_clip(
         A ``concurrent.futures.Executor`` (a thread pool, a Dask client's ``get_executor()``) through which
         each input's metadata is read and the valid data are scanned strip by strip; None does it all on this
         thread. The plan is the same either way.
+    creation_options
+        GDAL creation options for every output, checked with each driver.
 
     Returns
     -------
@@ -408,43 +430,45 @@ def plan_clip(
         drivers = _check_output_paths(originals, outputs)
         if mask_common:
             _check_mask_common(originals, drivers, reference is None)
-        rasters, copies = originals, None
-        if (area == "valid" or mask_common) and "VRT" not in drivers:
-            # Read twice (the scan, then the writing), a remote input's overlap is fetched once; a VRT output
-            # keeps pointing at the input itself.
-            rasters, copies = fetched_once(originals, outputs, reference, resampling, progress)
-        try:
-            return _planned(
-                rasters,
-                originals,
-                outputs,
-                drivers,
-                reference,
-                area,
-                mask_common,
-                resampling,
-                progress,
-                executor,
-                copies,
-            )
-        except BaseException:
-            if copies is not None:
-                copies.remove()
-            raise
+        options = _checked_options(originals, outputs, drivers, creation_options)
+        planned = functools.partial(
+            _planned,
+            originals=originals,
+            outputs=outputs,
+            drivers=drivers,
+            options=options,
+            reference=reference,
+            resampling=resampling,
+            progress=progress,
+            executor=executor,
+        )
+        if (area == "valid" or mask_common) and "VRT" not in drivers and any(is_remote(r.path) for r in originals):
+            # Read twice (the scan, then the writing), the part of a remote input that the plan of the extents
+            # reads is fetched once; a VRT output keeps pointing at the input itself.
+            rasters, copies = fetched_once(planned(originals, "extents", False).outputs, progress)
+            try:
+                return planned(rasters, area, mask_common, copies=copies)
+            except BaseException:
+                if copies is not None:
+                    copies.remove()
+                raise
+        return planned(originals, area, mask_common)
 
 
 def _planned(
     rasters: tuple[RasterInfo, ...],
+    area: str,
+    mask_common: bool,
+    *,
     originals: tuple[RasterInfo, ...],
     outputs: Sequence[str],
     drivers: list[str],
+    options: list[tuple[str, ...]],
     reference: int | None,
-    area: str,
-    mask_common: bool,
     resampling: str,
     progress: Progress | None,
     executor: concurrent.futures.Executor,
-    copies: LocalCopies | None,
+    copies: LocalCopies | None = None,
 ) -> ClipPlan:
     plans = []
     common_mask = None
@@ -499,8 +523,7 @@ def _planned(
         warnings.append(
             Note(translatable("The same raster is given more than once: its outputs are copies of one another."))
         )
-    if copies is not None:
-        plans = [replace(plan, local_copies=copies) for plan in plans]
+    plans = [replace(plan, options=own, local_copies=copies) for plan, own in zip(plans, options)]
     return ClipPlan(tuple(plans), originals, area, method, tuple(warnings), common_mask)
 
 

@@ -16,16 +16,21 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from osgeo import gdal
 
-from overlap_clip_plugin.core.area import common_area
 from overlap_clip_plugin.core.errors import CancelledError, RasterOpenError
 from overlap_clip_plugin.core.executors import Progress, gdal_progress
 from overlap_clip_plugin.core.gdalenv import gdal_call
+from overlap_clip_plugin.core.geometry import box_polygon, envelope
+from overlap_clip_plugin.core.globe import DENSIFY_POINTS, carried
 from overlap_clip_plugin.core.grid import Window
 from overlap_clip_plugin.core.raster import RasterInfo, Source, read_raster
 from overlap_clip_plugin.core.validity import SCAN_CANCELLED
+
+if TYPE_CHECKING:
+    from overlap_clip_plugin.core.plan import OutputPlan
 
 #: GDAL's virtual file systems that reach over the network.
 NETWORK_FILE_SYSTEMS = tuple(
@@ -63,77 +68,73 @@ class LocalCopies:
         self._finalizer = None  # type: ignore[assignment]
 
 
-def _grown(window: Window, margin: int, width: int, height: int) -> Window:
-    col, row = max(0, window.col_off - margin), max(0, window.row_off - margin)
-    right = min(width, window.col_off + window.width + margin)
-    bottom = min(height, window.row_off + window.height + margin)
-    return Window(col, row, right - col, bottom - row)
+def source_window(output: OutputPlan, margin: int) -> Window:
+    """The block of ``output``'s source its write reads: the window it copies, or, for a warp, the part
+    under the output grid with ``margin`` of the source's pixels for each output pixel's reach around it
+    (all of the source where the grid cannot be carried into its CRS)."""
+    raster, grid = output.source, output.grid
+    if output.window is not None:
+        return output.window
+    whole = Window(0, 0, raster.grid.width, raster.grid.height)
+    area = grid.bounds
+    if grid.crs is not None and raster.crs is not None:
+        moved = carried(box_polygon(area, DENSIFY_POINTS), grid.crs, raster.crs, "", raster.name)
+        if moved is None:
+            return whole
+        area = envelope(moved)
+    window = raster.grid.window_for(area)
+    # GDAL widens a kernel by as much as it shrinks the raster: how many source pixels span one output pixel.
+    shrink = math.sqrt(window.width * window.height / max(1, grid.width * grid.height))
+    reach = margin * math.ceil(max(1.0, shrink)) + 1
+    col, row = max(0, window.col_off - reach), max(0, window.row_off - reach)
+    right = min(whole.width, window.col_off + window.width + reach)
+    return Window(col, row, right - col, min(whole.height, window.row_off + window.height + reach) - row)
 
 
 def fetched_once(
-    rasters: Sequence[RasterInfo],
-    outputs: Sequence[str],
-    reference: int | None,
-    resampling: str = "near",
-    progress: Progress | None = None,
+    outputs: Sequence[OutputPlan], progress: Progress | None = None
 ) -> tuple[tuple[RasterInfo, ...], LocalCopies | None]:
-    """``rasters`` with each remote one (not placed by a transformer) replaced by a local copy of its part
-    over the common area of all (with a margin for resampling where it will be resampled); and the folder
-    holding the copies (None when nothing is remote)."""
-    remote = [index for index, raster in enumerate(rasters) if is_remote(raster.path) and not raster.warped]
+    """The sources of ``outputs`` (a plan of the extents) with each remote one (not placed by a transformer)
+    replaced by a local copy of the block its write reads (:func:`source_window`); and the folder holding
+    the copies (None when nothing is remote)."""
+    local = [output.source for output in outputs]
+    remote = [index for index, raster in enumerate(local) if is_remote(raster.path) and not raster.warped]
     if not remote:
-        return tuple(rasters), None
-    copies = LocalCopies(outputs[0])
+        return tuple(local), None
+    copies = LocalCopies(outputs[0].path)
     try:
-        return _fetched(rasters, remote, copies, reference, resampling, progress), copies
+        for index in remote:
+            local[index] = _fetched(outputs[index], copies, str(index), progress)
     except BaseException:
         copies.remove()
         raise
+    return tuple(local), copies
 
 
-def _fetched(
-    rasters: Sequence[RasterInfo],
-    remote: list[int],
-    copies: LocalCopies,
-    reference: int | None,
-    resampling: str,
-    progress: Progress | None,
-) -> tuple[RasterInfo, ...]:
-    local = list(rasters)
-    for index in remote:
-        raster = rasters[index]
-        window = raster.grid.window_for(common_area(rasters, index))
-        if window.is_empty:
-            continue  # The plan says why, in the same words as for a local raster.
-        # A raster on the reference's lattice, in its CRS, is copied as a window of itself: no margin.
-        if reference is not None and raster.grid.offset_on(rasters[reference].grid) is None:
-            # How many of this raster's pixels span one output pixel, from both windows over the common area.
-            output_window = rasters[reference].grid.window_for(common_area(rasters, reference))
-            shrink = math.sqrt(window.width * window.height / max(1, output_window.width * output_window.height))
-            margin = MARGIN.get(resampling, 1) * math.ceil(max(1.0, shrink)) + 1
-            window = _grown(window, margin, raster.grid.width, raster.grid.height)
-        # One folder an input: two remote inputs may share a file name.
-        target = os.path.join(copies.folder, str(index), raster.name)
-        os.makedirs(os.path.dirname(target))
-        cancelled: list[bool] = []
-        # The fetch's own fraction is not the run's: the run stays at its start meanwhile.
-        callback = gdal_progress(None if progress is None else lambda _fraction: progress(0.0), cancelled)
-        try:
-            copied = gdal_call(
-                RasterOpenError,
-                f"Cannot read '{raster.path}'",
-                gdal.Translate,
-                target,
-                raster.open(),
-                format="GTiff",
-                srcWin=[window.col_off, window.row_off, window.width, window.height],
-                creationOptions=["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"],
-                callback=callback,
-            )
-        except RasterOpenError:
-            if cancelled:
-                raise CancelledError(SCAN_CANCELLED) from None
-            raise
-        del copied  # closes the copy
-        local[index] = read_raster(Source(target))
-    return tuple(local)
+def _fetched(output: OutputPlan, copies: LocalCopies, key: str, progress: Progress | None) -> RasterInfo:
+    raster = output.source
+    window = source_window(output, MARGIN.get(output.resampling, 1))
+    # One folder an input: two remote inputs may share a file name.
+    target = os.path.join(copies.folder, key, raster.name)
+    os.makedirs(os.path.dirname(target))
+    cancelled: list[bool] = []
+    # The fetch's own fraction is not the run's: the run stays at its start meanwhile.
+    callback = gdal_progress(None if progress is None else lambda _fraction: progress(0.0), cancelled)
+    try:
+        copied = gdal_call(
+            RasterOpenError,
+            f"Cannot read '{raster.path}'",
+            gdal.Translate,
+            target,
+            raster.open(),
+            format="GTiff",
+            srcWin=[window.col_off, window.row_off, window.width, window.height],
+            creationOptions=["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"],
+            callback=callback,
+        )
+    except RasterOpenError:
+        if cancelled:
+            raise CancelledError(SCAN_CANCELLED) from None
+        raise
+    del copied  # closes the copy
+    return read_raster(Source(target))

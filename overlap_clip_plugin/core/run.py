@@ -3,14 +3,15 @@
 Every caller takes this road: the processing algorithms, the batch command and plain Python. Each
 translates its own inputs (enum positions, options, JSON) into names and calls :func:`run_clip`:
 
-1. **plan** (:func:`~overlap_clip_plugin.core.plan.plan_clip`): read the inputs, check everything,
-   fix every output's grid and how it is made; with ``area="valid"`` or ``mask_common`` this scans
-   where the rasters have valid data (the first fifth of the progress);
+1. **plan** (:func:`~overlap_clip_plugin.core.plan.plan_clip`): read the inputs, check everything (the
+   creation options with each driver too), fix every output's grid and how it is made; with
+   ``area="valid"`` or ``mask_common`` this scans where the rasters have valid data (the first fifth of
+   the progress);
 2. **overlap** (on request): the overlap polygon and its numbers
    (:func:`~overlap_clip_plugin.core.overlap.overlap_summary`);
-3. **write** (:func:`~overlap_clip_plugin.core.write.write_plan`): the creation options checked, every
-   output written into a staging folder beside it, ``before_commit`` (whatever else the caller writes),
-   then every output moved into place, all or nothing. The caller may look at the plan (``on_plan``) first.
+3. **write** (:func:`~overlap_clip_plugin.core.write.write_plan`): every output written into a staging
+   folder beside it, ``before_commit`` (whatever else the caller writes), then every output moved into
+   place, all or nothing. The caller may look at the plan (``on_plan``) first.
 
 Every pass goes through one executor (this thread when none is given), and one progress rule holds:
 False cancels, anything else goes on. On a failure or a cancel no output path changes.
@@ -30,7 +31,7 @@ from overlap_clip_plugin.core.gdalenv import ClipWarning, bounded_cache, gdal_mo
 from overlap_clip_plugin.core.overlap import OverlapSummary, overlap_summary
 from overlap_clip_plugin.core.plan import ClipPlan, Warn, plan_clip
 from overlap_clip_plugin.core.raster import Source
-from overlap_clip_plugin.core.write import check_formats, write_plan
+from overlap_clip_plugin.core.write import write_plan
 
 #: The output grid of a pair by name: A's, B's, or each raster's own.
 PAIR_GRIDS = ("a", "b", "own")
@@ -141,6 +142,7 @@ def run_clip(
             gcp_method,
             rpc_dem,
             executor,
+            creation_options,
         )
         if on_plan is not None:
             on_plan(plan)
@@ -150,8 +152,6 @@ def run_clip(
                     warn(str(note))
                 else:
                     warnings.warn(str(note), ClipWarning, stacklevel=3)
-        # Options a driver refuses are refused before the progress is asked, and before the overlap.
-        check_formats(plan, creation_options)
         if cancelled_by(progress, write_start):
             raise CancelledError("Cancelled before anything was written.")
         summary = None
@@ -166,7 +166,6 @@ def run_clip(
         result = RunResult(plan, summary)
         write_plan(
             plan,
-            creation_options,
             _between(progress, write_start, 1.0),
             warn,
             executor,

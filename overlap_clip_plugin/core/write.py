@@ -35,7 +35,6 @@ from overlap_clip_plugin.core.executors import (
     run_pieces,
     runs_here,
 )
-from overlap_clip_plugin.core.formats import check_output_format
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode, gdal_warnings, quiet_gdal
 from overlap_clip_plugin.core.plan import VALIDITY_ALPHA, VALIDITY_MASK, VALIDITY_NODATA, ClipPlan, OutputPlan, Warn
 from overlap_clip_plugin.core.raster import RasterInfo
@@ -141,14 +140,6 @@ def _commit(pairs: Sequence[tuple[str, str]], rasters: Sequence[RasterInfo]) -> 
     for _, aside in done[: len(replaced)]:
         with contextlib.suppress(OSError):
             os.remove(aside)
-
-
-def _options(plan: OutputPlan, creation_options: Sequence[str]) -> list[str]:
-    """The creation options for ``plan``'s output, naming a GeoPackage's raster table after the output."""
-    options = list(creation_options)
-    if plan.driver == "GPKG" and not any(option.upper().startswith("RASTER_TABLE=") for option in options):
-        options.append("RASTER_TABLE=" + os.path.splitext(os.path.basename(plan.path))[0])
-    return options
 
 
 def _write_masked(
@@ -293,9 +284,7 @@ def _write_view(
         del written  # closes the file
 
 
-def write_piece(
-    plan: OutputPlan, target: str, creation_options: Sequence[str], progress: Progress | None, threads: str
-) -> None:
+def write_piece(plan: OutputPlan, target: str, progress: Progress | None, threads: str) -> None:
     """A piece of a run: write ``plan``'s output at ``target`` (in its staging folder), on any worker.
 
     ``progress`` (only where the piece runs in the caller's process) follows the piece strip by strip,
@@ -306,7 +295,7 @@ def write_piece(
     stopped: list[bool] = []
     callback = gdal_progress(progress, stopped)
     failure = f"GDAL failed while writing '{plan.path}' from '{plan.source.path}'"
-    options = _options(plan, creation_options)
+    options = plan.options
     try:
         if not plan.mask_with and not plan.copied and plan.driver == "GTiff":
             # Other formats keep the lazy view and gdal_translate's copy: some (GeoPackage) refuse a
@@ -331,18 +320,6 @@ def write_piece(
         raise
 
 
-def check_formats(plan: ClipPlan, creation_options: Sequence[str]) -> None:
-    """Refuse, before anything is written, an output whose format would not store its bands as they are or
-    would not take ``creation_options`` (see :func:`~overlap_clip_plugin.core.formats.check_output_format`)."""
-    checked = set()
-    for output in plan.outputs:
-        options = tuple(_options(output, creation_options))
-        key = (output.driver, options, output.source.bands)
-        if key not in checked:
-            check_output_format(output.driver, output.path, options, output.source)
-            checked.add(key)
-
-
 @contextlib.contextmanager
 def staged(plan: ClipPlan) -> Iterator[list[str]]:
     """One new staging folder beside each output of ``plan``, in output order, removed on leaving (with
@@ -359,7 +336,6 @@ def staged(plan: ClipPlan) -> Iterator[list[str]]:
 def write_pass(
     plan: ClipPlan,
     stagings: Sequence[str],
-    creation_options: Sequence[str] = (),
     progress: Progress | None = None,
     executor: concurrent.futures.Executor | None = None,
 ) -> None:
@@ -396,7 +372,6 @@ def write_pass(
             (
                 output,
                 staged_path(output.path, staging),
-                tuple(creation_options),
                 piece_progress(index) if here else None,
                 ALL_CPUS if here or count == 1 else "1",
             )
@@ -416,7 +391,6 @@ def write_pass(
 @bounded_cache()
 def write_plan(
     plan: ClipPlan,
-    creation_options: Sequence[str] = (),
     progress: Progress | None = None,
     warn: Warn | None = None,
     executor: concurrent.futures.Executor | None = None,
@@ -424,24 +398,22 @@ def write_plan(
 ) -> None:
     """Write every output of ``plan`` and move them into place, all or nothing.
 
-    The creation options are first checked with each output's driver; every output is then written in a
-    staging folder beside it (:func:`write_pass`), ``before_commit`` is called (whatever else a run
-    writes; if it raises, no output path changes), and the outputs are moved over their paths. If one
+    Every output is written with its planned creation options in a staging folder beside it
+    (:func:`write_pass`), ``before_commit`` is called (whatever else a run writes; if it raises, no output
+    path changes), and the outputs are moved over their paths. If one
     fails or is cancelled, or a move fails, no output path changes and no staging folder is left.
     GDAL's warnings go to ``warn`` (Python warnings without it).
     """
-    with gdal_warnings(warn):
-        check_formats(plan, creation_options)
-        with staged(plan) as stagings:
-            write_pass(plan, stagings, creation_options, progress, executor)
-            if before_commit is not None:
-                before_commit()
-            _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
+    with gdal_warnings(warn), staged(plan) as stagings:
+        write_pass(plan, stagings, progress, executor)
+        if before_commit is not None:
+            before_commit()
+        _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
 
 
-def write_output(plan: OutputPlan, creation_options: Sequence[str] = (), progress: Progress | None = None) -> None:
+def write_output(plan: OutputPlan, progress: Progress | None = None) -> None:
     """Write one planned output (see :func:`write_plan`)."""
-    write_plan(ClipPlan((plan,), (plan.source, *(read.raster for read in plan.mask_with))), creation_options, progress)
+    write_plan(ClipPlan((plan,), (plan.source, *(read.raster for read in plan.mask_with))), progress)
 
 
 @contextlib.contextmanager
