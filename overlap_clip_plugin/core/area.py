@@ -92,11 +92,21 @@ def _transformed_footprint(raster: RasterInfo, crs: Crs, crs_owner: str) -> ogr.
     result.CloseRings()
     out = ogr.Geometry(ogr.wkbPolygon)
     out.AddGeometry(result)
-    with quiet_gdal():
-        if len(finite) < 3 or not is_valid(out):
-            # A footprint that folds on itself after transformation (for example
-            # across a projection's edge) is repaired to its outline.
+    if len(finite) >= 3 and not is_valid(out):
+        # A footprint that folds on itself after transformation (across a projection's edge, say) is
+        # repaired to its outline.
+        with quiet_gdal():
             out = out.Buffer(0)
+    if len(finite) < 3 or out.IsEmpty():
+        raise NoOverlapError(
+            "'{name}' lies where {crs}, the CRS of '{owner}', cannot show it ({count} of {total} points of its "
+            "outline have a place there): they have no common area on that grid.",
+            name=raster.name,
+            crs=crs_name(crs),
+            owner=crs_owner,
+            count=len(finite),
+            total=len(points),
+        )
     return out
 
 

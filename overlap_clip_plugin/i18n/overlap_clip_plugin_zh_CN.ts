@@ -16,6 +16,10 @@
       <translation>'{path}' 没有坐标参考系，而 '{other}' 的坐标参考系为 {crs}；请先为其指定坐标参考系（栅格 &gt; 投影 &gt; 指定投影）。</translation>
     </message>
     <message>
+      <source>'{name}' lies where {crs}, the CRS of '{owner}', cannot show it ({count} of {total} points of its outline have a place there): they have no common area on that grid.</source>
+      <translation>'{name}' 位于 '{owner}' 的坐标参考系 {crs} 无法表示的位置（其轮廓的 {total} 个点中只有 {count} 个在该坐标系中有位置）：它们在该格网上没有公共区域。</translation>
+    </message>
+    <message>
       <source>The rasters do not overlap: '{name_a}' covers {bounds_a} in {crs_a}; '{name_b}' covers {bounds_b} in {crs_b}.</source>
       <translation>这些栅格不重叠：'{name_a}' 在 {crs_a} 中覆盖 {bounds_a}；'{name_b}' 在 {crs_b} 中覆盖 {bounds_b}。</translation>
     </message>
