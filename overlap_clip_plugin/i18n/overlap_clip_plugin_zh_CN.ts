@@ -300,6 +300,50 @@
       <translation>地图单位</translation>
     </message>
     <message>
+      <source>Resampling method</source>
+      <translation>重采样方法</translation>
+    </message>
+    <message>
+      <source>Used only for a raster that does not already lie on the output grid.</source>
+      <translation>仅用于尚未位于输出网格上的栅格。</translation>
+    </message>
+    <message>
+      <source>Creation options</source>
+      <translation>创建选项</translation>
+    </message>
+    <message>
+      <source>GDAL creation options for every output, as KEY=VALUE|KEY2=VALUE2.</source>
+      <translation>用于每个输出的 GDAL 创建选项，格式为 KEY=VALUE|KEY2=VALUE2。</translation>
+    </message>
+    <message>
+      <source>Transformer for rasters placed by ground control points</source>
+      <translation>由地面控制点定位的栅格所用的变换</translation>
+    </message>
+    <message>
+      <source>How GDAL's warper places a raster georeferenced only by GCPs: a polynomial fitted to them (its order chosen from their number), or a thin plate spline through every one.</source>
+      <translation>GDAL 的变形工具如何放置仅由 GCP 配准的栅格：拟合这些点的多项式（阶数按点数选择），或穿过每个点的薄板样条。</translation>
+    </message>
+    <message>
+      <source>Elevation model for rasters placed by RPCs</source>
+      <translation>由 RPC 定位的栅格所用的高程模型</translation>
+    </message>
+    <message>
+      <source>Heights for GDAL's RPC transformer, for a raster georeferenced by rational polynomial coefficients (RPCs); without it the RPCs are used at height 0.</source>
+      <translation>为 GDAL 的 RPC 变换提供高程，用于由有理多项式系数（RPC）配准的栅格；没有它时 RPC 按高程 0 使用。</translation>
+    </message>
+    <message>
+      <source>Dask scheduler address</source>
+      <translation>Dask 调度器地址</translation>
+    </message>
+    <message>
+      <source>Empty: the run uses every core of this machine. An address (tcp://host:8786) sends the reading, the valid-data scan and the writing of each output to that Dask cluster; its workers need GDAL and this plugin, and must see the inputs and the output folders. Needs Dask's distributed package in QGIS's Python.</source>
+      <translation>留空：本次运行使用本机的所有核心。给出地址（tcp://host:8786）时，读取、有效数据扫描以及每个输出的写入都交给该 Dask 集群；其工作节点需要 GDAL 和本插件，并且必须能访问输入和输出文件夹。需要 QGIS 的 Python 中装有 Dask 的 distributed 包。</translation>
+    </message>
+    <message>
+      <source>{} x {} pixels ({:.6g} {} x {:.6g} {})</source>
+      <translation>{} x {} 像元（{:.6g} {} x {:.6g} {}）</translation>
+    </message>
+    <message>
       <source>Nearest neighbour</source>
       <translation>最近邻</translation>
     </message>
@@ -346,50 +390,6 @@
     <message>
       <source>Third quartile</source>
       <translation>第三四分位数</translation>
-    </message>
-    <message>
-      <source>Resampling method</source>
-      <translation>重采样方法</translation>
-    </message>
-    <message>
-      <source>Used only for a raster that does not already lie on the output grid.</source>
-      <translation>仅用于尚未位于输出网格上的栅格。</translation>
-    </message>
-    <message>
-      <source>Creation options</source>
-      <translation>创建选项</translation>
-    </message>
-    <message>
-      <source>GDAL creation options for every output, as KEY=VALUE|KEY2=VALUE2.</source>
-      <translation>用于每个输出的 GDAL 创建选项，格式为 KEY=VALUE|KEY2=VALUE2。</translation>
-    </message>
-    <message>
-      <source>Transformer for rasters placed by ground control points</source>
-      <translation>由地面控制点定位的栅格所用的变换</translation>
-    </message>
-    <message>
-      <source>How GDAL's warper places a raster georeferenced only by GCPs: a polynomial fitted to them (its order chosen from their number), or a thin plate spline through every one.</source>
-      <translation>GDAL 的变形工具如何放置仅由 GCP 配准的栅格：拟合这些点的多项式（阶数按点数选择），或穿过每个点的薄板样条。</translation>
-    </message>
-    <message>
-      <source>Elevation model for rasters placed by RPCs</source>
-      <translation>由 RPC 定位的栅格所用的高程模型</translation>
-    </message>
-    <message>
-      <source>Heights for GDAL's RPC transformer, for a raster georeferenced by rational polynomial coefficients (RPCs); without it the RPCs are used at height 0.</source>
-      <translation>为 GDAL 的 RPC 变换提供高程，用于由有理多项式系数（RPC）配准的栅格；没有它时 RPC 按高程 0 使用。</translation>
-    </message>
-    <message>
-      <source>Dask scheduler address</source>
-      <translation>Dask 调度器地址</translation>
-    </message>
-    <message>
-      <source>Empty: the run uses every core of this machine. An address (tcp://host:8786) sends the reading, the valid-data scan and the writing of each output to that Dask cluster; its workers need GDAL and this plugin, and must see the inputs and the output folders. Needs Dask's distributed package in QGIS's Python.</source>
-      <translation>留空：本次运行使用本机的所有核心。给出地址（tcp://host:8786）时，读取、有效数据扫描以及每个输出的写入都交给该 Dask 集群；其工作节点需要 GDAL 和本插件，并且必须能访问输入和输出文件夹。需要 QGIS 的 Python 中装有 Dask 的 distributed 包。</translation>
-    </message>
-    <message>
-      <source>{} x {} pixels ({:.6g} {} x {:.6g} {})</source>
-      <translation>{} x {} 像元（{:.6g} {} x {:.6g} {}）</translation>
     </message>
     <message>
       <source>Output {}: nodata ({}) where any raster has no valid data.</source>

@@ -21,8 +21,6 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication, QUrl, QVariant
 
 from overlap_clip_plugin.core import (
-    AREAS,
-    RESAMPLING_METHODS,
     ExecutorError,
     OverlapClipError,
     Source,
@@ -107,8 +105,9 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
     RPC_DEM = "RPC_DEM"
     DASK_SCHEDULER = "DASK_SCHEDULER"
 
-    #: The core's names of the GCP transformers, in the order the dialog lists them.
+    #: The core's names of the dialog's choices, in the order the dialog lists them.
     GCP_METHODS = ("polynomial", "tps")
+    AREAS = ("extents", "valid")
 
     def tr(self, text):
         """Translate ``text`` in the plugin's translation context."""
@@ -236,27 +235,26 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             grid.width, grid.height, width, unit, height, unit
         )
 
-    def resampling_names(self):
-        """The resampling methods as the dialog names them, in RESAMPLING_METHODS order."""
+    def resampling_methods(self):
+        """The resampling methods in the order the dialog lists them: the core's name, the dialog's label."""
         return [
-            self.tr("Nearest neighbour"),
-            self.tr("Bilinear"),
-            self.tr("Cubic"),
-            self.tr("Cubic spline"),
-            self.tr("Lanczos windowed sinc"),
-            self.tr("Average"),
-            self.tr("Mode"),
-            self.tr("Minimum"),
-            self.tr("Maximum"),
-            self.tr("Median"),
-            self.tr("First quartile"),
-            self.tr("Third quartile"),
+            ("near", self.tr("Nearest neighbour")),
+            ("bilinear", self.tr("Bilinear")),
+            ("cubic", self.tr("Cubic")),
+            ("cubicspline", self.tr("Cubic spline")),
+            ("lanczos", self.tr("Lanczos windowed sinc")),
+            ("average", self.tr("Average")),
+            ("mode", self.tr("Mode")),
+            ("min", self.tr("Minimum")),
+            ("max", self.tr("Maximum")),
+            ("med", self.tr("Median")),
+            ("q1", self.tr("First quartile")),
+            ("q3", self.tr("Third quartile")),
         ]
 
     def add_writing_parameters(self):
         """Declare RESAMPLING and OPTIONS (advanced)."""
-        names = self.resampling_names()
-        assert len(names) == len(RESAMPLING_METHODS)
+        names = [label for _, label in self.resampling_methods()]
         resampling = QgsProcessingParameterEnum(
             self.RESAMPLING, self.tr("Resampling method"), options=names, defaultValue=0
         )
@@ -348,9 +346,9 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                     [gdal_source(layer.source()) for layer in layers],
                     outputs,
                     grid,
-                    AREAS[self.parameterAsEnum(parameters, self.AREA, context)],
+                    self.AREAS[self.parameterAsEnum(parameters, self.AREA, context)],
                     self.parameterAsBoolean(parameters, self.MASK_COMMON, context),
-                    RESAMPLING_METHODS[self.parameterAsEnum(parameters, self.RESAMPLING, context)],
+                    self.resampling_methods()[self.parameterAsEnum(parameters, self.RESAMPLING, context)][0],
                     [item.strip() for item in options_text.split("|") if item.strip()],
                     progress,
                     warn,
@@ -372,7 +370,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         if plan.footprint_method:
             feedback.pushInfo(self.tr("Footprints: {}.").format(self.tr(FOOTPRINT_METHOD)))
         logged_areas = set()
-        methods = dict(zip(RESAMPLING_METHODS, self.resampling_names()))
+        methods = dict(self.resampling_methods())
         for label, output in zip(labels, plan.outputs):
             size = self.size_on_the_ground(output.grid)
             area = self.tr("Common extent in {}: {}").format(self.tr(crs_name(output.crs)), str(output.area))

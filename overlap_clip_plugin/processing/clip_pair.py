@@ -16,7 +16,6 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from overlap_clip_plugin.core import AREAS, PAIR_GRIDS
 from overlap_clip_plugin.processing.base import ClipAlgorithmBase
 from overlap_clip_plugin.processing.compat import (
     FAST_INSERT,
@@ -46,6 +45,8 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
     HEIGHT = "HEIGHT"
 
     RASTER_INPUTS = (INPUT_A, INPUT_B)
+    #: The core's names of the output grids, in the order the dialog lists them.
+    GRIDS = ("a", "b", "own")
 
     def createInstance(self):  # noqa: N802
         """Return a new instance (the modeler and batch runs need one per run)."""
@@ -153,7 +154,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         grid = self.parameterAsEnum(parameters, self.GRID, context)
         outputs = [self.parameterAsOutputLayer(parameters, key, context) for key in (self.OUTPUT_A, self.OUTPUT_B)]
         whole = self.parameterAsBoolean(parameters, self.WHOLE_INPUT_PERCENTS, context)
-        counted = whole or AREAS[self.parameterAsEnum(parameters, self.AREA, context)] != "valid"
+        counted = whole or self.AREAS[self.parameterAsEnum(parameters, self.AREA, context)] != "valid"
         polygon = self.output_requested(parameters, self.OVERLAP, context)
         made = {}
 
@@ -169,7 +170,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
                 layers,
                 ("A", "B"),
                 outputs,
-                PAIR_GRIDS[grid],
+                self.GRIDS[grid],
                 parameters,
                 context,
                 feedback,
@@ -195,7 +196,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             results[self.OVERLAP] = made["overlap"][0]
         feedback.setProgress(100)
         # On one grid, A and B drawn alike (the same renderer on the same bands) take one stretch.
-        run = LoadedRun(share_stretch=PAIR_GRIDS[grid] != "own")
+        run = LoadedRun(share_stretch=self.GRIDS[grid] != "own")
         if "overlap" in made and context.willLoadLayerOnCompletion(made["overlap"][0]):
             run.attach(context.layerToLoadOnCompletionDetails(made["overlap"][0]), "overlap", "outline")
         for path, layer, label in zip(outputs, layers, ("A", "B")):
