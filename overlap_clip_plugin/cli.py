@@ -7,7 +7,10 @@ A batch file lists jobs, each clipped to its own common area, all or nothing per
 - CSV with a header: pairs, ``input_a,input_b,output_a,output_b``; or stacks, ``inputs,folder`` with the
   inputs separated by ``;``.
 
-Relative paths are taken from the batch file's folder. Jobs run side by side; their pieces (reading the
+Relative paths are taken from the batch file's folder. The batch is checked whole before any job runs:
+two outputs that are one file, or an output that is an input of any job, refuse it (exit status 2). Paths
+are compared as files (symlinks resolved; an existing file by device and inode, so hard links count), a
+remote input (``/vsicurl/``, ``http://``) by its name. Jobs run side by side; their pieces (reading the
 inputs, scanning valid data, writing each output) go to a local thread pool, to a ``LocalCluster``
 (``--local-workers N``) or to an existing Dask cluster (``--scheduler ADDRESS``). Dask is imported only
 for those two options. The exit status is 0 when every job was written, 1 when any failed (the others
@@ -29,7 +32,8 @@ from dataclasses import dataclass
 
 from overlap_clip_plugin.core.errors import ExecutorError, OverlapClipError
 from overlap_clip_plugin.core.executors import make_executor
-from overlap_clip_plugin.core.plan import RESAMPLING_METHODS, output_names
+from overlap_clip_plugin.core.plan import RESAMPLING_METHODS, _file_key, output_names
+from overlap_clip_plugin.core.remote import is_remote
 from overlap_clip_plugin.core.run import run_clip
 
 #: How many jobs the client keeps going at once (each waits on its pieces most of the time).
@@ -92,7 +96,53 @@ def read_jobs(path: str) -> list[Job]:
             raise BatchFileError(f"Job {number} of '{path}' needs two or more inputs and one output per input.")
     if not jobs:
         raise BatchFileError(f"The batch file '{path}' lists no job.")
+    check_paths(jobs, base)
     return jobs
+
+
+def _key(path: str) -> object:
+    """What makes two paths of a batch one file: a remote input's name, else the core's file key."""
+    return ("remote", path) if is_remote(path) else _file_key(path)
+
+
+def _shown(path: str, base: str) -> str:
+    """``path`` as the batch file gives it: relative to the batch file's folder when it lies under it."""
+    return os.path.relpath(path, base) if path.startswith(os.path.join(base, "")) else path
+
+
+def check_paths(jobs: Sequence[Job], base: str) -> None:
+    """Refuse a batch in which two outputs are one file, or an output is an input of any job: the jobs
+    run side by side, so a job would read a file while another writes it, or two would write one."""
+    readers: dict[object, tuple[int, str]] = {}
+    for number, job in enumerate(jobs, start=1):
+        for path in job.inputs:
+            readers.setdefault(_key(path), (number, path))
+    writers: dict[object, tuple[int, str]] = {}
+    for number, job in enumerate(jobs, start=1):
+        for path in job.outputs:
+            key, shown = _key(path), _shown(path, base)
+            if key in writers:
+                first, other = writers[key]
+                also = "also" if first == number else f"job {first}"
+                spelt = "" if _shown(other, base) == shown else f" ({also} as '{_shown(other, base)}')"
+                if first == number:
+                    raise BatchFileError(f"Job {number} writes '{shown}'{spelt} twice; give each output its own path.")
+                raise BatchFileError(
+                    f"Jobs {first} and {number} both write '{shown}'{spelt}; give each output its own path."
+                )
+            if key in readers:
+                reader, read = readers[key]
+                spelt = "" if _shown(read, base) == shown else f" (as '{_shown(read, base)}')"
+                if reader == number:
+                    raise BatchFileError(
+                        f"The output '{shown}' of job {number} is also one of its inputs{spelt}; "
+                        "write it to another path."
+                    )
+                raise BatchFileError(
+                    f"The output '{shown}' of job {number} is an input of job {reader}{spelt}; jobs run side by side, "
+                    "so write it to another path."
+                )
+            writers[key] = (number, path)
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -1,0 +1,154 @@
+"""The batch command as pipelines meet it (issue 20): a batch is checked whole before any job runs (no
+output is another output or any job's input, compared as files); a stack folder that cannot be made
+fails its job in one line; SIGINT and SIGTERM stop the batch cleanly; CSV files as spreadsheets write
+them; a worker's failure is one line unless --verbose."""
+
+import json
+import os
+import shutil
+
+import pytest
+from files import digests, listing
+from rasters import sample_dates, sample_pair
+from test_batch import run_command
+
+from overlap_clip_plugin.core import clip, output_names
+
+
+@pytest.fixture
+def scenes(tmp_path):
+    """sample_a, sample_b, date_2020 and date_2024 in tmp_path/in."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    return [*sample_pair(folder), *sample_dates(folder)]
+
+
+def write_batch(tmp_path, jobs, name="batch.json"):
+    batch = tmp_path / name
+    batch.write_text(json.dumps({"jobs": jobs}))
+    return batch
+
+
+def everything(folder):
+    """Every path under ``folder`` with its bytes (None for a folder or a link), to compare before and after."""
+    found = {}
+    for root, folders, files in os.walk(folder):
+        for name in folders + files:
+            path = os.path.join(root, name)
+            found[os.path.relpath(path, folder)] = None if os.path.isdir(path) else open(path, "rb").read()
+    return found
+
+
+PAIR = ["in/sample_a.tif", "in/sample_b.tif"]
+DATES = ["in/date_2020.tif", "in/date_2024.tif"]
+
+
+def test_an_output_that_is_another_jobs_input_refuses_the_batch(scenes, tmp_path):
+    # Before issue 20 this batch was written (exit 0), job 1 reading a_copy.tif while job 2 replaced it.
+    shutil.copy(scenes[0], tmp_path / "in" / "a_copy.tif")
+    batch = write_batch(
+        tmp_path,
+        [
+            {"inputs": ["in/a_copy.tif", "in/sample_b.tif"], "folder": "stack"},
+            {"inputs": DATES, "outputs": ["in/a_copy.tif", "x.tif"]},
+        ],
+    )
+    before = everything(tmp_path)
+    run = run_command(batch)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr == (
+        "The output 'in/a_copy.tif' of job 2 is an input of job 1; jobs run side by side, so write it to another "
+        "path.\n"
+    )
+    assert run.stdout == ""
+    assert everything(tmp_path) == before
+
+
+def _links(tmp_path):
+    os.symlink(tmp_path / "in" / "sample_a.tif", tmp_path / "soft.tif")
+    os.link(tmp_path / "in" / "date_2020.tif", tmp_path / "hard.tif")
+    (tmp_path / "stack").mkdir()
+    os.symlink(tmp_path / "stack", tmp_path / "alias")
+
+
+@pytest.mark.parametrize(
+    ("jobs", "said"),
+    [
+        (
+            [
+                {"inputs": PAIR, "outputs": ["out/x.tif", "out/y.tif"]},
+                {"inputs": DATES, "outputs": ["z.tif", "out/x.tif"]},
+            ],
+            "Jobs 1 and 2 both write 'out/x.tif'; give each output its own path.",
+        ),
+        (
+            [{"inputs": PAIR, "outputs": ["x.tif", "x.tif"]}],
+            "Job 1 writes 'x.tif' twice; give each output its own path.",
+        ),
+        (
+            [{"inputs": PAIR, "outputs": ["x.tif", "y.tif"]}, {"inputs": DATES, "outputs": ["z.tif", "in/../x.tif"]}],
+            "Jobs 1 and 2 both write 'x.tif'; give each output its own path.",
+        ),
+        (
+            [{"inputs": PAIR, "outputs": ["x.tif", "y.tif"]}, {"inputs": DATES, "outputs": ["soft.tif", "z.tif"]}],
+            "The output 'soft.tif' of job 2 is an input of job 1 (as 'in/sample_a.tif'); jobs run side by side, "
+            "so write it to another path.",
+        ),
+        (
+            [{"inputs": PAIR, "outputs": ["x.tif", "y.tif"]}, {"inputs": DATES, "outputs": ["hard.tif", "z.tif"]}],
+            "The output 'hard.tif' of job 2 is also one of its inputs (as 'in/date_2020.tif'); write it to another "
+            "path.",
+        ),
+        (
+            [{"inputs": PAIR, "outputs": ["in/sample_a.tif", "y.tif"]}],
+            "The output 'in/sample_a.tif' of job 1 is also one of its inputs; write it to another path.",
+        ),
+        (
+            [{"inputs": PAIR, "folder": "stack"}, {"inputs": ["in/sample_b.tif", *DATES], "folder": "alias"}],
+            "Jobs 1 and 2 both write 'alias/sample_b_common.tif' (job 1 as 'stack/sample_b_common.tif'); give each "
+            "output its own path.",
+        ),
+        (
+            [{"inputs": PAIR, "folder": "stack"}, {"inputs": ["other/sample_a.tif", *DATES], "folder": "stack"}],
+            "Jobs 1 and 2 both write 'stack/sample_a_common.tif'; give each output its own path.",
+        ),
+    ],
+    ids=[
+        "two-jobs",
+        "one-job-twice",
+        "spelt-otherwise",
+        "symlink",
+        "hard-link",
+        "own-input",
+        "linked-stacks",
+        "stacks",
+    ],
+)
+def test_outputs_that_are_one_file_refuse_the_batch(scenes, tmp_path, jobs, said):
+    _links(tmp_path)
+    batch = write_batch(tmp_path, jobs)
+    before = everything(tmp_path)
+    run = run_command(batch)
+    assert (run.returncode, run.stdout, run.stderr) == (2, "", said + "\n")
+    assert everything(tmp_path) == before
+
+
+def test_jobs_may_share_inputs_and_a_stack_folder(scenes, tmp_path):
+    a, b, c, d = scenes
+    batch = write_batch(
+        tmp_path,
+        [
+            {"inputs": PAIR, "outputs": ["stack/pair_a.tif", "stack/pair_b.tif"]},
+            {"inputs": ["in/sample_a.tif", *DATES], "folder": "stack"},
+        ],
+    )
+    run = run_command(batch)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Written: 2 of 2 jobs (5 files)." in run.stdout
+    names = output_names([a, c, d])
+    assert listing(tmp_path / "stack") == sorted(["pair_a.tif", "pair_b.tif", *names])
+    mine = [str(tmp_path / f"mine_{index}.tif") for index in range(5)]
+    clip([a, b], mine[:2], 0)
+    clip([a, c, d], mine[2:], 0)
+    written = [tmp_path / "stack" / name for name in ["pair_a.tif", "pair_b.tif", *names]]
+    assert digests(written) == digests(mine)
