@@ -173,19 +173,67 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class FolderError(OSError):
+    """A stack folder that cannot be made."""
+
+
+class Folders:
+    """The stack folders a batch makes (with any missing parents), removed again if they are still empty
+    once no job of the batch writes into them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: dict[str, list[str]] = {}
+        self._users: dict[str, int] = {}
+
+    def enter(self, folder: str) -> None:
+        """Make ``folder`` unless it is there; a job is about to write into it."""
+        with self._lock:
+            if not os.path.isdir(folder):
+                missing = []
+                parent = folder
+                while not os.path.lexists(parent) and os.path.dirname(parent) != parent:
+                    missing.append(parent)
+                    parent = os.path.dirname(parent)
+                try:
+                    os.makedirs(folder, exist_ok=True)
+                except OSError as err:
+                    if os.path.lexists(parent) and not os.path.isdir(parent):
+                        reason = "a file has that name" if parent == folder else f"'{parent}' is a file"
+                    else:
+                        reason = (err.strerror or str(err)).lower()
+                    raise FolderError(f"Cannot make the output folder '{folder}': {reason}.") from err
+                self._made[folder] = missing
+            self._users[folder] = self._users.get(folder, 0) + 1
+
+    def leave(self, folder: str) -> None:
+        """A job has ended: remove the folders the batch made for it if they are empty and no job uses them."""
+        with self._lock:
+            self._users[folder] -= 1
+            if self._users[folder] or folder not in self._made:
+                return
+            try:
+                for made in self._made.pop(folder):
+                    os.rmdir(made)  # refused (and the parents kept) when a job wrote into it
+            except OSError:
+                pass
+
+
 def run_batch(jobs: Sequence[Job], options: argparse.Namespace, executor: concurrent.futures.Executor, out) -> int:
     """Run ``jobs`` through ``executor``, saying each one's end on ``out``; how many failed."""
     grid = "own" if options.grid == "own" else options.reference - 1
     lock = threading.Lock()
+    folders = Folders()
     done: list[int] = []
     failed: list[tuple[int, str]] = []
 
     def one(number: int, job: Job) -> None:
         said: list[str] = []
-        made = job.folder is not None and not os.path.isdir(job.folder)
+        entered = False
         try:
-            if made:
-                os.makedirs(str(job.folder), exist_ok=True)
+            if job.folder is not None:
+                folders.enter(job.folder)
+                entered = True
             run_clip(
                 job.inputs,
                 job.outputs,
@@ -200,10 +248,11 @@ def run_batch(jobs: Sequence[Job], options: argparse.Namespace, executor: concur
             message = f"written: {', '.join(job.outputs)}"
         except (OverlapClipError, ValueError, OSError) as err:
             message = f"FAILED, nothing written: {err}"
-            if made and not os.listdir(str(job.folder)):
-                os.rmdir(str(job.folder))
             with lock:
                 failed.append((number, str(err)))
+        finally:
+            if entered:
+                folders.leave(str(job.folder))
         with lock:
             done.append(number)
             if not options.quiet:

@@ -152,3 +152,57 @@ def test_jobs_may_share_inputs_and_a_stack_folder(scenes, tmp_path):
     clip([a, c, d], mine[2:], 0)
     written = [tmp_path / "stack" / name for name in ["pair_a.tif", "pair_b.tif", *names]]
     assert digests(written) == digests(mine)
+
+
+def job_lines(stdout):
+    """The job lines of a run without their '[i/N] ' count (jobs end in any order), sorted."""
+    return sorted(line.split("] ", 1)[1] for line in stdout.splitlines() if line.startswith("["))
+
+
+@pytest.mark.parametrize(
+    ("folder", "reason"),
+    [
+        ("stack", "a file has that name"),
+        ("note.txt/stack", "'{tmp}/note.txt' is a file"),
+        ("x" * 300, "file name too long"),
+    ],
+    ids=["a-file", "under-a-file", "name-too-long"],
+)
+def test_a_stack_folder_that_cannot_be_made_fails_its_job_in_one_line(scenes, tmp_path, folder, reason):
+    (tmp_path / "stack").write_text("not a folder")
+    (tmp_path / "note.txt").write_text("not a folder either")
+    batch = write_batch(
+        tmp_path,
+        [{"inputs": PAIR, "outputs": ["ok_a.tif", "ok_b.tif"]}, {"inputs": DATES, "folder": folder}],
+    )
+    run = run_command(batch)
+    sentence = f"Cannot make the output folder '{tmp_path / folder}': {reason.format(tmp=tmp_path)}."
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stderr == ""
+    assert job_lines(run.stdout) == [
+        f"job 1: written: {tmp_path / 'ok_a.tif'}, {tmp_path / 'ok_b.tif'}",
+        f"job 2: FAILED, nothing written: {sentence}",
+    ]
+    assert run.stdout.splitlines()[2:4] == ["Written: 1 of 2 jobs (2 files).", f"Failed: job 2: {sentence}"]
+    assert listing(tmp_path) == ["batch.json", "in", "note.txt", "ok_a.tif", "ok_b.tif", "stack"]
+    assert (tmp_path / "stack").read_text() == "not a folder"
+    assert (tmp_path / "note.txt").read_text() == "not a folder either"
+
+
+def test_the_folders_made_for_a_failed_stack_are_removed(scenes, tmp_path):
+    (tmp_path / "kept").mkdir()
+    batch = write_batch(
+        tmp_path,
+        [
+            {"inputs": ["in/date_2020.tif", "in/missing.tif"], "folder": "new/deeper/stack"},
+            {"inputs": ["in/date_2024.tif", "in/missing.tif"], "folder": "kept/stack"},
+        ],
+    )
+    run = run_command(batch)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert job_lines(run.stdout) == [
+        f"job {number}: FAILED, nothing written: The raster '{tmp_path / 'in' / 'missing.tif'}' does not exist."
+        for number in (1, 2)
+    ]
+    assert listing(tmp_path) == ["batch.json", "in", "kept"]
+    assert listing(tmp_path / "kept") == []
