@@ -5,7 +5,12 @@ A batch file lists jobs, each clipped to its own common area, all or nothing per
 - JSON: ``{"jobs": [...]}`` (or the list alone); a job is ``{"inputs": [...], "outputs": [...]}``, or
   ``{"inputs": [...], "folder": "..."}`` for a stack written as ``NAME_common.tif`` into the folder;
 - CSV with a header: pairs, ``input_a,input_b,output_a,output_b``; or stacks, ``inputs,folder`` with the
-  inputs separated by ``;``.
+  inputs of a stack in one cell, separated by ``;`` (by ``|`` in a file whose cells are separated by ``;``).
+  The cells may be separated by ``,``, ``;`` or a tab (the first lines tell which); the header's names
+  are read without regard to case, and spaces around names and values are dropped. Empty rows are skipped;
+  a row fills either the pair columns or the stack columns.
+
+A key or column the command does not know, or a job with both outputs and a folder, refuses the batch.
 
 Relative paths are taken from the batch file's folder. The batch is checked whole before any job runs:
 two outputs that are one file, or an output that is an input of any job, refuse it (exit status 2). Paths
@@ -57,43 +62,135 @@ def _path(base: str, path: str) -> str:
     return path if "://" in path or path.startswith("/vsi") or os.path.isabs(path) else os.path.join(base, path)
 
 
-def _stack(base: str, inputs: Sequence[str], folder: str) -> Job:
-    inputs = [_path(base, path) for path in inputs]
-    folder = _path(base, folder)
-    return Job(tuple(inputs), tuple(os.path.join(folder, name) for name in output_names(inputs)), folder)
+#: The keys of a JSON job; the columns of a CSV file, for pairs and for stacks.
+JSON_KEYS = ("inputs", "outputs", "folder")
+PAIR_COLUMNS = ("input_a", "input_b", "output_a", "output_b")
+STACK_COLUMNS = ("inputs", "folder")
+
+#: The delimiters a CSV file may use, and how many of its first lines tell which one it is.
+DELIMITERS = ",;\t"
+SNIFFED_LINES = 50
+
+
+def _names(kind: str, names: Sequence[str]) -> str:
+    """``the unknown key 'x'`` or ``the unknown keys 'x', 'y'``."""
+    return f"the {kind}{'s' if len(names) > 1 else ''} " + ", ".join(f"'{name}'" for name in names)
+
+
+def _csv_entries(text: str, path: str) -> list[dict]:
+    """The jobs of a CSV batch file as JSON jobs: each row's cells with a value, trimmed."""
+    lines = text.splitlines(keepends=True)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            "".join(lines[:SNIFFED_LINES]), delimiters=DELIMITERS
+        )
+    except csv.Error:
+        dialect = csv.excel
+    # A stack's inputs share one cell: ';' between them, or '|' where ';' separates the cells.
+    inner = "|" if dialect.delimiter == ";" else ";"
+    reader = csv.DictReader(lines, dialect=dialect)
+    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or ()]
+    entries: list[dict] = []
+    for row in reader:
+        number = len(entries) + 1
+        if None in row:
+            raise BatchFileError(f"Job {number} of '{path}' has more values than the header has columns.")
+        cells = {key: value.strip() for key, value in row.items() if value and value.strip()}
+        if not cells:
+            continue  # a spreadsheet's empty row
+        unknown = [key for key in cells if key not in PAIR_COLUMNS + STACK_COLUMNS]
+        if unknown:
+            raise BatchFileError(
+                f"Job {number} of '{path}' has {_names('unknown column', unknown)}; the columns are input_a, "
+                "input_b, output_a, output_b (pairs) or inputs, folder (stacks)."
+            )
+        pair = [key for key in cells if key in PAIR_COLUMNS]
+        stack = [key for key in cells if key in STACK_COLUMNS]
+        if pair and stack:
+            raise BatchFileError(
+                f"Job {number} of '{path}' has values in {_names('pair column', pair)} and in "
+                f"{_names('stack column', stack)}; fill either input_a, input_b, output_a, output_b or inputs, folder."
+            )
+        needed = STACK_COLUMNS if stack else PAIR_COLUMNS
+        missing = [key for key in needed if key not in cells]
+        if missing:
+            raise BatchFileError(
+                f"Job {number} of '{path}' has no value in {_names('column', missing)}; a "
+                f"{'stack' if stack else 'pair'} needs {', '.join(needed)}."
+            )
+        if stack:
+            inputs = [part.strip() for part in cells["inputs"].split(inner) if part.strip()]
+            entries.append({"inputs": inputs, "folder": cells["folder"]})
+        else:
+            entries.append(
+                {"inputs": [cells["input_a"], cells["input_b"]], "outputs": [cells["output_a"], cells["output_b"]]}
+            )
+    return entries
+
+
+def _json_entries(text: str, path: str) -> list:
+    """The jobs of a JSON batch file: its "jobs" list, or the file's list itself."""
+    loaded = json.loads(text)
+    if isinstance(loaded, dict):
+        unknown = [key for key in loaded if key != "jobs"]
+        if unknown or not isinstance(loaded.get("jobs"), list):
+            raise BatchFileError(
+                f"The batch file '{path}' has {_names('unknown key', unknown) if unknown else 'no jobs list'}; "
+                'it holds {"jobs": [...]} or the list of jobs alone.'
+            )
+        return loaded["jobs"]
+    if not isinstance(loaded, list):
+        raise BatchFileError(f"The batch file '{path}' holds {{\"jobs\": [...]}} or the list of jobs alone.")
+    return loaded
+
+
+def _job(base: str, entry: object, number: int, path: str) -> Job:
+    """Job ``number`` of the batch file ``path``, from its entry."""
+    if not isinstance(entry, dict) or "inputs" not in entry or not ({"outputs", "folder"} & set(entry)):
+        raise BatchFileError(f"Job {number} of '{path}' needs inputs and outputs (or inputs and a folder).")
+    unknown = [key for key in entry if key not in JSON_KEYS]
+    if unknown:
+        raise BatchFileError(
+            f"Job {number} of '{path}' has {_names('unknown key', unknown)}; a job has inputs and outputs, "
+            "or inputs and a folder."
+        )
+    if "outputs" in entry and "folder" in entry:
+        raise BatchFileError(
+            f"Job {number} of '{path}' has both outputs and a folder; give outputs (one path per input) or a "
+            "folder (for a stack), not both."
+        )
+    paths = entry["inputs"], entry.get("outputs", [])
+    if not all(isinstance(p, list) and all(isinstance(one, str) and one for one in p) for p in paths) or not (
+        isinstance(entry.get("folder", "-"), str) and entry.get("folder", "-")
+    ):
+        raise BatchFileError(
+            f"Job {number} of '{path}' needs its inputs and outputs as lists of paths, a folder as a path."
+        )
+    inputs = [_path(base, one) for one in entry["inputs"]]
+    if "folder" in entry:
+        folder = _path(base, entry["folder"])
+        job = Job(tuple(inputs), tuple(os.path.join(folder, name) for name in output_names(inputs)), folder)
+    else:
+        job = Job(tuple(inputs), tuple(_path(base, one) for one in entry["outputs"]))
+    if len(job.inputs) < 2 or len(job.inputs) != len(job.outputs):
+        raise BatchFileError(f"Job {number} of '{path}' needs two or more inputs and one output per input.")
+    return job
 
 
 def read_jobs(path: str) -> list[Job]:
-    """The jobs of the batch file ``path`` (JSON or CSV, by its extension)."""
+    """The jobs of the batch file ``path`` (JSON or CSV, by its extension), checked whole (see check_paths)."""
     base = os.path.dirname(os.path.abspath(path))
     try:
         # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark.
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            if path.lower().endswith(".csv"):
-                rows = list(csv.DictReader(handle))
-                entries: list[dict] = [
-                    {"inputs": [row["input_a"], row["input_b"]], "outputs": [row["output_a"], row["output_b"]]}
-                    if "input_a" in row
-                    else {"inputs": [part for part in row["inputs"].split(";") if part], "folder": row["folder"]}
-                    for row in rows
-                ]
-            else:
-                loaded = json.load(handle)
-                entries = loaded["jobs"] if isinstance(loaded, dict) else loaded
-    except (OSError, ValueError, KeyError, TypeError) as err:
+            text = handle.read()
+        csv_file = path.lower().endswith(".csv")
+        entries = _csv_entries(text, path) if csv_file else _json_entries(text, path)
+    except BatchFileError:
+        raise
+    except (OSError, ValueError, csv.Error) as err:
         raise BatchFileError(f"Cannot read the batch file '{path}': {err}") from err
-    jobs = []
-    for number, entry in enumerate(entries, start=1):
-        try:
-            inputs = list(entry["inputs"])
-            if "folder" in entry:
-                jobs.append(_stack(base, inputs, entry["folder"]))
-            else:
-                jobs.append(Job(tuple(_path(base, p) for p in inputs), tuple(_path(base, p) for p in entry["outputs"])))
-        except (KeyError, TypeError) as err:
-            raise BatchFileError(f"Job {number} of '{path}' needs inputs and outputs (or a folder): {err}") from err
-        if len(jobs[-1].inputs) < 2 or len(jobs[-1].inputs) != len(jobs[-1].outputs):
-            raise BatchFileError(f"Job {number} of '{path}' needs two or more inputs and one output per input.")
+    jobs = [_job(base, entry, number, path) for number, entry in enumerate(entries, start=1)]
     if not jobs:
         raise BatchFileError(f"The batch file '{path}' lists no job.")
     check_paths(jobs, base)
@@ -157,7 +254,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default="reference",
         help="every output on the reference raster's grid (default), or each on its own grid",
     )
-    parser.add_argument("--reference", type=int, default=1, help="the reference raster's place in a job (1 = first)")
+    parser.add_argument(
+        "--reference",
+        type=int,
+        help="the reference raster's place in a job (1 = first, the default); not with --grid own",
+    )
     parser.add_argument("--area", choices=("extents", "valid"), default="extents", help="the common area")
     parser.add_argument(
         "--mask-common", action="store_true", help="nodata in every output wherever any raster has no valid data"
@@ -221,7 +322,7 @@ class Folders:
 
 def run_batch(jobs: Sequence[Job], options: argparse.Namespace, executor: concurrent.futures.Executor, out) -> int:
     """Run ``jobs`` through ``executor``, saying each one's end on ``out``; how many failed."""
-    grid = "own" if options.grid == "own" else options.reference - 1
+    grid = "own" if options.grid == "own" else (options.reference or 1) - 1
     lock = threading.Lock()
     folders = Folders()
     done: list[int] = []
@@ -277,8 +378,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.monotonic()
     try:
         jobs = read_jobs(options.batch)
-        if options.reference < 1 or (
-            options.grid == "reference" and any(options.reference > len(j.inputs) for j in jobs)
+        if options.reference is not None and options.grid == "own":
+            raise BatchFileError(
+                "--reference chooses the grid of every output, and --grid own keeps each raster's own: give one."
+            )
+        if options.reference is not None and (
+            options.reference < 1 or any(options.reference > len(job.inputs) for job in jobs)
         ):
             raise BatchFileError(f"--reference {options.reference} is not a place in every job.")
         if options.threads < 1 or (options.local_workers is not None and options.local_workers < 1):

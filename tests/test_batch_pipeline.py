@@ -206,3 +206,125 @@ def test_the_folders_made_for_a_failed_stack_are_removed(scenes, tmp_path):
     ]
     assert listing(tmp_path) == ["batch.json", "in", "kept"]
     assert listing(tmp_path / "kept") == []
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"], ids=["comma", "semicolon", "tab"])
+def test_csv_files_as_spreadsheets_write_them(scenes, tmp_path, delimiter):
+    a, b, c, d = scenes
+    inner = " | " if delimiter == ";" else "; "
+    # Headers in any case with spaces around, a space after each delimiter, a trailing empty column and an
+    # empty row, as spreadsheets save them.
+    pairs = tmp_path / "pairs.csv"
+    rows = [
+        [" Input_A", "INPUT_B ", "output_a", "Output_B", ""],
+        ["in/sample_a.tif", "in/sample_b.tif", "p/ab_a.tif", "p/ab_b.tif", ""],
+        ["", "", "", "", ""],
+        ["in/date_2020.tif", "in/date_2024.tif", "p/cd_c.tif", "p/cd_d.tif", ""],
+    ]
+    pairs.write_text("".join(f"{delimiter} ".join(row) + "\n" for row in rows))
+    stacks = tmp_path / "stacks.csv"
+    stacks.write_text(
+        f"Inputs{delimiter} Folder\n"
+        + inner.join(["in/date_2020.tif", "in/date_2024.tif", "in/sample_a.tif"])
+        + f"{delimiter} s\n"
+    )
+    (tmp_path / "p").mkdir()
+    for batch, summary in ((pairs, "Written: 2 of 2 jobs (4 files)."), (stacks, "Written: 1 of 1 jobs (3 files).")):
+        run = run_command(batch)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert summary in run.stdout
+    mine = [str(tmp_path / f"mine_{index}.tif") for index in range(7)]
+    clip([a, b], mine[0:2], 0)
+    clip([c, d], mine[2:4], 0)
+    clip([c, d, a], mine[4:7], 0)
+    written = [tmp_path / "p" / name for name in ("ab_a.tif", "ab_b.tif", "cd_c.tif", "cd_d.tif")]
+    written += [tmp_path / "s" / name for name in output_names([c, d, a])]
+    assert digests(written) == digests(mine)
+
+
+PAIR_ROW = "in/sample_a.tif,in/sample_b.tif,x.tif,y.tif"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        (
+            "batch.json",
+            {"jobs": [{"inputs": PAIR, "outputs": ["x.tif", "y.tif"], "grid": "own"}]},
+            "Job 1 of '{batch}' has the unknown key 'grid'; a job has inputs and outputs, or inputs and a folder.",
+        ),
+        (
+            "batch.json",
+            {
+                "jobs": [
+                    {"inputs": PAIR, "folder": "s"},
+                    {"inputs": DATES, "outputs": ["x.tif", "y.tif"], "folder": "s"},
+                ]
+            },
+            "Job 2 of '{batch}' has both outputs and a folder; give outputs (one path per input) or a folder (for a "
+            "stack), not both.",
+        ),
+        (
+            "batch.json",
+            {"jobs": [{"inputs": PAIR, "folder": "s"}], "area": "valid", "grid": "own"},
+            "The batch file '{batch}' has the unknown keys 'area', 'grid'; it holds {{\"jobs\": [...]}} or the list of "
+            "jobs alone.",
+        ),
+        (
+            "batch.json",
+            [{"inputs": "in/sample_a.tif", "folder": "s"}],
+            "Job 1 of '{batch}' needs its inputs and outputs as lists of paths, a folder as a path.",
+        ),
+        (
+            "batch.csv",
+            f"input_a,input_b,output_a,output_b,Notes\n{PAIR_ROW},\n{PAIR_ROW.replace('x', 'z')},see 2020\n",
+            "Job 2 of '{batch}' has the unknown column 'notes'; the columns are input_a, input_b, output_a, "
+            "output_b (pairs) or inputs, folder (stacks).",
+        ),
+        (
+            "batch.csv",
+            f"input_a,input_b,output_a,output_b,inputs,folder\n{PAIR_ROW},,\n,,,,in/a.tif;in/b.tif,s\n{PAIR_ROW},,s\n",
+            "Job 3 of '{batch}' has values in the pair columns 'input_a', 'input_b', 'output_a', 'output_b' and in "
+            "the stack column 'folder'; fill either input_a, input_b, output_a, output_b or inputs, folder.",
+        ),
+        (
+            "batch.csv",
+            "input_a,input_b,output_a,output_b\nin/sample_a.tif,in/sample_b.tif,x.tif\n",
+            "Job 1 of '{batch}' has no value in the column 'output_b'; a pair needs input_a, input_b, output_a, "
+            "output_b.",
+        ),
+        (
+            "batch.csv",
+            f"inputs,folder\n{PAIR_ROW}\n",
+            "Job 1 of '{batch}' has more values than the header has columns.",
+        ),
+    ],
+    ids=[
+        "json-key",
+        "json-outputs-and-folder",
+        "json-top-keys",
+        "json-inputs-string",
+        "csv-column",
+        "csv-mixed",
+        "csv-missing",
+        "csv-too-many",
+    ],
+)
+def test_keys_that_cannot_be_used_refuse_the_batch(scenes, tmp_path, name, content, said):
+    batch = tmp_path / name
+    batch.write_text(content if isinstance(content, str) else json.dumps(content))
+    before = everything(tmp_path)
+    run = run_command(batch)
+    assert (run.returncode, run.stdout, run.stderr) == (2, "", said.format(batch=batch) + "\n")
+    assert everything(tmp_path) == before
+
+
+def test_reference_with_grid_own_is_refused(scenes, tmp_path):
+    batch = write_batch(tmp_path, [{"inputs": PAIR, "outputs": ["x.tif", "y.tif"]}])
+    run = run_command(batch, "--grid", "own", "--reference", 2)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert (
+        run.stderr
+        == "--reference chooses the grid of every output, and --grid own keeps each raster's own: give one.\n"
+    )
+    assert listing(tmp_path) == ["batch.json", "in"]
