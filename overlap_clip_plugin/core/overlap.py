@@ -10,21 +10,28 @@ is expressed in the first raster's CRS.
 
 Areas: ``area`` is in the first raster's CRS units, squared (square degrees for
 a geographic CRS); ``area_m2`` is the area on the ellipsoid in square metres,
-as QGIS's measuring tools give it (:func:`overlap_clip_plugin.core.measure.ellipsoidal_area`).
+as QGIS's measuring tools give it (:mod:`overlap_clip_plugin.core.measure`): of the
+footprints' intersection, or of the valid pixels, counted row by row or block by block
+(:func:`~overlap_clip_plugin.core.measure.pixel_areas`) without tracing them.
 
-Percent of a raster: the overlap's share of that raster's footprint (extents mode: both areas on the
-ellipsoid; None where PROJ cannot carry a footprint into longitude and latitude to measure it) or of its valid
-pixels (valid-data mode: both areas in that raster's CRS). Never more than 100. Counting a raster's valid
-pixels reads it whole, so in valid-data mode the percentages are counted only when asked for
-(``whole_inputs=True``); otherwise they are ``None``.
+Percent of a raster: the overlap's area on the ellipsoid over that raster's, whichever the area: its
+footprint's (extents mode) or its valid pixels' on its own grid (valid-data mode); so a raster that is all
+valid has the same share in both modes. None where PROJ cannot carry a footprint or a pixel into longitude
+and latitude to measure it. Rasters without a CRS, or in one on no ellipsoid (a local one), share one plane,
+where plane areas compare. Never more than 100. Counting a raster's valid pixels reads it whole, so in
+valid-data mode the percentages are counted only when asked for (``whole_inputs=True``); otherwise they are
+``None``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from osgeo import gdal, ogr
 
 from overlap_clip_plugin.core.area import common_footprint, footprint_of
@@ -32,13 +39,12 @@ from overlap_clip_plugin.core.crs import Crs, transformation
 from overlap_clip_plugin.core.errors import CancelledError, FootprintError, WriteError
 from overlap_clip_plugin.core.executors import Progress, cancelled_by, gdal_progress
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_mode, quiet_gdal
-from overlap_clip_plugin.core.geometry import box_polygon
 from overlap_clip_plugin.core.globe import carried, intersection
-from overlap_clip_plugin.core.grid import Grid, Window
-from overlap_clip_plugin.core.measure import ellipsoidal_area
+from overlap_clip_plugin.core.grid import Grid
+from overlap_clip_plugin.core.measure import ellipsoidal_area, pixel_areas
 from overlap_clip_plugin.core.plan import ClipPlan
 from overlap_clip_plugin.core.raster import RasterInfo, Read
-from overlap_clip_plugin.core.validity import MaskFile, strips, valid_pixel_count, valid_reader
+from overlap_clip_plugin.core.validity import SCAN_CANCELLED, strips, valid_reader
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ def overlap_summary(
 ) -> OverlapSummary:
     """The overlap of a planned clip: polygon in the first raster's CRS, area, percents, size.
 
-    In valid-data mode the polygon comes from the run's kept mask; with ``whole_inputs`` each raster's valid
+    In valid-data mode the overlap's pixels are the run's kept mask; with ``whole_inputs`` each raster's valid
     pixels are counted for the percentages (strip by strip, a full read of each input), without it the
     percentages are ``None``. Without ``trace`` the polygon is not traced where the numbers do not need it
     (its WKT is then empty): the area is the kept pixel count times the pixel area. ``progress`` is asked at
@@ -138,58 +144,74 @@ def overlap_summary(
     crs, first_crs = grid.crs, plan.rasters[0].crs
     if plan.area_mode != "valid":
         return _footprints_summary(plan, grid)
-    pixel = abs(grid.dx * grid.dy)
     kept = plan.common_mask
-    counted = kept is not None and crs == first_crs
-    if not trace and counted and not whole_inputs and kept is not None:
-        area_m2 = _kept_area_m2(kept, crs)
-        return OverlapSummary(
-            "", first_crs, kept.count * pixel, (None,) * len(plan.rasters), grid.width, grid.height, area_m2
+    polygon = None
+    if trace or kept is None or crs != first_crs:
+        polygon = _valid_polygon(plan, grid, progress)
+    if kept is not None:
+        count, area_m2 = _valid_area(
+            kept.grid, lambda row_off, rows: kept.read(kept.grid, row_off, rows), 1, progress, kept.row_counts
         )
-    polygon = _valid_polygon(plan, grid, progress)
-    step = max(abs(grid.dx), abs(grid.dy))
+    else:
+        reads = [Read.on(raster, grid) for raster in plan.rasters]
+        count, area_m2 = _valid_area(grid, valid_reader(None, reads, grid), len(reads), progress)
+    plane = _plane(first_crs)
     percents: list[float | None] = []
     for raster in plan.rasters:
         if not whole_inputs:
             percents.append(None)
             continue
-        in_own_crs = _transform(polygon, crs, raster, step)
-        total = valid_pixel_count(raster, progress) * abs(raster.grid.dx * raster.grid.dy)
-        percents.append(min(100.0, 100.0 * in_own_crs.GetArea() / total) if total > 0 else 0.0)
-    in_first_crs = _transform(polygon, crs, plan.rasters[0], step)
-    return OverlapSummary(
-        in_first_crs.ExportToWkt(),
-        first_crs,
-        in_first_crs.GetArea(),
-        tuple(percents),
-        grid.width,
-        grid.height,
-        ellipsoidal_area(polygon, crs),
-    )
+        own = raster.grid
+        own_count, own_m2 = _valid_area(
+            own, valid_reader(None, [Read.on(raster, own)], own), len(raster.bands), progress
+        )
+        if plane:
+            share: float | None = _ratio(count * abs(grid.dx * grid.dy), own_count * abs(own.dx * own.dy))
+        else:
+            share = None if area_m2 is None or own_m2 is None else _ratio(area_m2, own_m2)
+        percents.append(None if share is None else min(100.0, 100.0 * share))
+    if polygon is None:
+        wkt, area = "", count * abs(grid.dx * grid.dy)
+    else:
+        in_first_crs = _transform(polygon, crs, plan.rasters[0], max(abs(grid.dx), abs(grid.dy)))
+        wkt, area = in_first_crs.ExportToWkt(), in_first_crs.GetArea()
+    return OverlapSummary(wkt, first_crs, area, tuple(percents), grid.width, grid.height, area_m2)
 
 
-#: Bands of rows in which the area of a pixel on the ellipsoid is taken as one (it varies from row to row
-#: on a geographic or world-wide grid).
-AREA_BANDS = 64
+def _valid_area(
+    grid: Grid,
+    read: Callable[[int, int], np.ndarray],
+    bands: int,
+    progress: Progress | None,
+    row_counts: np.ndarray | None = None,
+) -> tuple[int, float | None]:
+    """How many pixels of ``grid`` are valid, and their area on the ellipsoid (None where it cannot be
+    measured). Where each row's pixels share one area and ``row_counts`` gives the valid pixels of each
+    row, nothing is read; else ``read(row_off, rows)`` (the valid pixels of ``bands`` bands) is read strip
+    by strip, and the pixels counted block by block."""
+    areas = pixel_areas(grid)
+    if row_counts is not None:
+        by_rows = None if areas is None else areas.of_rows(row_counts)
+        if areas is None or by_rows is not None:
+            return int(row_counts.sum()), by_rows
+    count, total = 0, 0.0
+    for row_off, rows in strips(grid, bands):
+        valid = read(row_off, rows)
+        count += int(np.count_nonzero(valid))
+        if areas is not None:
+            total += areas.of(row_off, valid)
+        if cancelled_by(progress, (row_off + rows) / grid.height):
+            raise CancelledError(SCAN_CANCELLED)
+    return count, total if areas is not None and math.isfinite(total) else None
 
 
-def _kept_area_m2(kept: MaskFile, crs: Crs | None) -> float | None:
-    """The area on the ellipsoid of the valid pixels of the kept mask, without tracing them: in each band
-    of rows, their count times the area of one pixel of that band on the ellipsoid."""
-    grid = kept.grid
-    bands = min(AREA_BANDS, grid.height)
-    total = 0.0
-    for band in range(bands):
-        start, stop = band * grid.height // bands, (band + 1) * grid.height // bands
-        count = int(kept.row_counts[start:stop].sum())
-        if not count:
-            continue
-        rows = grid.subgrid(Window(0, start, grid.width, stop - start))
-        area = ellipsoidal_area(box_polygon(rows.bounds), crs)
-        if area is None:
-            return None
-        total += count * area / (rows.width * rows.height)
-    return total
+def _plane(crs: Crs | None) -> bool:
+    """Whether rasters in ``crs`` compare plane areas: without a CRS, or in one on no ellipsoid."""
+    return crs is None or crs.geographic is None
+
+
+def _ratio(part: float, whole: float) -> float:
+    return part / whole if whole > 0 else 0.0
 
 
 def _footprints_summary(plan: ClipPlan, grid: Grid) -> OverlapSummary:
@@ -200,12 +222,12 @@ def _footprints_summary(plan: ClipPlan, grid: Grid) -> OverlapSummary:
     percents: list[float | None] = []
     for raster in plan.rasters:
         footprint = ogr.CreateGeometryFromWkt(footprint_of(raster))
-        if first_crs is None:
-            # No CRS: one coordinate space, where plane areas compare.
-            share: float | None = polygon.GetArea() / footprint.GetArea() if footprint.GetArea() > 0 else 0.0
+        if _plane(first_crs):
+            # One coordinate space, where plane areas compare.
+            share: float | None = _ratio(polygon.GetArea(), footprint.GetArea())
         else:
             whole = ellipsoidal_area(footprint, raster.crs)
-            share = None if area_m2 is None or not whole else area_m2 / whole
+            share = None if area_m2 is None or whole is None else _ratio(area_m2, whole)
         percents.append(None if share is None else min(100.0, 100.0 * share))
     return OverlapSummary(
         polygon.ExportToWkt(), first_crs, polygon.GetArea(), tuple(percents), grid.width, grid.height, area_m2
