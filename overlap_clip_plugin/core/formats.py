@@ -4,17 +4,18 @@ GDAL writes what it cannot store anyway, and says so only in a warning: a 16-bit
 all 255, a misspelt creation option is ignored. These checks ask the driver first, with GDAL's own words where
 GDAL has them, so that such a run is refused before the first byte is written:
 
-- the band data types and the creation options, by copying a tiny raster with
-  the same bands into memory with those options, as gdal_translate would, and
-  keeping what GDAL warns about and which types it kept;
+- the band data types and the creation options, by copying a tiny raster with the same bands into a
+  hidden folder beside the output with those options, as gdal_translate would, and keeping what GDAL
+  warns about and which types it kept;
 - an existing file at the output path that holds more than one raster (a
   GeoPackage with other layers, say), which writing would replace whole.
 """
 
 from __future__ import annotations
 
+import math
 import os
-import uuid
+import shutil
 from collections.abc import Sequence
 
 from osgeo import gdal
@@ -22,16 +23,18 @@ from osgeo import gdal
 from overlap_clip_plugin.core.errors import OutputFormatError, OutputPathError, UnsupportedOptionError
 from overlap_clip_plugin.core.gdalenv import gdal_warnings, quiet_gdal
 from overlap_clip_plugin.core.raster import RasterInfo
+from overlap_clip_plugin.core.scratch import scratch_folder
 
 
-def check_output_format(driver: str, output: str, options: Sequence[str], raster: RasterInfo) -> None:
+def check_output_format(driver: str, output: str, options: Sequence[str], raster: RasterInfo) -> bool:
     """Refuse an output whose format would not store ``raster``'s bands as they are, or would not take
-    the creation options ``options``; in GDAL's own words where it has them.
+    the creation options ``options``; in GDAL's own words where it has them. Returns whether the format
+    keeps the grid and the band count it is given (MBTiles, for one, writes RGBA tiles of its own grid).
 
-    The driver is asked by doing: a 16 x 16 raster with ``raster``'s band count and band types is
-    copied into memory (``/vsimem/``) with ``options``, as gdal_translate would copy it. GDAL
-    validates the options on the way and warns about what it does not know; a band that comes back
-    with another data type would have lost values in the output.
+    The driver is asked by doing: a 16 x 16 raster with ``raster``'s band count, band types, CRS and pixel
+    size is copied beside the output with ``options``, as gdal_translate would copy it. GDAL validates the
+    options on the way and warns about what it does not know; a band that comes back with another data type
+    would have lost values in the output.
     """
     for option in options:
         if option.split("=", 1)[0].strip().upper() == "APPEND_SUBDATASET":
@@ -41,9 +44,9 @@ def check_output_format(driver: str, output: str, options: Sequence[str], raster
                 option=option,
             )
     complaints: list[str] = []
-    failure, stored = _probe(driver, raster, options, complaints)
+    failure, stored, keeps_grid = _probe(driver, output, raster, options, complaints)
     refused = [" ".join(message.split()) for message in complaints if "option" in message.lower()]
-    if failure and options and not _probe(driver, raster, (), [])[0]:
+    if failure and options and not _probe(driver, output, raster, (), [])[0]:
         # Without the options GDAL writes it: they are what GDAL refuses.
         refused.append(" ".join(failure.split()))
         failure = ""
@@ -87,36 +90,54 @@ def check_output_format(driver: str, output: str, options: Sequence[str], raster
             options="|".join(options),
             reason=" ".join(refused),
         )
+    return keeps_grid
 
 
-def _probe(driver: str, raster: RasterInfo, options: Sequence[str], complaints: list[str]) -> tuple[str, list[str]]:
-    """Copy a 16 x 16 raster with ``raster``'s bands into memory with ``driver`` and ``options``.
+def _probe(
+    driver: str, output: str, raster: RasterInfo, options: Sequence[str], complaints: list[str]
+) -> tuple[str, list[str], bool]:
+    """Copy a 16 x 16 raster with ``raster``'s bands, CRS and pixel size with ``driver`` and ``options``
+    into a hidden folder beside ``output``: on the file system the output goes to, since some drivers
+    (netCDF, PCRaster) cannot write into GDAL's memory files, and georeferenced, since some (MBTiles) need it.
 
-    Returns GDAL's error message (empty on success) and the data type of each band written; GDAL's
-    warnings are added to ``complaints``.
+    Returns GDAL's error message (empty on success), the data type of each band written, and whether the
+    copy has the source's grid and band count; GDAL's warnings are added to ``complaints``.
     """
     gdal_driver = gdal.GetDriverByName(driver)
     extension = (gdal_driver.GetMetadataItem("DMD_EXTENSIONS") or "tif").split()[0]
-    stem = f"overlapclip-probe-{uuid.uuid4().hex}"
-    with gdal_warnings(complaints.append), quiet_gdal():
-        source = gdal.GetDriverByName("MEM").Create("", 16, 16, 0)
-        for band in raster.bands:
-            source.AddBand(gdal.GetDataTypeByName(band.data_type))
-        # Not strict, as gdal_translate copies: a type the format lacks is then changed, which shows.
-        probe = gdal_driver.CreateCopy(f"/vsimem/{stem}.{extension}", source, strict=0, options=list(options))
-        # Some drivers report a failure and still return a dataset.
-        failed = probe is None or gdal.GetLastErrorType() >= gdal.CE_Failure
-        failure = (gdal.GetLastErrorMsg() or "GDAL gave no reason") if failed else ""
-        stored = (
-            [gdal.GetDataTypeName(probe.GetRasterBand(i + 1).DataType) for i in range(probe.RasterCount)]
-            if probe is not None
-            else []
-        )
-        probe = source = None
-        for name in gdal.ReadDirRecursive("/vsimem/") or []:
-            if name.startswith(stem):
-                gdal.Unlink("/vsimem/" + name)
-    return failure, stored
+    folder = scratch_folder(output, "probe")
+    try:
+        with gdal_warnings(complaints.append), quiet_gdal():
+            source = gdal.GetDriverByName("MEM").Create("", 16, 16, 0)
+            source.SetGeoTransform(raster.grid.transform)
+            if raster.crs is not None:
+                source.SetProjection(raster.crs.wkt)
+            for band in raster.bands:
+                source.AddBand(gdal.GetDataTypeByName(band.data_type))
+            # Not strict, as gdal_translate copies: a type the format lacks is then changed, which shows.
+            probe = gdal_driver.CreateCopy(
+                os.path.join(folder, f"probe.{extension}"), source, strict=0, options=list(options)
+            )
+            # Some drivers report a failure and still return a dataset.
+            failed = probe is None or gdal.GetLastErrorType() >= gdal.CE_Failure
+            failure = (gdal.GetLastErrorMsg() or "GDAL gave no reason") if failed else ""
+            stored = (
+                [gdal.GetDataTypeName(probe.GetRasterBand(i + 1).DataType) for i in range(probe.RasterCount)]
+                if probe is not None
+                else []
+            )
+            kept = (
+                probe is not None
+                and (probe.RasterXSize, probe.RasterYSize, probe.RasterCount) == (16, 16, len(raster.bands))
+                and all(
+                    math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+                    for a, b in zip(probe.GetGeoTransform(), raster.grid.transform)
+                )
+            )
+            probe = source = None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return failure, stored, kept
 
 
 def check_not_a_container(output: str) -> None:

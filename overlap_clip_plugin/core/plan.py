@@ -18,7 +18,6 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -40,6 +39,7 @@ from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_mode, gdal_warn
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, Read, Source, read_raster
 from overlap_clip_plugin.core.remote import LocalCopies, fetched_once, is_remote
+from overlap_clip_plugin.core.scratch import scratch_folder
 from overlap_clip_plugin.core.validity import MaskFile, pick_nodata, valid_summary
 from overlap_clip_plugin.core.views import source_view
 
@@ -65,6 +65,12 @@ PLACED_BY = {
         "grid with the RPC transformer."
     ),
 }
+
+#: What the log says of an output whose format writes a grid or bands of its own.
+OFF_THE_GRID = translatable(
+    "GDAL's {driver} driver writes '{output}' on a grid and with bands of its own (as gdal_translate does): that "
+    "output is not on the common grid."
+)
 
 #: Methods that compute new values rather than pick one of the source's (wrong for palette indices).
 NEW_VALUES = ("bilinear", "cubic", "cubicspline", "lanczos", "average")
@@ -255,25 +261,29 @@ def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) ->
 
 def _checked_options(
     rasters: Sequence[RasterInfo], outputs: Sequence[str], drivers: Sequence[str], creation_options: Sequence[str]
-) -> list[tuple[str, ...]]:
+) -> tuple[list[tuple[str, ...]], list[Note]]:
     """Each output's creation options (a GeoPackage's raster table named after the output), refused when
-    its driver would not take them or not store the bands as they are (see check_output_format)."""
-    checked, options = set(), []
+    its driver would not take them or not store the bands as they are (see check_output_format); and a
+    note for each output whose format moves it off its grid."""
+    checked: dict[tuple, bool] = {}
+    options, notes = [], []
     for raster, path, driver in zip(rasters, outputs, drivers):
         own = tuple(creation_options)
         if driver == "GPKG" and not any(option.upper().startswith("RASTER_TABLE=") for option in own):
             own += ("RASTER_TABLE=" + os.path.splitext(os.path.basename(path))[0],)
-        if (driver, own, raster.bands) not in checked:
-            check_output_format(driver, path, own, raster)
-            checked.add((driver, own, raster.bands))
+        key = (driver, own, raster.bands, raster.grid.transform, raster.crs)
+        if key not in checked:
+            checked[key] = check_output_format(driver, path, own, raster)
+        if not checked[key]:
+            notes.append(Note(OFF_THE_GRID, {"driver": driver, "output": path}))
         options.append(own)
-    return options
+    return options, notes
 
 
 def _check_writable(folder: str, output: str) -> None:
     """Refuse a folder in which no file can be created (read-only, immutable, no permission)."""
     try:
-        handle, probe = tempfile.mkstemp(prefix=".overlapclip-probe-", dir=folder)
+        probe = scratch_folder(output, "probe")
     except OSError as err:
         raise OutputPathError(
             "Cannot write the output '{output}': the folder '{folder}' is not writable ({reason}).",
@@ -281,8 +291,7 @@ def _check_writable(folder: str, output: str) -> None:
             folder=folder,
             reason=err.strerror,
         ) from err
-    os.close(handle)
-    os.remove(probe)
+    os.rmdir(probe)
 
 
 def _common_grid(
@@ -430,13 +439,14 @@ def plan_clip(
         drivers = _check_output_paths(originals, outputs)
         if mask_common:
             _check_mask_common(originals, drivers, reference is None)
-        options = _checked_options(originals, outputs, drivers, creation_options)
+        options, notes = _checked_options(originals, outputs, drivers, creation_options)
         planned = functools.partial(
             _planned,
             originals=originals,
             outputs=outputs,
             drivers=drivers,
             options=options,
+            notes=notes,
             reference=reference,
             resampling=resampling,
             progress=progress,
@@ -464,6 +474,7 @@ def _planned(
     outputs: Sequence[str],
     drivers: list[str],
     options: list[tuple[str, ...]],
+    notes: list[Note],
     reference: int | None,
     resampling: str,
     progress: Progress | None,
@@ -493,6 +504,7 @@ def _planned(
         reads = [Read.on(raster, grid) for raster in rasters]
         common_mask = valid_summary(reads, grid, progress, keep=True, executor=executor).mask
     warnings = [Note(PLACED_BY[raster.georeference], {"name": raster.name}) for raster in rasters if raster.warped]
+    warnings += notes
     for index, plan in enumerate(plans):
         if not plan.copied and plan.resampling in NEW_VALUES and any(band.paletted for band in plan.source.bands):
             # Interpolated palette indices would be colours that never existed.

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
 import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ from overlap_clip_plugin.core.geometry import box_polygon, envelope
 from overlap_clip_plugin.core.globe import DENSIFY_POINTS, carried
 from overlap_clip_plugin.core.grid import Window
 from overlap_clip_plugin.core.raster import RasterInfo, Source, read_raster
+from overlap_clip_plugin.core.scratch import scratch_folder
 from overlap_clip_plugin.core.validity import SCAN_CANCELLED
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class LocalCopies:
     """A hidden folder beside ``output`` holding the local copies of one plan, removed with the plan."""
 
     def __init__(self, output: str) -> None:
-        self.folder = tempfile.mkdtemp(prefix=".overlapclip-inputs-", dir=os.path.dirname(os.path.abspath(output)))
+        self.folder = scratch_folder(output, "inputs")
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
 
     def remove(self) -> None:

@@ -20,8 +20,12 @@ False cancels, anything else goes on. On a failure or a cancel no output path ch
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import os
+import signal
+import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +60,38 @@ def reference_of(grid: str | int) -> int | None:
     if not isinstance(grid, str) or grid not in PAIR_GRIDS:
         raise ValueError(f"Unknown grid {grid!r}; use 'a', 'b', 'own' or an input's index.")
     return {"a": 0, "b": 1, "own": None}[grid]
+
+
+def _stoppable(progress: Progress | None, stop: threading.Event) -> Progress:
+    """``progress``, answering False (cancel) once ``stop`` is set."""
+    return lambda fraction: False if stop.is_set() else None if progress is None else progress(fraction)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[threading.Event]:
+    """An event that SIGTERM sets, and SIGINT where nothing else takes it, while a run on the main thread
+    lasts: a signal that would kill the process at once (leaving its staging folders) cancels the run
+    instead, and is delivered again, with its usual effect, once the run has removed what it made. Off the
+    main thread (QGIS's tasks, the batch command's jobs) signals are the caller's, and nothing changes."""
+    stop = threading.Event()
+    caught: list[int] = []
+
+    def handler(number: int, _frame: object) -> None:
+        caught.append(number)
+        stop.set()
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGTERM, signal.SIGINT):
+            if signal.getsignal(number) == signal.SIG_DFL:
+                previous[number] = signal.signal(number, handler)
+    try:
+        yield stop
+    finally:
+        for signal_number, before in previous.items():
+            signal.signal(signal_number, before)
+        if caught:
+            os.kill(os.getpid(), caught[0])
 
 
 def _between(progress: Progress | None, start: float, end: float) -> Progress | None:
@@ -129,7 +165,8 @@ def run_clip(
     executor = executor or InlineExecutor()
     scans = area == "valid" or mask_common
     write_start = SCAN_SHARE if scans else 0.0
-    with gdal_warnings(warn):
+    with _stopped_by_signals() as stop, gdal_warnings(warn):
+        progress = _stoppable(progress, stop)
         plan = plan_clip(
             inputs,
             outputs,
@@ -144,33 +181,35 @@ def run_clip(
             executor,
             creation_options,
         )
-        if on_plan is not None:
-            on_plan(plan)
-        else:
-            for note in plan.warnings:
-                if warn is not None:
-                    warn(str(note))
-                else:
-                    warnings.warn(str(note), ClipWarning, stacklevel=3)
-        if cancelled_by(progress, write_start):
-            raise CancelledError("Cancelled before anything was written.")
-        summary = None
-        if overlap:
-            # Asked for cancel only: the overlap is quick beside the writing, but for whole inputs.
-            summary = overlap_summary(
+        try:
+            if on_plan is not None:
+                on_plan(plan)
+            else:
+                for note in plan.warnings:
+                    if warn is not None:
+                        warn(str(note))
+                    else:
+                        warnings.warn(str(note), ClipWarning, stacklevel=3)
+            if cancelled_by(progress, write_start):
+                raise CancelledError("Cancelled before anything was written.")
+            summary = None
+            if overlap:
+                # Asked for cancel only: the overlap is quick beside the writing, but for whole inputs.
+                summary = overlap_summary(
+                    plan, lambda _fraction: progress(write_start), whole_inputs, trace=overlap == "polygon"
+                )
+            result = RunResult(plan, summary)
+            write_plan(
                 plan,
-                None if progress is None else lambda _fraction: progress(write_start),
-                whole_inputs,
-                trace=overlap == "polygon",
+                _between(progress, write_start, 1.0),
+                warn,
+                executor,
+                None if before_commit is None else lambda: before_commit(result),
             )
-        result = RunResult(plan, summary)
-        write_plan(
-            plan,
-            _between(progress, write_start, 1.0),
-            warn,
-            executor,
-            None if before_commit is None else lambda: before_commit(result),
-        )
+        finally:
+            # The local copies of remote inputs go with the run, not with the plan it returns.
+            for copies in {output.local_copies for output in plan.outputs if output.local_copies is not None}:
+                copies.remove()
     return result
 
 

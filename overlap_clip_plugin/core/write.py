@@ -6,9 +6,10 @@ description of its source). A masked output is written strip by strip, setting n
 valid-data mask says so. No window is ever read into memory whole.
 
 Nothing is lost and nothing is left half-written: every output is written under its final name in a hidden
-staging folder beside it (``.overlapclip-<id>/``) and moved over the output path only when all outputs of the
-run are complete, all or nothing (:func:`write_plan`). On failure or cancel the staging folders are removed
-and any file already at an output path is untouched. Inputs are only ever opened read-only.
+staging folder beside it (:mod:`~overlap_clip_plugin.core.scratch`) and moved over the output path only when
+all outputs of the run are complete, all or nothing (:func:`write_plan`). On failure or cancel the staging
+folders are removed and any file already at an output path is untouched; a run killed outright leaves them,
+and the next run writing there removes them. Inputs are only ever opened read-only.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ import contextlib
 import copy
 import os
 import shutil
-import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
@@ -38,6 +37,7 @@ from overlap_clip_plugin.core.executors import (
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode, gdal_warnings, quiet_gdal
 from overlap_clip_plugin.core.plan import VALIDITY_ALPHA, VALIDITY_MASK, VALIDITY_NODATA, ClipPlan, OutputPlan, Warn
 from overlap_clip_plugin.core.raster import RasterInfo
+from overlap_clip_plugin.core.scratch import aside_name, remove_stale, scratch_folder
 from overlap_clip_plugin.core.validity import strips, valid_reader
 from overlap_clip_plugin.core.views import (
     ALL_CPUS,
@@ -57,12 +57,7 @@ def staging_folder(path: str) -> str:
     Under its final name, a format whose header names its companion files (ISIS3, PDS4, ERS, ...) names them
     right; beside the output, the commit is a rename on one file system.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    return tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder)
-
-
-#: The prefix of staging folders and of replaced files kept until a commit is complete.
-STAGING_PREFIX = ".overlapclip-"
+    return scratch_folder(path, "staging")
 
 
 def staged_path(path: str, staging: str) -> str:
@@ -123,7 +118,7 @@ def _commit(pairs: Sequence[tuple[str, str]], rasters: Sequence[RasterInfo]) -> 
     done: list[tuple[str, str]] = []
     try:
         for name in replaced:
-            aside = os.path.join(os.path.dirname(name), f"{STAGING_PREFIX}replaced-{uuid.uuid4().hex[:12]}")
+            aside = aside_name(name)
             os.replace(name, aside)
             done.append((name, aside))
         for source, target in moves:
@@ -326,6 +321,8 @@ def staged(plan: ClipPlan) -> Iterator[list[str]]:
     whatever is left in them: a committed output has been moved out)."""
     folders: list[str] = []
     try:
+        for folder in dict.fromkeys(os.path.dirname(os.path.abspath(output.path)) for output in plan.outputs):
+            remove_stale(folder)
         folders.extend(staging_folder(output.path) for output in plan.outputs)
         yield folders
     finally:

@@ -124,6 +124,10 @@
       <translation>PROJ 无法把重叠区域从 {crs} 转换到“{name}”的 {other_crs}。</translation>
     </message>
     <message>
+      <source>GDAL's {driver} driver writes '{output}' on a grid and with bands of its own (as gdal_translate does): that output is not on the common grid.</source>
+      <translation>GDAL 的 {driver} 驱动以其自身的格网和波段写入 '{output}'（与 gdal_translate 相同）：该输出不在公共格网上。</translation>
+    </message>
+    <message>
       <source>valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, a strip of rows at a time</source>
       <translation>从 GDAL 的掩膜（无数据值、透明度波段、数据集掩膜）在输出网格上以全分辨率读取有效数据，每次读取一条行带</translation>
     </message>
