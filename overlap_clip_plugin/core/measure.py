@@ -11,10 +11,12 @@ without tracing them (:func:`pixel_areas`), so that a count of valid pixels beco
   CEA onto the authalic sphere (the sphere of the ellipsoid's area, onto which CEA maps it keeping areas),
   and each block is measured as the spherical quadrilateral of its corners. Every pixel of a block is
   given the block's mean area. Two approximations: a block's edges are taken as great circles on the
-  authalic sphere (a relative error of the order of the block's size over the Earth's radius, squared:
-  below 1e-7 for blocks of a few kilometres), and a block whose pixels are not all counted is counted at
-  its mean pixel area (at most the relative change of the pixel area across one block: about
-  ``distance from the central meridian x block size / R**2`` in UTM, under 1e-5 for a 10980-pixel tile).
+  authalic sphere (a relative error that falls with the square of the block's size), and a block whose
+  pixels are not all counted is counted at its mean pixel area (at most the relative change of the pixel
+  area across one block; along an edge of the valid data the errors of neighbouring blocks mostly cancel).
+  Measured against blocks of 2 to 4 pixels: 1e-9 on a 10980 x 10980 UTM tile of 10 m pixels (blocks of
+  43 pixels), 1.1e-6 on 6000 x 6000 km of polar stereographic 1 km pixels (blocks of 24 km), both for the
+  whole grid and for the pixels on one side of a sloping line.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ class PixelAreas:
     def of(self, row_off: int, valid: np.ndarray) -> float:
         """The area in square metres of the pixels where ``valid`` (the grid's rows ``row_off ..``) is
         True; NaN when some lie in a block without an area."""
-        counts = np.add.reduceat(valid, np.arange(0, valid.shape[1], self.cols), axis=1, dtype=np.int64)
+        bytes_ = np.asarray(valid, dtype=bool).view(np.uint8)  # reduceat sums bytes three times faster
+        counts = np.add.reduceat(bytes_, np.arange(0, valid.shape[1], self.cols), axis=1, dtype=np.int32)
         areas = self.areas[np.arange(row_off, row_off + valid.shape[0]) // self.rows]
         return float(np.where(counts > 0, counts * areas, 0.0).sum())
 
@@ -112,10 +115,12 @@ class PixelAreas:
         return float(np.where(row_counts > 0, row_counts * self.areas[:, 0], 0.0).sum())
 
 
+@functools.lru_cache(maxsize=32)
 @gdal_mode()
 def pixel_areas(grid: Grid) -> PixelAreas | None:
     """The area on the ellipsoid of the pixels of ``grid`` (see the module's docstring for the method and its
-    error); None without a CRS or in a CRS on no ellipsoid."""
+    error); None without a CRS or in a CRS on no ellipsoid. Kept for the next call with the same grid (its
+    areas are read-only)."""
     crs = grid.crs
     geographic = None if crs is None else crs.geographic
     if crs is None or geographic is None:
@@ -137,7 +142,7 @@ def pixel_areas(grid: Grid) -> PixelAreas | None:
         edges = np.clip(grid.y0 + grid.dy * np.arange(grid.height + 1), -right_angle, right_angle)
         northings = _carried(from_geographic, np.zeros_like(edges), edges)[:, 1]
         width = abs(grid.dx) * unit * radius
-        return PixelAreas(1, grid.width, (width * np.abs(np.diff(northings)))[:, np.newaxis])
+        return _read_only(PixelAreas(1, grid.width, (width * np.abs(np.diff(northings)))[:, np.newaxis]))
     rows, cols = -(-grid.height // AREA_BLOCKS), -(-grid.width // AREA_BLOCKS)
     row_edges = np.append(np.arange(0, grid.height, rows), grid.height)
     col_edges = np.append(np.arange(0, grid.width, cols), grid.width)
@@ -156,7 +161,12 @@ def pixel_areas(grid: Grid) -> PixelAreas | None:
         radius * pole
     )
     pixels = np.diff(row_edges)[:, np.newaxis] * np.diff(col_edges)[np.newaxis, :]
-    return PixelAreas(rows, cols, blocks / pixels)
+    return _read_only(PixelAreas(rows, cols, blocks / pixels))
+
+
+def _read_only(areas: PixelAreas) -> PixelAreas:
+    areas.areas.flags.writeable = False
+    return areas
 
 
 def _carried(moving: osr.CoordinateTransformation, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
