@@ -15,7 +15,7 @@ from osgeo import gdal
 from qgis.core import QgsProject, QgsRasterLayer
 from rasters import grid_of, make_raster, read_array
 
-from overlap_clip_plugin.core import clip_pair
+from overlap_clip_plugin.core import RasterOpenError, clip_pair
 
 TILE = 256
 
@@ -182,3 +182,20 @@ def test_a_bad_option_beside_a_remote_input_is_named(provider, served, tmp_path)
                 "OUTPUT_B": str(tmp_path / "y.tif"),
             },
         )
+
+
+def test_why_a_remote_input_cannot_be_read_is_said_in_gdals_words(served, tmp_path, monkeypatch):
+    server, a, _ = served
+    for name in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.aws/credentials
+    reasons = {
+        f"/vsicurl/{server.url}/missing.tif": "HTTP response code: 404",
+        "/vsicurl/http://127.0.0.1:9/a.tif": "CURL error: Failed to connect to 127.0.0.1 port 9",
+        "/vsis3/overlapclip-no-such-bucket/a.tif": "AWS_SECRET_ACCESS_KEY and AWS_NO_SIGN_REQUEST configuration",
+    }
+    for path, reason in reasons.items():
+        with pytest.raises(RasterOpenError) as raised:
+            clip_pair(path, a, str(tmp_path / "a.tif"), str(tmp_path / "b.tif"))
+        assert str(raised.value).startswith(f"GDAL cannot read '{path}': {reason}"), str(raised.value)
+    assert not (tmp_path / "a.tif").exists() and leftovers(tmp_path) == []

@@ -105,6 +105,9 @@ def open_raster(path: str, open_options: Sequence[str] = ()) -> gdal.Dataset:
     if dataset is None:
         if not os.path.exists(path) and ":" not in path and not path.startswith("/vsi"):
             raise RasterOpenError("The raster '{path}' does not exist.", path=path)
+        unreadable = _why_unreadable(path)
+        if unreadable:
+            raise RasterOpenError("GDAL cannot read '{path}': {reason}.", path=path, reason=unreadable.rstrip("."))
         with quiet_gdal():
             # Asked directly, not read from the wording of GDAL's message, which differs between versions.
             identified = gdal.IdentifyDriverEx(path, gdal.OF_RASTER)
@@ -116,6 +119,24 @@ def open_raster(path: str, open_options: Sequence[str] = ()) -> gdal.Dataset:
     if dataset.RasterCount == 0:
         raise RasterOpenError("'{path}' holds no raster band.", path=path)
     return dataset
+
+
+def _why_unreadable(path: str) -> str:
+    """Why GDAL's virtual file systems cannot read the file ``path`` (an HTTP status, a server that is down,
+    missing credentials), in their words; "" where they can, or where ``path`` is not theirs. GDAL's raster
+    drivers do not pass these reasons on when they fail to open the file."""
+    name = f"/vsicurl/{path}" if path.startswith(("http://", "https://")) else path
+    if not name.startswith("/vsi"):
+        return ""
+    with quiet_gdal():
+        # The failed open left "no such file" in GDAL's cache of remote files, without the reason.
+        gdal.VSICurlPartialClearCache(name)
+        gdal.VSIErrorReset()
+        handle = gdal.VSIFOpenExL(name, "rb", True)
+        if handle is not None:
+            gdal.VSIFCloseL(handle)
+            return ""
+        return str(gdal.VSIGetLastErrorMsg() or "")
 
 
 def _check_not_truncated(dataset: gdal.Dataset, path: str) -> None:

@@ -216,6 +216,10 @@
       <translation>栅格 '{path}' 不存在。</translation>
     </message>
     <message>
+      <source>GDAL cannot read '{path}': {reason}.</source>
+      <translation>GDAL 无法读取 '{path}'：{reason}。</translation>
+    </message>
+    <message>
       <source>GDAL cannot open '{path}' as a raster: it is not in any raster format GDAL reads.</source>
       <translation>GDAL 无法将 '{path}' 作为栅格打开：它不是 GDAL 可读取的任何栅格格式。</translation>
     </message>
