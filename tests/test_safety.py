@@ -12,7 +12,15 @@ from osgeo import gdal
 from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback
 from rasters import A_TRANSFORM, assert_copied_from, assert_same_grid, grid_of, make_raster, read_array
 
-from overlap_clip_plugin.core import CancelledError, OutputPathError, UnsupportedOptionError, WriteError, clip_pair
+from overlap_clip_plugin.core import (
+    CancelledError,
+    InputChangedError,
+    OutputPathError,
+    UnsupportedOptionError,
+    WriteError,
+    clip_pair,
+    run_clip,
+)
 
 
 @pytest.fixture
@@ -372,3 +380,34 @@ def test_cancel_while_a_nodata_value_is_chosen_and_while_the_overlap_is_traced(t
         overlap_summary(plan, stop)
     assert len(asked) == 1
     assert listing(tmp_path) == ["a.tif", "b.tif"]
+
+
+def rewrite(path, shift):
+    """Write the raster at ``path`` again, as another job would: its pixels ``shift`` columns along."""
+    values = read_array(path)[0]
+    make_raster(path, A_TRANSFORM, values.shape[1], values.shape[0], data=np.roll(values, shift, axis=1))
+
+
+@pytest.mark.parametrize("when", ["after the plan", "while writing"])
+def test_an_input_written_again_during_the_run_fails_it_and_nothing_is_written(tmp_path, when):
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    b = make_raster(tmp_path / "b.tif", (500300.0, 10.0, 0.0, 4999900.0, 0.0, -10.0), 100, 80)
+    outputs = [str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")]
+    before = contents(tmp_path)
+    rewritten = []
+
+    def halfway(fraction):
+        if fraction >= 0.5 and not rewritten:
+            rewrite(a, 50)
+            rewritten.append(fraction)
+
+    hooks = {"on_plan": lambda plan: rewrite(a, 50)} if when == "after the plan" else {"progress": halfway}
+    with pytest.raises(InputChangedError) as raised:
+        run_clip([a, b], outputs, **hooks)
+    assert str(raised.value) == (
+        f"The input '{a}' changed while the run read it (its files or its grid are not what the plan saw); nothing "
+        "was written. Run again once whatever writes it has finished."
+    )
+    after = contents(tmp_path)
+    assert {name for name in after if name != "a.tif"} == {name for name in before if name != "a.tif"}
+    assert leftovers(tmp_path) == []

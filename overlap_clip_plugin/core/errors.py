@@ -35,6 +35,10 @@ class RasterOpenError(OverlapClipError):
     """A path that GDAL cannot open as a raster."""
 
 
+class InputChangedError(RasterOpenError):
+    """An input that changed on disk between the plan and the commit (another job wrote it, say)."""
+
+
 class UnsupportedGeoreferenceError(OverlapClipError, ValueError):
     """A raster without a geotransform, or with a rotated or south-up one."""
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from osgeo import gdal
 
 from overlap_clip_plugin.core.crs import Crs, crs_from_wkt
-from overlap_clip_plugin.core.errors import RasterOpenError, UnsupportedGeoreferenceError
+from overlap_clip_plugin.core.errors import InputChangedError, RasterOpenError, UnsupportedGeoreferenceError
 from overlap_clip_plugin.core.gdalenv import gdal_mode, quiet_gdal
 from overlap_clip_plugin.core.grid import Grid, Window
 
@@ -51,6 +51,8 @@ class RasterInfo:
     georeference: str = ""
     warp_options: tuple[str, ...] = ()
     footprint_wkt: str = ""
+    #: What the plan saw of the raster on disk (see :func:`stamp_of`), to tell that it has not changed since.
+    stamp: tuple = field(default=(), compare=False)
 
     @property
     def crs(self) -> Crs | None:
@@ -208,4 +210,45 @@ def read_raster(source: str | Source, gcp_method: str = "polynomial", rpc_dem: s
         bands.append(
             BandInfo(data_type, band.GetNoDataValue(), paletted, band.GetMaskFlags(), signed and data_type == "Byte")
         )
-    return RasterInfo(path, grid, tuple(bands), tuple(source.open_options), georeference, warp_options, footprint)
+    return RasterInfo(
+        path,
+        grid,
+        tuple(bands),
+        tuple(source.open_options),
+        georeference,
+        warp_options,
+        footprint,
+        stamp_of(dataset),
+    )
+
+
+def stamp_of(dataset: gdal.Dataset) -> tuple:
+    """The size in pixels and the geotransform of ``dataset``, and the size and modification time of each of
+    its files (side files too): what changes when a raster is written again."""
+    files: list[tuple[str, int | None, int | None]] = []
+    for name in dataset.GetFileList() or []:
+        try:
+            status = os.stat(name)
+            files.append((name, status.st_size, status.st_mtime_ns))
+        except OSError:
+            with quiet_gdal():
+                remote = gdal.VSIStatL(name)
+            files.append((name, remote.size, remote.mtime) if remote is not None else (name, None, None))
+    return (dataset.RasterXSize, dataset.RasterYSize, dataset.GetGeoTransform(can_return_null=True), tuple(files))
+
+
+def check_unchanged(rasters: Sequence[RasterInfo]) -> None:
+    """Refuse to go on when one of ``rasters`` is no longer what the plan read: another run wrote it since,
+    or is writing it (GDAL would read new pixels through the plan's old windows)."""
+    for raster in rasters:
+        try:
+            with quiet_gdal():
+                now = stamp_of(open_raster(raster.path, raster.open_options))
+        except RasterOpenError:
+            now = ()
+        if now != raster.stamp:
+            raise InputChangedError(
+                "The input '{path}' changed while the run read it (its files or its grid are not what the plan "
+                "saw); nothing was written. Run again once whatever writes it has finished.",
+                path=raster.path,
+            )

@@ -36,7 +36,7 @@ from overlap_clip_plugin.core.executors import (
 )
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode, gdal_warnings, quiet_gdal
 from overlap_clip_plugin.core.plan import VALIDITY_ALPHA, VALIDITY_MASK, VALIDITY_NODATA, ClipPlan, OutputPlan, Warn
-from overlap_clip_plugin.core.raster import RasterInfo
+from overlap_clip_plugin.core.raster import RasterInfo, check_unchanged
 from overlap_clip_plugin.core.scratch import aside_name, remove_stale, scratch_folder
 from overlap_clip_plugin.core.validity import strips, valid_reader
 from overlap_clip_plugin.core.views import (
@@ -401,11 +401,15 @@ def write_plan(
     fails or is cancelled, or a move fails, no output path changes and no staging folder is left.
     GDAL's warnings go to ``warn`` (Python warnings without it).
     """
-    with gdal_warnings(warn), staged(plan) as stagings:
-        write_pass(plan, stagings, progress, executor)
-        if before_commit is not None:
-            before_commit()
-        _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
+    with gdal_warnings(warn):
+        # Read since the plan, and read once more while writing: an input changed meanwhile fails the run.
+        check_unchanged(plan.rasters)
+        with staged(plan) as stagings:
+            write_pass(plan, stagings, progress, executor)
+            check_unchanged(plan.rasters)
+            if before_commit is not None:
+                before_commit()
+            _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
 
 
 def write_output(plan: OutputPlan, progress: Progress | None = None) -> None:

@@ -228,6 +228,10 @@
       <translation>GeoTIFF 文件 '{path}' 不完整：其数据应延续到第 {end} 字节，但文件只有 {size} 字节；请重新复制或下载。</translation>
     </message>
     <message>
+      <source>The input '{path}' changed while the run read it (its files or its grid are not what the plan saw); nothing was written. Run again once whatever writes it has finished.</source>
+      <translation>输入 '{path}' 在运行读取期间发生了变化（其文件或格网与计划所见不同）；未写入任何内容。请在写入它的程序完成后再次运行。</translation>
+    </message>
+    <message>
       <source>Cancelled before anything was written.</source>
       <translation>已在写入任何内容之前取消。</translation>
     </message>
