@@ -262,3 +262,31 @@ def test_the_algorithm_keeps_every_domain_categories_and_colours(provider, input
     ours = described(out_a)
     assert_keeps(ours, described(reference))
     assert_keeps(ours, described(land))
+
+
+def with_rpcs(path) -> str:
+    """The described raster, with rational polynomial coefficients beside its geotransform (which places it)."""
+    described_raster(path)
+    coefficients = " ".join(["1"] + ["0"] * 19)
+    rpcs = {"LINE_OFF": "15", "SAMP_OFF": "20", "LAT_OFF": "45.1", "LONG_OFF": "15.0", "HEIGHT_OFF": "100"}
+    rpcs.update(
+        {"LINE_SCALE": "15", "SAMP_SCALE": "20", "LAT_SCALE": "0.01", "LONG_SCALE": "0.01", "HEIGHT_SCALE": "50"}
+    )
+    rpcs.update(
+        {name: coefficients for name in ("LINE_NUM_COEFF", "LINE_DEN_COEFF", "SAMP_NUM_COEFF", "SAMP_DEN_COEFF")}
+    )
+    gdal.Open(str(path), gdal.GA_Update).SetMetadata(rpcs, "RPC")
+    return str(path)
+
+
+@pytest.mark.parametrize("mask_common", [False, True])
+def test_rpcs_move_with_a_window_as_gdal_translate_moves_them_and_a_warp_has_none(tmp_path, mask_common):
+    land, other = with_rpcs(tmp_path / "land.tif"), other_raster(tmp_path / "other.tif")
+    copied, resampled = str(tmp_path / "copied.tif"), str(tmp_path / "resampled.tif")
+    clip_pair(land, other, copied, str(tmp_path / "other_a.tif"), grid="a", mask_common=mask_common)
+    clip_pair(land, other, resampled, str(tmp_path / "other_b.tif"), grid="b", mask_common=mask_common)
+    reference = gdal.Open(translated(land, copied, tmp_path / "reference.tif", "GTiff")).GetMetadata("RPC")
+    assert reference["LINE_OFF"] != "15"  # moved with the window
+    assert gdal.Open(copied).GetMetadata("RPC") == reference
+    assert gdal.Open(warped(land, resampled, tmp_path / "warped.tif", "GTiff")).GetMetadata("RPC") == {}
+    assert gdal.Open(resampled).GetMetadata("RPC") == {}
