@@ -1,7 +1,12 @@
-"""What outputs keep of their sources' description, against what gdal_translate and gdalwarp keep (issue 20,
-item 11)."""
+"""What outputs keep of their sources' description, against what gdal_translate and gdalwarp keep, and VRT
+outputs that name their sources relative to themselves (issue 20, items 11 and 12a)."""
 
 from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import PurePath
 
 import numpy as np
 import processing
@@ -9,7 +14,7 @@ import pytest
 from osgeo import gdal
 from rasters import A_TRANSFORM, assert_copied_from, make_raster, read_array
 
-from overlap_clip_plugin.core import RESAMPLING_METHODS, clip_pair, write
+from overlap_clip_plugin.core import RESAMPLING_METHODS, clip_pair, views, write
 from overlap_clip_plugin.core.plan import NEW_VALUES
 
 #: The tests below need write.py to call views.py's write_vrt (VRT outputs), copy_domains (after
@@ -290,3 +295,94 @@ def test_rpcs_move_with_a_window_as_gdal_translate_moves_them_and_a_warp_has_non
     assert gdal.Open(copied).GetMetadata("RPC") == reference
     assert gdal.Open(warped(land, resampled, tmp_path / "warped.tif", "GTiff")).GetMetadata("RPC") == {}
     assert gdal.Open(resampled).GetMetadata("RPC") == {}
+
+
+@pytest.mark.parametrize(
+    "name, folder, expected",
+    [
+        ("/data/project/in/a.tif", "/data/project/out", "../in/a.tif"),
+        ("/data/project/out/a.tif", "/data/project/out", "a.tif"),
+        ("/data/a.tif", "/data/project/out/deep", "../../../a.tif"),
+        ("/mnt/usb/a.tif", "/data/project/out", None),
+        ("/vsimem/a.tif", "/vsimem", None),
+        ("/vsizip//data/project/a.zip/a.tif", "/data/project/out", None),
+        ("https://example.com/a.tif", "/data/project/out", None),
+        ("GPKG:/data/project/a.gpkg:table", "/data/project/out", None),
+    ],
+)
+def test_relative_name_within_one_top_folder_only(name, folder, expected):
+    assert views.relative_name(name, folder) == expected
+
+
+def _sources(vrt) -> list[tuple[str, str]]:
+    """Each source a VRT file names, with its relativeToVRT flag."""
+    found = []
+
+    def walk(node):
+        if node[0] == gdal.CXT_Element and node[1] in ("SourceFilename", "SourceDataset"):
+            flags = [child[2][1] for child in node[2:] if child[0] == gdal.CXT_Attribute]
+            texts = [child[1] for child in node[2:] if child[0] == gdal.CXT_Text]
+            found.append((texts[0], flags[0]))
+        for child in node[2:]:
+            if child[0] == gdal.CXT_Element:
+                walk(child)
+
+    with open(vrt, encoding="utf-8") as file:
+        walk(gdal.ParseXMLString(file.read()))
+    return found
+
+
+@needs_write_calls
+def test_vrt_outputs_name_their_sources_relative_and_work_after_the_folder_moves(tmp_path):
+    project = tmp_path / "project"
+    (project / "inputs").mkdir(parents=True)
+    (project / "outputs").mkdir()
+    land = described_raster(project / "inputs" / "land.tif")
+    other = other_raster(project / "inputs" / "other.tif")
+    # A's grid: the land raster's window is copied (simple sources), the other one warped (a warped VRT).
+    clip_pair(land, other, str(project / "outputs" / "land.vrt"), str(project / "outputs" / "other.vrt"), grid="a")
+    before = {name: read_array(project / "outputs" / name) for name in ("land.vrt", "other.vrt")}
+    assert _sources(project / "outputs" / "land.vrt") == [("../inputs/land.tif", "1")]
+    assert set(_sources(project / "outputs" / "other.vrt")) == {("../inputs/other.tif", "1")}
+
+    moved = tmp_path / "moved elsewhere"
+    shutil.move(str(project), str(moved))
+    assert not project.exists()
+    assert_copied_from(moved / "outputs" / "land.vrt", moved / "inputs" / "land.tif")
+    expected = warped(
+        moved / "inputs" / "other.tif", moved / "outputs" / "other.vrt", tmp_path / "reference.tif", "GTiff"
+    )
+    np.testing.assert_array_equal(read_array(moved / "outputs" / "other.vrt"), read_array(expected))
+    for name, values in before.items():
+        np.testing.assert_array_equal(read_array(moved / "outputs" / name), values)
+    assert described(moved / "outputs" / "land.vrt")["categories"] == CLASSES
+
+
+def _folder_under_another_top(path) -> str | None:
+    """A new writable folder under a top-level folder other than ``path``'s, or None."""
+    top = PurePath(os.path.abspath(path)).parts[:2]
+    for candidate in ("/var/tmp", "/dev/shm", tempfile.gettempdir(), os.path.expanduser("~")):
+        if os.path.isdir(candidate) and PurePath(os.path.abspath(candidate)).parts[:2] != top:
+            try:
+                return tempfile.mkdtemp(prefix="overlapclip-test-", dir=candidate)
+            except OSError:
+                continue
+    return None
+
+
+def test_a_source_under_another_top_folder_or_in_memory_keeps_its_absolute_name(tmp_path):
+    elsewhere = _folder_under_another_top(tmp_path)
+    if elsewhere is None:
+        pytest.skip("no writable folder under another top-level folder than the test's")
+    try:
+        land = described_raster(os.path.join(elsewhere, "land.tif"))
+        memory = "/vsimem/test_metadata/other.tif"
+        gdal.Translate(memory, other_raster(tmp_path / "other.tif"))
+        out_a, out_b = str(tmp_path / "land.vrt"), str(tmp_path / "other.vrt")
+        clip_pair(land, memory, out_a, out_b, grid="a")
+        assert _sources(out_a) == [(land, "0")]
+        assert set(_sources(out_b)) == {(memory, "0")}
+        assert_copied_from(out_a, land)
+    finally:
+        shutil.rmtree(elsewhere, ignore_errors=True)
+        gdal.Unlink("/vsimem/test_metadata/other.tif")

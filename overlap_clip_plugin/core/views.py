@@ -1,4 +1,4 @@
-"""Lazy GDAL views of a source on an output grid, and the properties outputs keep.
+"""Lazy GDAL views of a source on an output grid, the properties outputs keep, and VRT outputs.
 
 What an output keeps of its source's description: every metadata domain but the few that describe the source's
 file rather than its data (:data:`FILE_DOMAINS`), on the dataset and on each band; descriptions, units, scale,
@@ -10,7 +10,9 @@ default domain alone.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import PurePath
 
 from osgeo import gdal
 
@@ -198,3 +200,64 @@ def source_view(
     view = on_grid(dataset, source.path, grid, window, resampling, source.warp_options, threads=threads)
     copy_band_properties(dataset, view, resampling=None if window is not None else resampling)
     return view
+
+
+#: The elements of a VRT that name a source file: a band's sources, a warped VRT's source dataset.
+_SOURCE_ELEMENTS = ("SourceFilename", "SourceDataset")
+
+
+def write_vrt(view: gdal.Dataset, target: str, path: str, failure: str) -> None:
+    """Write ``view`` as a VRT file at ``target`` for the output ``path``, naming each source relative to
+    ``path``'s folder wherever :func:`relative_name` gives a name, so that a folder moved whole still works.
+
+    ``target`` may be elsewhere (a staging folder): GDAL's own relative names, relative to ``target`` and only
+    below it, would be wrong once the file is at ``path``.
+    """
+    written = gdal_call(WriteError, failure, gdal.GetDriverByName("VRT").CreateCopy, target, view)
+    del written  # closes the file
+    staging, folder = os.path.dirname(os.path.abspath(target)), os.path.dirname(os.path.abspath(path))
+    with open(target, encoding="utf-8") as file:
+        tree = gdal.ParseXMLString(file.read())
+    # GDAL's parser and writer, as its VRT driver reads and writes: the file means to GDAL what it meant.
+    if _named_relative(tree, staging, folder):
+        with open(target, "w", encoding="utf-8") as file:
+            file.write(gdal.SerializeXMLTree(tree))
+
+
+def _named_relative(node: list, staging: str, folder: str) -> bool:
+    """Rename the sources under ``node`` (a GDAL XML tree of a VRT file in ``staging``) relative to ``folder``
+    where they can be; True if any was renamed."""
+    changed = False
+    if node[0] == gdal.CXT_Element and node[1] in _SOURCE_ELEMENTS:
+        attributes = {child[1]: child for child in node[2:] if child[0] == gdal.CXT_Attribute}
+        texts = [child for child in node[2:] if child[0] == gdal.CXT_Text]
+        flag = attributes.get("relativeToVRT")  # GDAL writes it on every source it names
+        if flag is not None and texts:
+            relative = flag[2][1] == "1"
+            # A name relative to the staging folder would be wrong beside the output: absolute at least.
+            name = os.path.normpath(os.path.join(staging, texts[0][1])) if relative else texts[0][1]
+            renamed = relative_name(name, folder)
+            if renamed is not None or relative:
+                texts[0][1] = name if renamed is None else renamed
+                flag[2][1] = "0" if renamed is None else "1"
+                changed = True
+    for child in node[2:]:
+        if child[0] == gdal.CXT_Element:
+            changed = _named_relative(child, staging, folder) or changed
+    return changed
+
+
+def relative_name(name: str, folder: str) -> str | None:
+    """``name`` relative to ``folder`` ("/"-separated, "../" where needed), or None: for a name that is not a
+    local file's path (``/vsi...``, a URL, a driver's ``GPKG:...`` name) or that lies on another drive or
+    under another top-level folder (another disk, likely, that moves separately)."""
+    if name.startswith("/vsi") or "://" in name:
+        return None
+    if not os.path.isabs(name):
+        if not os.path.exists(name):
+            return None  # a driver's dataset name, not a path
+        name = os.path.abspath(name)  # as GDAL opened it, from the working folder
+    root, top = PurePath(os.path.normcase(name)).parts[:2], PurePath(os.path.normcase(folder)).parts[:2]
+    if root != top:
+        return None
+    return PurePath(os.path.relpath(name, folder)).as_posix()
