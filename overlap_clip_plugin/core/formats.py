@@ -140,6 +140,34 @@ def _probe(
     return failure, stored, kept
 
 
+#: Drivers that keep a mask band beside lossily compressed pixels, losslessly (GDAL's internal masks).
+MASK_BAND_DRIVERS = ("GTiff", "COG", "JPEG")
+
+_YES = ("YES", "TRUE", "ON", "1")
+
+
+def is_lossy(driver: str, options: Sequence[str], raster: RasterInfo) -> bool:
+    """Whether ``driver`` writes ``raster``'s pixels with ``options`` by a lossy compression, which changes
+    their values: JPEG; WebP, JPEG XL and JPEG 2000 unless told to be lossless; LERC with an error allowed;
+    a GeoPackage's JPEG or WebP tiles (its default for bytes)."""
+    given = {key.strip().upper(): value.strip().upper() for key, _, value in (o.partition("=") for o in options)}
+    compress = given.get("COMPRESS", "")
+    if driver == "JPEG" or (driver in ("GTiff", "COG") and compress == "JPEG"):
+        return True
+    if driver == "WEBP" or (driver in ("GTiff", "COG") and compress == "WEBP"):
+        return given.get("LOSSLESS", given.get("WEBP_LOSSLESS", "NO")) not in _YES and given.get("QUALITY") != "100"
+    if driver in ("GTiff", "COG") and compress.startswith("LERC"):
+        return float(given.get("MAX_Z_ERROR", "0") or 0) > 0
+    if driver in ("GTiff", "COG") and compress == "JXL":
+        return given.get("JXL_LOSSLESS", "YES") not in _YES
+    if driver == "JP2OpenJPEG":
+        return given.get("REVERSIBLE", "NO") not in _YES
+    if driver == "GPKG":
+        bytes_only = all(band.data_type == "Byte" for band in raster.bands)
+        return bytes_only and given.get("TILE_FORMAT", "AUTO") in ("AUTO", "JPEG", "WEBP")
+    return False
+
+
 def check_not_a_container(output: str) -> None:
     """Refuse to replace an existing file that holds other datasets (vector layers, other rasters)."""
     if not os.path.isfile(output):

@@ -34,7 +34,7 @@ from overlap_clip_plugin.core.errors import (
     translatable,
 )
 from overlap_clip_plugin.core.executors import InlineExecutor, Progress, run_pieces
-from overlap_clip_plugin.core.formats import check_not_a_container, check_output_format
+from overlap_clip_plugin.core.formats import MASK_BAND_DRIVERS, check_not_a_container, check_output_format, is_lossy
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_mode, gdal_warnings
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, Read, Source, read_raster
@@ -70,6 +70,12 @@ PLACED_BY = {
 OFF_THE_GRID = translatable(
     "GDAL's {driver} driver writes '{output}' on a grid and with bands of its own (as gdal_translate does): that "
     "output is not on the common grid."
+)
+
+#: What the log says of an output compressed lossily.
+LOSSY = translatable(
+    "'{output}' is compressed lossily ({driver} with its creation options): its pixel values are not the "
+    "source's exactly."
 )
 
 #: Methods that compute new values rather than pick one of the source's (wrong for palette indices).
@@ -111,8 +117,9 @@ class OutputPlan:
     mask_with: tuple[Read, ...] = ()
     nodata: tuple[float | None, ...] = ()
     validity: str = VALIDITY_NODATA
-    #: GDAL creation options of the output, checked with its driver.
+    #: GDAL creation options of the output, checked with its driver, and whether they change its values.
     options: tuple[str, ...] = ()
+    lossy: bool = False
     common_mask: MaskFile | None = field(default=None, compare=False)
     #: The local copies of remote inputs this output is written from, kept while the plan lives.
     local_copies: LocalCopies | None = field(default=None, compare=False)
@@ -518,6 +525,10 @@ def _planned(
                     {"name": plan.source.name, "method": plan.resampling},
                 )
             )
+    plans = [
+        replace(plan, options=own, lossy=is_lossy(plan.driver, own, plan.source)) for plan, own in zip(plans, options)
+    ]
+    warnings += [Note(LOSSY, {"output": plan.path, "driver": plan.driver}) for plan in plans if plan.lossy]
     if mask_common:
         plans = [replace(_masked(plan, rasters, progress), common_mask=common_mask) for plan in plans]
     plans = [_keeping_own_mask(plan) for plan in plans]
@@ -535,7 +546,7 @@ def _planned(
         warnings.append(
             Note(translatable("The same raster is given more than once: its outputs are copies of one another."))
         )
-    plans = [replace(plan, options=own, local_copies=copies) for plan, own in zip(plans, options)]
+    plans = [replace(plan, local_copies=copies) for plan in plans]
     return ClipPlan(tuple(plans), originals, area, method, tuple(warnings), common_mask)
 
 
@@ -549,6 +560,17 @@ def _masked(plan: OutputPlan, rasters: Sequence[RasterInfo], progress: Progress 
     flags = plan.source.bands[0].mask_flags
     none = (None,) * len(plan.source.bands)
     reads = tuple(Read.on(raster, plan.grid) for raster in rasters)
+    if plan.lossy:
+        # Lossy compression moves values onto and off any value that marks nodata: the mask keeps validity.
+        if plan.driver not in MASK_BAND_DRIVERS:
+            raise UnsupportedOptionError(
+                "Every output must keep the same valid pixels, but '{output}' ({driver}) is compressed lossily, "
+                "which changes the values that mark them, and the format has no mask band to keep them in; write "
+                "it losslessly, or as a GeoTIFF (COMPRESS=JPEG keeps a lossless mask beside it).",
+                output=plan.path,
+                driver=plan.driver,
+            )
+        return replace(plan, mask_with=reads, nodata=none, validity=VALIDITY_MASK)
     if flags & gdal.GMF_ALPHA:
         return replace(plan, mask_with=reads, nodata=none, validity=VALIDITY_ALPHA)
     if flags & gdal.GMF_PER_DATASET:

@@ -167,7 +167,8 @@ def _write_masked(
     try:
         set_georeference(out, grid)
         # The output's nodata is the plan's; the source's own values would clash with it on the way.
-        copy_band_properties(view, out, nodata=plan.validity != VALIDITY_NODATA)
+        # A lossy output marks validity in its mask alone: its values may take any nodata value.
+        copy_band_properties(view, out, nodata=plan.validity != VALIDITY_NODATA and not plan.lossy)
         for index, nodata in enumerate(plan.nodata, start=1):
             if nodata is not None:
                 set_nodata(out.GetRasterBand(index), nodata)

@@ -128,6 +128,10 @@
       <translation>GDAL 的 {driver} 驱动以其自身的格网和波段写入 '{output}'（与 gdal_translate 相同）：该输出不在公共格网上。</translation>
     </message>
     <message>
+      <source>'{output}' is compressed lossily ({driver} with its creation options): its pixel values are not the source's exactly.</source>
+      <translation>'{output}' 采用有损压缩（{driver} 及其创建选项）：其像元值与源数据并不完全相同。</translation>
+    </message>
+    <message>
       <source>valid data read from GDAL's masks (nodata, alpha, per-dataset masks) at full resolution on the output grid, a strip of rows at a time</source>
       <translation>从 GDAL 的掩膜（无数据值、透明度波段、数据集掩膜）在输出网格上以全分辨率读取有效数据，每次读取一条行带</translation>
     </message>
@@ -182,6 +186,10 @@
     <message>
       <source>Cannot write the output '{output}': the folder '{folder}' is not writable ({reason}).</source>
       <translation>无法写入输出 '{output}'：文件夹 '{folder}' 不可写（{reason}）。</translation>
+    </message>
+    <message>
+      <source>Every output must keep the same valid pixels, but '{output}' ({driver}) is compressed lossily, which changes the values that mark them, and the format has no mask band to keep them in; write it losslessly, or as a GeoTIFF (COMPRESS=JPEG keeps a lossless mask beside it).</source>
+      <translation>每个输出必须保留相同的有效像元，但 '{output}'（{driver}）采用有损压缩，会改变标记有效像元的值，而该格式没有可保存它们的掩膜波段；请以无损方式写入，或写为 GeoTIFF（COMPRESS=JPEG 会在其旁保存无损掩膜）。</translation>
     </message>
     <message>
       <source>'{name}' has no valid data (all nodata or masked) inside the common extent {area} in {crs}.</source>
