@@ -14,16 +14,8 @@ import pytest
 from osgeo import gdal
 from rasters import A_TRANSFORM, assert_copied_from, make_raster, read_array
 
-from overlap_clip_plugin.core import RESAMPLING_METHODS, clip_pair, views, write
-from overlap_clip_plugin.core.plan import NEW_VALUES
-
-#: The tests below need write.py to call views.py's write_vrt (VRT outputs), copy_domains (after
-#: gdal_translate) and copy_band_properties(..., resampling=) (after gdalwarp); until it does they must fail.
-needs_write_calls = pytest.mark.xfail(
-    not hasattr(write, "write_vrt"),
-    reason="write.py does not yet call write_vrt, copy_domains and copy_band_properties(resampling=)",
-    strict=True,
-)
+from overlap_clip_plugin.core import RESAMPLING_METHODS, clip_pair, views
+from overlap_clip_plugin.core.views import NEW_VALUES
 
 #: Domains that describe a file, not its data (and the VRT driver's pixel queries): no output copies them.
 OWN_DOMAINS = {"IMAGE_STRUCTURE", "DERIVED_SUBDATASETS", "LocationInfo"}
@@ -162,7 +154,7 @@ def inputs(tmp_path):
 
 @pytest.mark.parametrize(
     "extension, driver",
-    [pytest.param("tif", "GTiff", marks=needs_write_calls), pytest.param("img", "HFA", marks=needs_write_calls)],
+    [("tif", "GTiff"), ("img", "HFA")],
 )
 def test_a_copied_window_keeps_what_gdal_translate_keeps_and_every_domain(inputs, tmp_path, extension, driver):
     land, other = inputs
@@ -176,7 +168,7 @@ def test_a_copied_window_keeps_what_gdal_translate_keeps_and_every_domain(inputs
     assert_keeps(ours, described(land))
 
 
-@pytest.mark.parametrize("extension, driver", [("tif", "GTiff"), pytest.param("img", "HFA", marks=needs_write_calls)])
+@pytest.mark.parametrize("extension, driver", [("tif", "GTiff"), ("img", "HFA")])
 def test_a_resampled_output_keeps_what_gdalwarp_keeps_and_every_domain(inputs, tmp_path, extension, driver):
     land, other = inputs
     out = str(tmp_path / f"land_common.{extension}")
@@ -234,7 +226,6 @@ def test_categories_and_attribute_table_are_kept_where_resampling_picks_source_v
     assert (ours["description"], ours["unit"], ours["scale"], ours["offset"]) == ("land cover", "class", 2.0, 1.0)
 
 
-@needs_write_calls
 def test_an_interpolated_geotiff_keeps_what_gdalwarp_keeps_but_no_categories(tmp_path):
     land = described_raster(tmp_path / "land.tif", paletted=False)
     out = str(tmp_path / "land_common.tif")
@@ -332,7 +323,6 @@ def _sources(vrt) -> list[tuple[str, str]]:
     return found
 
 
-@needs_write_calls
 def test_vrt_outputs_name_their_sources_relative_and_work_after_the_folder_moves(tmp_path):
     project = tmp_path / "project"
     (project / "inputs").mkdir(parents=True)

@@ -41,7 +41,7 @@ from overlap_clip_plugin.core.raster import RasterInfo, Read, Source, read_raste
 from overlap_clip_plugin.core.remote import LocalCopies, fetched_once, is_remote
 from overlap_clip_plugin.core.scratch import scratch_folder
 from overlap_clip_plugin.core.validity import MaskFile, pick_nodata, valid_summary
-from overlap_clip_plugin.core.views import source_view
+from overlap_clip_plugin.core.views import NEW_VALUES, source_view
 
 #: Resampling methods, by their GDAL names, in the order the algorithm lists them.
 RESAMPLING_METHODS = tuple("near bilinear cubic cubicspline lanczos average mode min max med q1 q3".split())
@@ -77,9 +77,6 @@ LOSSY = translatable(
     "'{output}' is compressed lossily ({driver} with its creation options): its pixel values are not the "
     "source's exactly."
 )
-
-#: Methods that compute new values rather than pick one of the source's (wrong for palette indices).
-NEW_VALUES = ("bilinear", "cubic", "cubicspline", "lanczos", "average")
 
 #: How a masked output marks invalid pixels: a nodata value, its alpha band, or a mask band.
 VALIDITY_NODATA, VALIDITY_ALPHA, VALIDITY_MASK = "nodata", "alpha", "mask"

@@ -278,11 +278,6 @@ def valid_summary(
     return ValidSummary(window, count, tuple(counts), kept)
 
 
-def valid_pixel_count(raster: RasterInfo, progress: Progress | None = None) -> int:
-    """How many of ``raster``'s own pixels are valid (in every band), counted strip by strip."""
-    return valid_summary([Read.on(raster, raster.grid)], raster.grid, progress).count
-
-
 def nodata_candidates(data_type: str, signed_byte: bool = False) -> list[float]:
     """Nodata values to try, in order, for a band of ``data_type`` that declares none.
 

@@ -42,10 +42,12 @@ from overlap_clip_plugin.core.validity import strips, valid_reader
 from overlap_clip_plugin.core.views import (
     ALL_CPUS,
     copy_band_properties,
+    copy_domains,
     set_georeference,
     set_nodata,
     source_view,
     warp_settings,
+    write_vrt,
 )
 
 GdalProgress = Callable[[float, str, object], int]
@@ -257,7 +259,7 @@ def _warp_to(
     settings = warp_settings(plan.grid, plan.resampling, plan.source.warp_options, threads)
     out = _written_by(gdal.Warp, plan, target, source, options, callback, failure, **settings)
     set_georeference(out, plan.grid)
-    copy_band_properties(source, out)
+    copy_band_properties(source, out, resampling=plan.resampling)
     out.FlushCache()
     del out  # closes the file
 
@@ -271,11 +273,13 @@ def _write_view(
     if plan.mask_with:
         _write_masked(plan, view, target, options, callback)
     elif plan.driver == "VRT":
-        # A VRT output stays a lazy description of its source.
-        gdal_call(WriteError, failure, gdal.GetDriverByName("VRT").CreateCopy, target, view)
+        # A VRT output stays a lazy description of its source, named relative to where the output will be.
+        write_vrt(view, target, plan.path, failure)
         callback(1.0, "", None)
     else:
         written = _written_by(gdal.Translate, plan, target, view, options, callback, failure)
+        # gdal_translate carries the default metadata domain alone.
+        copy_domains(view, written)
         written.FlushCache()
         del written  # closes the file
 
