@@ -215,3 +215,27 @@ def test_clipstack_bad_input_leaves_earlier_results_untouched(provider, same_nam
         )
     assert listing(out) == ["scene_common.tif"]
     assert (out / "scene_common.tif").read_bytes() == b"an earlier result"
+
+
+def test_stack_names_keep_a_subdatasets_name_and_drop_a_urls_query():
+    assert output_names(
+        [
+            'NETCDF:"/data/era5.nc":t2m',
+            'NETCDF:"/data/era5.nc":tp',
+            'HDF5:"/data/s.h5"://group/sub/ndvi',
+            'HDF4_EOS:EOS_GRID:"/data/m.hdf":MODIS_Grid:sur_refl_b01',
+            "/vsicurl/https://bucket.s3.amazonaws.com/x/scene.tif?X-Amz-Signature=abc&X-Amz-Date=1",
+            "https://host/q/s2.tif?sig=1",
+            "/data/a.tif",
+            "/other/a.tif",
+        ]
+    ) == [
+        "era5_t2m_common.tif",
+        "era5_tp_common.tif",
+        "s_ndvi_common.tif",
+        "m_sur_refl_b01_common.tif",
+        "scene_common.tif",
+        "s2_common.tif",
+        "a_common.tif",
+        "a_common_2.tif",
+    ]

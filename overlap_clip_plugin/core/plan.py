@@ -18,6 +18,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -204,8 +205,7 @@ def output_names(inputs: Sequence[str], suffix: str = "_common", extension: str 
     """
     names, taken = [], set()
     for path in inputs:
-        stem = os.path.splitext(os.path.basename(path.split("|")[0].rstrip("/\\")))[0] or "raster"
-        stem = "".join("_" if char in '<>:"/\\|?*' else char for char in stem)
+        stem = "".join("_" if char in '<>:"/\\|?*' else char for char in _stem(path))
         name, number = f"{stem}{suffix}{extension}", 1
         while name.lower() in taken:
             number += 1
@@ -213,6 +213,25 @@ def output_names(inputs: Sequence[str], suffix: str = "_common", extension: str 
         taken.add(name.lower())
         names.append(name)
     return names
+
+
+#: A GDAL subdataset name with its file in quotes: ``NETCDF:"file.nc":temp``, ``HDF5:"f.h5"://group/var``,
+#: ``HDF4_EOS:EOS_GRID:"f.hdf":grid:band``.
+_SUBDATASET = re.compile(r'^\w+:(?:\w+:)*"(?P<file>[^"]+)":(?P<name>.+)$')
+
+
+def _stem(path: str) -> str:
+    """The name of an input, for its output: its file's stem, with a subdataset's own name after it; of a
+    URL without its query (a presigned URL's signature)."""
+    name, variable = path.split("|")[0], ""
+    subdataset = _SUBDATASET.match(name)
+    if subdataset:
+        name = subdataset["file"]
+        variable = next((part for part in reversed(re.split(r"[:/]", subdataset["name"])) if part), "")
+    elif "://" in name or name.startswith("/vsi"):
+        name = name.split("?")[0]
+    stem = os.path.splitext(os.path.basename(name.rstrip("/\\")))[0] or "raster"
+    return f"{stem}_{variable}" if variable else stem
 
 
 def _file_key(path: str) -> object:
