@@ -5,7 +5,8 @@ a run that reads the overlap once (the raster extents as common area, no common 
 overlap's tiles. A run that reads it twice (the valid-data scan, then the writing) would fetch them
 twice: for such a run each remote input's part over the common area (and a margin for resampling) is
 fetched once into a local copy, and the run reads that. The copies live in a hidden folder beside the
-first output, where the workers of a cluster see them too, for as long as the plan does.
+first output, where the workers of a cluster see them too, until the run ends (a plan made by ``plan_clip``
+alone keeps them while it lives).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def is_remote(path: str) -> bool:
 
 
 class LocalCopies:
-    """A hidden folder beside ``output`` holding the local copies of one plan, removed with the plan."""
+    """A hidden folder beside ``output`` holding the local copies of one plan, removed at the end of the run
+    (:meth:`remove`), or else with the plan."""
 
     def __init__(self, output: str) -> None:
         self.folder = scratch_folder(output, "inputs")
