@@ -18,25 +18,34 @@ are compared as files (symlinks resolved; an existing file by device and inode, 
 remote input (``/vsicurl/``, ``http://``) by its name. Jobs run side by side; their pieces (reading the
 inputs, scanning valid data, writing each output) go to a local thread pool, to a ``LocalCluster``
 (``--local-workers N``) or to an existing Dask cluster (``--scheduler ADDRESS``). Dask is imported only
-for those two options. The exit status is 0 when every job was written, 1 when any failed (the others
-are written), 2 for a batch file or options that cannot be used.
+for those two options.
+
+Each job's end is one line, its failure one sentence (``--verbose`` adds its traceback, and Dask's own
+logs, which are otherwise kept quiet). SIGINT (Ctrl-C) or SIGTERM stops the batch: no other job starts,
+the running ones are cancelled (nothing of them is written), and the summary says which jobs were not
+written. The exit status is 0 when every job was written, 1 when any failed (the others are written), 2
+for a batch file or options that cannot be used, 130 after SIGINT and 143 after SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import csv
 import json
+import logging
 import os
+import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from overlap_clip_plugin.core.errors import ExecutorError, OverlapClipError
-from overlap_clip_plugin.core.executors import make_executor
+from overlap_clip_plugin.core.errors import CancelledError, ExecutorError, OverlapClipError
+from overlap_clip_plugin.core.executors import POLL, make_executor
 from overlap_clip_plugin.core.plan import RESAMPLING_METHODS, _file_key, output_names
 from overlap_clip_plugin.core.remote import is_remote
 from overlap_clip_plugin.core.run import run_clip
@@ -271,6 +280,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--threads", type=int, default=os.cpu_count() or 1, help="threads of the local pool (without Dask)"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("--verbose", action="store_true", help="print each failed job's traceback, and Dask's own logs")
     return parser.parse_args(argv)
 
 
@@ -320,17 +330,84 @@ class Folders:
                 pass
 
 
-def run_batch(jobs: Sequence[Job], options: argparse.Namespace, executor: concurrent.futures.Executor, out) -> int:
-    """Run ``jobs`` through ``executor``, saying each one's end on ``out``; how many failed."""
+class Stop:
+    """The signal handler of a batch: the first SIGINT or SIGTERM asks the batch to stop (it starts no
+    other job and cancels the running ones); ``signal`` is that signal's number, or None."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __call__(self, number: int, _frame: object) -> None:
+        """Ask the batch to stop (the first signal counts)."""
+        if self.signal is None:
+            self.signal = number
+
+    def going(self, _fraction: float) -> bool:
+        """A run's progress callback: False (cancel) once a stop is asked."""
+        return self.signal is None
+
+
+@contextlib.contextmanager
+def _handled(stop: Stop) -> Iterator[None]:
+    """SIGINT and SIGTERM go to ``stop`` for as long as the block lasts (on the main thread only, where
+    Python runs signal handlers); the handlers before are put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored for the block, and for good in the processes started meanwhile (a LocalCluster's
+    workers keep an ignored signal): Ctrl-C reaches every process of the terminal's group, and a worker it
+    ended would leave its pieces waited for forever. The batch stops the workers' pieces itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _ranges(numbers: Sequence[int]) -> str:
+    """``1, 3-5, 9`` for [1, 3, 4, 5, 9]."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in spans)
+
+
+def run_batch(
+    jobs: Sequence[Job], options: argparse.Namespace, executor: concurrent.futures.Executor, out, stop: Stop
+) -> int:
+    """Run ``jobs`` through ``executor``, saying each one's end on ``out``, until ``stop`` asks to stop;
+    how many failed."""
     grid = "own" if options.grid == "own" else (options.reference or 1) - 1
     lock = threading.Lock()
     folders = Folders()
     done: list[int] = []
     failed: list[tuple[int, str]] = []
+    stopped: list[int] = []
+    not_run: list[int] = []
 
     def one(number: int, job: Job) -> None:
         said: list[str] = []
         entered = False
+        if stop.signal is not None:
+            with lock:
+                not_run.append(number)
+            return
         try:
             if job.folder is not None:
                 folders.enter(job.folder)
@@ -343,14 +420,24 @@ def run_batch(jobs: Sequence[Job], options: argparse.Namespace, executor: concur
                 options.mask_common,
                 options.resampling,
                 options.co,
+                progress=stop.going,
                 warn=said.append,
                 executor=executor,
             )
             message = f"written: {', '.join(job.outputs)}"
-        except (OverlapClipError, ValueError, OSError) as err:
-            message = f"FAILED, nothing written: {err}"
+        except CancelledError:  # only a stop cancels a run of the batch
+            message = "stopped, nothing written"
             with lock:
-                failed.append((number, str(err)))
+                stopped.append(number)
+        except Exception as err:  # any failure is the job's, said in one line; the batch goes on
+            reason = (
+                str(err) if isinstance(err, (OverlapClipError, ValueError, OSError)) else f"{type(err).__name__}: {err}"
+            )
+            message = f"FAILED, nothing written: {reason}"
+            with lock:
+                failed.append((number, reason))
+                if options.verbose:
+                    traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
         finally:
             if entered:
                 folders.leave(str(job.folder))
@@ -362,20 +449,70 @@ def run_batch(jobs: Sequence[Job], options: argparse.Namespace, executor: concur
                     print(f"    warning: {warning}", file=out, flush=True)
 
     with concurrent.futures.ThreadPoolExecutor(min(JOBS_AT_ONCE, len(jobs))) as client_side:
-        for future in [client_side.submit(one, number, job) for number, job in enumerate(jobs, start=1)]:
+        futures = [client_side.submit(one, number, job) for number, job in enumerate(jobs, start=1)]
+        said_stop = False
+        # The main thread waits in short steps: a signal's handler runs between them.
+        while concurrent.futures.wait(futures, POLL)[1]:
+            if stop.signal is not None and not said_stop:
+                said_stop = True
+                with lock:
+                    print(
+                        f"Stopping on {signal.Signals(stop.signal).name}: the running jobs are cancelled.",
+                        file=out,
+                        flush=True,
+                    )
+        for future in futures:
             future.result()
-    written = len(jobs) - len(failed)
-    files = sum(len(job.outputs) for number, job in enumerate(jobs, start=1) if number not in dict(failed))
-    print(f"Written: {written} of {len(jobs)} jobs ({files} files).", file=out)
+    unwritten = {number for number, _reason in failed} | set(stopped) | set(not_run)
+    files = sum(len(job.outputs) for number, job in enumerate(jobs, start=1) if number not in unwritten)
+    print(f"Written: {len(jobs) - len(unwritten)} of {len(jobs)} jobs ({files} files).", file=out)
     for number, reason in sorted(failed):
         print(f"Failed: job {number}: {reason}", file=out)
+    if stop.signal is not None:
+        print(
+            f"Stopped by {signal.Signals(stop.signal).name}: jobs {_ranges(stopped + not_run)} not written "
+            f"({len(stopped)} cancelled while running, {len(not_run)} not started).",
+            file=out,
+        )
     return len(failed)
+
+
+@contextlib.contextmanager
+def _dask_logs(verbose: bool) -> Iterator[None]:
+    """Dask's logs kept quiet unless ``verbose``: a worker logs a failed task with its traceback on the
+    terminal, and the job's line says the failure already. The worker processes of a LocalCluster read
+    the setting from the environment when they start (one set by the user is kept)."""
+    if verbose:
+        yield
+        return
+    logger, variable = logging.getLogger("distributed"), "DASK_LOGGING__DISTRIBUTED"
+    level, saved = logger.level, os.environ.get(variable)
+    logger.setLevel(logging.CRITICAL)
+    os.environ[variable] = saved or "critical"
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        if saved is None:
+            del os.environ[variable]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command; returns its exit status."""
     options = _arguments(argv)
     start = time.monotonic()
+    stop = Stop()
+    with _handled(stop):
+        status = _run(options, stop)
+    if status is None:
+        return 2
+    print(f"Took {time.monotonic() - start:.2f} s.")
+    return status
+
+
+def _run(options: argparse.Namespace, stop: Stop) -> int | None:
+    """The batch of ``options``, run until ``stop`` asks to stop; the exit status, or None when the
+    batch file or the options cannot be used (said on stderr)."""
     try:
         jobs = read_jobs(options.batch)
         if options.reference is not None and options.grid == "own":
@@ -390,13 +527,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise BatchFileError("--threads and --local-workers need 1 or more.")
         if options.scheduler and options.local_workers:
             raise BatchFileError("Give --scheduler or --local-workers, not both.")
-        with make_executor(options.scheduler, options.local_workers, options.threads) as executor:
-            failures = run_batch(jobs, options, executor, sys.stdout)
-    except BatchFileError as err:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(_dask_logs(options.verbose))
+            with _sigint_ignored():
+                executor = stack.enter_context(make_executor(options.scheduler, options.local_workers, options.threads))
+            failures = run_batch(jobs, options, executor, sys.stdout, stop)
+    except (BatchFileError, ExecutorError) as err:
         print(err, file=sys.stderr)
-        return 2
-    except ExecutorError as err:
-        print(err, file=sys.stderr)
-        return 2
-    print(f"Took {time.monotonic() - start:.2f} s.")
+        return None
+    if stop.signal is not None:
+        return 128 + stop.signal  # as a shell gives it: 130 for SIGINT, 143 for SIGTERM
     return 1 if failures else 0

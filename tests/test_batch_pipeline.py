@@ -5,11 +5,18 @@ them; a worker's failure is one line unless --verbose."""
 
 import json
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
+import numpy as np
 import pytest
+from conftest import ROOT
 from files import digests, listing
-from rasters import sample_dates, sample_pair
+from rasters import make_raster, sample_dates, sample_pair
 from test_batch import run_command
 
 from overlap_clip_plugin.core import clip, output_names
@@ -328,3 +335,116 @@ def test_reference_with_grid_own_is_refused(scenes, tmp_path):
         == "--reference chooses the grid of every output, and --grid own keeps each raster's own: give one.\n"
     )
     assert listing(tmp_path) == ["batch.json", "in"]
+
+
+def _numbers(ranges):
+    """[1, 2, 3, 5] for '1-3, 5'."""
+    found = []
+    for part in ranges.split(", "):
+        first, _, last = part.partition("-")
+        found += range(int(first), int(last or first) + 1)
+    return found
+
+
+@pytest.fixture(scope="module")
+def big_batch(tmp_path_factory):
+    """30 jobs of the same two 1500 x 1500 rasters, B a third of a pixel off A's grid (resampled), written
+    compressed: about 8 s on two cores; and the two files a direct core run writes for each job."""
+    folder = tmp_path_factory.mktemp("big")
+    rows, cols = np.mgrid[0:1500, 0:1500]
+    data = ((np.sin(cols / 37.0) + np.cos(rows / 23.0)) * 1000).astype(np.int16)
+    a = make_raster(folder / "a.tif", (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0), 1500, 1500, data=data)
+    b = make_raster(folder / "b.tif", (500003.3, 10.0, 0.0, 4999996.7, 0.0, -10.0), 1500, 1500, data=data[::-1].copy())
+    expected = [str(folder / "expected_a.tif"), str(folder / "expected_b.tif")]
+    clip([a, b], expected, 0, resampling="cubic", creation_options=["COMPRESS=DEFLATE"])
+    jobs = [{"inputs": [a, b], "outputs": [f"out/j{k}_a.tif", f"out/j{k}_b.tif"]} for k in range(1, 31)]
+    return jobs, digests(expected)
+
+
+@pytest.mark.parametrize(
+    ("number", "options"),
+    [(signal.SIGINT, []), (signal.SIGTERM, []), (signal.SIGINT, ["--local-workers", "2"])],
+    ids=["sigint", "sigterm", "ctrl-c-on-a-local-cluster"],
+)
+def test_a_signal_stops_the_batch_and_leaves_only_whole_jobs(big_batch, tmp_path, number, options):
+    jobs, expected = big_batch
+    batch = write_batch(tmp_path, jobs)
+    (tmp_path / "out").mkdir()
+    command = [sys.executable, "-m", "overlap_clip_plugin", batch, "--resampling", "cubic", "--co", "COMPRESS=DEFLATE"]
+    process = subprocess.Popen(
+        [*map(str, command), *options],
+        env=dict(os.environ, PYTHONPATH=ROOT),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    seen = []
+    while not seen or "] job " not in seen[-1]:
+        seen.append(process.stdout.readline())
+        assert seen[-1], "the batch ended before any job did"
+    sent = time.monotonic()
+    if options:
+        os.killpg(process.pid, number)  # Ctrl-C in a terminal: the whole group, Dask's workers too
+    else:
+        process.send_signal(number)
+    stdout, stderr = process.communicate(timeout=120)
+    took = time.monotonic() - sent
+    stdout = "".join(seen) + stdout
+    name = signal.Signals(number).name
+    assert process.returncode == 128 + number, stdout + stderr
+    # GDAL's warper threads say that the progress stopped them; nothing else may reach the terminal.
+    assert set(stderr.splitlines()) <= {"ERROR 9: User terminated"}, stderr
+    written = sorted(int(k) for k in re.findall(r"\] job (\d+): written: ", stdout))
+    summary = re.search(
+        r"^Stopped by (\w+): jobs (.+) not written \((\d+) cancelled while running, (\d+) not started\)\.$",
+        stdout,
+        re.M,
+    )
+    assert summary and summary[1] == name, stdout
+    assert 1 <= len(written) < 30
+    assert f"Written: {len(written)} of 30 jobs ({2 * len(written)} files)." in stdout
+    assert sorted(_numbers(summary[2])) == sorted(set(range(1, 31)) - set(written))
+    assert int(summary[3]) == stdout.count(": stopped, nothing written")
+    assert int(summary[3]) + int(summary[4]) == 30 - len(written)
+    names = sorted(f"j{k}_{side}.tif" for k in written for side in "ab")
+    assert listing(tmp_path / "out") == names
+    for k in written:
+        assert digests([tmp_path / "out" / f"j{k}_a.tif", tmp_path / "out" / f"j{k}_b.tif"]) == expected
+    hidden = [os.path.join(root, entry) for root, folders, files in os.walk(tmp_path) for entry in folders + files]
+    assert [path for path in hidden if os.path.basename(path).startswith(".overlapclip-")] == []
+    print(f"{name} {options}: {len(written)} of 30 jobs written, exit {took:.2f} s after the signal")
+    assert took < 60
+
+
+def test_a_failed_job_on_a_local_cluster_is_one_line_unless_verbose(scenes, tmp_path):
+    pytest.importorskip(
+        "distributed", reason="Dask's distributed is not installed in this Python (`make test` installs it in .venv)"
+    )
+    _, _, c, d = scenes
+    batch = write_batch(
+        tmp_path,
+        [
+            {"inputs": ["in/sample_a.tif", "in/missing.tif"], "outputs": ["m_a.tif", "m_b.tif"]},
+            {"inputs": DATES, "outputs": ["d_a.tif", "d_b.tif"]},
+        ],
+    )
+    sentence = f"The raster '{tmp_path / 'in' / 'missing.tif'}' does not exist."
+    run = run_command(batch, "--local-workers", 2)
+    assert (run.returncode, run.stderr) == (1, "")  # before: Dask's 'Compute Failed' block and its traceback
+    assert job_lines(run.stdout) == [
+        f"job 1: FAILED, nothing written: {sentence}",
+        f"job 2: written: {tmp_path / 'd_a.tif'}, {tmp_path / 'd_b.tif'}",
+    ]
+    assert run.stdout.splitlines()[2:4] == ["Written: 1 of 2 jobs (2 files).", f"Failed: job 1: {sentence}"]
+    mine = [str(tmp_path / "mine_c.tif"), str(tmp_path / "mine_d.tif")]
+    clip([c, d], mine, 0)
+    assert digests([tmp_path / "d_a.tif", tmp_path / "d_b.tif"]) == digests(mine)
+    os.remove(tmp_path / "d_a.tif")
+    os.remove(tmp_path / "d_b.tif")
+    verbose = run_command(batch, "--local-workers", 2, "--verbose")
+    assert verbose.returncode == 1
+    assert job_lines(verbose.stdout) == job_lines(run.stdout)
+    assert "Compute Failed" in verbose.stderr  # the worker's own log
+    assert f"RasterOpenError: {sentence}" in verbose.stderr  # the job's traceback
+    assert listing(tmp_path) == ["batch.json", "d_a.tif", "d_b.tif", "in", "mine_c.tif", "mine_d.tif"]
