@@ -41,6 +41,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -390,9 +391,9 @@ def _ranges(numbers: Sequence[int]) -> str:
 
 def run_batch(
     jobs: Sequence[Job], options: argparse.Namespace, executor: concurrent.futures.Executor, out, stop: Stop
-) -> int:
+) -> tuple[int, int]:
     """Run ``jobs`` through ``executor``, saying each one's end on ``out``, until ``stop`` asks to stop;
-    how many failed."""
+    how many failed, and how many the stop left unwritten."""
     grid = "own" if options.grid == "own" else (options.reference or 1) - 1
     lock = threading.Lock()
     folders = Folders()
@@ -453,7 +454,7 @@ def run_batch(
         said_stop = False
         # The main thread waits in short steps: a signal's handler runs between them.
         while concurrent.futures.wait(futures, POLL)[1]:
-            if stop.signal is not None and not said_stop:
+            if stop.signal is not None and not said_stop and not options.quiet:
                 said_stop = True
                 with lock:
                     print(
@@ -468,19 +469,20 @@ def run_batch(
     print(f"Written: {len(jobs) - len(unwritten)} of {len(jobs)} jobs ({files} files).", file=out)
     for number, reason in sorted(failed):
         print(f"Failed: job {number}: {reason}", file=out)
-    if stop.signal is not None:
+    if stop.signal is not None and stopped + not_run:
         print(
             f"Stopped by {signal.Signals(stop.signal).name}: jobs {_ranges(stopped + not_run)} not written "
             f"({len(stopped)} cancelled while running, {len(not_run)} not started).",
             file=out,
         )
-    return len(failed)
+    return len(failed), len(stopped + not_run)
 
 
 @contextlib.contextmanager
 def _dask_logs(verbose: bool) -> Iterator[None]:
-    """Dask's logs kept quiet unless ``verbose``: a worker logs a failed task with its traceback on the
-    terminal, and the job's line says the failure already. The worker processes of a LocalCluster read
+    """Dask's logs and warnings kept quiet unless ``verbose``: a worker logs a failed task with its
+    traceback on the terminal, and the job's line says the failure already; a LocalCluster's scheduler
+    warns when another cluster holds its dashboard's port. The worker processes of a LocalCluster read
     the setting from the environment when they start (one set by the user is kept)."""
     if verbose:
         yield
@@ -490,7 +492,9 @@ def _dask_logs(verbose: bool) -> Iterator[None]:
     logger.setLevel(logging.CRITICAL)
     os.environ[variable] = saved or "critical"
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"distributed(\.|$)")
+            yield
     finally:
         logger.setLevel(level)
         if saved is None:
@@ -531,10 +535,10 @@ def _run(options: argparse.Namespace, stop: Stop) -> int | None:
             stack.enter_context(_dask_logs(options.verbose))
             with _sigint_ignored():
                 executor = stack.enter_context(make_executor(options.scheduler, options.local_workers, options.threads))
-            failures = run_batch(jobs, options, executor, sys.stdout, stop)
+            failures, unwritten = run_batch(jobs, options, executor, sys.stdout, stop)
     except (BatchFileError, ExecutorError) as err:
         print(err, file=sys.stderr)
         return None
-    if stop.signal is not None:
+    if stop.signal is not None and unwritten:
         return 128 + stop.signal  # as a shell gives it: 130 for SIGINT, 143 for SIGTERM
     return 1 if failures else 0
