@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 from overlap_clip_plugin.core.errors import CancelledError, ExecutorError, OverlapClipError
 from overlap_clip_plugin.core.executors import POLL, make_executor
-from overlap_clip_plugin.core.plan import RESAMPLING_METHODS, _file_key, output_names
+from overlap_clip_plugin.core.plan import RESAMPLING_METHODS, file_key, output_names
 from overlap_clip_plugin.core.remote import is_remote
 from overlap_clip_plugin.core.run import run_clip
 
@@ -209,7 +209,7 @@ def read_jobs(path: str) -> list[Job]:
 
 def _key(path: str) -> object:
     """What makes two paths of a batch one file: a remote input's name, else the core's file key."""
-    return ("remote", path) if is_remote(path) else _file_key(path)
+    return ("remote", path) if is_remote(path) else file_key(path)
 
 
 def _shown(path: str, base: str) -> str:

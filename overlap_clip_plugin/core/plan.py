@@ -234,7 +234,7 @@ def _stem(path: str) -> str:
     return f"{stem}_{variable}" if variable else stem
 
 
-def _file_key(path: str) -> object:
+def file_key(path: str) -> object:
     """What makes two paths one file: device and inode when it exists (hard links, case-insensitive file
     systems), else the normalised real path."""
     try:
@@ -250,12 +250,12 @@ def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) ->
     Each path is looked at once (a set of file keys, not a comparison of every pair), and each
     folder is probed for writing once, so checking stays linear in the number of outputs.
     """
-    input_keys = {_file_key(raster.path): raster.path for raster in inputs if os.path.exists(raster.path)}
+    input_keys = {file_key(raster.path): raster.path for raster in inputs if os.path.exists(raster.path)}
     output_keys: set[object] = set()
     writable: set[str] = set()
     drivers = []
     for output in outputs:
-        key = _file_key(output)
+        key = file_key(output)
         if key in input_keys:
             raise OutputPathError(
                 "The output '{output}' is the input '{path}'; choose another output path.",
