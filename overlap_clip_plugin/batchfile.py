@@ -1,0 +1,227 @@
+"""Batch files: the jobs they list, read and checked whole before any of them runs.
+
+A batch file lists jobs, each clipped to its own common area, all or nothing per job:
+
+- JSON: ``{"jobs": [...]}`` (or the list alone); a job is ``{"inputs": [...], "outputs": [...]}``, or
+  ``{"inputs": [...], "folder": "..."}`` for a stack written as ``NAME_common.tif`` into the folder;
+- CSV with a header: pairs, ``input_a,input_b,output_a,output_b``; or stacks, ``inputs,folder`` with the
+  inputs of a stack in one cell, separated by ``;`` (by ``|`` in a file whose cells are separated by ``;``).
+  The cells may be separated by ``,``, ``;`` or a tab (the first lines tell which); the header's names
+  are read without regard to case, and spaces around names and values are dropped. Empty rows are skipped;
+  a row fills either the pair columns or the stack columns.
+
+A key or column the command does not know, or a job with both outputs and a folder, refuses the batch.
+
+Relative paths are taken from the batch file's folder. The batch is checked whole before any job runs:
+two outputs that are one file, or an output that is an input of any job, refuse it (exit status 2). Paths
+are compared as files (symlinks resolved; an existing file by device and inode, so hard links count), a
+remote input (``/vsicurl/``, ``http://``) by its name.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from overlap_clip_plugin.core.plan import file_key, output_names
+from overlap_clip_plugin.core.remote import is_remote
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: its inputs and one output path per input; a stack's output folder, made if missing."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    folder: str | None = None
+
+
+class BatchFileError(ValueError):
+    """A batch file that cannot be read as jobs."""
+
+
+def _path(base: str, path: str) -> str:
+    return path if "://" in path or path.startswith("/vsi") or os.path.isabs(path) else os.path.join(base, path)
+
+
+#: The keys of a JSON job; the columns of a CSV file, for pairs and for stacks.
+JSON_KEYS = ("inputs", "outputs", "folder")
+PAIR_COLUMNS = ("input_a", "input_b", "output_a", "output_b")
+STACK_COLUMNS = ("inputs", "folder")
+
+#: The delimiters a CSV file may use, and how many of its first lines tell which one it is.
+DELIMITERS = ",;\t"
+SNIFFED_LINES = 50
+
+
+def _names(kind: str, names: Sequence[str]) -> str:
+    """``the unknown key 'x'`` or ``the unknown keys 'x', 'y'``."""
+    return f"the {kind}{'s' if len(names) > 1 else ''} " + ", ".join(f"'{name}'" for name in names)
+
+
+def _csv_entries(text: str, path: str) -> list[dict]:
+    """The jobs of a CSV batch file as JSON jobs: each row's cells with a value, trimmed."""
+    lines = text.splitlines(keepends=True)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            "".join(lines[:SNIFFED_LINES]), delimiters=DELIMITERS
+        )
+    except csv.Error:
+        dialect = csv.excel
+    # A stack's inputs share one cell: ';' between them, or '|' where ';' separates the cells.
+    inner = "|" if dialect.delimiter == ";" else ";"
+    reader = csv.DictReader(lines, dialect=dialect)
+    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or ()]
+    entries: list[dict] = []
+    for row in reader:
+        number = len(entries) + 1
+        if None in row:
+            raise BatchFileError(f"Job {number} of '{path}' has more values than the header has columns.")
+        cells = {key: value.strip() for key, value in row.items() if value and value.strip()}
+        if not cells:
+            continue  # a spreadsheet's empty row
+        unknown = [key for key in cells if key not in PAIR_COLUMNS + STACK_COLUMNS]
+        if unknown:
+            raise BatchFileError(
+                f"Job {number} of '{path}' has {_names('unknown column', unknown)}; the columns are input_a, "
+                "input_b, output_a, output_b (pairs) or inputs, folder (stacks)."
+            )
+        pair = [key for key in cells if key in PAIR_COLUMNS]
+        stack = [key for key in cells if key in STACK_COLUMNS]
+        if pair and stack:
+            raise BatchFileError(
+                f"Job {number} of '{path}' has values in {_names('pair column', pair)} and in "
+                f"{_names('stack column', stack)}; fill either input_a, input_b, output_a, output_b or inputs, folder."
+            )
+        needed = STACK_COLUMNS if stack else PAIR_COLUMNS
+        missing = [key for key in needed if key not in cells]
+        if missing:
+            raise BatchFileError(
+                f"Job {number} of '{path}' has no value in {_names('column', missing)}; a "
+                f"{'stack' if stack else 'pair'} needs {', '.join(needed)}."
+            )
+        if stack:
+            inputs = [part.strip() for part in cells["inputs"].split(inner) if part.strip()]
+            entries.append({"inputs": inputs, "folder": cells["folder"]})
+        else:
+            entries.append(
+                {"inputs": [cells["input_a"], cells["input_b"]], "outputs": [cells["output_a"], cells["output_b"]]}
+            )
+    return entries
+
+
+def _json_entries(text: str, path: str) -> list:
+    """The jobs of a JSON batch file: its "jobs" list, or the file's list itself."""
+    loaded = json.loads(text)
+    if isinstance(loaded, dict):
+        unknown = [key for key in loaded if key != "jobs"]
+        if unknown or not isinstance(loaded.get("jobs"), list):
+            raise BatchFileError(
+                f"The batch file '{path}' has {_names('unknown key', unknown) if unknown else 'no jobs list'}; "
+                'it holds {"jobs": [...]} or the list of jobs alone.'
+            )
+        return loaded["jobs"]
+    if not isinstance(loaded, list):
+        raise BatchFileError(f"The batch file '{path}' holds {{\"jobs\": [...]}} or the list of jobs alone.")
+    return loaded
+
+
+def _job(base: str, entry: object, number: int, path: str) -> Job:
+    """Job ``number`` of the batch file ``path``, from its entry."""
+    if not isinstance(entry, dict) or "inputs" not in entry or not ({"outputs", "folder"} & set(entry)):
+        raise BatchFileError(f"Job {number} of '{path}' needs inputs and outputs (or inputs and a folder).")
+    unknown = [key for key in entry if key not in JSON_KEYS]
+    if unknown:
+        raise BatchFileError(
+            f"Job {number} of '{path}' has {_names('unknown key', unknown)}; a job has inputs and outputs, "
+            "or inputs and a folder."
+        )
+    if "outputs" in entry and "folder" in entry:
+        raise BatchFileError(
+            f"Job {number} of '{path}' has both outputs and a folder; give outputs (one path per input) or a "
+            "folder (for a stack), not both."
+        )
+    paths = entry["inputs"], entry.get("outputs", [])
+    if not all(isinstance(p, list) and all(isinstance(one, str) and one for one in p) for p in paths) or not (
+        isinstance(entry.get("folder", "-"), str) and entry.get("folder", "-")
+    ):
+        raise BatchFileError(
+            f"Job {number} of '{path}' needs its inputs and outputs as lists of paths, a folder as a path."
+        )
+    inputs = [_path(base, one) for one in entry["inputs"]]
+    if "folder" in entry:
+        folder = _path(base, entry["folder"])
+        job = Job(tuple(inputs), tuple(os.path.join(folder, name) for name in output_names(inputs)), folder)
+    else:
+        job = Job(tuple(inputs), tuple(_path(base, one) for one in entry["outputs"]))
+    if len(job.inputs) < 2 or len(job.inputs) != len(job.outputs):
+        raise BatchFileError(f"Job {number} of '{path}' needs two or more inputs and one output per input.")
+    return job
+
+
+def read_jobs(path: str) -> list[Job]:
+    """The jobs of the batch file ``path`` (JSON or CSV, by its extension), checked whole (see check_paths)."""
+    base = os.path.dirname(os.path.abspath(path))
+    try:
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark.
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            text = handle.read()
+        csv_file = path.lower().endswith(".csv")
+        entries = _csv_entries(text, path) if csv_file else _json_entries(text, path)
+    except BatchFileError:
+        raise
+    except (OSError, ValueError, csv.Error) as err:
+        raise BatchFileError(f"Cannot read the batch file '{path}': {err}") from err
+    jobs = [_job(base, entry, number, path) for number, entry in enumerate(entries, start=1)]
+    if not jobs:
+        raise BatchFileError(f"The batch file '{path}' lists no job.")
+    check_paths(jobs, base)
+    return jobs
+
+
+def _key(path: str) -> object:
+    """What makes two paths of a batch one file: a remote input's name, else the core's file key."""
+    return ("remote", path) if is_remote(path) else file_key(path)
+
+
+def _shown(path: str, base: str) -> str:
+    """``path`` as the batch file gives it: relative to the batch file's folder when it lies under it."""
+    return os.path.relpath(path, base) if path.startswith(os.path.join(base, "")) else path
+
+
+def check_paths(jobs: Sequence[Job], base: str) -> None:
+    """Refuse a batch in which two outputs are one file, or an output is an input of any job: the jobs
+    run side by side, so a job would read a file while another writes it, or two would write one."""
+    readers: dict[object, tuple[int, str]] = {}
+    for number, job in enumerate(jobs, start=1):
+        for path in job.inputs:
+            readers.setdefault(_key(path), (number, path))
+    writers: dict[object, tuple[int, str]] = {}
+    for number, job in enumerate(jobs, start=1):
+        for path in job.outputs:
+            key, shown = _key(path), _shown(path, base)
+            if key in writers:
+                first, other = writers[key]
+                also = "also" if first == number else f"job {first}"
+                spelt = "" if _shown(other, base) == shown else f" ({also} as '{_shown(other, base)}')"
+                if first == number:
+                    raise BatchFileError(f"Job {number} writes '{shown}'{spelt} twice; give each output its own path.")
+                raise BatchFileError(
+                    f"Jobs {first} and {number} both write '{shown}'{spelt}; give each output its own path."
+                )
+            if key in readers:
+                reader, read = readers[key]
+                spelt = "" if _shown(read, base) == shown else f" (as '{_shown(read, base)}')"
+                if reader == number:
+                    raise BatchFileError(
+                        f"The output '{shown}' of job {number} is also one of its inputs{spelt}; "
+                        "write it to another path."
+                    )
+                raise BatchFileError(
+                    f"The output '{shown}' of job {number} is an input of job {reader}{spelt}; jobs run side by side, "
+                    "so write it to another path."
+                )
+            writers[key] = (number, path)
