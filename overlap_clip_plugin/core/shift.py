@@ -15,7 +15,8 @@ The method
    holds a few windows, never a raster.
 2. **What is read.** One band of each raster (the first by default) through
    :func:`~overlap_clip_plugin.core.views.source_view` on the window's grid: a raster on the grid's lattice as
-   it is, any other warped (cubic by default: nearest neighbour would move content by up to half a pixel). The
+   it is, any other warped (Lanczos by default: nearest neighbour moves content by up to half a pixel, bilinear
+   and cubic pull a shift towards whole pixels by up to 0.06 px, Lanczos by 0.01 px, measured). The
    valid pixels are the run's kept common mask when there is one, else both rasters' GDAL masks
    (:class:`~overlap_clip_plugin.core.validity.CommonMask`); non-finite values are invalid too.
 3. **Skipped windows.** Fewer than :attr:`ShiftSettings.min_valid` of its pixels valid ("invalid"); a standard
@@ -133,7 +134,7 @@ class ShiftSettings:
     band: int = 1
     window_size: int = 256
     windows_per_axis: int = 5
-    resampling: str = "cubic"
+    resampling: str = "lanczos"
     min_valid: float = 0.5
     min_strength: float = 7.0
     min_windows: int = 3
@@ -307,24 +308,32 @@ def _prepared(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
 def phase_shift(reference: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
     """``(dx, dy, strength)``: where ``other``'s content lies against ``reference``'s (pixels east, south),
     to 1/:data:`UPSAMPLING` pixel, and the correlation peak's height in standard deviations of the surface."""
-    product = np.fft.fft2(other) * np.conj(np.fft.fft2(reference))
+    rows, cols = reference.shape
+    # Real images: half the spectrum says it all (the other half is its complex conjugate).
+    product = np.fft.rfft2(other) * np.conj(np.fft.rfft2(reference))
     magnitude = np.abs(product)
     # Frequencies that hold (almost) nothing in either image would become unit-size noise once normalised.
     spectrum = product / (magnitude + 1e-9 * magnitude.max() + 1e-300)
-    surface = np.fft.ifft2(spectrum).real
+    surface = np.fft.irfft2(spectrum, s=(rows, cols))
     spread = surface.std()
     peak_row, peak_col = np.unravel_index(int(np.argmax(surface)), surface.shape)
     strength = float((surface[peak_row, peak_col] - surface.mean()) / spread) if spread > 0 else 0.0
-    rows, cols = surface.shape
     # Whole-pixel peak, wrapped to -N/2 .. N/2.
     fine_dy = float(peak_row - rows if peak_row > rows // 2 else peak_row)
     fine_dx = float(peak_col - cols if peak_col > cols // 2 else peak_col)
-    # The inverse DFT around it: at 1/10 pixel within 1.5 pixels, then at 1/UPSAMPLING pixel within 0.15.
+    # The surface between pixels is the inverse DFT of the half spectrum, each column but the first (and the
+    # last, for an even width) counted twice for its conjugate: at 1/10 pixel within 1.5 pixels of the peak,
+    # then at 1/UPSAMPLING pixel within 0.15.
+    twice = np.full(spectrum.shape[1], 2.0)
+    twice[0] = 1.0
+    if cols % 2 == 0:
+        twice[-1] = 1.0
+    weighted = spectrum * twice
     for step, reach in ((0.1, 1.5), (1.0 / UPSAMPLING, 0.15)):
         steps = np.arange(-round(reach / step), round(reach / step) + 1) * step
         along_y = np.exp(2j * np.pi * np.outer(fine_dy + steps, np.fft.fftfreq(rows, 1.0)))
-        along_x = np.exp(2j * np.pi * np.outer(fine_dx + steps, np.fft.fftfreq(cols, 1.0)))
-        fine = (along_y @ (spectrum @ along_x.T)).real
+        along_x = np.exp(2j * np.pi * np.outer(fine_dx + steps, np.fft.rfftfreq(cols, 1.0)))
+        fine = (along_y @ (weighted @ along_x.T)).real
         fine_row, fine_col = np.unravel_index(int(np.argmax(fine)), fine.shape)
         fine_dx, fine_dy = fine_dx + float(steps[fine_col]), fine_dy + float(steps[fine_row])
     return fine_dx, fine_dy, strength
