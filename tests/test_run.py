@@ -3,13 +3,23 @@ step of the run, and nothing written when the caller's own step fails."""
 
 import concurrent.futures
 import contextlib
+import gc
 
 import numpy as np
 import pytest
 from files import digests, listing
+from osgeo import gdal
 from rasters import A_TRANSFORM, make_raster, read_array
 
-from overlap_clip_plugin.core import CancelledError, InlineExecutor, clip, overlap_summary, plan_clip, run_clip
+from overlap_clip_plugin.core import (
+    CancelledError,
+    InlineExecutor,
+    UnsupportedGeoreferenceError,
+    clip,
+    overlap_summary,
+    plan_clip,
+    run_clip,
+)
 from overlap_clip_plugin.core.executors import pieces
 
 #: B, a third of a pixel off A's lattice and large enough for several of GDAL's blocks: copied A, warped B.
@@ -146,3 +156,28 @@ def test_names_the_core_does_not_know_are_refused_before_anything_is_read(tmp_pa
         run_clip(
             [str(tmp_path / "missing_a.tif"), str(tmp_path / "missing_b.tif")], ["x.tif", "y.tif"], **{keyword: value}
         )
+
+
+@pytest.mark.parametrize("executor", [None, "pool"])
+def test_a_failed_piece_leaves_no_gdal_dataset_to_the_cyclic_collector(tmp_path, executor):
+    """A piece's error must not tie its frames (and the datasets in them) into a reference cycle: the cyclic
+    collector may free them after QGIS has closed every dataset on exit, and closing one again crashes."""
+    a = make_raster(tmp_path / "a.tif", A_TRANSFORM, 100, 80)
+    bare = str(tmp_path / "bare.tif")
+    gdal.GetDriverByName("GTiff").Create(bare, 10, 10, 1, gdal.GDT_Byte)
+    outputs = [str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")]
+    gc.collect()
+    gc.disable()
+    try:
+        with contextlib.ExitStack() as stack:
+            pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(2)) if executor else None
+            with pytest.raises(UnsupportedGeoreferenceError):
+                run_clip([a, bare], outputs, executor=pool)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = [thing for thing in gc.garbage if isinstance(thing, gdal.Dataset)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert left == []

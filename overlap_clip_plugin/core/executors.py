@@ -61,7 +61,12 @@ class InlineExecutor(concurrent.futures.Executor):
             future.set_result(fn(*args, **kwargs))
         except BaseException as err:  # the piece's failure travels in its future, as on a pool
             future.set_exception(err)
-        return future
+        try:
+            return future
+        finally:
+            # The error's traceback keeps this frame (as its callers' frames keep it): it must not keep the
+            # future that keeps the error (see _result).
+            del future
 
 
 def runs_here(executor: concurrent.futures.Executor) -> bool:
@@ -102,6 +107,8 @@ def pieces(
     here = runs_here(executor)
     running: dict[concurrent.futures.Future, int] = {}
     results: dict[int, Any] = {}
+    done: set[concurrent.futures.Future] = set()
+    future: concurrent.futures.Future | None = None
     submitted = given = 0
     try:
         while given < total:
@@ -110,7 +117,8 @@ def pieces(
                 submitted += 1
             done, _ = concurrent.futures.wait(list(running), POLL, concurrent.futures.FIRST_COMPLETED)
             for future in done:
-                results[running.pop(future)] = _result(future, here)
+                index = running.pop(future)
+                results[index] = _result(future, here)
             if cancelled_by(progress, (submitted - len(running)) / total):
                 raise CancelledError(cancelled)
             while given in results:
@@ -120,11 +128,14 @@ def pieces(
                 given += 1
                 yield result
     except BaseException:
+        # A piece's error, raised here from its future, keeps this frame in its traceback: drop the futures
+        # that keep the error (no reference cycle; see _result).
+        done, future = set(), None
         if on_stop is not None:
             on_stop()
         # Every piece not yet started is cancelled, and the ones running are waited for.
-        for future in running:
-            future.cancel()
+        for pending in running:
+            pending.cancel()
         concurrent.futures.wait(list(running))
         raise
 
@@ -136,19 +147,29 @@ def run_pieces(executor: concurrent.futures.Executor, function: Callable[..., T]
 
 def _result(future: concurrent.futures.Future, here: bool) -> Any:
     """A piece's result. A failure in this process is raised as it is; elsewhere, one that is not the
-    core's own (a worker that died, say) becomes one WriteError sentence."""
+    core's own (a worker that died, say) becomes one WriteError sentence.
+
+    The error raised keeps this frame (and the caller's) in its traceback while the future keeps the error:
+    neither frame may keep the future, or the error, its frames and the GDAL objects in them form a
+    reference cycle that only the cyclic GC frees, at any later time, on any thread (even after QGIS has
+    closed every GDAL dataset on exit, where freeing their Python objects crashes)."""
     try:
+        error = future.exception()
+    except concurrent.futures.CancelledError as cancelled:
+        error = cancelled
+    if error is None:
         return future.result()
-    except OverlapClipError:
-        raise
-    except Exception as err:
-        if here:
-            raise
+    del future
+    try:
+        if isinstance(error, OverlapClipError) or here or not isinstance(error, Exception):
+            raise error
         raise WriteError(
             "A piece of the run failed where it ran ({kind}: {reason}); nothing was written.",
-            kind=type(err).__name__,
-            reason=str(err) or repr(err),
-        ) from err
+            kind=type(error).__name__,
+            reason=str(error) or repr(error),
+        ) from error
+    finally:
+        error = None
 
 
 @contextlib.contextmanager
