@@ -3,9 +3,14 @@
 The texture is band-limited noise with a natural image's 1/f amplitude spectrum (several scales at once), made
 periodic by the FFT, so that the Fourier shift theorem moves it by any fraction of a pixel exactly; sensor-like
 noise and quantisation to UInt16 come after the shift, independently in each image.
+
+:func:`aliased_pair` is the harder case of a real sensor: content with detail finer than its pixels, each pixel
+the mean of the ground it covers (so the image aliases), moved by whole pixels of a 4 times finer ground.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from osgeo import gdal
@@ -83,3 +88,29 @@ def write_pair(
         f"{folder}/shifted.tif", transform, width, height, dtype=gdal.GDT_UInt16, nodata=0, data=other_image
     )
     return ref_path, other_path
+
+
+#: The aliased images: ALIASED_SIZE pixels a side, each the mean of FINE x FINE pixels of the ground.
+ALIASED_SIZE, FINE = 512, 4
+
+
+@functools.lru_cache(maxsize=1)
+def _fine_ground() -> np.ndarray:
+    """A 1/f texture with detail up to the Nyquist frequency of a grid FINE times finer than the images'."""
+    size = ALIASED_SIZE * FINE + 64
+    rng = np.random.default_rng(3)
+    f = np.hypot(np.fft.fftfreq(size)[None, :], np.fft.fftfreq(size)[:, None])
+    amplitude = np.where(f > 0, np.maximum(f, 1.0 / size) ** -1.3, 0.0)
+    ground = np.fft.ifft2(np.fft.fft2(rng.standard_normal((size, size))) * amplitude).real
+    return 3000.0 + 600.0 * ground / ground.std()
+
+
+def aliased_image(east: int, south: int, seed: int, noise: float = 0.03) -> np.ndarray:
+    """The ground moved ``east`` and ``south`` fine pixels (1/FINE of an image pixel), seen by a sensor whose
+    pixels average the ground they cover, with Gaussian noise of ``noise`` times the content's spread (UInt16)."""
+    ground = np.roll(_fine_ground(), (south, east), axis=(0, 1))[
+        32 : 32 + ALIASED_SIZE * FINE, 32 : 32 + ALIASED_SIZE * FINE
+    ]
+    image = ground.reshape(ALIASED_SIZE, FINE, ALIASED_SIZE, FINE).mean(axis=(1, 3))
+    image += np.random.default_rng(seed).standard_normal(image.shape) * 600.0 * noise
+    return np.clip(np.rint(image), 1, 65535).astype(np.uint16)

@@ -12,7 +12,18 @@ import numpy as np
 import pytest
 from osgeo import gdal
 from rasters import UTM33, crs_wkt, make_raster
-from shift_data import SHIFT_TRANSFORM, SIZE, clouds, sensor_image, shifted, texture_spectrum, write_pair
+from shift_data import (
+    ALIASED_SIZE,
+    FINE,
+    SHIFT_TRANSFORM,
+    SIZE,
+    aliased_image,
+    clouds,
+    sensor_image,
+    shifted,
+    texture_spectrum,
+    write_pair,
+)
 
 from overlap_clip_plugin.core.errors import CancelledError, UnsupportedOptionError
 from overlap_clip_plugin.core.raster import Read, read_raster
@@ -75,6 +86,24 @@ def test_sub_pixel_shifts_are_measured_to_a_few_hundredths_of_a_pixel(tmp_path, 
         errors.append((found.dx_px - dx, found.dy_px - dy))
     print(f"\nRMSE with {cover:.0%} cloud: {rmse(errors):.4f} px, largest error {np.abs(errors).max():.4f} px")
     assert rmse(errors) <= limit
+
+
+def test_shifts_on_an_aliasing_sensor_are_measured_to_a_few_hundredths_of_a_pixel(tmp_path):
+    # Ground detail finer than a pixel, each pixel its mean: the aliased frequencies would pull a whitened
+    # correlation towards whole pixels (0.08 px RMSE without the estimate's low-pass).
+    def write(name, east, south, seed):
+        data = aliased_image(east, south, seed)
+        size = ALIASED_SIZE
+        return make_raster(tmp_path / name, SHIFT_TRANSFORM, size, size, dtype=gdal.GDT_UInt16, nodata=0, data=data)
+
+    reference_path = write("reference.tif", 0, 0, 1)
+    errors = []
+    for east, south in [(1, 0), (0, 1), (2, -3), (-5, 2), (6, 7), (-9, -1), (11, 3), (-12, 12), (3, -10), (-2, 5)]:
+        found = estimate(reference_path, write("moved.tif", east, south, 2))
+        assert found.reliable, found.reason
+        errors.append((found.dx_px - east / FINE, found.dy_px - south / FINE))
+    print(f"\nRMSE on an aliasing sensor: {rmse(errors):.4f} px")
+    assert rmse(errors) <= 0.05
 
 
 def test_the_estimate_says_where_each_window_is_and_what_it_found(tmp_path):
