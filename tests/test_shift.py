@@ -280,6 +280,19 @@ def test_a_pool_of_threads_gives_the_inline_answer_and_a_cancel_stops_it(tmp_pat
     assert 0 < len(seen) < 10
 
 
+def test_the_runs_kept_common_mask_gives_the_masks_answer(tmp_path):
+    from overlap_clip_plugin.core.validity import valid_summary
+
+    reference_path, other_path = write_pair(tmp_path, -0.6, 1.4, cloud=clouds(cover=0.3))
+    reference, other = read_raster(reference_path), read_raster(other_path)
+    grid = reference.grid
+    reads = (Read.on(reference, grid), Read.on(other, grid))
+    kept = valid_summary(reads, grid, keep=True).mask
+    with_kept = estimate_shift(*reads, grid, kept=kept)
+    without = estimate_shift(*reads, grid)
+    assert (with_kept.dx_px, with_kept.dy_px, with_kept.windows) == (without.dx_px, without.dy_px, without.windows)
+
+
 @pytest.mark.parametrize(("dx", "dy"), [(0.3, 0.0), (-1.25, 2.5), (0.0, -0.8)])
 def test_phase_shift_finds_a_fourier_shift_of_a_window(dx, dy):
     spectrum = texture_spectrum(size=128, seed=3)
