@@ -164,9 +164,15 @@ def test_a_fully_clouded_overlap_is_too_little_valid_data(tmp_path):
     found = estimate(*write_pair(tmp_path, 0.5, 0.5, cloud=clouds(cover=0.999)))
     assert not found.reliable and found.reason_template == TOO_LITTLE_VALID
     assert found.reason == (
-        "Too little valid overlap to estimate a shift: none of the 25 windows of 256 x 256 pixels has 50% of its "
-        "pixels valid in both rasters."
+        "Too little valid overlap to estimate a shift: none of the 25 windows of 256 x 256 pixels has at least 50% "
+        "of its pixels valid in both rasters."
     )
+
+
+def test_a_band_the_rasters_lack_is_refused(tmp_path):
+    with pytest.raises(UnsupportedOptionError) as caught:
+        estimate(*write_pair(tmp_path, 0.5, 0.5), band=2)
+    assert str(caught.value) == "'reference.tif' has 1 bands, so no band 2 to estimate a shift on."
 
 
 def test_a_tiny_common_area_is_too_small(tmp_path):

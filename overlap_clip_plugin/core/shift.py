@@ -111,7 +111,7 @@ TOO_SMALL = translatable(
 )
 TOO_LITTLE_VALID = translatable(
     "Too little valid overlap to estimate a shift: none of the {total} windows of {size} x {size} pixels has "
-    "{percent}% of its pixels valid in both rasters."
+    "at least {percent}% of its pixels valid in both rasters."
 )
 FLAT_CONTENT = translatable(
     "The content is too flat to estimate a shift: none of the {usable} windows with valid data shows texture in "
@@ -384,8 +384,23 @@ def estimate_shift(
     -------
     ShiftEstimate
         Reliable with the shift, or unreliable with one sentence saying why.
+
+    Raises
+    ------
+    UnsupportedOptionError
+        A raster has no band ``settings.band``.
+    CancelledError
+        ``progress`` cancelled.
     """
     settings = settings or ShiftSettings()
+    for read in (reference, other):
+        if not 1 <= settings.band <= len(read.raster.bands):
+            raise UnsupportedOptionError(
+                "'{name}' has {count} bands, so no band {band} to estimate a shift on.",
+                name=read.raster.name,
+                count=len(read.raster.bands),
+                band=settings.band,
+            )
     size = window_size_for(grid, settings)
     largest = size / 4.0
     if size == 0:
