@@ -18,7 +18,7 @@ import threading
 from osgeo import osr
 
 from overlap_clip_plugin.core.errors import CrsMismatchError, translatable
-from overlap_clip_plugin.core.gdalenv import quiet_gdal
+from overlap_clip_plugin.core.gdalenv import gdal_mode, quiet_gdal
 
 #: A parsed CRS is shared by the pieces of a run, and OSR's objects are not for several threads at once.
 OSR_LOCK = threading.Lock()
@@ -74,12 +74,15 @@ def _central_meridian(srs: osr.SpatialReference) -> float:
 
 
 @functools.lru_cache(maxsize=256)
+@gdal_mode()
 def crs_from_wkt(wkt: str) -> Crs | None:
-    """The parsed CRS of ``wkt`` (None for the empty string), the same object every time in a process."""
+    """The parsed CRS of ``wkt`` (None for the empty string), the same object every time in a process; with
+    the core's GDAL settings wherever it is called (a Dask worker unpickling a grid, outside any piece)."""
     return Crs(wkt) if wkt else None
 
 
 @functools.lru_cache(maxsize=1024)
+@gdal_mode()
 def _same(wkt_a: str, wkt_b: str) -> bool:
     first, second = crs_from_wkt(wkt_a), crs_from_wkt(wkt_b)
     assert first is not None and second is not None
