@@ -244,6 +244,54 @@
       <translation>已在写入任何内容之前取消。</translation>
     </message>
     <message>
+      <source>The common area ({width} x {height} pixels) is too small to estimate a shift: it needs at least {size} x {size} pixels.</source>
+      <translation>公共区域（{width} x {height} 像元）太小，无法估计偏移：至少需要 {size} x {size} 像元。</translation>
+    </message>
+    <message>
+      <source>Too little valid overlap to estimate a shift: none of the {total} windows of {size} x {size} pixels has at least {percent}% of its pixels valid in both rasters.</source>
+      <translation>有效重叠太少，无法估计偏移：{total} 个 {size} x {size} 像元的窗口中，没有一个窗口在两个栅格中都有至少 {percent}% 的有效像元。</translation>
+    </message>
+    <message>
+      <source>The content is too flat to estimate a shift: none of the {usable} windows with valid data shows texture in both rasters.</source>
+      <translation>内容过于平坦，无法估计偏移：{usable} 个含有效数据的窗口中，没有一个在两个栅格中都显示出纹理。</translation>
+    </message>
+    <message>
+      <source>The rasters' content does not match: none of the {usable} windows with texture shows a clear correlation peak (unrelated images, too much change, or a shift of more than {unmatched} pixels).</source>
+      <translation>栅格的内容不匹配：{usable} 个有纹理的窗口中，没有一个显示出清晰的相关峰（图像无关、变化过大，或偏移超过 {unmatched} 像元）。</translation>
+    </message>
+    <message>
+      <source>The windows disagree on the shift: {agreeing} of the {measured} measured windows agree within {tolerance} pixels, and {needed} must.</source>
+      <translation>各窗口对偏移的估计不一致：{measured} 个已测窗口中有 {agreeing} 个在 {tolerance} 像元内一致，而至少需要 {needed} 个。</translation>
+    </message>
+    <message>
+      <source>The rasters are shifted by more than the estimate can measure, {largest} pixels ({distance}) on each axis; register them roughly first.</source>
+      <translation>栅格之间的偏移超出了估计所能测量的范围，即每个轴向 {largest} 像元（{distance}）；请先对它们进行粗配准。</translation>
+    </message>
+    <message>
+      <source>Cancelled while estimating the shift between the rasters; nothing was written.</source>
+      <translation>在估计栅格之间的偏移时已取消；未写入任何内容。</translation>
+    </message>
+    <message>
+      <source>The shift of '{name}' cannot be corrected: {reason}</source>
+      <translation>无法校正 '{name}' 的偏移：{reason}</translation>
+    </message>
+    <message>
+      <source>'{name}' is placed by {how}, not by a north-up geotransform: correct its shift by warping it instead.</source>
+      <translation>'{name}' 由 {how} 定位，而非北向朝上的地理变换：请改为通过重投影来校正其偏移。</translation>
+    </message>
+    <message>
+      <source>'{name}' has {count} bands, so no band {band} to estimate a shift on.</source>
+      <translation>'{name}' 有 {count} 个波段，因此没有可用于估计偏移的第 {band} 波段。</translation>
+    </message>
+    <message>
+      <source>map units</source>
+      <translation>地图单位</translation>
+    </message>
+    <message>
+      <source>The shift of '{name}' cannot be carried into its CRS: one of it and the grid has no CRS.</source>
+      <translation>无法将 '{name}' 的偏移转换到其坐标参考系：它和格网中有一个没有坐标参考系。</translation>
+    </message>
+    <message>
       <source>Cancelled while finding where the rasters have valid data; nothing was written.</source>
       <translation>在查找栅格有效数据范围时已取消；未写入任何内容。</translation>
     </message>
@@ -314,10 +362,6 @@
     <message>
       <source>All outputs then have the same valid pixels. A band without a nodata value gets one that its data never take.</source>
       <translation>这样所有输出的有效像元完全相同。没有无数据值的波段会获得一个其数据中从未出现的值作为无数据值。</translation>
-    </message>
-    <message>
-      <source>map units</source>
-      <translation>地图单位</translation>
     </message>
     <message>
       <source>Resampling method</source>
