@@ -48,6 +48,8 @@ def test_algorithm_is_registered_with_its_contract(provider):
         "RPC_DEM",
         "DASK_SCHEDULER",
         "WHOLE_INPUT_PERCENTS",
+        "SHIFT",
+        "COREGISTER",
         "OUTPUT_A",
         "OUTPUT_B",
         "OVERLAP",
@@ -62,6 +64,11 @@ def test_algorithm_is_registered_with_its_contract(provider):
         "PERCENT_B",
         "WIDTH",
         "HEIGHT",
+        "SHIFT_X",
+        "SHIFT_Y",
+        "SHIFT_M",
+        "SHIFT_RELIABLE",
+        "SHIFT_NOTE",
     ]
     grid = algorithm.parameterDefinition("GRID")
     assert isinstance(grid, QgsProcessingParameterEnum)

@@ -27,7 +27,18 @@ def test_run_as_a_user_types_it(profile, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads(run.stdout[run.stdout.index("{") :])["results"]
     numbers = {key: results.pop(key) for key in ("OVERLAP_AREA", "OVERLAP_AREA_M2", "PERCENT_A", "PERCENT_B")}
-    assert results == {"OUTPUT_A": str(out_a), "OUTPUT_B": str(out_b), "WIDTH": 80, "HEIGHT": 60}
+    assert results == {
+        "OUTPUT_A": str(out_a),
+        "OUTPUT_B": str(out_b),
+        "WIDTH": 80,
+        "HEIGHT": 60,
+        # Not asked for: no shift, and nothing to say about it.
+        "SHIFT_X": None,
+        "SHIFT_Y": None,
+        "SHIFT_M": None,
+        "SHIFT_RELIABLE": None,
+        "SHIFT_NOTE": "",
+    }
     # The true intersection of the extents: from 500203.3 to 501000 and from 4999200 to 4999796.7.
     overlap = 796.7 * 596.7
     assert numbers["OVERLAP_AREA"] == pytest.approx(overlap)

@@ -32,6 +32,8 @@ class Source:
 
     path: str
     open_options: tuple[str, ...] = ()
+    #: A geotransform to read the raster with instead of its own (its shift against another corrected).
+    geotransform: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class RasterInfo:
     footprint_wkt: str = ""
     #: What the plan saw of the raster on disk (see :func:`stamp_of`), to tell that it has not changed since.
     stamp: tuple = field(default=(), compare=False)
+    #: True when ``grid`` moves the raster from where its file puts it (a corrected shift): every read
+    #: goes through a VRT that carries ``grid``'s geotransform.
+    moved: bool = False
 
     @property
     def crs(self) -> Crs | None:
@@ -70,8 +75,14 @@ class RasterInfo:
         return os.path.basename(self.path)
 
     def open(self) -> gdal.Dataset:
-        """The raster opened read-only with its open options."""
-        return open_raster(self.path, self.open_options)
+        """The raster opened read-only with its open options (where it is moved, as a VRT put there)."""
+        dataset = open_raster(self.path, self.open_options)
+        if not self.moved:
+            return dataset
+        with quiet_gdal():
+            moved = gdal.Translate("", dataset, format="VRT")
+        moved.SetGeoTransform(self.grid.transform)
+        return moved
 
     def window_onto(self, grid: Grid, inside: bool = True) -> Window | None:
         """The block of this raster's pixels that ``grid`` is (see :meth:`Grid.window_of`); None for a raster
@@ -185,7 +196,7 @@ def read_raster(source: str | Source, gcp_method: str = "polynomial", rpc_dem: s
     path = source.path
     dataset = open_raster(path, source.open_options)
     _check_not_truncated(dataset, path)
-    transform = dataset.GetGeoTransform(can_return_null=True)
+    transform = source.geotransform or dataset.GetGeoTransform(can_return_null=True)
     georeference, footprint = "", ""
     warp_options: tuple[str, ...] = ()
     grid = None
@@ -219,6 +230,7 @@ def read_raster(source: str | Source, gcp_method: str = "polynomial", rpc_dem: s
         warp_options,
         footprint,
         stamp_of(dataset),
+        source.geotransform is not None,
     )
 
 

@@ -240,6 +240,10 @@
       <translation>输入 '{path}' 在运行读取期间发生了变化（其文件或格网与计划所见不同）；未写入任何内容。请在写入它的程序完成后再次运行。</translation>
     </message>
     <message>
+      <source>'{name}' is moved by {dx:.2f}, {dy:.2f} pixels, but nearest-neighbour resampling moves its pixels by whole pixels only: choose bilinear, cubic or Lanczos resampling to remove the fraction too.</source>
+      <translation>'{name}' 被移动了 {dx:.2f}、{dy:.2f} 像元，但最邻近重采样只能按整像元移动其像元：若要同时消除小数部分，请选择双线性、三次卷积或 Lanczos 重采样。</translation>
+    </message>
+    <message>
       <source>Cancelled before anything was written.</source>
       <translation>已在写入任何内容之前取消。</translation>
     </message>
@@ -504,12 +508,24 @@
       <translation>GDAL：{}</translation>
     </message>
     <message>
+      <source>Shift of {} against {}: {:+.2f}, {:+.2f} pixels ({}); {} of {} windows agree within {:.2f} pixels.</source>
+      <translation>{} 相对 {} 的偏移：{:+.2f}、{:+.2f} 像元（{}）；{} 个窗口（共 {} 个）在 {:.2f} 像元内一致。</translation>
+    </message>
+    <message>
       <source>Footprints: {}.</source>
       <translation>覆盖范围：{}。</translation>
     </message>
     <message>
       <source>{width} x {height} pixels from column {col}, row {row} of the source</source>
       <translation>源栅格中自第 {col} 列、第 {row} 行起的 {width} x {height} 像元</translation>
+    </message>
+    <message>
+      <source>Shift of {} against {} not estimated: {}</source>
+      <translation>未估计 {} 相对 {} 的偏移：{}</translation>
+    </message>
+    <message>
+      <source>{} was moved by {:+.2f}, {:+.2f} pixels before its grid was planned.</source>
+      <translation>在规划其格网之前，{} 已被移动 {:+.2f}、{:+.2f} 像元。</translation>
     </message>
     <message>
       <source>Output {}: {}, copied without resampling ({}).</source>
@@ -562,6 +578,22 @@
     <message>
       <source>Only with 'Where all rasters have valid data': the overlap's share of each input's valid data needs every input read whole, however small the overlap. Off, PERCENT_A and PERCENT_B (and the polygon's percent_a and percent_b) are left empty. With raster extents the percentages are always given.</source>
       <translation>仅在“所有栅格都有有效数据之处”时适用：重叠占每个输入有效数据的比例需要完整读取每个输入，无论重叠多小。关闭时，PERCENT_A 和 PERCENT_B（以及多边形的 percent_a 和 percent_b）留空。使用栅格范围时总会给出百分比。</translation>
+    </message>
+    <message>
+      <source>Estimate the shift between A and B</source>
+      <translation>估计 A 与 B 之间的偏移</translation>
+    </message>
+    <message>
+      <source>Measures how far the second raster's content lies from the reference's (phase correlation in windows over the overlap, to a few hundredths of a pixel), or says why it cannot. The reference is the raster whose grid the outputs take (A with each raster's own grid).</source>
+      <translation>测量另一栅格的内容相对参考栅格偏移多远（在重叠区内多个窗口中进行相位相关，精度达百分之几像元），或说明无法测量的原因。参考栅格是输出所用格网的栅格（各用自身格网时为 A）。</translation>
+    </message>
+    <message>
+      <source>Remove the shift before clipping (co-register)</source>
+      <translation>裁剪前消除偏移（配准）</translation>
+    </message>
+    <message>
+      <source>Moves the other raster by its estimated shift before its output grid is planned, so that it is resampled once; a shift of whole pixels on the grid's lattice is still a copy. Nearest neighbour moves whole pixels only: choose bilinear, cubic or Lanczos to remove a fraction too.</source>
+      <translation>在规划输出格网之前按估计的偏移移动另一栅格，使其只重采样一次；在格网点阵上整像元的偏移仍为复制。最邻近法只能移动整像元：若要同时消除小数部分，请选择双线性、三次卷积或 Lanczos。</translation>
     </message>
     <message>
       <source>Overlap polygon</source>
@@ -636,6 +668,26 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
     <message>
       <source>Output height (pixels)</source>
       <translation>输出高度（像元）</translation>
+    </message>
+    <message>
+      <source>Shift east (reference pixels)</source>
+      <translation>向东偏移（参考像元）</translation>
+    </message>
+    <message>
+      <source>Shift south (reference pixels)</source>
+      <translation>向南偏移（参考像元）</translation>
+    </message>
+    <message>
+      <source>Shift on the ground (metres)</source>
+      <translation>地面偏移（米）</translation>
+    </message>
+    <message>
+      <source>Shift estimate is reliable</source>
+      <translation>偏移估计可靠</translation>
+    </message>
+    <message>
+      <source>Why the shift is not estimated</source>
+      <translation>未估计偏移的原因</translation>
     </message>
     <message>
       <source>Overlap: {}, {:.4g}% of A, {:.4g}% of B.</source>

@@ -29,7 +29,7 @@ from overlap_clip_plugin.core import (
     read_raster,
     run_clip,
 )
-from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD, VALIDITY_ALPHA, VALIDITY_MASK
+from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD, VALIDITY_ALPHA, VALIDITY_MASK, Note
 from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONS_WIDGET
 
 #: The help pages shipped inside the plugin, one per algorithm and language (NAME.LANGUAGE.html).
@@ -323,11 +323,23 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         return layer
 
     def clip_layers(
-        self, layers, labels, outputs, grid, parameters, context, feedback, overlap="", whole=True, before_commit=None
+        self,
+        layers,
+        labels,
+        outputs,
+        grid,
+        parameters,
+        context,
+        feedback,
+        overlap="",
+        whole=True,
+        before_commit=None,
+        shift="",
     ):
         """Clip ``layers`` (called ``labels`` in the log) into ``outputs`` on ``grid`` (the core's name or a
         reference index): the core's one run, with this algorithm's parameters as names, its plan logged
-        before anything is written. ``overlap``, ``whole`` and ``before_commit`` are the run's (see
+        before anything is written, and its shifts before the commit. ``overlap``, ``whole``, ``shift`` and
+        ``before_commit`` are the run's (see
         :func:`overlap_clip_plugin.core.run.run_clip`). Returns the run's result; core errors become
         processing errors with the core's message."""
         options_text = self.parameterAsString(parameters, self.OPTIONS, context) or ""
@@ -339,6 +351,11 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
 
         def warn(message):
             feedback.pushWarning(self.tr("GDAL: {}").format(message))
+
+        def committing(result):
+            self.log_shifts(result, labels, feedback)
+            if before_commit is not None:
+                before_commit(result)
 
         try:
             with self.executor(parameters, context, len(layers)) as executor:
@@ -357,11 +374,47 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                     gdal_source(dem_layer.source()).path if dem_layer is not None else None,
                     overlap,
                     whole,
+                    shift,
                     on_plan=lambda plan: self.log_plan(plan, labels, feedback),
-                    before_commit=before_commit,
+                    before_commit=committing,
                 )
         except OverlapClipError as err:
             raise QgsProcessingException(core_message(err)) from err
+
+    def log_shifts(self, result, labels, feedback):
+        """Say each raster's shift against the reference, the move that corrected it, or why there is none."""
+        reference = next((label for label, shift in zip(labels, result.shifts) if shift is None), labels[0])
+        corrections = result.corrections or (None,) * len(result.shifts)
+        for label, shift, moved in zip(labels, result.shifts, corrections):
+            if shift is None:
+                continue
+            if not shift.reliable:
+                reason = core_message(Note(shift.reason_template, shift.reason_fields))
+                feedback.pushWarning(
+                    self.tr("Shift of {} against {} not estimated: {}").format(label, reference, reason)
+                )
+                continue
+            distance = f"{shift.shift_m:.3g} m" if shift.shift_m is not None else f"{shift.shift:.3g}"
+            feedback.pushInfo(
+                self.tr(
+                    "Shift of {} against {}: {:+.2f}, {:+.2f} pixels ({}); {} of {} windows agree within {:.2f} pixels."
+                ).format(
+                    label,
+                    reference,
+                    shift.dx_px,
+                    shift.dy_px,
+                    distance,
+                    shift.windows_used,
+                    shift.windows_total,
+                    shift.spread_px or 0.0,
+                )
+            )
+            if moved is not None:
+                feedback.pushInfo(
+                    self.tr("{} was moved by {:+.2f}, {:+.2f} pixels before its grid was planned.").format(
+                        label, -moved[0], -moved[1]
+                    )
+                )
 
     def log_plan(self, plan, labels, feedback):
         """Say how the common area was found, its extent, and how each output is made."""

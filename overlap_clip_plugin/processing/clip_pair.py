@@ -8,7 +8,9 @@ from qgis.core import (
     QgsFields,
     QgsGeometry,
     QgsProcessingException,
+    QgsProcessingOutputBoolean,
     QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
@@ -16,7 +18,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from overlap_clip_plugin.processing.base import ClipAlgorithmBase
+from overlap_clip_plugin.core.plan import Note
+from overlap_clip_plugin.processing.base import ClipAlgorithmBase, core_message
 from overlap_clip_plugin.processing.compat import (
     FAST_INSERT,
     MULTIPOLYGON,
@@ -43,6 +46,13 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
     PERCENT_B = "PERCENT_B"
     WIDTH = "WIDTH"
     HEIGHT = "HEIGHT"
+    SHIFT = "SHIFT"
+    COREGISTER = "COREGISTER"
+    SHIFT_X = "SHIFT_X"
+    SHIFT_Y = "SHIFT_Y"
+    SHIFT_M = "SHIFT_M"
+    SHIFT_RELIABLE = "SHIFT_RELIABLE"
+    SHIFT_NOTE = "SHIFT_NOTE"
 
     RASTER_INPUTS = (INPUT_A, INPUT_B)
     #: The core's names of the output grids, in the order the dialog lists them.
@@ -120,6 +130,28 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             ),
             advanced=True,
         )
+        shift = QgsProcessingParameterBoolean(
+            self.SHIFT, self.tr("Estimate the shift between A and B"), defaultValue=False
+        )
+        self.add(
+            shift,
+            self.tr(
+                "Measures how far the second raster's content lies from the reference's (phase correlation in "
+                "windows over the overlap, to a few hundredths of a pixel), or says why it cannot. The reference is "
+                "the raster whose grid the outputs take (A with each raster's own grid)."
+            ),
+        )
+        coregister = QgsProcessingParameterBoolean(
+            self.COREGISTER, self.tr("Remove the shift before clipping (co-register)"), defaultValue=False
+        )
+        self.add(
+            coregister,
+            self.tr(
+                "Moves the other raster by its estimated shift before its output grid is planned, so that it is "
+                "resampled once; a shift of whole pixels on the grid's lattice is still a copy. Nearest neighbour "
+                "moves whole pixels only: choose bilinear, cubic or Lanczos to remove a fraction too."
+            ),
+        )
         for key, name in ((self.OUTPUT_A, self.tr("Clipped raster A")), (self.OUTPUT_B, self.tr("Clipped raster B"))):
             output = QgsProcessingParameterRasterDestination(key, name)
             self.add(output, self.tr("Where to write the clipped raster; the file extension chooses the format."))
@@ -147,6 +179,11 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         self.addOutput(QgsProcessingOutputNumber(self.PERCENT_B, self.tr("Overlap as percent of B")))
         self.addOutput(QgsProcessingOutputNumber(self.WIDTH, self.tr("Output width (pixels)")))
         self.addOutput(QgsProcessingOutputNumber(self.HEIGHT, self.tr("Output height (pixels)")))
+        self.addOutput(QgsProcessingOutputNumber(self.SHIFT_X, self.tr("Shift east (reference pixels)")))
+        self.addOutput(QgsProcessingOutputNumber(self.SHIFT_Y, self.tr("Shift south (reference pixels)")))
+        self.addOutput(QgsProcessingOutputNumber(self.SHIFT_M, self.tr("Shift on the ground (metres)")))
+        self.addOutput(QgsProcessingOutputBoolean(self.SHIFT_RELIABLE, self.tr("Shift estimate is reliable")))
+        self.addOutput(QgsProcessingOutputString(self.SHIFT_NOTE, self.tr("Why the shift is not estimated")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         """Clip both rasters, describe the overlap, and name the outputs for loading."""
@@ -156,6 +193,13 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         whole = self.parameterAsBoolean(parameters, self.WHOLE_INPUT_PERCENTS, context)
         counted = whole or self.AREAS[self.parameterAsEnum(parameters, self.AREA, context)] != "valid"
         polygon = self.output_requested(parameters, self.OVERLAP, context)
+        shift = (
+            "correct"
+            if self.parameterAsBoolean(parameters, self.COREGISTER, context)
+            else "estimate"
+            if self.parameterAsBoolean(parameters, self.SHIFT, context)
+            else ""
+        )
         made = {}
 
         def before_commit(result):
@@ -177,6 +221,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
                 "polygon" if polygon else "numbers",
                 whole,
                 before_commit,
+                shift,
             )
         except QgsProcessingException:
             self._remove_new_file(made.get("overlap"))
@@ -191,6 +236,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             self.PERCENT_B: summary.percents[1],
             self.WIDTH: summary.width,
             self.HEIGHT: summary.height,
+            **self.shift_results(result),
         }
         if "overlap" in made:
             results[self.OVERLAP] = made["overlap"][0]
@@ -206,6 +252,27 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
                 details.forceName = True
                 run.attach(details, label, "raster", project_layer_id(layer, context))
         return results
+
+    def shift_results(self, result):
+        """SHIFT_X, SHIFT_Y, SHIFT_M, SHIFT_RELIABLE and SHIFT_NOTE of the other raster's shift (empty when it
+        was not asked for; no number when it is unreliable)."""
+        estimate = next((shift for shift in result.shifts if shift is not None), None)
+        if estimate is None:
+            return {
+                self.SHIFT_X: None,
+                self.SHIFT_Y: None,
+                self.SHIFT_M: None,
+                self.SHIFT_RELIABLE: None,
+                self.SHIFT_NOTE: "",
+            }
+        note = "" if estimate.reliable else core_message(Note(estimate.reason_template, estimate.reason_fields))
+        return {
+            self.SHIFT_X: estimate.dx_px,
+            self.SHIFT_Y: estimate.dy_px,
+            self.SHIFT_M: estimate.shift_m,
+            self.SHIFT_RELIABLE: estimate.reliable,
+            self.SHIFT_NOTE: note,
+        }
 
     def overlap_sentence(self, summary, counted):
         """The log's sentence on the overlap: its area on the ellipsoid (or in CRS units, without a CRS) and its
