@@ -1,6 +1,8 @@
 """The algorithm ``overlapclip:clipstack``: a stack of rasters (a time series) clipped to their common area."""
 
+import csv
 import os
+import tempfile
 
 from qgis.core import (
     QgsProcessingContext,
@@ -8,6 +10,7 @@ from qgis.core import (
     QgsProcessingOutputMultipleLayers,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -15,7 +18,8 @@ from qgis.core import (
 )
 
 from overlap_clip_plugin.core import output_names
-from overlap_clip_plugin.processing.base import ClipAlgorithmBase
+from overlap_clip_plugin.core.plan import Note
+from overlap_clip_plugin.processing.base import ClipAlgorithmBase, core_message
 from overlap_clip_plugin.processing.compat import NUMBER_INTEGER, SOURCE_RASTER
 from overlap_clip_plugin.processing.loading import LoadedRun, project_layer_id
 
@@ -30,6 +34,26 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
     GRID = "GRID"
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
     OUTPUT_LAYERS = "OUTPUT_LAYERS"
+    SHIFT = "SHIFT"
+    COREGISTER = "COREGISTER"
+    SHIFTS = "SHIFTS"
+
+    #: The columns of the SHIFTS table, one row per input.
+    SHIFT_COLUMNS = (
+        "input",
+        "output",
+        "reference",
+        "dx_px",
+        "dy_px",
+        "shift_m",
+        "reliable",
+        "windows_used",
+        "windows_total",
+        "spread_px",
+        "corrected_dx_px",
+        "corrected_dy_px",
+        "note",
+    )
 
     RASTER_INPUTS = (INPUTS,)
 
@@ -106,6 +130,29 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
         self.add(grid, self.tr("With the reference raster's grid every output shares one grid."))
         self.add_area_parameters()
         self.add_writing_parameters()
+        shift = QgsProcessingParameterBoolean(
+            self.SHIFT, self.tr("Estimate each raster's shift against the reference"), defaultValue=False
+        )
+        self.add(
+            shift,
+            self.tr(
+                "Measures how far each raster's content lies from the reference raster's (phase correlation in "
+                "windows over the common area, to a few hundredths of a pixel), or says why it cannot. With each "
+                "raster's own grid the reference is the first input."
+            ),
+        )
+        coregister = QgsProcessingParameterBoolean(
+            self.COREGISTER, self.tr("Remove the shifts before clipping (co-register)"), defaultValue=False
+        )
+        self.add(
+            coregister,
+            self.tr(
+                "Moves each raster by its estimated shift before its output grid is planned, so that it is "
+                "resampled once; a shift of whole pixels on the grid's lattice is still a copy. A raster whose "
+                "shift is not reliable is not moved. Nearest neighbour moves whole pixels only: choose bilinear, "
+                "cubic or Lanczos to remove a fraction too."
+            ),
+        )
         folder = QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder"))
         self.add(
             folder,
@@ -117,26 +164,70 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
             self.LOAD_OUTPUTS, self.tr("Open the clipped rasters in the map"), defaultValue=True
         )
         self.add(load, self.tr("Off, the rasters are written but not loaded into the project."))
+        shifts = QgsProcessingParameterFileDestination(
+            self.SHIFTS,
+            self.tr("Shift table"),
+            fileFilter=self.tr("CSV files (*.csv)"),
+            optional=True,
+            createByDefault=False,
+        )
+        self.add(
+            shifts,
+            self.tr(
+                "A CSV file with one row per input: its output, whether it is the reference, its shift in reference "
+                "pixels and on the ground, whether that is reliable, the windows that agree, the move that "
+                "co-registered it, and why there is no number. Given, the shifts are estimated even without the "
+                "estimate option. Written only when the run succeeds."
+            ),
+        )
         self.addOutput(QgsProcessingOutputMultipleLayers(self.OUTPUT_LAYERS, self.tr("Clipped rasters")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        """Clip every input into the output folder and queue the outputs for loading."""
+        """Clip every input into the output folder, write the shift table if asked, and queue the outputs."""
         layers = self.raster_layers(parameters, self.INPUTS, context)
         if len(layers) < 2:
             raise QgsProcessingException(self.tr("At least two input rasters are needed, not {}.").format(len(layers)))
         reference = self.reference_position(parameters, context, layers)
         own_grids = self.parameterAsEnum(parameters, self.GRID, context) == 1
         folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
+        outputs = [os.path.join(folder, name) for name in output_names([layer.source() for layer in layers])]
+        table = self.shift_table_path(parameters, context, layers, outputs)
+        shift = (
+            "correct"
+            if self.parameterAsBoolean(parameters, self.COREGISTER, context)
+            else "estimate"
+            if table or self.parameterAsBoolean(parameters, self.SHIFT, context)
+            else ""
+        )
         created = not os.path.isdir(folder)
         os.makedirs(folder, exist_ok=True)
-        outputs = [os.path.join(folder, name) for name in output_names([layer.source() for layer in layers])]
         labels = [f"{index} '{layer.name()}'" for index, layer in enumerate(layers, start=1)]
+        staged = {}
+
+        def before_commit(result):
+            # The table is staged beside its path before any raster is moved into place: if it cannot be
+            # written, no output path changes; it takes its name once the rasters are in place.
+            if table:
+                staged["table"] = self.staged_shift_table(table, layers, outputs, result)
+
         try:
             self.clip_layers(
-                layers, labels, outputs, "own" if own_grids else reference - 1, parameters, context, feedback
+                layers,
+                labels,
+                outputs,
+                "own" if own_grids else reference - 1,
+                parameters,
+                context,
+                feedback,
+                before_commit=before_commit,
+                shift=shift,
             )
+            if "table" in staged:
+                self.move_into_place(staged.pop("table"), table)
         except QgsProcessingException:
-            if created and not os.listdir(folder):
+            if "table" in staged and os.path.isfile(staged["table"]):
+                os.remove(staged["table"])
+            if created and os.path.isdir(folder) and not os.listdir(folder):
                 os.rmdir(folder)
             raise
         feedback.setProgress(100)
@@ -152,7 +243,80 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
                 run.attach(
                     context.layerToLoadOnCompletionDetails(path), str(index), "raster", project_layer_id(layer, context)
                 )
-        return {self.OUTPUT_FOLDER: folder, self.OUTPUT_LAYERS: outputs}
+        results = {self.OUTPUT_FOLDER: folder, self.OUTPUT_LAYERS: outputs}
+        if table:
+            results[self.SHIFTS] = table
+        return results
+
+    def shift_table_path(self, parameters, context, layers, outputs):
+        """The SHIFTS file's path, "" when it is not asked for; refused when it is an input or an output."""
+        if not self.output_requested(parameters, self.SHIFTS, context):
+            return ""
+        table = self.parameterAsFileOutput(parameters, self.SHIFTS, context)
+        wanted = os.path.normcase(os.path.realpath(table))
+        for layer, output in zip(layers, outputs):
+            for raster in (same_file(layer.source()), os.path.realpath(output)):
+                if os.path.normcase(raster) == wanted:
+                    raise QgsProcessingException(
+                        self.tr("The shift table '{}' would overwrite the raster '{}'; choose another file.").format(
+                            table, raster
+                        )
+                    )
+        return table
+
+    def staged_shift_table(self, table, layers, outputs, result):
+        """Write the shift table of ``result`` to a hidden file beside ``table``; return that file's path."""
+        staging = None
+        try:
+            folder = os.path.dirname(os.path.abspath(table))
+            os.makedirs(folder, exist_ok=True)
+            handle, staging = tempfile.mkstemp(prefix=".overlapclip-shifts-", suffix=".csv", dir=folder)
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                writer = csv.writer(stream)
+                writer.writerow(self.SHIFT_COLUMNS)
+                corrections = result.corrections or (None,) * len(outputs)
+                for layer, output, estimate, moved in zip(layers, outputs, result.shifts, corrections):
+                    writer.writerow([layer.name(), output, *self.shift_cells(estimate, moved)])
+        except OSError as err:
+            if staging is not None and os.path.isfile(staging):
+                os.remove(staging)
+            raise QgsProcessingException(self.table_error(table, err)) from err
+        return staging
+
+    def move_into_place(self, staging, table):
+        """Move the staged shift table over its path."""
+        try:
+            os.replace(staging, table)
+        except OSError as err:
+            os.remove(staging)
+            raise QgsProcessingException(self.table_error(table, err)) from err
+
+    def table_error(self, table, err):
+        """The sentence of a shift table that cannot be written."""
+        return self.tr("Cannot write the shift table '{}': {}").format(table, err.strerror or err)
+
+    def shift_cells(self, estimate, moved):
+        """The table's cells after input and output for one raster: empty where there is no number."""
+
+        def number(value, digits):
+            return "" if value is None else f"{value:.{digits}f}"
+
+        if estimate is None:
+            return ["yes"] + [""] * (len(self.SHIFT_COLUMNS) - 3)
+        note = "" if estimate.reliable else core_message(Note(estimate.reason_template, estimate.reason_fields))
+        return [
+            "no",
+            number(estimate.dx_px, 4),
+            number(estimate.dy_px, 4),
+            number(estimate.shift_m, 3),
+            "yes" if estimate.reliable else "no",
+            estimate.windows_used,
+            estimate.windows_total,
+            number(estimate.spread_px, 4),
+            number(moved[0] if moved else None, 4),
+            number(moved[1] if moved else None, 4),
+            note,
+        ]
 
     def reference_position(self, parameters, context, layers):
         """The reference raster's position (1 = first): the reference layer's among the inputs, if one is
