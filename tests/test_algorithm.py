@@ -53,11 +53,13 @@ def test_algorithm_is_registered_with_its_contract(provider):
         "OUTPUT_A",
         "OUTPUT_B",
         "OVERLAP",
+        "SHIFT_WINDOWS",
     ]
     assert [output.name() for output in algorithm.outputDefinitions()] == [
         "OUTPUT_A",
         "OUTPUT_B",
         "OVERLAP",
+        "SHIFT_WINDOWS",
         "OVERLAP_AREA",
         "OVERLAP_AREA_M2",
         "PERCENT_A",

@@ -6,6 +6,7 @@ import pytest
 from feedback import RecordingFeedback
 from qgis.core import (
     QgsContrastEnhancement,
+    QgsExpressionContext,
     QgsLayerTreeGroup,
     QgsMultiBandColorRenderer,
     QgsProcessingException,
@@ -16,6 +17,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import Qt
 from rasters import sample_dates, sample_pair
+from shift_data import write_pair
 
 from overlap_clip_plugin.processing.compat import gray_band
 
@@ -246,3 +248,25 @@ def test_in_a_stack_the_rasters_drawn_alike_share_a_stretch_and_the_others_keep_
     assert limits(elevation) == limits(QgsRasterLayer(elevation.source(), "alone"))
     said = [line for line in feedback.infos if "share one stretch" in line]
     assert len(said) == 1 and "'date_2020 (1, common area)', 'date_2024 (3, common area)'" in said[0], said
+
+
+def test_the_shift_windows_load_as_arrows_pointing_where_the_content_lies(project, tmp_path):
+    a, b = write_pair(tmp_path, 2.0, 0.0)  # B's content two pixels east of A's
+    feedback = run_pair(a, b, tmp_path, SHIFT=True, SHIFT_WINDOWS=str(tmp_path / "windows.gpkg"))
+    windows = next(layer for layer in project.mapLayers().values() if layer.name() == "Shift windows (arrows)")
+    features = list(windows.getFeatures())
+    assert len(features) == 25
+    kept = [feature for feature in features if feature["status"] == "kept"]
+    assert len(kept) >= 20
+    assert all(abs(feature["dx_px"] - 2.0) < 0.05 and abs(feature["dy_px"]) < 0.05 for feature in kept)
+    properties = windows.renderer().symbol().symbolLayer(0).dataDefinedProperties()
+    angle = next(
+        properties.property(key)
+        for key in properties.propertyKeys()
+        if "atan2" in properties.property(key).expressionString()
+    )
+    expression_context = QgsExpressionContext()
+    expression_context.setFields(windows.fields())
+    expression_context.setFeature(kept[0])
+    assert angle.valueAsDouble(expression_context, 0.0)[0] == pytest.approx(90.0, abs=2.0)  # an arrow east
+    assert any("Shift of B against A: +2.00, " in line for line in feedback.infos), feedback.infos

@@ -604,6 +604,14 @@
       <translation>公共区域，作为 A 的坐标参考系中的一个多边形：各覆盖范围的真实交集（选择“所有栅格都有有效数据的区域”时为有效像元的交集），附带其在 A 的坐标参考系单位下的面积、在椭球面上以平方米和平方千米计的面积、占 A 和 B 的比例，以及以像元计的输出大小。</translation>
     </message>
     <message>
+      <source>Shift windows (arrows)</source>
+      <translation>偏移窗口（箭头）</translation>
+    </message>
+    <message>
+      <source>With the shift estimated: a point at the centre of each window the shift was measured in, with its dx_px and dy_px (the other raster's content east and south, in reference pixels), dx and dy (in the reference's CRS units), the peak's strength and its status (kept, outlier, invalid, flat, weak, out_of_range); drawn as arrows, so that you see where the images disagree.</source>
+      <translation>估计偏移时：在测量偏移的每个窗口中心放一个点，带 dx_px 和 dy_px（另一栅格的内容向东、向南的偏移，以参考像元计）、dx 和 dy（参考栅格坐标参考系的单位）、峰值强度及其状态（kept、outlier、invalid、flat、weak、out_of_range）；以箭头显示，便于看出图像在哪里不一致。</translation>
+    </message>
+    <message>
       <source>overlap,intersection,common,extent,clip,align,grid,change detection,pair</source>
       <translation>重叠,相交,公共,范围,裁剪,对齐,网格,变化检测,栅格对</translation>
     </message>
@@ -782,6 +790,22 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
       <translation>选择参考栅格的网格时，所有输出共用同一网格。</translation>
     </message>
     <message>
+      <source>Estimate each raster's shift against the reference</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Measures how far each raster's content lies from the reference raster's (phase correlation in windows over the common area, to a few hundredths of a pixel), or says why it cannot. With each raster's own grid the reference is the first input.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Remove the shifts before clipping (co-register)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Moves each raster by its estimated shift before its output grid is planned, so that it is resampled once; a shift of whole pixels on the grid's lattice is still a copy. A raster whose shift is not reliable is not moved. Nearest neighbour moves whole pixels only: choose bilinear, cubic or Lanczos to remove a fraction too.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Output folder</source>
       <translation>输出文件夹</translation>
     </message>
@@ -798,12 +822,28 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
       <translation>关闭时，栅格会被写出，但不会加载到项目中。</translation>
     </message>
     <message>
+      <source>Shift table</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>A CSV file with one row per input: its output, whether it is the reference, its shift in reference pixels and on the ground, whether that is reliable, the windows that agree, the move that co-registered it, and why there is no number. Given, the shifts are estimated even without the estimate option. Written only when the run succeeds.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>overlap,intersection,common,extent,clip,align,grid,time series,stack</source>
       <translation>重叠,相交,公共,范围,裁剪,对齐,网格,时间序列,栅格序列</translation>
     </message>
     <message>
+      <source>CSV files (*.csv)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Clipped rasters</source>
       <translation>裁剪后的栅格</translation>
+    </message>
+    <message>
+      <source>Cannot write the shift table '{}': {}</source>
+      <translation type="unfinished" />
     </message>
     <message>
       <source>Reference raster's grid</source>
@@ -824,6 +864,10 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
     <message>
       <source>The reference raster is number {}, but there are {} inputs.</source>
       <translation>参考栅格为第 {} 个，但只有 {} 个输入。</translation>
+    </message>
+    <message>
+      <source>The shift table '{}' would overwrite the raster '{}'; choose another file.</source>
+      <translation type="unfinished" />
     </message>
     <message>
       <source>; </source>

@@ -7,6 +7,7 @@ from qgis.core import (
     QgsFeature,
     QgsFields,
     QgsGeometry,
+    QgsPointXY,
     QgsProcessingException,
     QgsProcessingOutputBoolean,
     QgsProcessingOutputNumber,
@@ -23,9 +24,12 @@ from overlap_clip_plugin.processing.base import ClipAlgorithmBase, core_message
 from overlap_clip_plugin.processing.compat import (
     FAST_INSERT,
     MULTIPOLYGON,
+    POINT,
+    SOURCE_POINT,
     SOURCE_POLYGON,
     double_field,
     integer_field,
+    string_field,
 )
 from overlap_clip_plugin.processing.loading import LoadedRun, project_layer_id
 
@@ -53,6 +57,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
     SHIFT_M = "SHIFT_M"
     SHIFT_RELIABLE = "SHIFT_RELIABLE"
     SHIFT_NOTE = "SHIFT_NOTE"
+    SHIFT_WINDOWS = "SHIFT_WINDOWS"
 
     RASTER_INPUTS = (INPUT_A, INPUT_B)
     #: The core's names of the output grids, in the order the dialog lists them.
@@ -171,6 +176,22 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
                 "size in pixels."
             ),
         )
+        windows = QgsProcessingParameterFeatureSink(
+            self.SHIFT_WINDOWS,
+            self.tr("Shift windows (arrows)"),
+            type=SOURCE_POINT,
+            optional=True,
+            createByDefault=False,
+        )
+        self.add(
+            windows,
+            self.tr(
+                "With the shift estimated: a point at the centre of each window the shift was measured in, with its "
+                "dx_px and dy_px (the other raster's content east and south, in reference pixels), dx and dy (in "
+                "the reference's CRS units), the peak's strength and its status (kept, outlier, invalid, flat, weak, "
+                "out_of_range); drawn as arrows, so that you see where the images disagree."
+            ),
+        )
         self.addOutput(QgsProcessingOutputNumber(self.OVERLAP_AREA, self.tr("Overlap area (CRS units of A, squared)")))
         self.addOutput(
             QgsProcessingOutputNumber(self.OVERLAP_AREA_M2, self.tr("Overlap area on the ellipsoid (square metres)"))
@@ -200,6 +221,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             if self.parameterAsBoolean(parameters, self.SHIFT, context)
             else ""
         )
+        arrows = self.output_requested(parameters, self.SHIFT_WINDOWS, context)
         made = {}
 
         def before_commit(result):
@@ -208,6 +230,10 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             feedback.pushInfo(self.overlap_sentence(result.overlap, counted))
             if polygon:
                 made["overlap"] = self._write_overlap(parameters, context, result.overlap, layers[0])
+            estimate = next((shift for shift in result.shifts if shift is not None), None)
+            if estimate is not None and arrows:
+                reference = next(layer for layer, shift in zip(layers, result.shifts) if shift is None)
+                made["windows"] = self._write_windows(parameters, context, estimate, reference)
 
         try:
             result = self.clip_layers(
@@ -225,6 +251,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             )
         except QgsProcessingException:
             self._remove_new_file(made.get("overlap"))
+            self._remove_new_file(made.get("windows"))
             raise
         summary = result.overlap
         results = {
@@ -240,11 +267,15 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         }
         if "overlap" in made:
             results[self.OVERLAP] = made["overlap"][0]
+        if "windows" in made:
+            results[self.SHIFT_WINDOWS] = made["windows"][0]
         feedback.setProgress(100)
         # On one grid, A and B drawn alike (the same renderer on the same bands) take one stretch.
         run = LoadedRun(share_stretch=self.GRIDS[grid] != "own")
         if "overlap" in made and context.willLoadLayerOnCompletion(made["overlap"][0]):
             run.attach(context.layerToLoadOnCompletionDetails(made["overlap"][0]), "overlap", "outline")
+        if "windows" in made and context.willLoadLayerOnCompletion(made["windows"][0]):
+            run.attach(context.layerToLoadOnCompletionDetails(made["windows"][0]), "windows", "arrows")
         for path, layer, label in zip(outputs, layers, ("A", "B")):
             if context.willLoadLayerOnCompletion(path):
                 details = context.layerToLoadOnCompletionDetails(path)
@@ -326,8 +357,41 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
         sink.flushBuffer()
         return dest_id, None if existed else destination.split("|")[0]
 
+    def _write_windows(self, parameters, context, estimate, reference):
+        """The shift's windows as points in the reference's CRS; returns the sink's id and the file this run
+        created (None where it replaced one)."""
+        fields = QgsFields()
+        for name in ("dx_px", "dy_px", "dx", "dy", "strength"):
+            fields.append(double_field(name))
+        fields.append(string_field("status"))
+        crs = reference.crs() if estimate.grid.crs is not None else QgsCoordinateReferenceSystem()
+        destination = self.parameterAsOutputLayer(parameters, self.SHIFT_WINDOWS, context)
+        existed = os.path.exists(destination.split("|")[0])
+        sink, dest_id = self.parameterAsSink(parameters, self.SHIFT_WINDOWS, context, fields, POINT, crs)
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, self.SHIFT_WINDOWS))
+        for window in estimate.windows:
+            feature = QgsFeature(fields)
+            feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(window.x, window.y)))
+            measured = window.dx_px is not None and window.dy_px is not None
+            feature.setAttributes(
+                [
+                    window.dx_px,
+                    window.dy_px,
+                    window.dx_px * estimate.grid.dx if measured else None,
+                    window.dy_px * estimate.grid.dy if measured else None,
+                    window.strength,
+                    window.status,
+                ]
+            )
+            if not sink.addFeature(feature, FAST_INSERT):
+                raise QgsProcessingException(self.writeFeatureError(sink, parameters, self.SHIFT_WINDOWS))
+        sink.flushBuffer()
+        return dest_id, None if existed else destination.split("|")[0]
+
     @staticmethod
     def _remove_new_file(overlap):
-        """Remove the overlap polygon's file when this run created it and then failed."""
+        """Remove a vector output's file (the overlap polygon, the shift windows) when this run created it and
+        then failed."""
         if overlap and overlap[1] and os.path.isfile(overlap[1]):
             os.remove(overlap[1])

@@ -23,20 +23,24 @@ QGIS_VERSION = Qgis.versionInt()
 if QGIS_VERSION >= 33600:
     SOURCE_RASTER = Qgis.ProcessingSourceType.Raster
     SOURCE_POLYGON = Qgis.ProcessingSourceType.VectorPolygon
+    SOURCE_POINT = Qgis.ProcessingSourceType.VectorPoint
     NUMBER_INTEGER = Qgis.ProcessingNumberParameterType.Integer
     ADVANCED = Qgis.ProcessingParameterFlag.Advanced
     OPTIONAL = Qgis.ProcessingParameterFlag.Optional
 else:
     SOURCE_RASTER = QgsProcessing.SourceType.TypeRaster
     SOURCE_POLYGON = QgsProcessing.SourceType.TypeVectorPolygon
+    SOURCE_POINT = QgsProcessing.SourceType.TypeVectorPoint
     NUMBER_INTEGER = QgsProcessingParameterNumber.Type.Integer
     ADVANCED = QgsProcessingParameterDefinition.Flag.FlagAdvanced
     OPTIONAL = QgsProcessingParameterDefinition.Flag.FlagOptional
 
 if QGIS_VERSION >= 33000:
     MULTIPOLYGON = Qgis.WkbType.MultiPolygon
+    POINT = Qgis.WkbType.Point
 else:
     MULTIPOLYGON = QgsWkbTypes.Type.MultiPolygon
+    POINT = QgsWkbTypes.Type.Point
 
 FAST_INSERT = QgsFeatureSink.Flag.FastInsert
 
@@ -76,6 +80,13 @@ def integer_field(name):
     if QGIS_VERSION >= 33800:
         return QgsField(name, QMetaType.Type.Int)
     return QgsField(name, QVariant.Type.Int)  # noqa: QGS402 - QGIS < 3.38 takes no QMetaType
+
+
+def string_field(name):
+    """A field of text named ``name``."""
+    if QGIS_VERSION >= 33800:
+        return QgsField(name, QMetaType.Type.QString)
+    return QgsField(name, QVariant.Type.String)  # noqa: QGS402 - QGIS < 3.38 takes no QMetaType
 
 
 def gray_band(renderer):
