@@ -11,6 +11,24 @@ logs, which are otherwise kept quiet). SIGINT (Ctrl-C) or SIGTERM stops the batc
 the running ones are cancelled (nothing of them is written), and the summary says which jobs were not
 written. The exit status is 0 when every job was written, 1 when any failed (the others are written), 2
 for a batch file or options that cannot be used, 130 after SIGINT and 143 after SIGTERM.
+
+``--shift estimate`` estimates the shift of each input's content against the job's reference (the
+``--reference`` raster, the first by default; the first with ``--grid own``) on the reference's output grid
+(:mod:`overlap_clip_plugin.core.shift`); ``--shift correct`` also moves each raster with a reliable shift
+before its output is planned, so that the output is resampled once (``--resampling`` bilinear, cubic or
+lanczos removes a fraction of a pixel; nearest neighbour moves whole pixels only, and says so). Below the
+job's line (and before its warnings) comes one line per input other than the reference::
+
+    shift of 'shifted.tif': +1.30, -0.70 px (14.7 m), 25 of 25 windows agree, corrected
+    shift of 'other.tif' not estimated: The rasters' content does not match: ...
+
+The numbers are ``dx`` then ``dy`` in the reference's output pixels, positive when the input's content lies
+east, south of the reference's, then the distance on the ground. With ``--shift correct`` the line ends in
+``, corrected`` when the raster was moved by its estimate, ``, corrected by +1.00, +0.00 px`` when an axis
+within 0.05 px of whole pixels was moved by those whole pixels, or ``, not moved (under 0.05 px)``. An input
+is named by its file name, or by its path where two inputs of the job share one. The summary repeats these
+lines after the written count, each headed by its job (``Job 3: shift of ...``); ``--quiet`` prints only the
+summary. A shift not estimated does not fail its job.
 """
 
 from __future__ import annotations
@@ -32,7 +50,7 @@ from overlap_clip_plugin.batchfile import BatchFileError, Job, read_jobs
 from overlap_clip_plugin.core.errors import CancelledError, ExecutorError, OverlapClipError
 from overlap_clip_plugin.core.executors import POLL, make_executor
 from overlap_clip_plugin.core.plan import RESAMPLING_METHODS
-from overlap_clip_plugin.core.run import run_clip
+from overlap_clip_plugin.core.run import SHIFTS, WHOLE_PIXEL, RunResult, run_clip
 
 #: How many jobs the client keeps going at once (each waits on its pieces most of the time).
 JOBS_AT_ONCE = 8
@@ -60,6 +78,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--mask-common", action="store_true", help="nodata in every output wherever any raster has no valid data"
     )
     parser.add_argument("--resampling", choices=RESAMPLING_METHODS, default="near")
+    parser.add_argument(
+        "--shift",
+        choices=[name for name in SHIFTS if name],
+        default="",
+        help="estimate the shift of each input's content against the reference's, said per job and in the summary, "
+        "or estimate and correct it (each output resampled once: bilinear, cubic or lanczos move a fraction of a "
+        "pixel, near whole pixels only); by default no shift is estimated",
+    )
     parser.add_argument("--co", action="append", default=[], metavar="KEY=VALUE", help="a GDAL creation option")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="the address of an existing Dask scheduler")
     parser.add_argument("--local-workers", type=int, metavar="N", help="start a Dask LocalCluster of N processes")
@@ -175,6 +201,38 @@ def _ranges(numbers: Sequence[int]) -> str:
     return ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in spans)
 
 
+def _names(inputs: Sequence[str]) -> list[str]:
+    """How the shift lines name a job's inputs: each by its file name, or by its path where two share one."""
+    names = [os.path.basename(path.rstrip("/")) or path for path in inputs]
+    return [path if names.count(name) > 1 else name for path, name in zip(inputs, names)]
+
+
+def shift_lines(inputs: Sequence[str], result: RunResult, correct: bool) -> list[str]:
+    """One line per input other than the reference: its shift against the reference and, when ``correct``,
+    what moved it, or why it is not estimated."""
+    lines = []
+    corrections = result.corrections or (None,) * len(result.shifts)
+    for name, estimate, moved in zip(_names(inputs), result.shifts, corrections):
+        if estimate is None:
+            continue
+        if not estimate.reliable or estimate.dx_px is None or estimate.dy_px is None:
+            lines.append(f"shift of '{name}' not estimated: {estimate.reason}")
+            continue
+        distance = f" ({estimate.shift_m:.3g} m)" if estimate.shift_m is not None else ""
+        line = (
+            f"shift of '{name}': {estimate.dx_px:+.2f}, {estimate.dy_px:+.2f} px{distance}, "
+            f"{estimate.windows_used} of {estimate.windows_total} windows agree"
+        )
+        if correct and moved is None:
+            line += f", not moved (under {WHOLE_PIXEL} px)"
+        elif moved is not None and moved == (estimate.dx_px, estimate.dy_px):
+            line += ", corrected"
+        elif moved is not None:
+            line += f", corrected by {moved[0]:+.2f}, {moved[1]:+.2f} px"
+        lines.append(line)
+    return lines
+
+
 def run_batch(
     jobs: Sequence[Job], options: argparse.Namespace, executor: concurrent.futures.Executor, out, stop: Stop
 ) -> tuple[int, int]:
@@ -185,6 +243,7 @@ def run_batch(
     folders = Folders()
     done: list[int] = []
     failed: list[tuple[int, str]] = []
+    shifts: dict[int, list[str]] = {}
     stopped: list[int] = []
     not_run: list[int] = []
 
@@ -199,7 +258,7 @@ def run_batch(
             if job.folder is not None:
                 folders.enter(job.folder)
                 entered = True
-            run_clip(
+            result = run_clip(
                 job.inputs,
                 job.outputs,
                 grid,
@@ -210,8 +269,11 @@ def run_batch(
                 progress=stop.going,
                 warn=said.append,
                 executor=executor,
+                shift=options.shift,
             )
             message = f"written: {', '.join(job.outputs)}"
+            with lock:
+                shifts[number] = shift_lines(job.inputs, result, options.shift == "correct")
         except CancelledError:  # only a stop cancels a run of the batch
             message = "stopped, nothing written"
             with lock:
@@ -232,6 +294,8 @@ def run_batch(
             done.append(number)
             if not options.quiet:
                 print(f"[{len(done)}/{len(jobs)}] job {number}: {message}", file=out, flush=True)
+                for line in shifts.get(number, ()):
+                    print(f"    {line}", file=out, flush=True)
                 for warning in said:
                     print(f"    warning: {warning}", file=out, flush=True)
 
@@ -253,6 +317,9 @@ def run_batch(
     unwritten = {number for number, _reason in failed} | set(stopped) | set(not_run)
     files = sum(len(job.outputs) for number, job in enumerate(jobs, start=1) if number not in unwritten)
     print(f"Written: {len(jobs) - len(unwritten)} of {len(jobs)} jobs ({files} files).", file=out)
+    for number, lines in sorted(shifts.items()):
+        for line in lines:
+            print(f"Job {number}: {line}", file=out)
     for number, reason in sorted(failed):
         print(f"Failed: job {number}: {reason}", file=out)
     if stop.signal is not None and stopped + not_run:
