@@ -791,19 +791,19 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
     </message>
     <message>
       <source>Estimate each raster's shift against the reference</source>
-      <translation type="unfinished" />
+      <translation>估计每个栅格相对参考栅格的偏移</translation>
     </message>
     <message>
       <source>Measures how far each raster's content lies from the reference raster's (phase correlation in windows over the common area, to a few hundredths of a pixel), or says why it cannot. With each raster's own grid the reference is the first input.</source>
-      <translation type="unfinished" />
+      <translation>测量每个栅格的内容相对参考栅格偏移多远（在公共区域内多个窗口中进行相位相关，精度达百分之几像元），或说明无法测量的原因。各用自身格网时，参考栅格为第一个输入。</translation>
     </message>
     <message>
       <source>Remove the shifts before clipping (co-register)</source>
-      <translation type="unfinished" />
+      <translation>裁剪前消除偏移（配准）</translation>
     </message>
     <message>
       <source>Moves each raster by its estimated shift before its output grid is planned, so that it is resampled once; a shift of whole pixels on the grid's lattice is still a copy. A raster whose shift is not reliable is not moved. Nearest neighbour moves whole pixels only: choose bilinear, cubic or Lanczos to remove a fraction too.</source>
-      <translation type="unfinished" />
+      <translation>在规划输出格网之前按估计的偏移移动每个栅格，使其只重采样一次；在格网点阵上整像元的偏移仍为复制。偏移不可靠的栅格不移动。最邻近法只能移动整像元：若要同时消除小数部分，请选择双线性、三次卷积或 Lanczos。</translation>
     </message>
     <message>
       <source>Output folder</source>
@@ -823,11 +823,11 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
     </message>
     <message>
       <source>Shift table</source>
-      <translation type="unfinished" />
+      <translation>偏移表</translation>
     </message>
     <message>
       <source>A CSV file with one row per input: its output, whether it is the reference, its shift in reference pixels and on the ground, whether that is reliable, the windows that agree, the move that co-registered it, and why there is no number. Given, the shifts are estimated even without the estimate option. Written only when the run succeeds.</source>
-      <translation type="unfinished" />
+      <translation>一个 CSV 文件，每个输入一行：其输出、是否为参考栅格、以参考像元和地面距离表示的偏移、是否可靠、一致的窗口、配准时所做的移动，以及没有数值的原因。给出此文件时，即使未选择估计选项也会估计偏移。仅在运行成功时写入。</translation>
     </message>
     <message>
       <source>overlap,intersection,common,extent,clip,align,grid,time series,stack</source>
@@ -835,7 +835,7 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
     </message>
     <message>
       <source>CSV files (*.csv)</source>
-      <translation type="unfinished" />
+      <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
       <source>Clipped rasters</source>
@@ -843,7 +843,7 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
     </message>
     <message>
       <source>Cannot write the shift table '{}': {}</source>
-      <translation type="unfinished" />
+      <translation>无法写入偏移表 '{}'：{}</translation>
     </message>
     <message>
       <source>Reference raster's grid</source>
@@ -867,7 +867,7 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
     </message>
     <message>
       <source>The shift table '{}' would overwrite the raster '{}'; choose another file.</source>
-      <translation type="unfinished" />
+      <translation>偏移表 '{}' 会覆盖栅格 '{}'；请选择另一个文件。</translation>
     </message>
     <message>
       <source>; </source>
