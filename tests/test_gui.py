@@ -16,10 +16,14 @@ from files import listing
 from language import CJK, english_fragments, untranslated
 from osgeo import gdal
 from rasters import assert_copied_from, assert_same_grid, make_raster, sample_dates
+from shift_data import write_pair
+
+from overlap_clip_plugin.core import run_clip
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCREENSHOT = os.path.join(HERE, "screenshots", "clippair.png")
 BEFORE_AFTER = os.path.join(HERE, "screenshots", "before_after.png")
+SHIFT_ARROWS = os.path.join(HERE, "screenshots", "shift_arrows.png")
 
 
 def run_desktop(profile, session, out, **variables):
@@ -245,3 +249,47 @@ def test_clipstack_dialog_on_layers_served_over_http(profile, tmp_path):
     assert_copied_from(tmp_path / "series" / "date_2024_common.tif", b)
     layers = report["layers"]
     assert layers["date_2020_common.tif"]["stretch"] == layers["date_2024_common.tif"]["stretch"] != []
+
+
+def shift_desktop(profile, folder, dx, dy, params, other_seed=None):
+    """The shift session on a pair whose content is ``dx``, ``dy`` pixels apart, with ``params``."""
+    a, b = write_pair(folder, dx, dy, other_seed=other_seed)
+    return run_desktop(
+        profile,
+        "gui_shift_session.py",
+        folder,
+        OVERLAPCLIP_GUI_A=a,
+        OVERLAPCLIP_GUI_B=b,
+        OVERLAPCLIP_GUI_PARAMS=json.dumps(params),
+    )
+
+
+def test_the_dialog_estimates_the_shift_and_draws_its_windows_as_arrows(profile, tmp_path):
+    report = shift_desktop(profile, tmp_path, 1.3, -0.7, {"SHIFT": True})
+    said = re.search(r"Shift of B against A: ([+-][0-9.]+), ([+-][0-9.]+) pixels \(([0-9.]+) m\)", report["log"])
+    assert said, report["log"]
+    assert (float(said[1]), float(said[2])) == pytest.approx((1.3, -0.7), abs=0.05)
+    assert "windows.gpkg" in report["layers"]
+    # The arrows are drawn over clipped A, in their blue.
+    arrows = drawing(tmp_path, "arrows")
+    blue = (abs(arrows - np.array([31, 120, 180])) <= 12).all(axis=2)
+    assert blue.sum() > 25 * 20, int(blue.sum())
+    if os.environ.get("OVERLAPCLIP_UPDATE_SCREENSHOT"):
+        shutil.copyfile(tmp_path / "arrows.png", SHIFT_ARROWS)
+
+
+def test_the_dialog_says_why_a_shift_is_not_estimated(profile, tmp_path):
+    report = shift_desktop(profile, tmp_path, 0.5, 0.5, {"SHIFT": True}, other_seed=7)
+    assert "Shift of B against A not estimated: The rasters' content does not match" in report["log"], report["log"]
+    assert "Shift of B against A: " not in report["log"]
+
+
+def test_the_dialog_corrects_the_shift_so_that_a_second_estimate_is_near_zero(profile, tmp_path):
+    report = shift_desktop(profile, tmp_path, 1.3, -0.7, {"COREGISTER": True, "RESAMPLING": 2})
+    assert re.search(r"B was moved by -1\.[23]\d, \+0\.[67]\d pixels before its grid was planned\.", report["log"]), (
+        report["log"]
+    )
+    outputs = [str(tmp_path / "a_common.tif"), str(tmp_path / "b_common.tif")]
+    again = run_clip(outputs, [str(tmp_path / "again_a.tif"), str(tmp_path / "again_b.tif")], shift="estimate")
+    residual = again.shifts[1]
+    assert residual.reliable and abs(residual.dx_px) <= 0.1 and abs(residual.dy_px) <= 0.1, residual
