@@ -7,6 +7,7 @@ across machines.
 
     python tests/benchmark.py footprint [--sizes 20000,40000] [--folder build/bench]
     python tests/benchmark.py scale      # stacks on 1 and 2 workers, batches, COGs over HTTP (bench_scale.py)
+    python tests/benchmark.py shift      # the shift estimate's cost, accuracy (against AROSICS) and correction
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -25,6 +27,7 @@ from osgeo import gdal, osr
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 
 def measure(job: dict) -> tuple[float, float, str]:
@@ -93,6 +96,8 @@ def run_job(job: dict) -> None:
         start = time.perf_counter()
         CLIP_JOBS[kind](job)
         print(json.dumps({"seconds": time.perf_counter() - start}))
+    elif kind in SHIFT_JOBS:
+        SHIFT_JOBS[kind](job)
     elif kind == "read_mask_whole":
         dataset = gdal.Open(job["path"])
         mask = dataset.GetRasterBand(1).GetMaskBand().ReadAsArray()
@@ -524,12 +529,349 @@ def bench_clip(folder: str, sizes: list[int], repeat: int) -> None:
         print(f"| {label} | {r['seconds']:.2f} | {r['seconds'] / align['seconds']:.2f} | {r['peak']:.0f} |")
 
 
+# Part `shift` (issue 21): what the shift estimate costs on a Sentinel-2-sized pair, how accurate it is (against
+# the true shift and AROSICS's COREG) and what a correction leaves.
+
+#: The Sentinel-2-sized pair: one UInt16 band each (a Sentinel-2 band is a file of its own), B overlapping A by
+#: 60 % per axis on A's lattice, its textured content SHIFT_PAIR_PX (east, south) of A's.
+SHIFT_PAIR_SIZE = 10980
+SHIFT_PAIR_PX = (0.35, -0.2)
+#: The synthetic 1024 x 1024 pairs' true shifts (px east, px south), 0.1 to 3 px.
+ACCURACY_SHIFTS = (
+    (0.1, 0.05),
+    (-0.25, 0.2),
+    (0.4, -0.55),
+    (-0.8, -0.6),
+    (1.2, 0.9),
+    (-1.7, 1.4),
+    (2.3, -2.0),
+    (-3.0, -2.6),
+)
+#: The issue's targets: the estimate adds at most this share to a run; global shifts within this many pixels of
+#: AROSICS's; a second estimate after a correction within this many pixels of zero.
+SHIFT_COST_TARGET, AROSICS_TARGET_PX, RESIDUAL_TARGET_PX = 0.15, 0.1, 0.1
+#: The Python of a separate venv where `import arosics` works (../shared/QGIS-NOTES.md, "AROSICS").
+AROSICS_PYTHON = os.environ.get("AROSICS_PYTHON", os.path.join(os.path.dirname(ROOT), "arosics-venv", "bin", "python"))
+
+
+def shift_pair_paths(folder: str, size: int) -> dict:
+    return {"a": os.path.join(folder, f"shift_a_{size}.tif"), "b": os.path.join(folder, f"shift_b_{size}.tif")}
+
+
+def make_shift_pair(folder: str, size: int, dx: float, dy: float) -> None:
+    """The textured pair of :data:`SHIFT_PAIR_SIZE`: tests/shift_data.py's periodic 1024-pixel 1/f texture tiled
+    (so it is seamless), B's moved ``dx``, ``dy`` px by the Fourier shift theorem, each with its own 2 % noise."""
+    from shift_data import SIZE as PERIOD
+    from shift_data import shifted, texture_spectrum
+
+    paths = shift_pair_paths(folder, size)
+    spectrum = texture_spectrum()
+    texture = np.fft.ifft2(spectrum).real
+    scale = float(texture.std())
+    offset = round(0.4 * size)
+    # B's pixel (col, row) is A's (col + offset, row + offset).
+    moved = np.roll(shifted(spectrum, dx, dy), (-(offset % PERIOD), -(offset % PERIOD)), axis=(0, 1))
+    x0, y0 = 300000.0, 5000000.0
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    for key, content, (x, y), seed in (
+        ("a", texture, (x0, y0), 1),
+        ("b", moved, (x0 + offset * 10.0, y0 - offset * 10.0), 2),
+    ):
+        if os.path.exists(paths[key]):
+            continue
+        making = paths[key] + ".making.tif"
+        dataset = gdal.GetDriverByName("GTiff").Create(
+            making, size, size, 1, gdal.GDT_UInt16, ["TILED=YES", "BIGTIFF=IF_SAFER"]
+        )
+        dataset.SetGeoTransform((x, 10.0, 0.0, y, 0.0, -10.0))
+        dataset.SetProjection(srs.ExportToWkt())
+        band = dataset.GetRasterBand(1)
+        band.SetNoDataValue(0)
+        strip = 3000.0 + 600.0 * np.tile(content, (1, -(-size // PERIOD)))[:, :size] / scale
+        generator = np.random.default_rng(seed)
+        for row_off in range(0, size, PERIOD):
+            rows = min(PERIOD, size - row_off)
+            block = strip[:rows] + generator.standard_normal((rows, size)) * 600.0 * 0.02
+            band.WriteArray(np.clip(np.rint(block), 1, 65535).astype(np.uint16), 0, row_off)
+        dataset = None
+        os.replace(making, paths[key])
+
+
+def _shift_of(estimate) -> dict:
+    if estimate is None or not estimate.reliable:
+        return {"dx_px": None, "dy_px": None, "reason": "" if estimate is None else estimate.reason}
+    return {"dx_px": estimate.dx_px, "dy_px": estimate.dy_px, "windows": estimate.windows_used}
+
+
+def _proc_kb(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as handle:
+        return int(next(line for line in handle if line.startswith(field + ":")).split()[1])
+
+
+def _io_counter(field: str) -> int:
+    with open("/proc/self/io", encoding="ascii") as handle:
+        return int(next(line for line in handle if line.startswith(field + ":")).split()[1])
+
+
+def job_shift_clip(job: dict) -> None:
+    """One run of ``run_clip`` on the pair, with ``job["shift"]`` ("" or "estimate")."""
+    from overlap_clip_plugin.core.run import run_clip
+
+    start = time.perf_counter()
+    result = run_clip([job["a"], job["b"]], [job["out_a"], job["out_b"]], shift=job["shift"])
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, **_shift_of(result.shifts[1] if result.shifts else None)}))
+
+
+def job_shift_memory(job: dict) -> None:
+    """The estimate alone, as ``run_clip`` makes it after planning: its traced (Python and NumPy) peak, the rise
+    of the process's peak resident memory (reset before it where Linux allows) and the bytes it reads."""
+    import tracemalloc
+
+    from overlap_clip_plugin.core import plan_clip
+    from overlap_clip_plugin.core.raster import Read
+    from overlap_clip_plugin.core.shift import estimate_shift
+
+    plan = plan_clip([job["a"], job["b"]], [job["out_a"], job["out_b"]])
+    base, other = plan.outputs
+    rss = _proc_kb("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")  # resets VmHWM, the peak resident set size, to the current one
+        reset = True
+    except OSError:
+        reset = False
+    rchar, read_bytes = _io_counter("rchar"), _io_counter("read_bytes")
+    tracemalloc.start()
+    start = time.perf_counter()
+    estimate = estimate_shift(
+        Read(base.source, base.window), Read.on(other.source, base.grid), base.grid, None, plan.common_mask
+    )
+    seconds = time.perf_counter() - start
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    result = {
+        "seconds": seconds,
+        "traced_mb": traced / 2**20,
+        "rss_rise_mb": (_proc_kb("VmHWM") - rss) / 1024.0 if reset else None,
+        "rchar_mb": (_io_counter("rchar") - rchar) / 1e6,
+        "read_bytes_mb": (_io_counter("read_bytes") - read_bytes) / 1e6,
+        "window_size": estimate.window_size,
+        "windows_total": estimate.windows_total,
+        "grid": [base.grid.width, base.grid.height],
+        **_shift_of(estimate),
+    }
+    print(json.dumps(result))
+
+
+def job_shift_accuracy(job: dict) -> None:
+    """For each true shift: a pair (tests/shift_data.write_pair), our estimate and its seconds (``run_clip`` to
+    ``.vrt`` outputs), then ``shift="correct"`` with cubic resampling and a second estimate on its outputs."""
+    from shift_data import write_pair
+
+    from overlap_clip_plugin.core.run import run_clip
+
+    results = []
+    for index, (dx, dy) in enumerate(job["shifts"]):
+        folder = os.path.join(job["folder"], f"pair_{index}")
+        os.makedirs(folder, exist_ok=True)
+        reference, other = write_pair(folder, dx, dy)
+        names = ("estimate_a.vrt", "estimate_b.vrt", "corrected_a.tif", "corrected_b.tif", "again_a.vrt", "again_b.vrt")
+        paths = [os.path.join(folder, name) for name in names]
+        for path in paths:
+            if os.path.exists(path):
+                os.remove(path)
+        start = time.perf_counter()
+        estimate = run_clip([reference, other], paths[0:2], shift="estimate").shifts[1]
+        seconds = time.perf_counter() - start
+        corrected = run_clip([reference, other], paths[2:4], shift="correct", resampling="cubic")
+        again = run_clip(paths[2:4], paths[4:6], shift="estimate").shifts[1]
+        results.append(
+            {
+                "true": [dx, dy],
+                "files": [reference, other],
+                "seconds": seconds,
+                "ours": _shift_of(estimate),
+                "moved": corrected.corrections[1],
+                "residual": _shift_of(again),
+            }
+        )
+    print(json.dumps(results))
+
+
+SHIFT_JOBS = {
+    "make_shift_pair": lambda job: make_shift_pair(job["folder"], job["size"], *job["shift"]),
+    "shift_clip": job_shift_clip,
+    "shift_memory": job_shift_memory,
+    "shift_accuracy": job_shift_accuracy,
+}
+
+
+def arosics_shifts(pairs: list[list[str]]) -> tuple[dict | None, str]:
+    """AROSICS's COREG on ``pairs`` through tests/bench_arosics.py in its own venv: its result, or None and why."""
+    inside = AROSICS_PYTHON.startswith(os.path.dirname(ROOT) + os.sep)
+    where = os.path.relpath(AROSICS_PYTHON, ROOT) if inside else AROSICS_PYTHON
+    if not os.path.exists(AROSICS_PYTHON):
+        return None, f'{where} does not exist (recipe in ../shared/QGIS-NOTES.md, "AROSICS")'
+    script = os.path.join(ROOT, "tests", "bench_arosics.py")
+    try:
+        done = subprocess.run(
+            [AROSICS_PYTHON, script, json.dumps(pairs)], capture_output=True, text=True, timeout=300, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return None, f"{where} could not run it: {error}"
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"{where} failed (exit code {done.returncode}): {last}"
+    result = json.loads(lines[-1])
+    if "error" in result:
+        return None, f"{where}: {result['error']}"
+    return result, ""
+
+
+def _rms(values: list[float]) -> float:
+    return float(np.sqrt(np.mean(np.square(values)))) if values else float("nan")
+
+
+def _met(value: float | None, target: float) -> str:
+    return "not measured" if value is None or value != value else ("met" if value <= target else "**not met**")
+
+
+def bench_shift(folder: str, repeat: int) -> None:
+    print(f"\nThe shift between two rasters, `shift=` of `run_clip` ({machine()})\n")
+    size = SHIFT_PAIR_SIZE
+    prepare({"kind": "make_shift_pair", "folder": folder, "size": size, "shift": list(SHIFT_PAIR_PX)})
+    paths = shift_pair_paths(folder, size)
+    warm(paths.values())
+    job = {
+        **paths,
+        "out_a": os.path.join(folder, "shift_out_a.tif"),
+        "out_b": os.path.join(folder, "shift_out_b.tif"),
+    }
+    seconds: dict[str, list[float]] = {"": [], "estimate": []}
+    found: dict = {}
+    for round_ in range(repeat):
+        for shift in ("", "estimate") if round_ % 2 == 0 else ("estimate", ""):
+            result = json.loads(measure({**job, "kind": "shift_clip", "shift": shift})[2].splitlines()[-1])
+            seconds[shift].append(result["seconds"])
+            found = result if shift else found
+            for key in ("out_a", "out_b"):
+                if os.path.exists(job[key]):
+                    os.remove(job[key])
+    plain, estimated = statistics.median(seconds[""]), statistics.median(seconds["estimate"])
+    added = (estimated - plain) / plain
+    memory = json.loads(measure({**job, "kind": "shift_memory"})[2].splitlines()[-1])
+    inputs_mb = sum(os.path.getsize(path) for path in paths.values()) / 1e6
+    width, height = memory["grid"]
+    error = (
+        None
+        if found.get("dx_px") is None
+        else float(np.hypot(found["dx_px"] - SHIFT_PAIR_PX[0], found["dy_px"] - SHIFT_PAIR_PX[1]))
+    )
+
+    shifts = [list(pair) for pair in ACCURACY_SHIFTS]
+    accuracy = json.loads(
+        measure({"kind": "shift_accuracy", "folder": os.path.join(folder, "shift_pairs"), "shifts": shifts})[
+            2
+        ].splitlines()[-1]
+    )
+    arosics, why = arosics_shifts([entry["files"] for entry in accuracy])
+
+    print("Per pair (1024 x 1024 UInt16, 1/f texture, 2 % noise; px east, px south; AROSICS's correction negated):\n")
+    print("| true shift | ours | AROSICS COREG | moved by (`correct`) | second estimate after it |")
+    print("| --- | --- | --- | --- | --- |")
+    ours_err, theirs_err, apart, residuals, ours_s, theirs_s = [], [], [], [], [], []
+    for index, entry in enumerate(accuracy):
+        dx, dy = entry["true"]
+        ours = entry["ours"]
+        ours_text = "not estimated"
+        if ours["dx_px"] is not None:
+            ours_err += [ours["dx_px"] - dx, ours["dy_px"] - dy]
+            ours_text = f"{ours['dx_px']:+.3f}, {ours['dy_px']:+.3f}"
+        ours_s.append(entry["seconds"])
+        theirs_text = "not measured"
+        if arosics is not None:
+            theirs = arosics["pairs"][index]
+            theirs_s.append(theirs["seconds"])
+            theirs_text = "no match"
+            if theirs["success"]:
+                tx, ty = -theirs["x_shift_px"], -theirs["y_shift_px"]
+                theirs_err += [tx - dx, ty - dy]
+                theirs_text = f"{tx:+.3f}, {ty:+.3f}"
+                if ours["dx_px"] is not None:
+                    apart += [ours["dx_px"] - tx, ours["dy_px"] - ty]
+        residual = entry["residual"]
+        residual_text = "not estimated"
+        if residual["dx_px"] is not None:
+            residuals.append(float(np.hypot(residual["dx_px"], residual["dy_px"])))
+            residual_text = f"{residual['dx_px']:+.3f}, {residual['dy_px']:+.3f}"
+        moved = "none" if entry["moved"] is None else f"{entry['moved'][0]:+.3f}, {entry['moved'][1]:+.3f}"
+        print(f"| {dx:+.2f}, {dy:+.2f} | {ours_text} | {theirs_text} | {moved} | {residual_text} |")
+
+    print("\n| measurement | result | target |")
+    print("| --- | --- | --- |")
+    print(
+        f"| `run_clip` of a {size} x {size} UInt16 pair (one band, tiled; B on A's lattice, 60 % overlap, "
+        f'outputs {width} x {height}), plain vs `shift="estimate"`, medians of {repeat} alternated runs | '
+        f"{plain:.2f} s vs {estimated:.2f} s: **{added:+.1%}** ({_met(added, SHIFT_COST_TARGET)}) | "
+        f"at most +{SHIFT_COST_TARGET:.0%} |"
+    )
+    spread = ", ".join(
+        f"{label} {min(values):.2f} to {max(values):.2f} s"
+        for label, values in (("plain", seconds[""]), ("estimate", seconds["estimate"]))
+    )
+    print(f"| (each run: {spread}) | | |")
+    rss = "not measured" if memory["rss_rise_mb"] is None else f"{memory['rss_rise_mb']:.0f} MB"
+    print(
+        f"| the estimate alone ({memory['windows_total']} windows of {memory['window_size']} x "
+        f"{memory['window_size']}), {memory['seconds']:.2f} s under tracemalloc: peak memory | "
+        f"{memory['traced_mb']:.1f} MB traced (Python and NumPy), peak resident memory +{rss} | "
+        "a few windows, never a raster |"
+    )
+    print(
+        f"| bytes the estimate reads (`rchar`; `read_bytes` from disk {memory['read_bytes_mb']:.1f} MB) | "
+        f"**{memory['rchar_mb']:.1f} MB**, {memory['rchar_mb'] / inputs_mb:.1%} of the two inputs' "
+        f"{inputs_mb:.0f} MB | — |"
+    )
+    pair_text = "not estimated" if error is None else f"{found['dx_px']:+.3f}, {found['dy_px']:+.3f} px"
+    print(
+        f"| the estimate on that pair, true {SHIFT_PAIR_PX[0]:+.2f}, {SHIFT_PAIR_PX[1]:+.2f} px | {pair_text}"
+        f"{'' if error is None else f' (off by {error:.3f} px)'} | — |"
+    )
+    print(f"| RMSE of our estimate, {len(accuracy)} pairs, 0.1 to 3 px (per axis) | **{_rms(ours_err):.3f} px** | — |")
+    if arosics is None:
+        print(f"\nAROSICS not measured: {why}.")
+        worst = None
+    else:
+        worst = float(np.max(np.abs(apart))) if apart else None
+        print(f"| RMSE of AROSICS's COREG (defaults: one 256 x 256 window), same pairs | {_rms(theirs_err):.3f} px | |")
+        print(
+            f"| ours against AROSICS: RMS difference (largest, either axis) | **{_rms(apart):.3f} px** "
+            f"({'none compared' if worst is None else f'{worst:.3f} px'}; {_met(worst, AROSICS_TARGET_PX)}) | "
+            f"within {AROSICS_TARGET_PX} px |"
+        )
+        ours_one, theirs_one = statistics.median(ours_s), statistics.median(theirs_s)
+        print(
+            f'| seconds for one pair, ours (`run_clip(shift="estimate")` to `.vrt`) over AROSICS '
+            f"(COREG + `calculate_spatial_shifts`), medians, imports excluded | {ours_one:.3f} s / "
+            f"{theirs_one:.2f} s: **{ours_one / theirs_one:.2f} x** | — |"
+        )
+    largest = max(residuals) if len(residuals) == len(accuracy) else None
+    print(
+        f'| after `shift="correct"` with cubic resampling, a second estimate on the outputs: RMS (largest) | '
+        f"**{_rms(residuals):.3f} px** ({'a pair not estimated' if largest is None else f'{largest:.3f} px'}; "
+        f"{_met(largest, RESIDUAL_TARGET_PX)}) | at most {RESIDUAL_TARGET_PX} px |"
+    )
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "_job":
         run_job(json.loads(sys.argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["footprint", "clip", "plan", "bytes", "valid", "scale", "all"])
+    parser.add_argument("what", choices=["footprint", "clip", "plan", "bytes", "valid", "scale", "shift", "all"])
     parser.add_argument("--folder", default=os.path.join(ROOT, "build", "bench"))
     parser.add_argument("--sizes", help="raster sizes (default 10000,40000 for footprint, 5490,10980 for clip)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per contender; the best counts")
@@ -557,6 +899,8 @@ def main() -> int:
 
         qgis_process = shutil.which("qgis_process.bin") or shutil.which("qgis_process") or "qgis_process"
         bench_scale(args.folder, args.repeat, qgis_process)
+    if args.what in ("shift", "all"):
+        bench_shift(args.folder, max(args.repeat, 5))
     return 0
 
 
