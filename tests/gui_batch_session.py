@@ -2,24 +2,27 @@
 
 Opens the batch-processing dialog of $OVERLAPCLIP_BATCH_ALGORITHM (overlapclip:clippair unless set),
 fills its rows from $OVERLAPCLIP_BATCH_ROWS (cells left out stay empty, as a user leaves them), clicks Run
-as a user would, waits for the batch to finish and writes what the dialog said and what reached the
-project (layers, layer tree, stretches) to report.json in $OVERLAPCLIP_GUI_OUT, then leaves QGIS.
+as a user would, waits for the batch to finish and writes what the dialog said (its log, and the text of the
+summary of each row's parameters and results that it adds to the Results Viewer) and what reached the project
+(layers, layer tree, stretches) to report.json in $OVERLAPCLIP_GUI_OUT, then leaves QGIS.
 """
 
 import json
 import os
 
 from gui_common import describe_project, leave
+from processing.core.ProcessingResults import resultsList
 from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
 from processing.tools import dataobjects
 from qgis.core import QgsApplication, QgsProject
 from qgis.PyQt.QtCore import QTimer
+from qgis.PyQt.QtGui import QTextDocument
 from qgis.PyQt.QtWidgets import QTextEdit
 from qgis.utils import iface
 
 ALGORITHM = os.environ.get("OVERLAPCLIP_BATCH_ALGORITHM", "overlapclip:clippair")
 ROWS = json.loads(os.environ["OVERLAPCLIP_BATCH_ROWS"])
-report = {"rows": 0, "log": "", "project_layers": []}
+report = {"rows": 0, "log": "", "summary": "", "project_layers": []}
 state = {"ticks": 0}
 
 
@@ -48,8 +51,20 @@ def wait_for_batch(dialog):
     QTimer.singleShot(500, lambda: wait_for_batch(dialog))
 
 
+def summary_text():
+    """The batch's summary in the Results Viewer (an HTML page QGIS writes after the last row), as plain text."""
+    pages = [result.filename for result in resultsList.getResults() if result.name.endswith("[summary]")]
+    if not pages:
+        return ""
+    with open(pages[-1], encoding="utf-8") as handle:
+        document = QTextDocument()
+        document.setHtml(handle.read())
+        return document.toPlainText()
+
+
 def finish(dialog):
     report["log"] = log_text(dialog)
+    report["summary"] = summary_text()
     describe_project(report)
     leave(report)
 

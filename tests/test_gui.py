@@ -164,6 +164,57 @@ def test_batch_dialog_reports_each_row_and_skips_an_empty_polygon_cell(profile, 
     assert order.index("r3_overlap.gpkg") < min(order.index("r3_a.tif"), order.index("r3_b.tif")), order
 
 
+def summary_values(summary):
+    """Each row's results in the batch dialog's summary, {description: value as text}, in row order."""
+    rows = []
+    # Each row is a table of its parameters and one of its results: a cell a line, description then value.
+    for section in re.split(r"^Parameters$", summary, flags=re.MULTILINE)[1:]:
+        lines = section.split("\nResults\n", 1)[1].split("\n")
+        rows.append(dict(zip(lines[0::2], lines[1::2])))
+    return rows
+
+
+def test_batch_dialog_estimates_each_rows_shift_or_says_why_not(profile, tmp_path):
+    """Two rows with the shift estimated: a pair whose content lies 1.3 pixels east and 0.7 north of each other,
+    and an unrelated pair. The log and the batch's summary give the first row's shift and the second's reason."""
+    rows, inputs, out = [], {}, tmp_path / "out"
+    out.mkdir()
+    for name, other_seed in (("shifted", None), ("unrelated", 7)):
+        (tmp_path / name).mkdir()
+        inputs[name] = write_pair(tmp_path / name, 1.3, -0.7, other_seed=other_seed)
+        outputs = {"OUTPUT_A": str(out / f"{name}_a.tif"), "OUTPUT_B": str(out / f"{name}_b.tif")}
+        rows.append({"INPUT_A": inputs[name][0], "INPUT_B": inputs[name][1], "SHIFT": True, **outputs})
+    report = run_desktop(profile, "gui_batch_session.py", tmp_path, OVERLAPCLIP_BATCH_ROWS=json.dumps(rows))
+
+    assert report["rows"] == 2
+    log = report["log"]
+    assert log.count("Execution completed in") == 2, log[-3000:]
+    shifted, unrelated = log.split("Input parameters:")[1:]
+    said = re.search(r"Shift of B against A: ([+-][0-9.]+), ([+-][0-9.]+) pixels \(([0-9.]+) m\)", shifted)
+    assert said, shifted
+    assert (float(said[1]), float(said[2])) == pytest.approx((1.3, -0.7), abs=0.05)
+    assert float(said[3]) == pytest.approx(10.0 * np.hypot(1.3, 0.7), abs=0.5)
+    assert "not estimated" not in shifted
+    assert "Shift of B against A not estimated: The rasters' content does not match" in unrelated, unrelated
+    assert "Shift of B against A: " not in unrelated
+
+    # The summary QGIS adds to the Results Viewer: each row's numbers, or no number and the sentence.
+    first, second = summary_values(report["summary"])
+    east, south = float(first["Shift east (reference pixels)"]), float(first["Shift south (reference pixels)"])
+    assert (east, south) == pytest.approx((1.3, -0.7), abs=0.05), first
+    assert first["Shift estimate is reliable"] == "True" and first["Why the shift is not estimated"] == ""
+    assert second["Shift east (reference pixels)"] == second["Shift south (reference pixels)"] == "None", second
+    assert second["Shift estimate is reliable"] == "False"
+    assert second["Why the shift is not estimated"].startswith("The rasters' content does not match"), second
+
+    # Both rows wrote their outputs (copies: the pairs share one grid) and loaded them.
+    assert listing(out) == ["shifted_a.tif", "shifted_b.tif", "unrelated_a.tif", "unrelated_b.tif"]
+    for name, (a, b) in inputs.items():
+        assert_copied_from(out / f"{name}_a.tif", a)
+        assert_copied_from(out / f"{name}_b.tif", b)
+    assert sorted(report["layers"]) == listing(out)
+
+
 def series(folder):
     a, b = sample_dates(folder)
     return [a, b, make_raster(folder / "dem.tif", (400100.0, 20.0, 0.0, 4999900.0, 0.0, -20.0), 120, 80)]

@@ -1,9 +1,13 @@
-"""A model that chains overlapclip:clippair into a native raster algorithm, saved as .model3 and
-run with qgis_process as a user would."""
+"""Models with overlapclip:clippair in them, as the graphical modeler builds and runs them: chained into a native
+raster algorithm, saved as .model3 and run with qgis_process as a user would; the shift between two dates as the
+model's outputs and a downstream step's input, and a co-registration checked by a second estimate in the same
+model."""
 
 import json
 
 import numpy as np
+import processing
+import pytest
 from commands import qgis_process
 from osgeo import gdal
 from qgis.core import (
@@ -14,9 +18,16 @@ from qgis.core import (
     QgsProcessingModelParameter,
     QgsProcessingParameterRasterLayer,
 )
-from rasters import A_TRANSFORM, grid_of, make_raster, read_array
+from rasters import A_TRANSFORM, assert_copied_from, grid_of, make_raster, read_array
+from shift_data import write_pair
 
 RANGE = 10  # native:cellstatistics: the range of the values, here |A - B|
+CUBIC = 2  # clippair's RESAMPLING: cubic moves a fraction of a pixel too
+FLOAT64 = 6  # native:createconstantrasterlayer's OUTPUT_TYPE
+#: The map of the shift: shift_data's pairs (10240 m a side) in 10 x 10 pixels.
+SHIFT_MAP_PIXEL = 1024.0
+#: The clipped rasters and the shift's outputs of clippair, as model outputs.
+SHIFT_OUTPUTS = ("OUTPUT_A", "OUTPUT_B", "SHIFT_X", "SHIFT_Y", "SHIFT_M", "SHIFT_RELIABLE", "SHIFT_NOTE")
 
 
 def model_output(name, child_id, output_name):
@@ -66,6 +77,12 @@ def change_model():
     return model
 
 
+def results_of(run):
+    """The results of a ``qgis_process --json`` run that succeeded."""
+    assert run.returncode == 0, run.stdout + run.stderr
+    return json.loads(run.stdout[run.stdout.index("{") :])["results"]
+
+
 def test_model3_file_runs_with_qgis_process(provider, profile, tmp_path):
     before_values = np.arange(8000, dtype=np.float32).reshape(80, 100)
     after_values = before_values * 1.5 + 7
@@ -89,9 +106,111 @@ def test_model3_file_runs_with_qgis_process(provider, profile, tmp_path):
         f"after={after}",
         f"change:difference={output}",
     )
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert json.loads(run.stdout[run.stdout.index("{") :])["results"]["change:difference"] == str(output)
+    assert results_of(run)["change:difference"] == str(output)
     # On the common area (columns 30..99, rows 20..79 of "before"): |after - before| = 0.5 * before + 7.
     assert grid_of(output) == ((500300.0, 10.0, 0.0, 4999800.0, 0.0, -10.0), 70, 60)
     expected = np.abs(after_values - before_values)[20:, 30:]
     np.testing.assert_allclose(read_array(output)[0], expected, rtol=1e-6)
+
+
+def child_output(child_id, output_name):
+    """A step's parameter source: the output ``output_name`` of the step ``child_id``."""
+    return QgsProcessingModelChildParameterSource.fromChildOutput(child_id, output_name)
+
+
+def static(value):
+    """A step's parameter source: the fixed ``value``."""
+    return QgsProcessingModelChildParameterSource.fromStaticValue(value)
+
+
+def shift_map_model():
+    """Two dates in; both clipped, the shift of the second against the first, and a map of it out: a raster over
+    the common area holding the shift east, made by a native step from clippair's SHIFT_X."""
+    model = clip_pair_model("Shift between two dates", ("reference", "other"), SHIFT_OUTPUTS, SHIFT=True)
+    shift_map = QgsProcessingModelChildAlgorithm("native:createconstantrasterlayer")
+    shift_map.setChildId("shift_map")
+    sources = {
+        "EXTENT": child_output("clip", "OUTPUT_A"),
+        "TARGET_CRS": child_output("clip", "OUTPUT_A"),
+        "PIXEL_SIZE": static(SHIFT_MAP_PIXEL),
+        "NUMBER": child_output("clip", "SHIFT_X"),
+        "OUTPUT_TYPE": static(FLOAT64),
+    }
+    for key, source in sources.items():
+        shift_map.addParameterSources(key, [source])
+    shift_map.setModelOutputs({"shift_east": model_output("shift_east", "shift_map", "OUTPUT")})
+    model.addChildAlgorithm(shift_map)
+    return model
+
+
+def test_a_model_gives_the_shift_as_its_outputs_and_feeds_it_to_the_next_step(provider, profile, tmp_path):
+    reference, other = write_pair(tmp_path, 1.3, -0.7)
+    model_path = tmp_path / "shift.model3"
+    assert shift_map_model().toFile(str(model_path))
+    shift_map = tmp_path / "shift_east.tif"
+    results = results_of(
+        qgis_process(
+            profile,
+            "--json",
+            "run",
+            str(model_path),
+            "--",
+            f"reference={reference}",
+            f"other={other}",
+            f"clip:output_a={tmp_path / 'a.tif'}",
+            f"clip:output_b={tmp_path / 'b.tif'}",
+            f"shift_map:shift_east={shift_map}",
+        )
+    )
+    assert (results["clip:shift_x"], results["clip:shift_y"]) == pytest.approx((1.3, -0.7), abs=0.05)
+    assert results["clip:shift_m"] == pytest.approx(10.0 * np.hypot(1.3, 0.7), abs=0.5)
+    assert results["clip:shift_reliable"] is True and results["clip:shift_note"] == ""
+    # The next step got the shift east as its number: the map over the common area holds it everywhere.
+    assert results["shift_map:shift_east"] == str(shift_map)
+    assert grid_of(shift_map) == ((500000.0, 1024.0, 0.0, 5000000.0, 0.0, -1024.0), 10, 10)
+    np.testing.assert_array_equal(read_array(shift_map), np.full((1, 10, 10), results["clip:shift_x"]))
+
+
+def test_a_model_says_why_the_shift_of_unrelated_dates_is_not_estimated(provider, tmp_path):
+    reference, other = write_pair(tmp_path, 0.5, 0.5, other_seed=7)
+    model = clip_pair_model("Shift between two dates", ("reference", "other"), SHIFT_OUTPUTS, SHIFT=True)
+    outputs = {"clip:output_a": str(tmp_path / "a.tif"), "clip:output_b": str(tmp_path / "b.tif")}
+    results = processing.run(model, {"reference": reference, "other": other, **outputs})
+    assert results["clip:shift_reliable"] is False
+    assert results["clip:shift_x"] is None and results["clip:shift_y"] is None and results["clip:shift_m"] is None
+    assert results["clip:shift_note"].startswith("The rasters' content does not match"), results["clip:shift_note"]
+    # The clip itself is done: a copy of each input, there being no offset between their grids.
+    assert [results[key] for key in outputs] == list(outputs.values())
+    assert_copied_from(outputs["clip:output_a"], reference)
+    assert_copied_from(outputs["clip:output_b"], other)
+
+
+def test_a_model_coregisters_and_a_second_estimate_in_it_finds_the_shift_gone(provider, tmp_path):
+    """A clippair step with COREGISTER (cubic) feeds its outputs to a second one with SHIFT: the first finds the
+    true shift, the second under 0.1 pixel."""
+    reference, other = write_pair(tmp_path, 1.3, -0.7)
+    model = clip_pair_model(
+        "Co-register two dates", ("reference", "other"), SHIFT_OUTPUTS, COREGISTER=True, RESAMPLING=CUBIC
+    )
+    check = QgsProcessingModelChildAlgorithm("overlapclip:clippair")
+    check.setChildId("check")
+    for parameter, output_name in (("INPUT_A", "OUTPUT_A"), ("INPUT_B", "OUTPUT_B")):
+        check.addParameterSources(parameter, [child_output("clip", output_name)])
+    check.addParameterSources("SHIFT", [static(True)])
+    check.setModelOutputs({key.lower(): model_output(key.lower(), "check", key) for key in SHIFT_OUTPUTS[2:]})
+    model.addChildAlgorithm(check)
+
+    results = processing.run(
+        model,
+        {
+            "reference": reference,
+            "other": other,
+            "clip:output_a": str(tmp_path / "a.tif"),
+            "clip:output_b": str(tmp_path / "b.tif"),
+        },
+    )
+    assert results["clip:shift_reliable"] is True
+    assert (results["clip:shift_x"], results["clip:shift_y"]) == pytest.approx((1.3, -0.7), abs=0.05)
+    assert results["check:shift_reliable"] is True, results["check:shift_note"]
+    residual = (results["check:shift_x"], results["check:shift_y"])
+    assert max(abs(value) for value in residual) < 0.1, residual
