@@ -15,10 +15,16 @@ from rasters import UTM33, crs_wkt, make_raster
 from shift_data import (
     ALIASED_SIZE,
     FINE,
+    REAL_EAST,
+    REAL_RASTER,
+    REAL_WEST,
     SHIFT_TRANSFORM,
     SIZE,
     aliased_image,
     clouds,
+    real_content,
+    real_pair,
+    real_shape,
     sensor_image,
     shifted,
     texture_spectrum,
@@ -29,12 +35,15 @@ from overlap_clip_plugin.core.errors import CancelledError, UnsupportedOptionErr
 from overlap_clip_plugin.core.raster import Read, read_raster
 from overlap_clip_plugin.core.shift import (
     DISAGREE,
+    FLAT,
     FLAT_CONTENT,
+    INVALID,
     KEPT,
     NO_MATCH,
     OUT_OF_RANGE_SHIFT,
     TOO_LITTLE_VALID,
     TOO_SMALL,
+    WEAK,
     ShiftSettings,
     corrected_transform,
     estimate_shift,
@@ -142,6 +151,91 @@ def test_unrelated_content_is_unreliable(tmp_path):
     assert found.reason_template == NO_MATCH
     assert "none of the 25 windows with texture shows a clear correlation peak" in found.reason
     assert "a shift of more than 128 pixels" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("cover", "dtype", "limit"), [(0.0, np.uint16, 0.05), (0.3, np.uint16, 0.1), (0.0, np.uint8, 0.05)]
+)
+def test_sub_pixel_shifts_on_real_content_are_measured_to_a_few_hundredths_of_a_pixel(tmp_path, cover, dtype, limit):
+    # A Landsat band (coast, tidal flats, open water, cumulus) upsampled twice: 1024 x 512 pixels, 15 windows. With
+    # 30 % cloud in the shifted copy, 4 windows have too little valid data and the other 11 agree.
+    cloud = clouds(cover=cover, shape=real_shape()) if cover else None
+    errors = []
+    for index, (dx, dy) in enumerate(SHIFTS):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        found = estimate(*real_pair(folder, dx, dy, cloud=cloud, dtype=dtype))
+        assert found.reliable, found.reason
+        assert found.windows_total == 15
+        assert [one.status for one in found.windows].count(INVALID) == (4 if cover else 0)
+        assert found.windows_used == (11 if cover else 15)
+        errors.append((found.dx_px - dx, found.dy_px - dy))
+    assert rmse(errors) <= limit
+    assert np.abs(errors).max() <= limit
+
+
+def test_real_content_is_moved_exactly():
+    # The upsampled band passes through the Landsat samples; whole pixels move it by whole samples, east and south.
+    dataset = gdal.Open(REAL_RASTER)
+    band = dataset.GetRasterBand(1).ReadAsArray().astype(np.float64)
+    reference = real_content(0.0, 0.0)
+    assert reference.shape == real_shape() == (512, 1024)
+    np.testing.assert_allclose(reference[::2, ::2], band, atol=1e-9)
+    np.testing.assert_allclose(real_content(3.0, -2.0)[:-2, 3:], reference[2:, :-3], atol=1e-9)
+
+
+NINE_UNRELATED = (
+    "The rasters' content does not match: none of the 9 windows with texture shows a clear correlation peak "
+    "(unrelated images, too much change, or a shift of more than 128 pixels)."
+)
+
+
+@pytest.mark.parametrize("other", ["another crop", "noise"])
+def test_real_content_against_unrelated_content_is_unreliable(tmp_path, other):
+    # The Landsat band's west half (ocean and coast), 512 x 512 pixels, against its east half (island, channel and
+    # open water) or against random noise through the same sensor: no window peaks clearly, so no number.
+    reference_path, other_path = real_pair(tmp_path, 0.0, 0.0, columns=REAL_WEST, other_columns=REAL_EAST)
+    if other == "noise":
+        rows, cols = real_shape(REAL_WEST)
+        noise = sensor_image(np.random.default_rng(3).standard_normal((rows, cols)), 1.0, 0.02, 5)
+        other_path = make_raster(
+            tmp_path / "noise.tif", SHIFT_TRANSFORM, cols, rows, dtype=gdal.GDT_UInt16, nodata=0, data=noise
+        )
+    found = estimate(reference_path, other_path)
+    assert not found.reliable and found.dx_px is None and found.dy_px is None and found.windows_used == 0
+    assert found.windows_total == 9 and {one.status for one in found.windows} == {WEAK}
+    assert found.reason_template == NO_MATCH
+    assert found.reason == NINE_UNRELATED
+
+
+FIFTEEN_FLAT = (
+    "The content is too flat to estimate a shift: none of the 15 windows with valid data shows texture in both rasters."
+)
+FIFTEEN_UNRELATED = (
+    "The rasters' content does not match: none of the 15 windows with texture shows a clear correlation peak "
+    "(unrelated images, too much change, or a shift of more than 128 pixels)."
+)
+
+
+@pytest.mark.parametrize(
+    ("noise", "template", "status", "reason"),
+    [(0.0, FLAT_CONTENT, FLAT, FIFTEEN_FLAT), (0.02, NO_MATCH, WEAK, FIFTEEN_UNRELATED)],
+    ids=["exactly flat", "flat through noise"],
+)
+def test_real_content_against_a_flat_patch_is_unreliable(tmp_path, noise, template, status, reason):
+    # The shifted copy sees flat ground (haze, a saturated cloud deck): exactly flat it has no texture; through a
+    # sensor's noise it has texture that matches nothing.
+    reference_path, _ = real_pair(tmp_path, 0.0, 0.0)
+    rows, cols = real_shape()
+    flat = sensor_image(np.zeros((rows, cols)), 1.0, noise, 5)
+    flat_path = make_raster(
+        tmp_path / "flat.tif", SHIFT_TRANSFORM, cols, rows, dtype=gdal.GDT_UInt16, nodata=0, data=flat
+    )
+    found = estimate(reference_path, flat_path)
+    assert not found.reliable and found.dx_px is None and found.windows_used == 0
+    assert found.windows_total == 15 and {one.status for one in found.windows} == {status}
+    assert found.reason_template == template
+    assert found.reason == reason
 
 
 def test_a_shift_beyond_the_windows_reach_is_out_of_range_not_a_number(tmp_path):
