@@ -376,21 +376,23 @@ def test_a_signal_stops_the_batch_and_leaves_only_whole_jobs(big_batch, tmp_path
         env=dict(os.environ, PYTHONPATH=ROOT),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
+        bufsize=0,
         start_new_session=True,
     )
-    seen = []
-    while not seen or "] job " not in seen[-1]:
-        seen.append(process.stdout.readline())
-        assert seen[-1], "the batch ended before any job did"
+    # Read unbuffered: communicate() reads the pipe itself, and would lose what a buffered readline read ahead.
+    seen = b""
+    while b"] job " not in seen:
+        chunk = os.read(process.stdout.fileno(), 65536)
+        assert chunk, "the batch ended before any job did"
+        seen += chunk
     sent = time.monotonic()
     if options:
         os.killpg(process.pid, number)  # Ctrl-C in a terminal: the whole group, Dask's workers too
     else:
         process.send_signal(number)
-    stdout, stderr = process.communicate(timeout=120)
+    rest, errors = process.communicate(timeout=120)
     took = time.monotonic() - sent
-    stdout = "".join(seen) + stdout
+    stdout, stderr = (seen + rest).decode(), errors.decode()
     name = signal.Signals(number).name
     assert process.returncode == 128 + number, stdout + stderr
     # GDAL's warper threads say that the progress stopped them; nothing else may reach the terminal.
