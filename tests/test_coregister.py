@@ -3,6 +3,7 @@ qgis_process: estimated and returned, said unreliable where it is, and corrected
 are planned, so that a second estimate on the corrected outputs comes out near zero."""
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from rasters import read_array
 from shift_data import SHIFT_TRANSFORM, write_pair
 
 from overlap_clip_plugin.core import run_clip
+from overlap_clip_plugin.core.errors import CancelledError
 
 #: B's georeference a third of its pixel size off A's lattice: B is resampled onto A's grid.
 OFF_LATTICE = (SHIFT_TRANSFORM[0] + 3.3, 10.0, 0.0, SHIFT_TRANSFORM[3] - 3.3, 0.0, -10.0)
@@ -41,6 +43,29 @@ def test_a_run_estimates_the_shift_and_corrects_it_so_that_a_second_estimate_is_
     assert residual.reliable, residual.reason
     assert abs(residual.dx_px) <= 0.1 and abs(residual.dy_px) <= 0.1, (residual.dx_px, residual.dy_px)
     assert leftovers(tmp_path) == []
+
+
+def test_the_estimate_read_while_the_outputs_are_written_is_there_before_the_commit(tmp_path):
+    a, b = write_pair(tmp_path, 1.3, -0.7)
+    out = [str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")]
+    seen = []
+    result = run_clip([a, b], out, shift="estimate", before_commit=lambda made: seen.append(made.shifts))
+    assert seen == [result.shifts]
+    assert (result.shifts[1].dx_px, result.shifts[1].dy_px) == pytest.approx((1.3, -0.7), abs=0.05)
+    assert not [thread for thread in threading.enumerate() if thread.name == "overlapclip-alongside"]
+
+
+@pytest.mark.parametrize("at", [0.01, 0.5, 1.0])
+def test_a_cancel_while_the_outputs_are_written_stops_the_estimate_and_writes_nothing(tmp_path, at):
+    a, b = write_pair(tmp_path, 1.3, -0.7)
+    out = [str(tmp_path / "out_a.tif"), str(tmp_path / "out_b.tif")]
+    with pytest.raises(CancelledError):
+        run_clip([a, b], out, shift="estimate", progress=lambda fraction: False if fraction >= at else None)
+    assert not [thread for thread in threading.enumerate() if thread.name == "overlapclip-alongside"]
+    assert leftovers(tmp_path) == [] and sorted(path.name for path in tmp_path.iterdir()) == [
+        "reference.tif",
+        "shifted.tif",
+    ]
 
 
 def test_a_fraction_corrected_by_nearest_neighbour_is_said_to_move_whole_pixels_only(tmp_path):

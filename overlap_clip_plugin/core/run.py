@@ -30,12 +30,19 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from overlap_clip_plugin.core.errors import CancelledError, translatable
-from overlap_clip_plugin.core.executors import InlineExecutor, Progress, cancelled_by
-from overlap_clip_plugin.core.gdalenv import ClipWarning, bounded_cache, gdal_mode, gdal_warnings
+from overlap_clip_plugin.core.executors import POLL, InlineExecutor, Progress, cancelled_by
+from overlap_clip_plugin.core.gdalenv import ClipWarning, bounded_cache, gdal_mode, gdal_warnings, relay_warning
 from overlap_clip_plugin.core.overlap import OverlapSummary, overlap_summary
 from overlap_clip_plugin.core.plan import ClipPlan, Note, Warn, plan_clip
 from overlap_clip_plugin.core.raster import Read, Source
-from overlap_clip_plugin.core.shift import ShiftEstimate, corrected_transform, estimate_shift
+from overlap_clip_plugin.core.shift import (
+    SHIFT_CANCELLED,
+    ShiftEstimate,
+    ShiftSettings,
+    check_band,
+    corrected_transform,
+    estimate_shift,
+)
 from overlap_clip_plugin.core.write import write_plan
 
 #: The output grid of a pair by name: A's, B's, or each raster's own.
@@ -164,9 +171,10 @@ def run_clip(
         With ``area="valid"`` and an overlap, count each input's valid pixels for the shares (reads every
         input whole); otherwise the shares are None.
     shift
-        "" (nothing), "estimate" (each output's shift against the reference's, in :attr:`RunResult.shifts`)
-        or "correct" (estimated, then each raster with a reliable shift moved by it before the outputs'
-        grids are planned again, so that an output is resampled once, never twice; a second scan for the
+        "" (nothing), "estimate" (each output's shift against the reference's, in :attr:`RunResult.shifts`,
+        read on a thread of its own while the outputs are written, there before ``before_commit``) or
+        "correct" (estimated, then each raster with a reliable shift moved by it before the outputs' grids
+        are planned again, so that an output is resampled once, never twice; a second scan for the
         valid-data area; the moves are in :attr:`RunResult.corrections`).
     on_plan
         Called with the plan before anything is written (to log it); it then has the plan's notes to the
@@ -193,13 +201,14 @@ def run_clip(
         settings = (area, mask_common, resampling, _between(progress, 0.0, write_start), warn, gcp_method, rpc_dem)
         plan = plan_clip(inputs, outputs, reference_of(grid), *settings, executor, creation_options)
         plans = [plan]
+        alongside: _Alongside | None = None
         try:
             shifts: tuple[ShiftEstimate | None, ...] = ()
-            corrections: tuple[tuple[float, float] | None, ...] = ()
-            if shift:
+            corrections: tuple[tuple[float, float] | None, ...] = (None,) * len(inputs) if shift else ()
+            if shift == "correct":
                 # Asked for cancel only, as the overlap: a few windows a raster.
                 shifts = _shifts(plan, reference_of(grid), lambda _fraction: progress(write_start), executor)
-                moved = _moved(inputs, plan, shifts) if shift == "correct" else {}
+                moved = _moved(inputs, plan, shifts)
                 corrections = tuple(moved[index][1] if index in moved else None for index in range(len(inputs)))
                 if moved:
                     inputs = [moved[index][0] if index in moved else source for index, source in enumerate(inputs)]
@@ -222,15 +231,24 @@ def run_clip(
                 summary = overlap_summary(
                     plan, lambda _fraction: progress(write_start), whole_inputs, trace=overlap == "polygon"
                 )
+            if shift == "estimate":
+                # Nothing written depends on the estimate: it reads its windows while the outputs are written.
+                _check_bands(plan)
+                alongside = _Alongside(lambda stopped: _shifts(plan, reference_of(grid), stopped, executor))
+
             result = RunResult(plan, summary, shifts, corrections)
-            write_plan(
-                plan,
-                _between(progress, write_start, 1.0),
-                warn,
-                executor,
-                None if before_commit is None else lambda: before_commit(result),
-            )
+
+            def committing() -> None:
+                nonlocal result
+                if alongside is not None:
+                    result = replace(result, shifts=alongside.result(progress))
+                if before_commit is not None:
+                    before_commit(result)
+
+            write_plan(plan, _between(progress, write_start, 1.0), warn, executor, committing)
         finally:
+            if alongside is not None:
+                alongside.stop()
             # The local copies of remote inputs go with the run, not with the plan it returns.
             for made in plans:
                 for copies in {output.local_copies for output in made.outputs if output.local_copies is not None}:
@@ -256,6 +274,52 @@ def _shifts(
         )
         for number, output in enumerate(plan.outputs)
     )
+
+
+def _check_bands(plan: ClipPlan) -> None:
+    """Refuse, before anything is written, a raster without the band the shift estimate reads."""
+    for output in plan.outputs:
+        check_band(output.source, ShiftSettings().band)
+
+
+class _Alongside:
+    """``work(progress)`` on a thread of its own while the run writes (its pieces through the run's executor):
+    ``progress`` cancels it once :meth:`stop` is called. GDAL's warnings there come back with the result."""
+
+    def __init__(self, work: Callable[[Progress], Any]) -> None:
+        self._stopped = threading.Event()
+        self._said: list[str] = []
+        self._outcome: list[tuple[bool, Any]] = []
+        self._thread = threading.Thread(target=self._run, args=(work,), name="overlapclip-alongside", daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[Progress], Any]) -> None:
+        try:
+            with gdal_mode(), bounded_cache(), gdal_warnings(self._said.append):
+                self._outcome.append((True, work(lambda _fraction: False if self._stopped.is_set() else None)))
+        except BaseException as error:  # raised on the run's thread, by result()
+            self._outcome.append((False, error))
+
+    def result(self, progress: Progress) -> Any:
+        """The work's result, waited for while ``progress`` (asked at 1) does not cancel; its error raised."""
+        while self._thread.is_alive():
+            if cancelled_by(progress, 1.0):
+                raise CancelledError(SHIFT_CANCELLED)
+            self._thread.join(POLL)
+        for message in self._said:
+            relay_warning(message)
+        finished, value = self._outcome.pop()
+        try:
+            if not finished:
+                raise value
+            return value
+        finally:
+            del value  # an error's traceback must not keep it (see executors._result)
+
+    def stop(self) -> None:
+        """Cancel the work and wait for it to end (its error, if any, is dropped: the run has its own)."""
+        self._stopped.set()
+        self._thread.join()
 
 
 def _moved(

@@ -13,11 +13,12 @@ The method
    up to :attr:`ShiftSettings.windows_per_axis` a side, evenly spread and overlapping by at most half. Each
    window is read on its own, as one piece for the executor (:mod:`~overlap_clip_plugin.core.executors`): memory
    holds a few windows, never a raster.
-2. **What is read.** One band of each raster (the first by default) through
-   :func:`~overlap_clip_plugin.core.views.source_view` on the window's grid: a raster on the grid's lattice as
-   it is, any other warped (Lanczos by default: nearest neighbour moves content by up to half a pixel, bilinear
-   and cubic pull a shift towards whole pixels by up to 0.06 px, Lanczos by 0.01 px, measured). The
-   valid pixels are the run's kept common mask when there is one, else both rasters' GDAL masks
+2. **What is read.** One band of each raster (the first by default) on the window's grid: a raster on the
+   grid's lattice as it is (straight from the file where the window lies inside it, else through
+   :func:`~overlap_clip_plugin.core.views.source_view`, which gives the same values), any other warped
+   (Lanczos by default: nearest neighbour moves content by up to half a pixel, bilinear and cubic pull a shift
+   towards whole pixels by up to 0.06 px, Lanczos by 0.01 px, measured). The valid pixels are the run's kept
+   common mask when there is one, else both rasters' GDAL masks of every band
    (:class:`~overlap_clip_plugin.core.validity.CommonMask`); non-finite values are invalid too.
 3. **Skipped windows.** Fewer than :attr:`ShiftSettings.min_valid` of its pixels valid ("invalid"); a standard
    deviation below :data:`FLAT_TOLERANCE` of the mean in either raster ("flat").
@@ -61,13 +62,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from osgeo import gdal
 
 from overlap_clip_plugin.core.crs import transformation
-from overlap_clip_plugin.core.errors import UnsupportedOptionError, translatable
+from overlap_clip_plugin.core.errors import UnsupportedOptionError, WriteError, translatable
 from overlap_clip_plugin.core.executors import InlineExecutor, Progress, pieces
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_mode
 from overlap_clip_plugin.core.grid import GeoTransform, Grid, Window
@@ -232,6 +235,57 @@ def _band(read: Read, grid: Grid, settings: ShiftSettings, threads: str) -> np.n
     return np.real(values).astype(np.float64)
 
 
+def _inside(read: Read) -> bool:
+    """Whether ``read`` is a block of its raster's own pixels that lies wholly inside the raster."""
+    window, raster = read.window, read.raster
+    return (
+        window is not None
+        and not raster.warped
+        and window.col_off >= 0
+        and window.row_off >= 0
+        and window.col_off + window.width <= raster.grid.width
+        and window.row_off + window.height <= raster.grid.height
+    )
+
+
+def _block(read: Read, settings: ShiftSettings, masks: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The chosen band of a block inside its raster (:func:`_inside`), as float64, and where every band is
+    valid (with ``masks``; else all True): what the views give, read straight from the raster (one open, no
+    VRT)."""
+    window = read.window
+    assert window is not None
+    dataset = read.raster.open()
+    area = (window.col_off, window.row_off, window.width, window.height)
+    values = dataset.GetRasterBand(settings.band).ReadAsArray(*area)
+    valid = np.ones((window.height, window.width), dtype=bool)
+    for index in range(1, dataset.RasterCount + 1 if masks else 1):
+        mask = dataset.GetRasterBand(index).GetMaskBand().ReadAsArray(*area)
+        if mask is None:
+            values = None
+            break
+        valid &= mask != 0
+    if values is None:
+        raise WriteError(
+            "Cannot read a window of '{name}': {reason}", name=read.raster.name, reason=gdal.GetLastErrorMsg()
+        )
+    return np.real(values).astype(np.float64), valid
+
+
+def _window_values(
+    reads: tuple[Read, Read], grid: Grid, settings: ShiftSettings, kept: MaskFile | None, threads: str
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
+    """Both rasters' chosen band on a window's ``grid`` and where both are valid (from ``kept`` when given).
+    The bands are None when too little is valid to read them."""
+    if all(_inside(read) for read in reads):
+        (first, first_valid), (second, second_valid) = (_block(read, settings, kept is None) for read in reads)
+        valid = kept.read(grid, 0, grid.height) if kept is not None else first_valid & second_valid
+        return first, second, valid
+    valid = kept.read(grid, 0, grid.height) if kept is not None else CommonMask(list(reads), grid).read(0, grid.height)
+    if valid.mean() < settings.min_valid:
+        return None, None, valid
+    return _band(reads[0], grid, settings, threads), _band(reads[1], grid, settings, threads), valid
+
+
 def window_shift(
     reference: Read,
     other: Read,
@@ -245,14 +299,10 @@ def window_shift(
     ``grid`` (status :data:`MEASURED` when its peak is clear and in range)."""
     sub = grid.subgrid(window)
     x, y = sub.x0 + sub.width * sub.dx / 2.0, sub.y0 + sub.height * sub.dy / 2.0
-    ref_read, other_read = _sub_read(reference, window), _sub_read(other, window)
-    if kept is not None:
-        valid = kept.read(sub, 0, sub.height)
-    else:
-        valid = CommonMask([ref_read, other_read], sub).read(0, sub.height)
-    if valid.mean() < settings.min_valid:
+    reads = (_sub_read(reference, window), _sub_read(other, window))
+    first, second, valid = _window_values(reads, sub, settings, kept, threads)
+    if first is None or second is None or valid.mean() < settings.min_valid:
         return WindowShift(window, x, y, None, None, 0.0, INVALID)
-    first, second = _band(ref_read, sub, settings, threads), _band(other_read, sub, settings, threads)
     valid &= np.isfinite(first) & np.isfinite(second)
     if valid.mean() < settings.min_valid:
         return WindowShift(window, x, y, None, None, 0.0, INVALID)
@@ -311,12 +361,16 @@ def _prepared(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return (safe - mean) * weight
 
 
-def _low_pass(rows: int, cols: int) -> np.ndarray:
-    """The weight of each frequency of a half spectrum: 1 up to the first of :data:`LOW_PASS`, a raised cosine
-    down to 0 at the second."""
-    frequency = np.hypot(np.fft.fftfreq(rows, 1.0)[:, None], np.fft.rfftfreq(cols, 1.0)[None, :])
+@functools.lru_cache(maxsize=8)
+def _low_pass(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The weight of each frequency of a half spectrum (1 up to the first of :data:`LOW_PASS`, a raised cosine
+    down to 0 at the second), and the rows and columns where any weight is not 0 (the rest count for nothing)."""
+    along_y, along_x = np.fft.fftfreq(rows, 1.0), np.fft.rfftfreq(cols, 1.0)
+    frequency = np.hypot(along_y[:, None], along_x[None, :])
     start, stop = LOW_PASS
-    return np.asarray(np.sin(np.clip((stop - frequency) / (stop - start), 0.0, 1.0) * np.pi / 2.0) ** 2)
+    weight = np.sin(np.clip((stop - frequency) / (stop - start), 0.0, 1.0) * np.pi / 2.0) ** 2
+    weight.flags.writeable = False  # shared by every call with this shape
+    return weight, np.flatnonzero(np.abs(along_y) < stop), np.flatnonzero(along_x < stop)
 
 
 def phase_shift(reference: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
@@ -327,7 +381,8 @@ def phase_shift(reference: np.ndarray, other: np.ndarray) -> tuple[float, float,
     product = np.fft.rfft2(other) * np.conj(np.fft.rfft2(reference))
     magnitude = np.abs(product)
     # Frequencies that hold (almost) nothing in either image would become unit-size noise once normalised.
-    spectrum = product / (magnitude + 1e-9 * magnitude.max() + 1e-300) * _low_pass(rows, cols)
+    low_pass, support_rows, support_cols = _low_pass(rows, cols)
+    spectrum = product / (magnitude + 1e-9 * magnitude.max() + 1e-300) * low_pass
     surface = np.fft.irfft2(spectrum, s=(rows, cols))
     spread = surface.std()
     peak_row, peak_col = np.unravel_index(int(np.argmax(surface)), surface.shape)
@@ -336,21 +391,34 @@ def phase_shift(reference: np.ndarray, other: np.ndarray) -> tuple[float, float,
     fine_dy = float(peak_row - rows if peak_row > rows // 2 else peak_row)
     fine_dx = float(peak_col - cols if peak_col > cols // 2 else peak_col)
     # The surface between pixels is the inverse DFT of the half spectrum, each column but the first (and the
-    # last, for an even width) counted twice for its conjugate: at 1/10 pixel within 1.5 pixels of the peak,
-    # then at 1/UPSAMPLING pixel within 0.15.
+    # last, for an even width) counted twice for its conjugate, over the frequencies the low-pass keeps (the
+    # others weigh exactly 0): at 1/10 pixel within 1.5 pixels of the peak, then at 1/UPSAMPLING pixel within 0.15.
     twice = np.full(spectrum.shape[1], 2.0)
     twice[0] = 1.0
     if cols % 2 == 0:
         twice[-1] = 1.0
-    weighted = spectrum * twice
+    weighted = (spectrum * twice)[np.ix_(support_rows, support_cols)]
+    frequencies_y = np.fft.fftfreq(rows, 1.0)[support_rows]
+    frequencies_x = np.fft.rfftfreq(cols, 1.0)[support_cols]
     for step, reach in ((0.1, 1.5), (1.0 / UPSAMPLING, 0.15)):
         steps = np.arange(-round(reach / step), round(reach / step) + 1) * step
-        along_y = np.exp(2j * np.pi * np.outer(fine_dy + steps, np.fft.fftfreq(rows, 1.0)))
-        along_x = np.exp(2j * np.pi * np.outer(fine_dx + steps, np.fft.rfftfreq(cols, 1.0)))
+        along_y = np.exp(2j * np.pi * np.outer(fine_dy + steps, frequencies_y))
+        along_x = np.exp(2j * np.pi * np.outer(fine_dx + steps, frequencies_x))
         fine = (along_y @ (weighted @ along_x.T)).real
         fine_row, fine_col = np.unravel_index(int(np.argmax(fine)), fine.shape)
         fine_dx, fine_dy = fine_dx + float(steps[fine_col]), fine_dy + float(steps[fine_row])
     return fine_dx, fine_dy, strength
+
+
+def check_band(raster: RasterInfo, band: int) -> None:
+    """Refuse a raster without the band the estimate reads (UnsupportedOptionError)."""
+    if not 1 <= band <= len(raster.bands):
+        raise UnsupportedOptionError(
+            "'{name}' has {count} bands, so no band {band} to estimate a shift on.",
+            name=raster.name,
+            count=len(raster.bands),
+            band=band,
+        )
 
 
 @gdal_mode()
@@ -394,13 +462,7 @@ def estimate_shift(
     """
     settings = settings or ShiftSettings()
     for read in (reference, other):
-        if not 1 <= settings.band <= len(read.raster.bands):
-            raise UnsupportedOptionError(
-                "'{name}' has {count} bands, so no band {band} to estimate a shift on.",
-                name=read.raster.name,
-                count=len(read.raster.bands),
-                band=settings.band,
-            )
+        check_band(read.raster, settings.band)
     size = window_size_for(grid, settings)
     largest = size / 4.0
     if size == 0:

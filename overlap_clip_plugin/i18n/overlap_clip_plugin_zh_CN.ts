@@ -276,16 +276,20 @@
       <translation>在估计栅格之间的偏移时已取消；未写入任何内容。</translation>
     </message>
     <message>
+      <source>Cannot read a window of '{name}': {reason}</source>
+      <translation>无法读取 '{name}' 的一个窗口：{reason}</translation>
+    </message>
+    <message>
+      <source>'{name}' has {count} bands, so no band {band} to estimate a shift on.</source>
+      <translation>'{name}' 有 {count} 个波段，因此没有可用于估计偏移的第 {band} 波段。</translation>
+    </message>
+    <message>
       <source>The shift of '{name}' cannot be corrected: {reason}</source>
       <translation>无法校正 '{name}' 的偏移：{reason}</translation>
     </message>
     <message>
       <source>'{name}' is placed by {how}, not by a north-up geotransform: correct its shift by warping it instead.</source>
       <translation>'{name}' 由 {how} 定位，而非北向朝上的地理变换：请改为通过重投影来校正其偏移。</translation>
-    </message>
-    <message>
-      <source>'{name}' has {count} bands, so no band {band} to estimate a shift on.</source>
-      <translation>'{name}' 有 {count} 个波段，因此没有可用于估计偏移的第 {band} 波段。</translation>
     </message>
     <message>
       <source>map units</source>
