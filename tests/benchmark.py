@@ -666,17 +666,18 @@ def job_shift_memory(job: dict) -> None:
 
 
 def job_shift_accuracy(job: dict) -> None:
-    """For each true shift: a pair (tests/shift_data.write_pair), our estimate and its seconds (``run_clip`` to
+    """For each true shift: a pair (tests/shift_data.py's write_pair, or real_pair for ``job["content"]`` "real"),
+    our estimate and its seconds (``run_clip`` to
     ``.vrt`` outputs), then ``shift="correct"`` with cubic resampling and a second estimate on its outputs."""
-    from shift_data import write_pair
+    from shift_data import real_pair, write_pair
 
     from overlap_clip_plugin.core.run import run_clip
 
     results = []
     for index, (dx, dy) in enumerate(job["shifts"]):
-        folder = os.path.join(job["folder"], f"pair_{index}")
+        folder = os.path.join(job["folder"], f"{job['content']}_{index}")
         os.makedirs(folder, exist_ok=True)
-        reference, other = write_pair(folder, dx, dy)
+        reference, other = (real_pair if job["content"] == "real" else write_pair)(folder, dx, dy)
         names = ("estimate_a.vrt", "estimate_b.vrt", "corrected_a.tif", "corrected_b.tif", "again_a.vrt", "again_b.vrt")
         paths = [os.path.join(folder, name) for name in names]
         for path in paths:
@@ -739,6 +740,98 @@ def _met(value: float | None, target: float) -> str:
     return "not measured" if value is None or value != value else ("met" if value <= target else "**not met**")
 
 
+#: The content of the accuracy pairs: a 1/f texture (tests/shift_data.py write_pair) and real Landsat content
+#: (real_pair: tests/data/landsat_green.tif upsampled twice), with what the per-pair table says of each.
+SHIFT_CONTENTS = {
+    "texture": ("1/f texture", "1024 x 1024 UInt16, 1/f texture, 2 % noise"),
+    "real": ("Landsat content", "1024 x 512 UInt16, tests/data/landsat_green.tif upsampled 2 x, 2 % noise"),
+}
+
+
+def shift_accuracy(folder: str, content: str) -> tuple[list, dict | None, str]:
+    """Our estimate, the correction and AROSICS's COREG on the pairs of ACCURACY_SHIFTS of ``content``, with
+    the per-pair table printed: the pairs' results, AROSICS's (None) and why not."""
+    shifts = [list(pair) for pair in ACCURACY_SHIFTS]
+    job = {
+        "kind": "shift_accuracy",
+        "folder": os.path.join(folder, "shift_pairs"),
+        "shifts": shifts,
+        "content": content,
+    }
+    accuracy = json.loads(measure(job)[2].splitlines()[-1])
+    arosics, why = arosics_shifts([entry["files"] for entry in accuracy])
+    print(f"Per pair ({SHIFT_CONTENTS[content][1]}; px east, px south; AROSICS's correction negated):\n")
+    print("| true shift | ours | AROSICS COREG | moved by (`correct`) | second estimate after it |")
+    print("| --- | --- | --- | --- | --- |")
+    for index, entry in enumerate(accuracy):
+        dx, dy = entry["true"]
+        ours, residual = entry["ours"], entry["residual"]
+        theirs = None if arosics is None else arosics["pairs"][index]
+        their_text = "not measured" if theirs is None else "no match"
+        if theirs is not None and theirs["success"]:
+            their_text = f"{-theirs['x_shift_px']:+.3f}, {-theirs['y_shift_px']:+.3f}"
+        moved = "none" if entry["moved"] is None else f"{entry['moved'][0]:+.3f}, {entry['moved'][1]:+.3f}"
+        print(f"| {dx:+.2f}, {dy:+.2f} | {_pixels(ours)} | {their_text} | {moved} | {_pixels(residual)} |")
+    print()
+    return accuracy, arosics, why
+
+
+def _pixels(found: dict) -> str:
+    return "not estimated" if found["dx_px"] is None else f"{found['dx_px']:+.3f}, {found['dy_px']:+.3f}"
+
+
+def accuracy_rows(label: str, accuracy: list, arosics: dict | None, why: str) -> None:
+    """The summary table's rows of one content's pairs: our RMSE, AROSICS's and the difference, the time of
+    one pair against AROSICS's, and the residual after a correction."""
+    ours_err, theirs_err, apart, residuals, ours_s, theirs_s = [], [], [], [], [], []
+    for index, entry in enumerate(accuracy):
+        dx, dy = entry["true"]
+        ours = entry["ours"]
+        if ours["dx_px"] is not None:
+            ours_err += [ours["dx_px"] - dx, ours["dy_px"] - dy]
+        ours_s.append(entry["seconds"])
+        if arosics is not None:
+            theirs = arosics["pairs"][index]
+            theirs_s.append(theirs["seconds"])
+            if theirs["success"]:
+                tx, ty = -theirs["x_shift_px"], -theirs["y_shift_px"]
+                theirs_err += [tx - dx, ty - dy]
+                if ours["dx_px"] is not None:
+                    apart += [ours["dx_px"] - tx, ours["dy_px"] - ty]
+        if entry["residual"]["dx_px"] is not None:
+            residuals.append(float(np.hypot(entry["residual"]["dx_px"], entry["residual"]["dy_px"])))
+    print(
+        f"| {label}: RMSE of our estimate, {len(accuracy)} pairs, 0.1 to 3 px (per axis) | "
+        f"**{_rms(ours_err):.3f} px** | — |"
+    )
+    if arosics is None:
+        print(f"| {label}: AROSICS not measured | {why} | |")
+    else:
+        worst = float(np.max(np.abs(apart))) if apart else None
+        print(
+            f"| {label}: RMSE of AROSICS's COREG (defaults: one 256 x 256 window), same pairs | "
+            f"{_rms(theirs_err):.3f} px | |"
+        )
+        print(
+            f"| {label}: ours against AROSICS, RMS difference (largest, either axis) | **{_rms(apart):.3f} px** "
+            f"({'none compared' if worst is None else f'{worst:.3f} px'}; {_met(worst, AROSICS_TARGET_PX)}) | "
+            f"within {AROSICS_TARGET_PX} px |"
+        )
+        ours_one, theirs_one = statistics.median(ours_s), statistics.median(theirs_s)
+        print(
+            f'| {label}: seconds for one pair, ours (`run_clip(shift="estimate")` to `.vrt`) over AROSICS '
+            f"(COREG + `calculate_spatial_shifts`), medians, imports excluded | {ours_one:.3f} s / "
+            f"{theirs_one:.2f} s: **{ours_one / theirs_one:.2f} x** | — |"
+        )
+    largest = max(residuals) if len(residuals) == len(accuracy) else None
+    print(
+        f'| {label}: after `shift="correct"` with cubic resampling, a second estimate on the outputs: RMS '
+        f"(largest) | **{_rms(residuals):.3f} px** "
+        f"({'a pair not estimated' if largest is None else f'{largest:.3f} px'}; "
+        f"{_met(largest, RESIDUAL_TARGET_PX)}) | at most {RESIDUAL_TARGET_PX} px |"
+    )
+
+
 def bench_shift(folder: str, repeat: int) -> None:
     print(f"\nThe shift between two rasters, `shift=` of `run_clip` ({machine()})\n")
     size = SHIFT_PAIR_SIZE
@@ -771,44 +864,7 @@ def bench_shift(folder: str, repeat: int) -> None:
         else float(np.hypot(found["dx_px"] - SHIFT_PAIR_PX[0], found["dy_px"] - SHIFT_PAIR_PX[1]))
     )
 
-    shifts = [list(pair) for pair in ACCURACY_SHIFTS]
-    accuracy = json.loads(
-        measure({"kind": "shift_accuracy", "folder": os.path.join(folder, "shift_pairs"), "shifts": shifts})[
-            2
-        ].splitlines()[-1]
-    )
-    arosics, why = arosics_shifts([entry["files"] for entry in accuracy])
-
-    print("Per pair (1024 x 1024 UInt16, 1/f texture, 2 % noise; px east, px south; AROSICS's correction negated):\n")
-    print("| true shift | ours | AROSICS COREG | moved by (`correct`) | second estimate after it |")
-    print("| --- | --- | --- | --- | --- |")
-    ours_err, theirs_err, apart, residuals, ours_s, theirs_s = [], [], [], [], [], []
-    for index, entry in enumerate(accuracy):
-        dx, dy = entry["true"]
-        ours = entry["ours"]
-        ours_text = "not estimated"
-        if ours["dx_px"] is not None:
-            ours_err += [ours["dx_px"] - dx, ours["dy_px"] - dy]
-            ours_text = f"{ours['dx_px']:+.3f}, {ours['dy_px']:+.3f}"
-        ours_s.append(entry["seconds"])
-        theirs_text = "not measured"
-        if arosics is not None:
-            theirs = arosics["pairs"][index]
-            theirs_s.append(theirs["seconds"])
-            theirs_text = "no match"
-            if theirs["success"]:
-                tx, ty = -theirs["x_shift_px"], -theirs["y_shift_px"]
-                theirs_err += [tx - dx, ty - dy]
-                theirs_text = f"{tx:+.3f}, {ty:+.3f}"
-                if ours["dx_px"] is not None:
-                    apart += [ours["dx_px"] - tx, ours["dy_px"] - ty]
-        residual = entry["residual"]
-        residual_text = "not estimated"
-        if residual["dx_px"] is not None:
-            residuals.append(float(np.hypot(residual["dx_px"], residual["dy_px"])))
-            residual_text = f"{residual['dx_px']:+.3f}, {residual['dy_px']:+.3f}"
-        moved = "none" if entry["moved"] is None else f"{entry['moved'][0]:+.3f}, {entry['moved'][1]:+.3f}"
-        print(f"| {dx:+.2f}, {dy:+.2f} | {ours_text} | {theirs_text} | {moved} | {residual_text} |")
+    accuracies = {content: shift_accuracy(folder, content) for content in SHIFT_CONTENTS}
 
     print("\n| measurement | result | target |")
     print("| --- | --- | --- |")
@@ -840,30 +896,8 @@ def bench_shift(folder: str, repeat: int) -> None:
         f"| the estimate on that pair, true {SHIFT_PAIR_PX[0]:+.2f}, {SHIFT_PAIR_PX[1]:+.2f} px | {pair_text}"
         f"{'' if error is None else f' (off by {error:.3f} px)'} | — |"
     )
-    print(f"| RMSE of our estimate, {len(accuracy)} pairs, 0.1 to 3 px (per axis) | **{_rms(ours_err):.3f} px** | — |")
-    if arosics is None:
-        print(f"\nAROSICS not measured: {why}.")
-        worst = None
-    else:
-        worst = float(np.max(np.abs(apart))) if apart else None
-        print(f"| RMSE of AROSICS's COREG (defaults: one 256 x 256 window), same pairs | {_rms(theirs_err):.3f} px | |")
-        print(
-            f"| ours against AROSICS: RMS difference (largest, either axis) | **{_rms(apart):.3f} px** "
-            f"({'none compared' if worst is None else f'{worst:.3f} px'}; {_met(worst, AROSICS_TARGET_PX)}) | "
-            f"within {AROSICS_TARGET_PX} px |"
-        )
-        ours_one, theirs_one = statistics.median(ours_s), statistics.median(theirs_s)
-        print(
-            f'| seconds for one pair, ours (`run_clip(shift="estimate")` to `.vrt`) over AROSICS '
-            f"(COREG + `calculate_spatial_shifts`), medians, imports excluded | {ours_one:.3f} s / "
-            f"{theirs_one:.2f} s: **{ours_one / theirs_one:.2f} x** | — |"
-        )
-    largest = max(residuals) if len(residuals) == len(accuracy) else None
-    print(
-        f'| after `shift="correct"` with cubic resampling, a second estimate on the outputs: RMS (largest) | '
-        f"**{_rms(residuals):.3f} px** ({'a pair not estimated' if largest is None else f'{largest:.3f} px'}; "
-        f"{_met(largest, RESIDUAL_TARGET_PX)}) | at most {RESIDUAL_TARGET_PX} px |"
-    )
+    for content, (label, _description) in SHIFT_CONTENTS.items():
+        accuracy_rows(label, *accuracies[content])
 
 
 def main() -> int:
