@@ -40,20 +40,22 @@ import time
 
 def _gdal_38_api() -> None:
     """Give GDAL < 3.8's bindings the parts of GDAL 3.8's Python API that geoarray and py_tools_ds use: a dataset
-    as a context manager (flushed on leaving; closed when its last reference goes) and ``gdal.config_options``."""
-    from osgeo import gdal
+    (raster or OGR) as a context manager (flushed on leaving; closed when its last reference goes) and
+    ``gdal.config_options``."""
+    from osgeo import gdal, ogr
 
-    if not hasattr(gdal.Dataset, "__enter__"):
+    def _enter(self):
+        return self
 
-        def _enter(self):
-            return self
+    def _exit(self, *exc) -> bool:
+        self.FlushCache()
+        return False
 
-        def _exit(self, *exc) -> bool:
-            self.FlushCache()
-            return False
-
-        gdal.Dataset.__enter__ = _enter
-        gdal.Dataset.__exit__ = _exit
+    # OGR's data sources too: py_tools_ds opens one so for a footprint with nodata (real scenes have some).
+    for kind in (gdal.Dataset, ogr.DataSource):
+        if not hasattr(kind, "__enter__"):
+            kind.__enter__ = _enter
+            kind.__exit__ = _exit
     if not hasattr(gdal, "config_options"):
 
         @contextlib.contextmanager

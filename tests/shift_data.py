@@ -9,6 +9,9 @@ by Fourier interpolation, which makes it band-limited and so exactly shiftable t
 
 :func:`aliased_image` is the harder case of a real sensor: content with detail finer than its pixels, each pixel
 the mean of the ground it covers (so the image aliases), moved by whole pixels of a 4 times finer ground.
+
+:data:`S2_PAIR` is no synthetic shift at all: two real Sentinel-2 dates whose georeferences disagree, with the
+shift AROSICS measures between them as the reference.
 """
 
 from __future__ import annotations
@@ -230,3 +233,15 @@ def real_pair(
     if cloud is not None:
         other_image[cloud] = 0
     return _write_images(folder, transform, ref_image, other_image)
+
+
+#: Two Sentinel-2A dates of one place (tests/data/s2_t33uuu.txt says where from): the 2016-06-08 scene (the
+#: reference) and the 2016-05-29 one, 768 x 768 pixels of 10 m, misregistered by about 19 m.
+S2_PAIR = tuple(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", name)
+    for name in ("s2_t33uuu_20160608.tif", "s2_t33uuu_20160529.tif")
+)
+#: AROSICS 1.13.2's COREG (default settings) on S2_PAIR, in this project's convention (px east, px south of the
+#: reference's content: its x_shift_px -0.5978 and y_shift_px +1.7615 negated), measured by
+#: tests/bench_arosics.py; make bench part shift measures it again.
+S2_AROSICS_PX = (0.5978, -1.7615)
