@@ -211,7 +211,9 @@ def make_executor(
             if cluster is not None:
                 stack.enter_context(cluster)
             stack.enter_context(client)
-            yield client.get_executor()
+            # Not pure: a piece writes files, and two alike (the same read in two jobs) must stay two tasks, never
+            # one shared key that a failing job's cancel takes from the other.
+            yield client.get_executor(pure=False)
         return
     if threads:
         with concurrent.futures.ThreadPoolExecutor(threads) as pool:
