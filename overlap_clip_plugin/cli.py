@@ -12,11 +12,12 @@ the running ones are cancelled (nothing of them is written), and the summary say
 written. The exit status is 0 when every job was written, 1 when any failed (the others are written), 2
 for a batch file or options that cannot be used, 130 after SIGINT and 143 after SIGTERM.
 
-``--shift estimate`` estimates the shift of each input's content against the job's reference (the
-``--reference`` raster, the first by default; the first with ``--grid own``) on the reference's output grid
-(:mod:`overlap_clip_plugin.core.shift`); ``--shift correct`` also moves each raster with a reliable shift
-before its output is planned, so that the output is resampled once (``--resampling`` bilinear, cubic or
-lanczos removes a fraction of a pixel; nearest neighbour moves whole pixels only, and says so). Below the
+``--shift estimate`` (the default; ``--shift none`` turns it off) estimates the shift of each input's content
+against the job's reference (the ``--reference`` raster, the first by default; the first with ``--grid own``)
+on the reference's output grid (:mod:`overlap_clip_plugin.core.shift`); ``--shift correct`` also moves each
+raster with a reliable shift before its output is planned, so that the output is resampled once
+(``--resampling`` bilinear, cubic or lanczos removes a fraction of a pixel; nearest neighbour moves whole pixels
+only, and says so). Below the
 job's line (and before its warnings) comes one line per input other than the reference::
 
     shift of 'shifted.tif': +1.30, -0.70 px (14.7 m), 25 of 25 windows agree, corrected
@@ -80,11 +81,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--resampling", choices=RESAMPLING_METHODS, default="near")
     parser.add_argument(
         "--shift",
-        choices=[name for name in SHIFTS if name],
-        default="",
-        help="estimate the shift of each input's content against the reference's, said per job and in the summary, "
-        "or estimate and correct it (each output resampled once: bilinear, cubic or lanczos move a fraction of a "
-        "pixel, near whole pixels only); by default no shift is estimated",
+        choices=["none", *(name for name in SHIFTS if name)],
+        default="estimate",
+        help="estimate the shift of each input's content against the reference's, said per job and in the summary "
+        "(the default), estimate and correct it (each output resampled once: bilinear, cubic or lanczos move a "
+        "fraction of a pixel, near whole pixels only), or none",
     )
     parser.add_argument("--co", action="append", default=[], metavar="KEY=VALUE", help="a GDAL creation option")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="the address of an existing Dask scheduler")
@@ -269,7 +270,7 @@ def run_batch(
                 progress=stop.going,
                 warn=said.append,
                 executor=executor,
-                shift=options.shift,
+                shift="" if options.shift == "none" else options.shift,
             )
             message = f"written: {', '.join(job.outputs)}"
             with lock:

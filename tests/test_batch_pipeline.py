@@ -182,7 +182,7 @@ def test_a_stack_folder_that_cannot_be_made_fails_its_job_in_one_line(scenes, tm
         tmp_path,
         [{"inputs": PAIR, "outputs": ["ok_a.tif", "ok_b.tif"]}, {"inputs": DATES, "folder": folder}],
     )
-    run = run_command(batch)
+    run = run_command(batch, "--shift", "none")  # the shift's lines are tests/test_batch_shift.py's
     sentence = f"Cannot make the output folder '{tmp_path / folder}': {reason.format(tmp=tmp_path)}."
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.stderr == ""
@@ -432,7 +432,7 @@ def test_a_failed_job_on_a_local_cluster_is_one_line_unless_verbose(scenes, tmp_
         ],
     )
     sentence = f"The raster '{tmp_path / 'in' / 'missing.tif'}' does not exist."
-    run = run_command(batch, "--local-workers", 2)
+    run = run_command(batch, "--local-workers", 2, "--shift", "none")  # the shift's lines: test_batch_shift.py
     assert (run.returncode, run.stderr) == (1, "")  # before: Dask's 'Compute Failed' block and its traceback
     assert job_lines(run.stdout) == [
         f"job 1: FAILED, nothing written: {sentence}",
@@ -444,7 +444,7 @@ def test_a_failed_job_on_a_local_cluster_is_one_line_unless_verbose(scenes, tmp_
     assert digests([tmp_path / "d_a.tif", tmp_path / "d_b.tif"]) == digests(mine)
     os.remove(tmp_path / "d_a.tif")
     os.remove(tmp_path / "d_b.tif")
-    verbose = run_command(batch, "--local-workers", 2, "--verbose")
+    verbose = run_command(batch, "--local-workers", 2, "--shift", "none", "--verbose")
     assert verbose.returncode == 1
     assert job_lines(verbose.stdout) == job_lines(run.stdout)
     assert "Compute Failed" in verbose.stderr  # the worker's own log

@@ -47,7 +47,7 @@ def test_a_batch_estimates_each_jobs_shift_and_says_it_per_job_and_in_the_summar
         {"inputs": pair(tmp_path, "one", 1.3, -0.7), "outputs": ["one_a.tif", "one_b.tif"]},
         {"inputs": pair(tmp_path, "two", -2.45, 0.6), "outputs": ["two_a.tif", "two_b.tif"]},
     ]
-    run = run_command(write_batch(tmp_path, jobs), "--shift", "estimate")
+    run = run_command(write_batch(tmp_path, jobs))  # --shift estimate is the default
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     # The jobs run side by side: each job's line is followed by its shift's.
@@ -112,3 +112,12 @@ def test_a_corrected_batch_leaves_nearly_no_shift_between_its_outputs(tmp_path):
     dx, dy, tail = estimate(summary[1].removeprefix("Job 1: "))
     assert abs(dx) <= 0.1 and abs(dy) <= 0.1, summary[1]
     assert tail == "" and len(summary) == 3
+
+
+def test_shift_none_estimates_nothing(tmp_path):
+    jobs = [{"inputs": pair(tmp_path, "one", 1.3, -0.7), "outputs": ["one_a.tif", "one_b.tif"]}]
+    run = run_command(write_batch(tmp_path, jobs), "--shift", "none")
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert re.fullmatch(r"\[1/1\] job 1: written: .*one_b\.tif", lines[0]), lines
+    assert lines[1] == "Written: 1 of 1 jobs (2 files)." and lines[2].startswith("Took ") and len(lines) == 3

@@ -148,3 +148,27 @@ def test_qgis_process_says_an_unreliable_shift_in_one_sentence_and_gives_no_numb
     assert results["SHIFT_RELIABLE"] is False
     assert results["SHIFT_X"] is None and results["SHIFT_Y"] is None and results["SHIFT_M"] is None
     assert results["SHIFT_NOTE"].startswith("The rasters' content does not match")
+
+
+@pytest.mark.skipif(QGIS_PROCESS is None, reason="qgis_process is not installed; `make test` installs it")
+def test_qgis_process_estimates_the_shift_unless_it_is_turned_off(tmp_path, profile):
+    a, b = write_pair(tmp_path, 1.3, -0.7)
+    run = clippair(profile, INPUT_A=a, INPUT_B=b, OUTPUT_A=tmp_path / "a.tif", OUTPUT_B=tmp_path / "b.tif")
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads(run.stdout[run.stdout.index("{") :])["results"]
+    assert (results["SHIFT_X"], results["SHIFT_Y"]) == pytest.approx((1.3, -0.7), abs=0.05)
+    assert "Shift of B against A: +1.30, -0.70 pixels" in run.stdout, run.stdout
+
+    run = clippair(
+        profile, INPUT_A=a, INPUT_B=b, SHIFT="false", OUTPUT_A=tmp_path / "c.tif", OUTPUT_B=tmp_path / "d.tif"
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads(run.stdout[run.stdout.index("{") :])["results"]
+    assert [results[key] for key in ("SHIFT_X", "SHIFT_Y", "SHIFT_M", "SHIFT_RELIABLE", "SHIFT_NOTE")] == [
+        None,
+        None,
+        None,
+        None,
+        "",
+    ]
+    assert "Shift of B" not in run.stdout

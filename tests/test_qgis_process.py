@@ -32,12 +32,13 @@ def test_run_as_a_user_types_it(profile, tmp_path):
         "OUTPUT_B": str(out_b),
         "WIDTH": 80,
         "HEIGHT": 60,
-        # Not asked for: no shift, and nothing to say about it.
+        # The shift is estimated unless turned off: this overlap is too small for it, and says so.
         "SHIFT_X": None,
         "SHIFT_Y": None,
         "SHIFT_M": None,
-        "SHIFT_RELIABLE": None,
-        "SHIFT_NOTE": "",
+        "SHIFT_RELIABLE": False,
+        "SHIFT_NOTE": "The common area (80 x 60 pixels) is too small to estimate a shift: it needs at least 64 x 64 "
+        "pixels.",
     }
     # The true intersection of the extents: from 500203.3 to 501000 and from 4999200 to 4999796.7.
     overlap = 796.7 * 596.7

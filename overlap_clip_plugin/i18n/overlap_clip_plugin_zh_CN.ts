@@ -588,8 +588,8 @@
       <translation>估计 A 与 B 之间的偏移</translation>
     </message>
     <message>
-      <source>Measures how far the second raster's content lies from the reference's (phase correlation in windows over the overlap, to a few hundredths of a pixel), or says why it cannot. The reference is the raster whose grid the outputs take (A with each raster's own grid).</source>
-      <translation>测量另一栅格的内容相对参考栅格偏移多远（在重叠区内多个窗口中进行相位相关，精度达百分之几像元），或说明无法测量的原因。参考栅格是输出所用格网的栅格（各用自身格网时为 A）。</translation>
+      <source>Measures how far the second raster's content lies from the reference's (phase correlation in windows over the overlap, to a few hundredths of a pixel), or says why it cannot. The reference is the raster whose grid the outputs take (A with each raster's own grid). On by default: it reads a few small windows while the outputs are written; turn it off where the content cannot match, as a DEM's against an image's.</source>
+      <translation>测量另一栅格的内容相对参考栅格偏移多远（在重叠区内多个窗口中进行相位相关，精度达百分之几像元），或说明无法测量的原因。参考栅格是输出所用格网的栅格（各用自身格网时为 A）。默认开启：在写入输出的同时读取少量小窗口；在内容无法匹配时（如 DEM 与影像）请关闭。</translation>
     </message>
     <message>
       <source>Remove the shift before clipping (co-register)</source>
@@ -798,8 +798,8 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
       <translation>估计每个栅格相对参考栅格的偏移</translation>
     </message>
     <message>
-      <source>Measures how far each raster's content lies from the reference raster's (phase correlation in windows over the common area, to a few hundredths of a pixel), or says why it cannot. With each raster's own grid the reference is the first input.</source>
-      <translation>测量每个栅格的内容相对参考栅格偏移多远（在公共区域内多个窗口中进行相位相关，精度达百分之几像元），或说明无法测量的原因。各用自身格网时，参考栅格为第一个输入。</translation>
+      <source>Measures how far each raster's content lies from the reference raster's (phase correlation in windows over the common area, to a few hundredths of a pixel), or says why it cannot. With each raster's own grid the reference is the first input. On by default: it reads a few small windows while the outputs are written; turn it off where the content cannot match, as a DEM's against an image's.</source>
+      <translation>测量每个栅格的内容相对参考栅格偏移多远（在公共区域内多个窗口中进行相位相关，精度达百分之几像元），或说明无法测量的原因。各用自身格网时，参考栅格为第一个输入。默认开启：在写入输出的同时读取少量小窗口；在内容无法匹配时（如 DEM 与影像）请关闭。</translation>
     </message>
     <message>
       <source>Remove the shifts before clipping (co-register)</source>

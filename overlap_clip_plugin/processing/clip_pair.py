@@ -136,14 +136,16 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
             advanced=True,
         )
         shift = QgsProcessingParameterBoolean(
-            self.SHIFT, self.tr("Estimate the shift between A and B"), defaultValue=False
+            self.SHIFT, self.tr("Estimate the shift between A and B"), defaultValue=True
         )
         self.add(
             shift,
             self.tr(
                 "Measures how far the second raster's content lies from the reference's (phase correlation in "
                 "windows over the overlap, to a few hundredths of a pixel), or says why it cannot. The reference is "
-                "the raster whose grid the outputs take (A with each raster's own grid)."
+                "the raster whose grid the outputs take (A with each raster's own grid). On by default: it reads a few "
+                "small windows while the outputs are written; turn it off where the content cannot match, as a DEM's "
+                "against an image's."
             ),
         )
         coregister = QgsProcessingParameterBoolean(

@@ -131,14 +131,15 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
         self.add_area_parameters()
         self.add_writing_parameters()
         shift = QgsProcessingParameterBoolean(
-            self.SHIFT, self.tr("Estimate each raster's shift against the reference"), defaultValue=False
+            self.SHIFT, self.tr("Estimate each raster's shift against the reference"), defaultValue=True
         )
         self.add(
             shift,
             self.tr(
                 "Measures how far each raster's content lies from the reference raster's (phase correlation in "
                 "windows over the common area, to a few hundredths of a pixel), or says why it cannot. With each "
-                "raster's own grid the reference is the first input."
+                "raster's own grid the reference is the first input. On by default: it reads a few small windows while "
+                "the outputs are written; turn it off where the content cannot match, as a DEM's against an image's."
             ),
         )
         coregister = QgsProcessingParameterBoolean(
