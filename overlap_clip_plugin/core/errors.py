@@ -71,6 +71,11 @@ class UnsupportedOptionError(OverlapClipError, ValueError):
     """Options that cannot work together, or with these rasters."""
 
 
+class QaRuleError(OverlapClipError, ValueError):
+    """A clear-sky rule that cannot be read, or that its raster or companion QA raster cannot serve: a band it
+    lacks, a data type without those bits, a QA raster on another grid or not covering its input."""
+
+
 class OutputPathError(OverlapClipError, ValueError):
     """An output path that would overwrite an input or the other output."""
 

@@ -212,6 +212,62 @@
       <translation>“{name}”存放的是调色板索引，{method} 重采样会把它们混合成没有意义的索引：因此改用最邻近重采样。</translation>
     </message>
     <message>
+      <source>The QA raster '{qa}' is not on the grid of '{name}': its pixels are {qa_dx:g} x {qa_dy:g} from ({qa_x:.10g}, {qa_y:.10g}) in {qa_crs}, those of '{name}' {dx:g} x {dy:g} from ({x:.10g}, {y:.10g}) in {crs}; resample the QA raster onto the grid of its input first (nearest neighbour).</source>
+      <translation>QA 栅格 '{qa}' 不在 '{name}' 的网格上：它的像元为 {qa_dx:g} x {qa_dy:g}，起点 ({qa_x:.10g}, {qa_y:.10g})，坐标系 {qa_crs}；'{name}' 的像元为 {dx:g} x {dy:g}，起点 ({x:.10g}, {y:.10g})，坐标系 {crs}；请先将该 QA 栅格重采样到其输入的网格上（最邻近法）。</translation>
+    </message>
+    <message>
+      <source>The QA rule '{text}' is not understood; give a preset ({presets}), or 'bits:' and the bits to reject, or 'classes:' and the classes to keep, as in 'bits:0,1,3' or 'classes:4,5,6'.</source>
+      <translation>无法理解 QA 规则 '{text}'；请给出一个预设（{presets}），或以 'bits:' 开头列出要剔除的位，或以 'classes:' 开头列出要保留的类别，例如 'bits:0,1,3' 或 'classes:4,5,6'。</translation>
+    </message>
+    <message>
+      <source>The QA rule '{text}' lists no number after its colon, as in 'bits:0,1,3' or 'classes:4,5,6'.</source>
+      <translation>QA 规则 '{text}' 的冒号后没有列出任何数字，应写作 'bits:0,1,3' 或 'classes:4,5,6' 这样的形式。</translation>
+    </message>
+    <message>
+      <source>'{name}' has {count} bands, so no QA band {band}.</source>
+      <translation>'{name}' 有 {count} 个波段，因此没有第 {band} 个 QA 波段。</translation>
+    </message>
+    <message>
+      <source>The QA raster '{qa}' covers {qa_bounds} but '{name}' covers {bounds} in {crs}; a QA raster must cover all of its input.</source>
+      <translation>在 {crs} 中，QA 栅格 '{qa}' 覆盖 {qa_bounds}，而 '{name}' 覆盖 {bounds}；QA 栅格必须覆盖其输入的全部范围。</translation>
+    </message>
+    <message>
+      <source>The QA raster '{qa}' is no longer on the grid of '{name}'; it changed since the rule was checked.</source>
+      <translation>QA 栅格 '{qa}' 已不在 '{name}' 的网格上；自检查该规则以来它已被更改。</translation>
+    </message>
+    <message>
+      <source>Cannot read QA band {band} of '{name}': {reason}</source>
+      <translation>无法读取 '{name}' 的第 {band} 个 QA 波段：{reason}</translation>
+    </message>
+    <message>
+      <source>A QA rule rejects bits or keeps classes, not both.</source>
+      <translation>QA 规则要么剔除位，要么保留类别，不能两者兼有。</translation>
+    </message>
+    <message>
+      <source>A QA rule needs the bits to reject or the classes to keep; it has neither.</source>
+      <translation>QA 规则需要列出要剔除的位或要保留的类别；此规则两者皆无。</translation>
+    </message>
+    <message>
+      <source>QA bands are numbered from 1, so there is no QA band {band}.</source>
+      <translation>QA 波段从 1 开始编号，因此没有第 {band} 个 QA 波段。</translation>
+    </message>
+    <message>
+      <source>Band {band} of '{name}' holds {data_type} values, which have no bits to test; give its QA rule as classes to keep ('classes:').</source>
+      <translation>'{name}' 的第 {band} 波段存储的是 {data_type} 数值，没有可检验的位；请以要保留的类别（'classes:'）给出其 QA 规则。</translation>
+    </message>
+    <message>
+      <source>The QA rule rejects bit {bit}, but band {band} of '{name}' is {data_type}, with bits 0 to {last}.</source>
+      <translation>QA 规则剔除第 {bit} 位，但 '{name}' 的第 {band} 波段为 {data_type}，只有第 0 至第 {last} 位。</translation>
+    </message>
+    <message>
+      <source>A QA rule cannot reject bit {bit}: bits run from 0 to {last}.</source>
+      <translation>QA 规则不能剔除第 {bit} 位：位的编号为 0 至 {last}。</translation>
+    </message>
+    <message>
+      <source>The QA rule '{text}' has '{item}' where a whole number is expected; separate whole numbers with commas, as in 'bits:0,1,3'.</source>
+      <translation>QA 规则 '{text}' 中应为整数的位置是 '{item}'；请用逗号分隔各整数，例如 'bits:0,1,3'。</translation>
+    </message>
+    <message>
       <source>GDAL cannot open '{path}' as a raster: {reason}.</source>
       <translation>GDAL 无法将 '{path}' 作为栅格打开：{reason}。</translation>
     </message>
