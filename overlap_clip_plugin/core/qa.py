@@ -86,9 +86,8 @@ class QaRule:
 def landsat_c2_qa_pixel(band: int = 1, path: str | None = None) -> QaRule:
     """The clear pixels of a Landsat Collection 2 ``QA_PIXEL`` band (Landsat 4-9, Level-1 and Level-2).
 
-    The bit table of the USGS Landsat 8-9 Collection 2 Level-2 Science Product Guide (LSDS-1619), Table 6-3
-    ("Pixel Quality Assessment (QA_PIXEL) Bit Index"); the TM/ETM+ guide (LSDS-1618) has the same bits 0-5,
-    with bit 2 (cirrus) unused::
+    The bit table ("Pixel Quality Assessment (QA_PIXEL) Bit Index") of the USGS Landsat 8-9 Collection 2 Level-2
+    Science Product Guide; the Landsat 4-7 guide has the same bits 0-5, with bit 2 (cirrus) unused::
 
         bit 0   fill                       rejected
         bit 1   dilated cloud              rejected
@@ -100,9 +99,9 @@ def landsat_c2_qa_pixel(band: int = 1, path: str | None = None) -> QaRule:
         bit 7   water                      kept: water is ground to compare
         bits 8-15  confidences of cloud, cloud shadow, snow/ice and cirrus (2 bits each)
 
-    The confidence pairs are not used: their high values are what set bits 2-5 already, and their low and
-    medium values flag most clear pixels of a scene. Checked against Google's Earth Engine catalogue entry for
-    ``LANDSAT/LC08/C02/T1_L2`` (github.com/google/earthengine-catalog,
+    The confidence pairs are not used: bits 2-5 are the flags of high confidence, and the low and medium
+    confidences mark most clear pixels of a scene. The guide itself was not at hand; checked against Google's
+    Earth Engine catalogue entry for ``LANDSAT/LC08/C02/T1_L2`` (github.com/google/earthengine-catalog,
     ``catalog/LANDSAT/templates/LC08_C02_L2.libsonnet``, band ``QA_PIXEL``: bits 0-5 as above, 6 clear, 7 water,
     8-15 the four confidences) and its cloud-masking example ``Landsat8SurfaceReflectance.js``
     (github.com/google/earthengine-api, bits 0-4 masked the same way).
@@ -120,8 +119,7 @@ def landsat_c2_qa_pixel(band: int = 1, path: str | None = None) -> QaRule:
 def sentinel2_scl(band: int = 1, path: str | None = None) -> QaRule:
     """The clear pixels of a Sentinel-2 Level-2A scene classification (``SCL``) band, made by Sen2Cor.
 
-    The classes of ESA's Sentinel-2 Level-2A Product Specification and the Sen2Cor Software Release Note /
-    Product Definition Document (Scene Classification Map)::
+    The scene classification classes of ESA's Sentinel-2 Level-2A product specification (Sen2Cor)::
 
         0   no data                    rejected
         1   saturated or defective     rejected
@@ -138,11 +136,11 @@ def sentinel2_scl(band: int = 1, path: str | None = None) -> QaRule:
 
     Dark area pixels (2) are kept: Sen2Cor puts cloud shadows in class 3, and class 2 holds dark ground (terrain
     shadow, dark soil, burnt areas, asphalt): clear sky, and burnt ground is a change users look for.
-    Unclassified (7) is kept: these are pixels no test of Sen2Cor claimed (until Sen2Cor 2.5 the class read
-    "cloud, low probability"), mostly clear ground; rejecting them takes a large share of many clear scenes. A
-    stricter mask is the custom rule ``classes:4,5,6``.
+    Unclassified (7) is kept: pixels that none of Sen2Cor's tests claimed, which Google's catalogue still names
+    "Clouds Low Probability / Unclassified"; a low cloud probability is not a cloud, and the medium and high
+    ones (8, 9) are rejected. A stricter mask is the custom rule ``classes:4,5,6``.
 
-    Checked against the Open Data Cube product definition of ``s2_l2a``
+    The specification itself was not at hand; checked against the Open Data Cube product definition of ``s2_l2a``
     (github.com/opendatacube/datacube-dataset-config, ``products/s2_l2a.odc-product.yaml``, ``SCL``
     flags_definition: the twelve classes 0-11 as above) and Google's Earth Engine catalogue entry for
     ``COPERNICUS/S2_SR`` (github.com/google/earthengine-catalog, ``catalog/COPERNICUS/templates/S2_SR.libsonnet``,
