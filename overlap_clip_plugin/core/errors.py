@@ -94,3 +94,8 @@ class CancelledError(OverlapClipError):
 
 class ExecutorError(OverlapClipError):
     """The executor a run asked for cannot be made: Dask missing, a cluster that cannot be reached."""
+
+
+class ChangeInputError(OverlapClipError, ValueError):
+    """Two rasters the change map cannot compare: not on one grid, without a band to compare or with different
+    band counts, or with too small a common valid area to fit the clusters or a threshold."""

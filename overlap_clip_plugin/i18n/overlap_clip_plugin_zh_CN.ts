@@ -28,6 +28,78 @@
       <translation>公共区域跨越了 {crs} 的边缘（与其中心相对的经线），因此在“{name}”的网格上它会分成位于 {extent} 两端的几块；请把输出放到另一个栅格的网格上，或先把“{name}”重投影到以该区域为中心的坐标参考系。</translation>
     </message>
     <message>
+      <source>Cancelled while mapping change; nothing was written.</source>
+      <translation>在绘制变化图时已取消；未写入任何内容。</translation>
+    </message>
+    <message>
+      <source>Choose at least one band to compare.</source>
+      <translation>请至少选择一个要比较的波段。</translation>
+    </message>
+    <message>
+      <source>The plain difference compares one band; {count} were chosen.</source>
+      <translation>简单差值只比较一个波段；但选择了 {count} 个。</translation>
+    </message>
+    <message>
+      <source>Unknown change method '{method}': use {methods}.</source>
+      <translation>未知的变化检测方法“{method}”：请使用 {methods}。</translation>
+    </message>
+    <message>
+      <source>Unknown direction '{direction}': use {directions}.</source>
+      <translation>未知的方向“{direction}”：请使用 {directions}。</translation>
+    </message>
+    <message>
+      <source>The block size must be an odd number of pixels, 3 or more; {size} was given.</source>
+      <translation>块大小必须是不小于 3 的奇数像元数；给定的是 {size}。</translation>
+    </message>
+    <message>
+      <source>The number of principal components must be from 1 to {most} (the pixels of a block); {components} was given.</source>
+      <translation>主成分个数必须在 1 到 {most}（一个块的像元数）之间；给定的是 {components}。</translation>
+    </message>
+    <message>
+      <source>The change threshold must be a finite number; {threshold} was given.</source>
+      <translation>变化阈值必须是有限数；给定的是 {threshold}。</translation>
+    </message>
+    <message>
+      <source>'{first}' ({first_width} x {first_height} pixels, geotransform {first_transform}) and '{second}' ({second_width} x {second_height} pixels, geotransform {second_transform}) do not lie on one grid in one CRS; clip them as a pair first (Clip raster pair to common area).</source>
+      <translation>“{first}”（{first_width} x {first_height} 像元，地理变换 {first_transform}）与“{second}”（{second_width} x {second_height} 像元，地理变换 {second_transform}）不在同一坐标参考系的同一网格上；请先将它们作为栅格对裁剪（将栅格对裁剪到公共区域）。</translation>
+    </message>
+    <message>
+      <source>The change map and the magnitude cannot both be written to '{path}'; choose another name.</source>
+      <translation>变化图和变化幅度不能都写入“{path}”；请另选一个名称。</translation>
+    </message>
+    <message>
+      <source>The common valid area is too small to fit the clusters: it holds {count} whole blocks of {size} x {size} valid pixels and {needed} are needed.</source>
+      <translation>公共有效区域太小，无法拟合聚类：其中只有 {count} 个完整的 {size} x {size} 有效像元块，而至少需要 {needed} 个。</translation>
+    </message>
+    <message>
+      <source>The change outputs are GeoTIFF files; give '{path}' a .tif extension.</source>
+      <translation>变化检测的输出是 GeoTIFF 文件；请为“{path}”使用 .tif 扩展名。</translation>
+    </message>
+    <message>
+      <source>The output '{path}' would overwrite an input; choose another name.</source>
+      <translation>输出“{path}”会覆盖一个输入；请另选一个名称。</translation>
+    </message>
+    <message>
+      <source>The common valid area is too small to set a threshold: it holds {count} valid pixels and {needed} are needed.</source>
+      <translation>公共有效区域太小，无法确定阈值：其中只有 {count} 个有效像元，而至少需要 {needed} 个。</translation>
+    </message>
+    <message>
+      <source>'{first}' has {first_count} bands and '{second}' has {second_count}; choose the bands to compare, which both must have.</source>
+      <translation>“{first}”有 {first_count} 个波段，而“{second}”有 {second_count} 个；请选择要比较的波段，两者都必须具有这些波段。</translation>
+    </message>
+    <message>
+      <source>'{name}' has {count} bands, so no band {band} to compare.</source>
+      <translation>“{name}”有 {count} 个波段，因此没有可比较的第 {band} 个波段。</translation>
+    </message>
+    <message>
+      <source>Cannot read band {band} of '{name}': {reason}</source>
+      <translation>无法读取“{name}”的第 {band} 个波段：{reason}</translation>
+    </message>
+    <message>
+      <source>Cannot write the change map: {reason}</source>
+      <translation>无法写入变化图：{reason}</translation>
+    </message>
+    <message>
       <source>unnamed CRS</source>
       <translation>未命名的坐标参考系</translation>
     </message>

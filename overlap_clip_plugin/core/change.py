@@ -1,0 +1,661 @@
+"""The change map of two rasters on one grid (issue 22): where the second date differs from the first.
+
+The inputs are a pair that already lies on one grid (same size, geotransform and CRS: the clipped pair the
+plugin writes). Each pixel of the map is 1 (change), 0 (no change) or 255 (nodata: outside the common valid
+area). A pixel is valid where both rasters are valid in every band (GDAL's masks, so nodata too; or the caller's
+kept common mask, :class:`~overlap_clip_plugin.core.validity.MaskFile`) and the compared bands hold finite
+values. Invalid pixels are nodata in the map and count in no fit and no threshold.
+
+The difference
+--------------
+``d_b = second_b - first_b`` for each compared band ``b`` (:attr:`ChangeSettings.bands`, every band by default),
+in the bands' own units: the dates must be radiometrically comparable (one sensor, or a normalised pair) and
+registered (see :mod:`~overlap_clip_plugin.core.shift`).
+
+The methods
+-----------
+- :data:`PCA_KMEANS`, after Celik (2009, IEEE GRSL 6(4), 772-776). The difference image is the magnitude
+  ``sqrt(sum_b d_b**2)``: with one band it is Celik's absolute difference ``|d|``; with several it keeps his
+  vectors ``h * h`` long whatever the band count and keeps his rule "the cluster of larger mean difference is
+  change" one number per pixel (stacking the bands' differences would weigh each band by its own units in the
+  PCA instead). As in the paper, the principal components are fitted on **non-overlapping** ``h x h`` blocks
+  of the difference image (blocks on the lattice of multiples of ``h`` from the grid's corner, every pixel
+  valid), and each pixel's feature vector is its own ``h x h`` **neighbourhood** (``h`` odd, so that the pixel
+  is its centre) projected onto the leading ``S`` components (:attr:`ChangeSettings.components`). A neighbour
+  that is invalid or outside the grid takes the blocks' mean there: it adds nothing to the projection. The
+  feature vectors are split in two by k-means; the cluster whose pixels have the larger mean difference is
+  change.
+- :data:`MAGNITUDE`: change-vector analysis, the same magnitude over the compared bands, above a threshold.
+- :data:`DIFFERENCE`: one band's ``d`` (:attr:`ChangeSettings.direction`: ``|d|``, ``d`` or ``-d``) above a
+  threshold.
+
+The threshold of the last two is :attr:`ChangeSettings.threshold`, or Otsu's (the between-class variance's
+maximum over a 256-bin histogram) on the pixel sample below: an exact histogram would need a pass of its own to
+learn its range first.
+
+Bounded memory
+--------------
+Two passes over the grid, strip by strip, each strip a piece for the executor
+(:mod:`~overlap_clip_plugin.core.executors`), reading its rows and a halo of ``h // 2`` rows each side. The first
+pass samples: up to :attr:`ChangeSettings.block_samples` whole blocks (for the PCA) and up to
+:attr:`ChangeSettings.pixel_samples` valid pixels with their neighbourhoods (for k-means and Otsu), each the
+ones of lowest random priority over the whole grid (a bottom-k sample: uniform over the valid area, the same
+whatever the order the strips come back in; each strip's priorities come from the seed and its first row). The
+fits are made on the samples; the second pass labels each strip and returns it to be written here, so memory
+holds a few strips and the samples, never the raster's vectors. A seed gives the same bytes on any executor:
+every float operation a pixel goes through is the same, in the same order.
+
+Outputs are written in a hidden staging folder beside each and moved into place only when both are complete
+(:mod:`~overlap_clip_plugin.core.scratch`); on a failure or a cancel nothing is left.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import math
+import os
+import shutil
+from dataclasses import dataclass
+
+import numpy as np
+from osgeo import gdal
+
+from overlap_clip_plugin.core.errors import (
+    ChangeInputError,
+    OutputFormatError,
+    OutputPathError,
+    UnsupportedOptionError,
+    WriteError,
+    translatable,
+)
+from overlap_clip_plugin.core.executors import InlineExecutor, Progress, pieces
+from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode, quiet_gdal
+from overlap_clip_plugin.core.grid import Grid, Window
+from overlap_clip_plugin.core.measure import pixel_areas
+from overlap_clip_plugin.core.raster import RasterInfo, Read, read_raster
+from overlap_clip_plugin.core.scratch import scratch_folder
+from overlap_clip_plugin.core.validity import CommonMask, MaskFile, strips
+from overlap_clip_plugin.core.views import set_georeference
+
+#: The methods (:attr:`ChangeSettings.method`).
+PCA_KMEANS, MAGNITUDE, DIFFERENCE = "pca_kmeans", "magnitude", "difference"
+METHODS = (PCA_KMEANS, MAGNITUDE, DIFFERENCE)
+#: What the plain difference thresholds: ``|d|``, ``d`` (the second date brighter) or ``-d`` (darker).
+BOTH, INCREASE, DECREASE = "both", "increase", "decrease"
+DIRECTIONS = (BOTH, INCREASE, DECREASE)
+
+#: The change map's values.
+CHANGE, NO_CHANGE, NODATA = 1, 0, 255
+#: Bins of Otsu's histogram.
+OTSU_BINS = 256
+#: k-means: starts (k-means++ seeding, the lowest inertia kept) and Lloyd iterations at most per start.
+KMEANS_STARTS = 4
+KMEANS_ITERATIONS = 300
+
+CHANGE_CANCELLED = translatable("Cancelled while mapping change; nothing was written.")
+#: The share of the progress the sampling pass takes (the labelling pass takes the rest).
+SAMPLING_SHARE = 0.4
+
+
+@dataclass(frozen=True)
+class ChangeSettings:
+    """How :func:`change_map` compares the dates (see the module's docstring)."""
+
+    method: str = PCA_KMEANS
+    #: The bands compared (1-based, the same in both rasters); None: every band (the plain difference: band 1).
+    bands: tuple[int, ...] | None = None
+    #: Celik's ``h``: the side of the blocks and neighbourhoods (odd pixels).
+    block_size: int = 5
+    #: Celik's ``S``: the principal components kept.
+    components: int = 3
+    #: The change threshold of MAGNITUDE and DIFFERENCE, in the bands' units; None: Otsu's.
+    threshold: float | None = None
+    direction: str = BOTH
+    seed: int = 0
+    block_samples: int = 20_000
+    pixel_samples: int = 100_000
+    #: Fewer valid blocks (PCA) or pixels (Otsu) than this: too small a common valid area to fit.
+    min_samples: int = 200
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What :func:`change_map` wrote and found."""
+
+    path: str
+    magnitude_path: str | None
+    method: str
+    changed: int
+    valid: int
+    #: Changed pixels in percent of the valid ones (None without a valid pixel).
+    changed_percent: float | None
+    #: Changed area in square metres on the CRS's ellipsoid (:func:`~overlap_clip_plugin.core.measure.pixel_areas`);
+    #: None without a CRS.
+    changed_area_m2: float | None
+    #: The threshold used (MAGNITUDE and DIFFERENCE).
+    threshold: float | None = None
+    #: PCA_KMEANS: the share of the blocks' variance the kept components hold.
+    explained: float | None = None
+
+
+@dataclass(frozen=True)
+class _Model:
+    """What the labelling pass needs: a threshold, or the PCA (block mean, components as columns) and the
+    two centres with the index of the change centre."""
+
+    threshold: float | None = None
+    mean: np.ndarray | None = None
+    components: np.ndarray | None = None
+    centres: np.ndarray | None = None
+    change: int = 1
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every piece of a change map reads: the two rasters on their grid, the settings, the bands
+    compared and the kept common mask, if any."""
+
+    reads: tuple[Read, Read]
+    grid: Grid
+    settings: ChangeSettings
+    bands: tuple[int, ...]
+    kept: MaskFile | None
+
+    @property
+    def halo(self) -> int:
+        """The rows (and columns) each side of a strip that its pixels' neighbourhoods reach."""
+        return self.settings.block_size // 2 if self.settings.method == PCA_KMEANS else 0
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """A strip's bottom-k samples: priorities and values of pixels (and their neighbourhoods) and of blocks."""
+
+    valid: int
+    pixel_priority: np.ndarray
+    pixel_value: np.ndarray
+    neighbourhoods: np.ndarray | None
+    block_priority: np.ndarray | None
+    blocks: np.ndarray | None
+
+
+def _bands(first: RasterInfo, second: RasterInfo, settings: ChangeSettings) -> tuple[int, ...]:
+    """The bands compared, checked against both rasters."""
+    bands = settings.bands
+    if bands is None:
+        if settings.method == DIFFERENCE:
+            bands = (1,)
+        elif len(first.bands) != len(second.bands):
+            raise ChangeInputError(
+                "'{first}' has {first_count} bands and '{second}' has {second_count}; choose the bands to compare, "
+                "which both must have.",
+                first=first.name,
+                first_count=len(first.bands),
+                second=second.name,
+                second_count=len(second.bands),
+            )
+        else:
+            bands = tuple(range(1, len(first.bands) + 1))
+    if not bands:
+        raise UnsupportedOptionError("Choose at least one band to compare.")
+    if settings.method == DIFFERENCE and len(bands) != 1:
+        raise UnsupportedOptionError("The plain difference compares one band; {count} were chosen.", count=len(bands))
+    for raster in (first, second):
+        for band in bands:
+            if not 1 <= band <= len(raster.bands):
+                raise ChangeInputError(
+                    "'{name}' has {count} bands, so no band {band} to compare.",
+                    name=raster.name,
+                    count=len(raster.bands),
+                    band=band,
+                )
+    return tuple(bands)
+
+
+def _check_settings(settings: ChangeSettings) -> None:
+    if settings.method not in METHODS:
+        raise UnsupportedOptionError(
+            "Unknown change method '{method}': use {methods}.", method=settings.method, methods=", ".join(METHODS)
+        )
+    if settings.direction not in DIRECTIONS:
+        raise UnsupportedOptionError(
+            "Unknown direction '{direction}': use {directions}.",
+            direction=settings.direction,
+            directions=", ".join(DIRECTIONS),
+        )
+    size = settings.block_size
+    if size < 3 or size % 2 == 0:
+        raise UnsupportedOptionError(
+            "The block size must be an odd number of pixels, 3 or more; {size} was given.", size=size
+        )
+    if not 1 <= settings.components <= size * size:
+        raise UnsupportedOptionError(
+            "The number of principal components must be from 1 to {most} (the pixels of a block); {components} was "
+            "given.",
+            most=size * size,
+            components=settings.components,
+        )
+    if settings.threshold is not None and not math.isfinite(settings.threshold):
+        raise UnsupportedOptionError(
+            "The change threshold must be a finite number; {threshold} was given.", threshold=settings.threshold
+        )
+
+
+def _check_grid(first: RasterInfo, second: RasterInfo) -> Grid:
+    """The grid both rasters lie on, or ChangeInputError."""
+    a, b = first.grid, second.grid
+    same = (
+        not first.warped
+        and not second.warped
+        and (a.width, a.height) == (b.width, b.height)
+        and a.window_of(b) == Window(0, 0, a.width, a.height)
+    )
+    if not same:
+        raise ChangeInputError(
+            "'{first}' ({first_width} x {first_height} pixels, geotransform {first_transform}) and '{second}' "
+            "({second_width} x {second_height} pixels, geotransform {second_transform}) do not lie on one grid in "
+            "one CRS; clip them as a pair first (Clip raster pair to common area).",
+            first=first.name,
+            first_width=a.width,
+            first_height=a.height,
+            first_transform=a.transform,
+            second=second.name,
+            second_width=b.width,
+            second_height=b.height,
+            second_transform=b.transform,
+        )
+    return a
+
+
+def _check_outputs(output: str, magnitude: str | None, inputs: tuple[str, str]) -> None:
+    for path in (output, magnitude):
+        if path is not None and os.path.splitext(path)[1].lower() not in (".tif", ".tiff"):
+            raise OutputFormatError("The change outputs are GeoTIFF files; give '{path}' a .tif extension.", path=path)
+    taken = {os.path.realpath(path) for path in inputs}
+    for path in (output, magnitude):
+        if path is not None and os.path.realpath(path) in taken:
+            raise OutputPathError("The output '{path}' would overwrite an input; choose another name.", path=path)
+    if magnitude is not None and os.path.realpath(magnitude) == os.path.realpath(output):
+        raise OutputPathError(
+            "The change map and the magnitude cannot both be written to '{path}'; choose another name.", path=output
+        )
+
+
+def change_strips(grid: Grid, bands: int, block_size: int) -> list[tuple[int, int]]:
+    """``(row_off, rows)`` strips covering ``grid``: about as many pixels as the valid-data scan's strips
+    (:func:`~overlap_clip_plugin.core.validity.strips`), each starting on a multiple of ``block_size`` rows so
+    that a strip holds whole blocks."""
+    rows = next(strips(grid, bands))[1]
+    rows = max(block_size, rows // block_size * block_size)
+    return [(row_off, min(rows, grid.height - row_off)) for row_off in range(0, grid.height, rows)]
+
+
+def _quantity(job: _Job, row_off: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The per-pixel quantity a method compares (the difference magnitude; the plain difference's ``|d|``,
+    ``d`` or ``-d``) on rows ``row_off ..`` of ``grid``, and where it is valid."""
+    reads, grid, settings, kept = job.reads, job.grid, job.settings, job.kept
+    valid = kept.read(grid, row_off, rows) if kept is not None else CommonMask(list(reads), grid).read(row_off, rows)
+    datasets = [read.raster.open() for read in reads]
+    total = np.zeros((rows, grid.width), dtype=np.float64)
+    for band in job.bands:
+        values = []
+        for dataset, read in zip(datasets, reads):
+            array = dataset.GetRasterBand(band).ReadAsArray(0, row_off, grid.width, rows)
+            if array is None:
+                raise WriteError(
+                    "Cannot read band {band} of '{name}': {reason}",
+                    band=band,
+                    name=read.raster.name,
+                    reason=gdal.GetLastErrorMsg(),
+                )
+            values.append(np.real(array).astype(np.float64))
+        difference = values[1] - values[0]
+        valid &= np.isfinite(difference)
+        if settings.method == DIFFERENCE:
+            total = -difference if settings.direction == DECREASE else difference
+            if settings.direction == BOTH:
+                total = np.abs(total)
+        else:
+            total += np.where(np.isfinite(difference), difference, 0.0) ** 2
+    if settings.method != DIFFERENCE:
+        total = np.sqrt(total)
+    return np.where(valid, total, np.nan), valid
+
+
+def _framed(job: _Job, row_off: int, rows: int) -> np.ndarray:
+    """The quantity of rows ``row_off ..`` with a frame of ``h // 2`` pixels on each side: the halo rows
+    above and below, NaN outside the grid and where invalid."""
+    grid, halo = job.grid, job.halo
+    start, stop = max(0, row_off - halo), min(grid.height, row_off + rows + halo)
+    values, _ = _quantity(job, start, stop - start)
+    frame = np.full((rows + 2 * halo, grid.width + 2 * halo), np.nan)
+    top = start - (row_off - halo)
+    frame[top : top + stop - start, halo : halo + grid.width] = values
+    return frame
+
+
+def _bottom(priority: np.ndarray, count: int) -> np.ndarray:
+    """The indexes of the ``count`` lowest of ``priority``, in order of priority."""
+    if priority.size > count:
+        chosen = np.argpartition(priority, count - 1)[:count]
+        return chosen[np.argsort(priority[chosen], kind="stable")]
+    return np.argsort(priority, kind="stable")
+
+
+def _rng(settings: ChangeSettings, kind: int, row_off: int) -> np.random.Generator:
+    return np.random.default_rng([settings.seed, kind, row_off])
+
+
+def sample_strip(job: _Job, row_off: int, rows: int) -> _Sample:
+    """A piece of the sampling pass: the strip's valid pixel count and its bottom-k samples."""
+    frame = _framed(job, row_off, rows)
+    grid, settings, halo = job.grid, job.settings, job.halo
+    size = settings.block_size
+    centre = frame[halo : halo + rows, halo : halo + grid.width]
+    rows_at, cols_at = np.nonzero(np.isfinite(centre))
+    priority = _rng(settings, 1, row_off).random(rows_at.size)
+    chosen = _bottom(priority, settings.pixel_samples)
+    rows_at, cols_at = rows_at[chosen], cols_at[chosen]
+    sample = _Sample(int(priority.size), priority[chosen], centre[rows_at, cols_at], None, None, None)
+    if settings.method != PCA_KMEANS:
+        return sample
+    neighbourhoods = np.stack([frame[rows_at + dy, cols_at + dx] for dy in range(size) for dx in range(size)], axis=1)
+    across, down = grid.width // size, rows // size
+    blocks = centre[: down * size, : across * size].reshape(down, size, across, size)
+    blocks = blocks.transpose(0, 2, 1, 3).reshape(-1, size * size)
+    blocks = blocks[np.isfinite(blocks).all(axis=1)]
+    block_priority = _rng(settings, 2, row_off).random(len(blocks))
+    chosen = _bottom(block_priority, settings.block_samples)
+    return _Sample(
+        sample.valid, sample.pixel_priority, sample.pixel_value, neighbourhoods, block_priority[chosen], blocks[chosen]
+    )
+
+
+def _merged(kept: _Sample | None, new: _Sample, settings: ChangeSettings) -> _Sample:
+    """The bottom-k samples of two strips' together."""
+    if kept is None:
+        return new
+    priority = np.concatenate([kept.pixel_priority, new.pixel_priority])
+    chosen = _bottom(priority, settings.pixel_samples)
+    neighbourhoods = block_priority = blocks = None
+    if kept.neighbourhoods is not None and new.neighbourhoods is not None:
+        neighbourhoods = np.concatenate([kept.neighbourhoods, new.neighbourhoods])[chosen]
+    if (
+        kept.block_priority is not None
+        and new.block_priority is not None
+        and kept.blocks is not None
+        and new.blocks is not None
+    ):
+        all_blocks = np.concatenate([kept.block_priority, new.block_priority])
+        picked = _bottom(all_blocks, settings.block_samples)
+        block_priority, blocks = all_blocks[picked], np.concatenate([kept.blocks, new.blocks])[picked]
+    return _Sample(
+        kept.valid + new.valid,
+        priority[chosen],
+        np.concatenate([kept.pixel_value, new.pixel_value])[chosen],
+        neighbourhoods,
+        block_priority,
+        blocks,
+    )
+
+
+def otsu_threshold(values: np.ndarray, bins: int = OTSU_BINS) -> float:
+    """Otsu's threshold of ``values``: the bin edge that maximises the between-class variance of a histogram of
+    ``bins`` bins over their range (change lies above it)."""
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        return high
+    counts, edges = np.histogram(values, bins=bins, range=(low, high))
+    centres = (edges[:-1] + edges[1:]) / 2.0
+    weight = np.cumsum(counts).astype(np.float64)
+    total = weight[-1]
+    below = np.cumsum(counts * centres)
+    mean_low = below / np.maximum(weight, 1.0)
+    mean_high = (below[-1] - below) / np.maximum(total - weight, 1.0)
+    between = weight * (total - weight) * (mean_low - mean_high) ** 2
+    return float(edges[1 + int(np.argmax(between[:-1]))])
+
+
+def pca(blocks: np.ndarray, components: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """The mean of ``blocks`` (one vector a row), its ``components`` leading principal axes (as columns, the
+    eigenvectors of the covariance of largest eigenvalue first) and the share of the variance they hold."""
+    mean = blocks.mean(axis=0)
+    centred = blocks - mean
+    covariance = np.einsum("ni,nj->ij", centred, centred) / max(len(blocks) - 1, 1)
+    values, vectors = np.linalg.eigh(covariance)
+    order = np.argsort(values)[::-1][:components]
+    total = float(values.clip(min=0.0).sum())
+    explained = float(values[order].clip(min=0.0).sum()) / total if total > 0 else 1.0
+    return mean, vectors[:, order], explained
+
+
+def projected(neighbourhoods: np.ndarray, mean: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """``neighbourhoods`` (one a row, NaN where a neighbour is invalid) projected onto ``axes``: a NaN neighbour
+    takes the mean there (it adds nothing)."""
+    centred = np.where(np.isnan(neighbourhoods), 0.0, neighbourhoods - mean)
+    return np.einsum("ni,is->ns", centred, axes)
+
+
+def two_means(points: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """k-means with two clusters of ``points`` (one a row): k-means++ seeding from ``seed``, Lloyd's iterations
+    until no point changes cluster, the lowest-inertia of :data:`KMEANS_STARTS` starts. Returns the centres
+    and each point's cluster."""
+    rng = np.random.default_rng(seed)
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    for _ in range(KMEANS_STARTS):
+        first = points[rng.integers(len(points))]
+        distance = ((points - first) ** 2).sum(axis=1)
+        total = distance.sum()
+        second = points[rng.choice(len(points), p=distance / total)] if total > 0 else first
+        centres = np.stack([first, second])
+        labels = np.full(len(points), -1)
+        for _ in range(KMEANS_ITERATIONS):
+            distances = ((points[:, np.newaxis, :] - centres[np.newaxis]) ** 2).sum(axis=2)
+            new = distances.argmin(axis=1)
+            if np.array_equal(new, labels):
+                break
+            labels = new
+            centres = np.stack(
+                [
+                    points[labels == index].mean(axis=0) if (labels == index).any() else centres[index]
+                    for index in (0, 1)
+                ]
+            )
+        inertia = float(distances.min(axis=1).sum())
+        if best is None or inertia < best[0]:
+            best = (inertia, centres, labels)
+    assert best is not None
+    return best[1], best[2]
+
+
+def label_strip(job: _Job, row_off: int, rows: int, model: _Model) -> tuple[np.ndarray, np.ndarray]:
+    """A piece of the labelling pass: the change map's rows ``row_off ..`` (Byte) and the quantity (Float32,
+    NaN where invalid)."""
+    frame = _framed(job, row_off, rows)
+    grid, settings, halo = job.grid, job.settings, job.halo
+    size = settings.block_size
+    centre = frame[halo : halo + rows, halo : halo + grid.width]
+    valid = np.isfinite(centre)
+    if model.threshold is not None:
+        change = centre > model.threshold
+    else:
+        assert model.mean is not None and model.components is not None and model.centres is not None
+        features = np.zeros((model.components.shape[1], rows, grid.width))
+        for offset in range(size * size):
+            dy, dx = divmod(offset, size)
+            window = frame[dy : dy + rows, dx : dx + grid.width]
+            centred = np.where(np.isnan(window), 0.0, window - model.mean[offset])
+            for axis in range(features.shape[0]):
+                features[axis] += model.components[offset, axis] * centred
+        distances = [((features - centre_of[:, None, None]) ** 2).sum(axis=0) for centre_of in model.centres]
+        change = distances[model.change] < distances[1 - model.change]
+    labels = np.where(valid, np.where(change, CHANGE, NO_CHANGE), NODATA).astype(np.uint8)
+    return labels, centre.astype(np.float32)
+
+
+def _fitted(sample: _Sample, settings: ChangeSettings) -> tuple[_Model, float | None]:
+    """The model the labelling pass applies, and the share of variance the PCA holds (or None)."""
+    needed = settings.min_samples
+    if settings.method != PCA_KMEANS:
+        if settings.threshold is not None:
+            return _Model(threshold=settings.threshold), None
+        if sample.valid < needed:
+            raise ChangeInputError(
+                "The common valid area is too small to set a threshold: it holds {count} valid pixels and {needed} "
+                "are needed.",
+                count=sample.valid,
+                needed=needed,
+            )
+        return _Model(threshold=otsu_threshold(sample.pixel_value)), None
+    assert sample.blocks is not None and sample.neighbourhoods is not None
+    size = settings.block_size
+    if len(sample.blocks) < needed:
+        raise ChangeInputError(
+            "The common valid area is too small to fit the clusters: it holds {count} whole blocks of {size} x {size} "
+            "valid pixels and {needed} are needed.",
+            count=len(sample.blocks),
+            size=size,
+            needed=needed,
+        )
+    mean, axes, explained = pca(sample.blocks, settings.components)
+    clusters, labels = two_means(projected(sample.neighbourhoods, mean, axes), settings.seed)
+    means = [sample.pixel_value[labels == index].mean() if (labels == index).any() else -np.inf for index in (0, 1)]
+    return _Model(mean=mean, components=axes, centres=clusters, change=int(means[1] > means[0])), explained
+
+
+def _scaled(progress: Progress | None, start: float, share: float) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda fraction: progress(start + share * fraction)
+
+
+def _create(path: str, grid: Grid, data_type: int, nodata: float) -> gdal.Dataset:
+    dataset = gdal_call(
+        WriteError,
+        f"Cannot create '{path}'",
+        gdal.GetDriverByName("GTiff").Create,
+        path,
+        grid.width,
+        grid.height,
+        1,
+        data_type,
+        ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"],
+    )
+    set_georeference(dataset, grid)
+    dataset.GetRasterBand(1).SetNoDataValue(nodata)
+    return dataset
+
+
+@gdal_mode()
+@bounded_cache()
+def change_map(
+    first: str | RasterInfo,
+    second: str | RasterInfo,
+    output: str,
+    settings: ChangeSettings | None = None,
+    magnitude: str | None = None,
+    kept: MaskFile | None = None,
+    progress: Progress | None = None,
+    executor: concurrent.futures.Executor | None = None,
+) -> ChangeResult:
+    """Write the change map of ``second`` against ``first`` at ``output`` (see the module's docstring).
+
+    Parameters
+    ----------
+    first, second
+        The earlier and the later date (paths or rasters read with
+        :func:`~overlap_clip_plugin.core.raster.read_raster`), on one grid.
+    output
+        The change map: a Byte GeoTIFF, 1 change, 0 no change, 255 nodata, on the rasters' grid.
+    settings
+        Method, bands and their parameters (:class:`ChangeSettings` defaults when None).
+    magnitude
+        Where to write the quantity the method compares (Float32 GeoTIFF, NaN nodata), if anywhere.
+    kept
+        The common valid mask on the grid (a run's, or the clear-sky rules'); else the rasters' GDAL masks.
+    progress, executor
+        The progress rule of :mod:`~overlap_clip_plugin.core.executors` (False cancels, raising
+        CancelledError); one strip a piece, on this thread without an executor.
+
+    Raises
+    ------
+    ChangeInputError
+        The rasters are not on one grid, lack a band, have different band counts with every band compared,
+        or hold too small a common valid area to fit.
+    UnsupportedOptionError, OutputFormatError, OutputPathError
+        Settings or output paths that cannot work.
+    CancelledError, WriteError
+        ``progress`` cancelled, or GDAL failed to read or write; nothing is left behind.
+    """
+    settings = settings or ChangeSettings()
+    _check_settings(settings)
+    first_raster = first if isinstance(first, RasterInfo) else read_raster(first)
+    second_raster = second if isinstance(second, RasterInfo) else read_raster(second)
+    grid = _check_grid(first_raster, second_raster)
+    bands = _bands(first_raster, second_raster, settings)
+    _check_outputs(output, magnitude, (first_raster.path, second_raster.path))
+    job = _Job((Read.on(first_raster, grid), Read.on(second_raster, grid)), grid, settings, bands, kept)
+    executor = executor or InlineExecutor()
+    strip_list = change_strips(grid, 2 * len(bands), settings.block_size)
+    arguments = [(job, row_off, rows) for row_off, rows in strip_list]
+    sample: _Sample | None = None
+    sampled = pieces(executor, sample_strip, arguments, _scaled(progress, 0.0, SAMPLING_SHARE), CHANGE_CANCELLED)
+    with contextlib.closing(sampled):
+        for one in sampled:
+            sample = _merged(sample, one, settings)
+    assert sample is not None
+    model, explained = _fitted(sample, settings)
+    folders: list[str] = []
+    try:
+        targets = [(output, gdal.GDT_Byte, float(NODATA))]
+        if magnitude is not None:
+            targets.append((magnitude, gdal.GDT_Float32, math.nan))
+        staged = []
+        for path, _, _ in targets:
+            folders.append(scratch_folder(path, "staging"))
+            staged.append(os.path.join(folders[-1], os.path.basename(path)))
+        datasets = [_create(path, grid, data_type, nodata) for path, (_, data_type, nodata) in zip(staged, targets)]
+        areas = pixel_areas(grid)
+        changed = valid = 0
+        area = 0.0 if areas is not None else None
+        labelled = pieces(
+            executor,
+            label_strip,
+            [(*one, model) for one in arguments],
+            _scaled(progress, SAMPLING_SHARE, 1.0 - SAMPLING_SHARE),
+            CHANGE_CANCELLED,
+        )
+        with contextlib.closing(labelled):
+            for (row_off, _), (labels, values) in zip(strip_list, labelled):
+                datasets[0].GetRasterBand(1).WriteArray(labels, 0, row_off)
+                if len(datasets) > 1:
+                    datasets[1].GetRasterBand(1).WriteArray(values, 0, row_off)
+                is_change = labels == CHANGE
+                changed += int(is_change.sum())
+                valid += int((labels != NODATA).sum())
+                if areas is not None and area is not None:
+                    area += areas.of(row_off, is_change)
+        with quiet_gdal():
+            for dataset in datasets:
+                dataset.FlushCache()
+            datasets = []
+            if gdal.GetLastErrorType() >= gdal.CE_Failure:
+                raise WriteError("Cannot write the change map: {reason}", reason=gdal.GetLastErrorMsg())
+        for path, (target, _, _) in zip(staged, targets):
+            os.replace(path, target)
+    finally:
+        datasets = []
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+    return ChangeResult(
+        output,
+        magnitude,
+        settings.method,
+        changed,
+        valid,
+        100.0 * changed / valid if valid else None,
+        area,
+        model.threshold,
+        explained,
+    )
