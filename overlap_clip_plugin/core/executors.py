@@ -133,10 +133,10 @@ def pieces(
         done, future = set(), None
         if on_stop is not None:
             on_stop()
-        # Every piece not yet started is cancelled, and the ones running are waited for.
-        for pending in running:
-            pending.cancel()
-        concurrent.futures.wait(list(running))
+        # Every piece not yet started is cancelled, and the ones running are waited for. A future that took the
+        # cancel is not waited for: it never runs, and Dask's may never say so (its workers gone with a Ctrl-C).
+        started = [pending for pending in running if not pending.cancel()]
+        concurrent.futures.wait(started)
         raise
 
 
