@@ -11,12 +11,15 @@ import pytest
 from commands import qgis_process
 from osgeo import gdal
 from qgis.core import (
+    Qgis,
+    QgsProcessingContext,
     QgsProcessingModelAlgorithm,
     QgsProcessingModelChildAlgorithm,
     QgsProcessingModelChildParameterSource,
     QgsProcessingModelOutput,
     QgsProcessingModelParameter,
     QgsProcessingParameterRasterLayer,
+    QgsProject,
 )
 from rasters import A_TRANSFORM, assert_copied_from, grid_of, make_raster, read_array
 from shift_data import write_pair
@@ -113,6 +116,23 @@ def test_model3_file_runs_with_qgis_process(provider, profile, tmp_path):
     np.testing.assert_allclose(read_array(output)[0], expected, rtol=1e-6)
 
 
+def steps_of(model, parameters):
+    """Run ``model``: its results, and each step's numbers and texts by step and output name. QGIS 3.38 and
+    later keep every step's outputs in the context (and report only files among the model's results); before,
+    the steps' outputs declared as model outputs are the only record (``clip:shift_x``)."""
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
+    results = processing.run(model, parameters, context=context)
+    if Qgis.versionInt() >= 33800:
+        steps = {step: dict(done.outputs()) for step, done in context.modelResult().childResults().items()}
+    else:
+        steps = {}
+        for key, value in results.items():
+            step, _, name = key.partition(":")
+            steps.setdefault(step, {})[name.upper()] = value
+    return results, steps
+
+
 def child_output(child_id, output_name):
     """A step's parameter source: the output ``output_name`` of the step ``child_id``."""
     return QgsProcessingModelChildParameterSource.fromChildOutput(child_id, output_name)
@@ -162,23 +182,29 @@ def test_a_model_gives_the_shift_as_its_outputs_and_feeds_it_to_the_next_step(pr
             f"shift_map:shift_east={shift_map}",
         )
     )
-    assert (results["clip:shift_x"], results["clip:shift_y"]) == pytest.approx((1.3, -0.7), abs=0.05)
-    assert results["clip:shift_m"] == pytest.approx(10.0 * np.hypot(1.3, 0.7), abs=0.5)
-    assert results["clip:shift_reliable"] is True and results["clip:shift_note"] == ""
     # The next step got the shift east as its number: the map over the common area holds it everywhere.
     assert results["shift_map:shift_east"] == str(shift_map)
     assert grid_of(shift_map) == ((500000.0, 1024.0, 0.0, 5000000.0, 0.0, -1024.0), 10, 10)
-    np.testing.assert_array_equal(read_array(shift_map), np.full((1, 10, 10), results["clip:shift_x"]))
+    east = read_array(shift_map)
+    assert east[0, 0, 0] == pytest.approx(1.3, abs=0.05)
+    np.testing.assert_array_equal(east, np.full((1, 10, 10), east[0, 0, 0]))
+    if Qgis.versionInt() < 33800:
+        # QGIS 3.22 also reports the step's numbers among the model's results (3.40 and 3.44 only its files).
+        assert (results["clip:shift_x"], results["clip:shift_y"]) == pytest.approx((1.3, -0.7), abs=0.05)
+        assert results["clip:shift_m"] == pytest.approx(10.0 * np.hypot(1.3, 0.7), abs=0.5)
+        assert results["clip:shift_reliable"] is True and results["clip:shift_note"] == ""
+        assert results["clip:shift_x"] == east[0, 0, 0]
 
 
 def test_a_model_says_why_the_shift_of_unrelated_dates_is_not_estimated(provider, tmp_path):
     reference, other = write_pair(tmp_path, 0.5, 0.5, other_seed=7)
     model = clip_pair_model("Shift between two dates", ("reference", "other"), SHIFT_OUTPUTS, SHIFT=True)
     outputs = {"clip:output_a": str(tmp_path / "a.tif"), "clip:output_b": str(tmp_path / "b.tif")}
-    results = processing.run(model, {"reference": reference, "other": other, **outputs})
-    assert results["clip:shift_reliable"] is False
-    assert results["clip:shift_x"] is None and results["clip:shift_y"] is None and results["clip:shift_m"] is None
-    assert results["clip:shift_note"].startswith("The rasters' content does not match"), results["clip:shift_note"]
+    results, steps = steps_of(model, {"reference": reference, "other": other, **outputs})
+    clip = steps["clip"]
+    assert clip["SHIFT_RELIABLE"] is False
+    assert clip["SHIFT_X"] is None and clip["SHIFT_Y"] is None and clip["SHIFT_M"] is None
+    assert clip["SHIFT_NOTE"].startswith("The rasters' content does not match"), clip["SHIFT_NOTE"]
     # The clip itself is done: a copy of each input, there being no offset between their grids.
     assert [results[key] for key in outputs] == list(outputs.values())
     assert_copied_from(outputs["clip:output_a"], reference)
@@ -200,7 +226,7 @@ def test_a_model_coregisters_and_a_second_estimate_in_it_finds_the_shift_gone(pr
     check.setModelOutputs({key.lower(): model_output(key.lower(), "check", key) for key in SHIFT_OUTPUTS[2:]})
     model.addChildAlgorithm(check)
 
-    results = processing.run(
+    _results, steps = steps_of(
         model,
         {
             "reference": reference,
@@ -209,8 +235,9 @@ def test_a_model_coregisters_and_a_second_estimate_in_it_finds_the_shift_gone(pr
             "clip:output_b": str(tmp_path / "b.tif"),
         },
     )
-    assert results["clip:shift_reliable"] is True
-    assert (results["clip:shift_x"], results["clip:shift_y"]) == pytest.approx((1.3, -0.7), abs=0.05)
-    assert results["check:shift_reliable"] is True, results["check:shift_note"]
-    residual = (results["check:shift_x"], results["check:shift_y"])
+    clip, check = steps["clip"], steps["check"]
+    assert clip["SHIFT_RELIABLE"] is True
+    assert (clip["SHIFT_X"], clip["SHIFT_Y"]) == pytest.approx((1.3, -0.7), abs=0.05)
+    assert check["SHIFT_RELIABLE"] is True, check["SHIFT_NOTE"]
+    residual = (check["SHIFT_X"], check["SHIFT_Y"])
     assert max(abs(value) for value in residual) < 0.1, residual
