@@ -38,6 +38,7 @@ from overlap_clip_plugin.core.executors import InlineExecutor, Progress, run_pie
 from overlap_clip_plugin.core.formats import MASK_BAND_DRIVERS, check_not_a_container, check_output_format, is_lossy
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_mode, gdal_warnings
 from overlap_clip_plugin.core.grid import Bounds, Grid, Window
+from overlap_clip_plugin.core.qa import check_rule
 from overlap_clip_plugin.core.raster import RasterInfo, Read, Source, read_raster
 from overlap_clip_plugin.core.remote import LocalCopies, fetched_once, is_remote
 from overlap_clip_plugin.core.scratch import scratch_folder
@@ -459,6 +460,9 @@ def plan_clip(
     executor = executor or InlineExecutor()
     with gdal_warnings(warn):
         originals = tuple(run_pieces(executor, read_raster, [(source, gcp_method, rpc_dem) for source in inputs]))
+        for raster in originals:
+            if raster.qa is not None:
+                check_rule(raster.qa, raster)
         drivers = _check_output_paths(originals, outputs)
         if mask_common:
             _check_mask_common(originals, drivers, reference is None)
@@ -608,6 +612,7 @@ def _keeping_own_mask(plan: OutputPlan) -> OutputPlan:
         return plan
     outside_unmarked = plan.source.warped and plan.source.bands[0].nodata is None
     if flags & gdal.GMF_PER_DATASET or outside_unmarked:
-        own = (Read.on(plan.source, plan.grid),)
+        # Its own mask only: a clear-sky rule masks outputs through MASK_COMMON alone.
+        own = (Read.on(replace(plan.source, qa=None), plan.grid),)
         return replace(plan, mask_with=own, nodata=(None,) * len(plan.source.bands), validity=VALIDITY_MASK)
     return plan

@@ -19,7 +19,9 @@ file, so the companion is matched against the file's own geotransform.
 
 Use: :func:`parse_rule` turns what a user types into a rule, :func:`check_rule` refuses a rule its raster cannot
 serve before anything is written, and :func:`clear_on_window` gives the clear pixels of a block of the raster's
-pixels, to AND into the common valid mask.
+pixels, to AND into the common valid mask. A raster resampled onto the output grid has its QA values resampled
+with it by nearest neighbour (:func:`qa_on_grid`): a QA value is a set of flags or a class, which any other
+method would mix into a value that means nothing; the pixel is then clear where the QA pixel it takes is.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from osgeo import gdal
 
 from overlap_clip_plugin.core.crs import crs_from_wkt, crs_name
 from overlap_clip_plugin.core.errors import QaRuleError, UnsupportedGeoreferenceError, WriteError
-from overlap_clip_plugin.core.gdalenv import gdal_mode
+from overlap_clip_plugin.core.gdalenv import gdal_mode, quiet_gdal
 from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.raster import RasterInfo, open_raster, read_raster
+from overlap_clip_plugin.core.views import on_grid
 
 #: The highest bit a rule may reject: QA values are read as integers of at most 64 bits.
 LAST_BIT = 63
@@ -380,3 +383,54 @@ def clear_on_window(rule: QaRule, raster: RasterInfo, window: Window) -> np.ndar
     inside = clear(rule, values) & (valid != 0)
     result[row0 - block.row_off : row1 - block.row_off, col0 - block.col_off : col1 - block.col_off] = inside
     return result
+
+
+def _qa_band(rule: QaRule, raster: RasterInfo) -> gdal.Dataset:
+    """The QA band of ``rule`` as a one-band VRT placed like ``raster`` as it is read (moved, or by its
+    transformer), pixel for pixel with the raster's own pixels."""
+    if rule.path is None:
+        return gdal.Translate("", raster.open(), format="VRT", bandList=[rule.band])
+    dataset = open_raster(rule.path)
+    if raster.warped:
+        # Placed alike, pixel for pixel (check_rule saw to it): the raster's transformer options place it too.
+        return gdal.Translate("", dataset, format="VRT", bandList=[rule.band])
+    whole = Window(0, 0, raster.grid.width, raster.grid.height)
+    block = _companion_window(raster, dataset, os.path.basename(rule.path), whole)
+    view = gdal.Translate(
+        "",
+        dataset,
+        format="VRT",
+        bandList=[rule.band],
+        srcWin=[block.col_off, block.row_off, whole.width, whole.height],
+    )
+    # The flags belong to the raster's pixels: where the raster is moved, they move with it.
+    view.SetGeoTransform(raster.grid.transform)
+    view.SetProjection(raster.crs.wkt if raster.crs is not None else "")
+    return view
+
+
+@gdal_mode()
+def qa_on_grid(rule: QaRule, raster: RasterInfo, grid: Grid) -> gdal.Dataset:
+    """The QA values of ``raster`` resampled onto ``grid`` by nearest neighbour, as a lazy VRT of two bands: the
+    values, and an alpha band (0 where no QA pixel with a value lands: outside the raster, the QA band's nodata).
+    Read it with :func:`clear_on_view`; :func:`check_rule` must have passed."""
+    with quiet_gdal():
+        band = _qa_band(rule, raster)
+    if band is None:
+        raise WriteError(
+            "Cannot read QA band {band} of '{name}': {reason}",
+            band=rule.band,
+            name=os.path.basename(rule.path or raster.path),
+            reason=gdal.GetLastErrorMsg(),
+        )
+    return on_grid(band, raster.path, grid, None, "near", raster.warp_options, alpha=True)
+
+
+def clear_on_view(rule: QaRule, view: gdal.Dataset, row_off: int, rows: int) -> np.ndarray:
+    """Boolean array (rows x width of ``view``): True where rows ``row_off ..`` of ``view`` (from
+    :func:`qa_on_grid`) are clear by ``rule``."""
+    values = view.GetRasterBand(1).ReadAsArray(0, row_off, view.RasterXSize, rows)
+    landed = view.GetRasterBand(2).ReadAsArray(0, row_off, view.RasterXSize, rows)
+    if values is None or landed is None:
+        raise WriteError("Cannot read a QA band: {reason}", reason=gdal.GetLastErrorMsg())
+    return clear(rule, values) & (landed != 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from osgeo import gdal
 
@@ -12,6 +13,9 @@ from overlap_clip_plugin.core.crs import Crs, crs_from_wkt
 from overlap_clip_plugin.core.errors import InputChangedError, RasterOpenError, UnsupportedGeoreferenceError
 from overlap_clip_plugin.core.gdalenv import gdal_mode, quiet_gdal
 from overlap_clip_plugin.core.grid import Grid, Window
+
+if TYPE_CHECKING:
+    from overlap_clip_plugin.core.qa import QaRule
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class Source:
     open_options: tuple[str, ...] = ()
     #: A geotransform to read the raster with instead of its own (its shift against another corrected).
     geotransform: tuple[float, ...] | None = None
+    #: Which pixels are clear (not cloud, shadow or snow), from a QA band: valid beyond nodata (see
+    #: :mod:`overlap_clip_plugin.core.qa`); None counts every pixel that its masks call valid.
+    qa: QaRule | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,8 @@ class RasterInfo:
     #: True when ``grid`` moves the raster from where its file puts it (a corrected shift): every read
     #: goes through a VRT that carries ``grid``'s geotransform.
     moved: bool = False
+    #: The clear-sky rule of the raster's :class:`Source`: the common valid area keeps its clear pixels only.
+    qa: QaRule | None = None
 
     @property
     def crs(self) -> Crs | None:
@@ -231,6 +240,7 @@ def read_raster(source: str | Source, gcp_method: str = "polynomial", rpc_dem: s
         footprint,
         stamp_of(dataset),
         source.geotransform is not None,
+        source.qa,
     )
 
 

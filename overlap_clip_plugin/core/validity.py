@@ -7,6 +7,9 @@ Each raster's masks are seen on the output grid through a lazy VRT whose bands r
 (``mask,N``): a window when the raster lies on the output grid's lattice, a nearest-neighbour warp otherwise.
 The common valid mask is then read a strip of rows at a time, so memory stays bounded by the strip, never by
 the raster: at most :data:`STRIP_PIXELS` pixels per raster band at once.
+
+A raster with a clear-sky rule (:attr:`RasterInfo.qa`, see :mod:`overlap_clip_plugin.core.qa`) is valid only where
+its QA band also calls the pixel clear: the common valid area is then the clear-sky common area.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from overlap_clip_plugin.core.errors import CancelledError, NoValidNodataError, 
 from overlap_clip_plugin.core.executors import InlineExecutor, Progress, cancelled_by, pieces, runs_here
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode
 from overlap_clip_plugin.core.grid import Grid, Window
+from overlap_clip_plugin.core.qa import clear_on_view, clear_on_window, qa_on_grid
 from overlap_clip_plugin.core.raster import RasterInfo, Read
 from overlap_clip_plugin.core.views import on_grid, set_georeference
 
@@ -95,18 +99,32 @@ class CommonMask:
 
     def __init__(self, reads: Sequence[Read], grid: Grid) -> None:
         self.grid = grid
+        self._reads = tuple(reads)
         self._views = [mask_on_grid(read, grid) for read in reads]
+        # A raster read as a block of its pixels reads the same block of QA values; a resampled one, its QA
+        # values resampled alike.
+        self._qa_views = [
+            qa_on_grid(read.raster.qa, read.raster, grid) if read.raster.qa and read.window is None else None
+            for read in reads
+        ]
 
     def read_each(self, row_off: int, rows: int) -> list[np.ndarray]:
-        """One boolean array (rows x width) per raster: True where it is valid in every band."""
+        """One boolean array (rows x width) per raster: True where it is valid in every band (and clear, for a
+        raster with a clear-sky rule)."""
         each = []
-        for view in self._views:
+        for read, view, qa_view in zip(self._reads, self._views, self._qa_views):
             valid = np.ones((rows, self.grid.width), dtype=bool)
             for index in range(1, view.RasterCount + 1):
                 strip = view.GetRasterBand(index).ReadAsArray(0, row_off, self.grid.width, rows)
                 if strip is None:
                     raise WriteError("Cannot read masks: {reason}", reason=gdal.GetLastErrorMsg())
                 valid &= strip != 0
+            rule = read.raster.qa
+            if qa_view is not None and rule is not None:
+                valid &= clear_on_view(rule, qa_view, row_off, rows)
+            elif rule is not None and read.window is not None:
+                block = Window(read.window.col_off, read.window.row_off + row_off, self.grid.width, rows)
+                valid &= clear_on_window(rule, read.raster, block)
             each.append(valid)
         return each
 
