@@ -335,22 +335,28 @@ def run_batch(
 @contextlib.contextmanager
 def _dask_logs(verbose: bool) -> Iterator[None]:
     """Dask's logs and warnings kept quiet unless ``verbose``: a worker logs a failed task with its
-    traceback on the terminal, and the job's line says the failure already; a LocalCluster's scheduler
+    traceback on the terminal, and the job's line says the failure already; the client's event loop logs a
+    task that ended after its future was cancelled; a LocalCluster's scheduler
     warns when another cluster holds its dashboard's port. The worker processes of a LocalCluster read
     the setting from the environment when they start (one set by the user is kept)."""
     if verbose:
         yield
         return
-    logger, variable = logging.getLogger("distributed"), "DASK_LOGGING__DISTRIBUTED"
-    level, saved = logger.level, os.environ.get(variable)
-    logger.setLevel(logging.CRITICAL)
+    # Tornado's is the client's event loop: Dask's executor logs there when a task ends after its future was
+    # cancelled (a job that failed cancels its other pieces), an error of Dask's own bookkeeping, not the job's.
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado.application")]
+    variable = "DASK_LOGGING__DISTRIBUTED"
+    levels, saved = [logger.level for logger in loggers], os.environ.get(variable)
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     os.environ[variable] = saved or "critical"
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", module=r"distributed(\.|$)")
             yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
         if saved is None:
             del os.environ[variable]
 
