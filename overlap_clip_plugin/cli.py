@@ -12,6 +12,9 @@ the running ones are cancelled (nothing of them is written), and the summary say
 written. The exit status is 0 when every job was written, 1 when any failed (the others are written), 2
 for a batch file or options that cannot be used, 130 after SIGINT and 143 after SIGTERM.
 
+``--qa RULE`` (with ``--qa-band N``, 1 by default) gives every input a clear-sky rule read from a QA band of its
+own (:mod:`overlap_clip_plugin.core.qa`): ``--area valid`` and ``--mask-common`` then see the clear-sky common area.
+
 ``--shift estimate`` (the default; ``--shift none`` turns it off) estimates the shift of each input's content
 against the job's reference (the ``--reference`` raster, the first by default; the first with ``--grid own``)
 on the reference's output grid (:mod:`overlap_clip_plugin.core.shift`); ``--shift correct`` also moves each
@@ -48,9 +51,11 @@ import warnings
 from collections.abc import Iterator, Sequence
 
 from overlap_clip_plugin.batchfile import BatchFileError, Job, read_jobs
-from overlap_clip_plugin.core.errors import CancelledError, ExecutorError, OverlapClipError
+from overlap_clip_plugin.core.errors import CancelledError, ExecutorError, OverlapClipError, QaRuleError
 from overlap_clip_plugin.core.executors import POLL, make_executor
 from overlap_clip_plugin.core.plan import RESAMPLING_METHODS
+from overlap_clip_plugin.core.qa import PRESETS, parse_rule
+from overlap_clip_plugin.core.raster import Source
 from overlap_clip_plugin.core.run import SHIFTS, WHOLE_PIXEL, RunResult, run_clip
 
 #: How many jobs the client keeps going at once (each waits on its pieces most of the time).
@@ -79,6 +84,15 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--mask-common", action="store_true", help="nodata in every output wherever any raster has no valid data"
     )
     parser.add_argument("--resampling", choices=RESAMPLING_METHODS, default="near")
+    parser.add_argument(
+        "--qa",
+        metavar="RULE",
+        help="a clear-sky rule for every input, from a QA band of its own: a preset ("
+        + ", ".join(PRESETS)
+        + "), bits:0,1,3 (bits to reject) or classes:4,5,6 (classes to keep); --area valid and --mask-common then "
+        "leave out clouds, their shadows and snow",
+    )
+    parser.add_argument("--qa-band", type=int, default=1, metavar="N", help="the inputs' QA band for --qa (1 = first)")
     parser.add_argument(
         "--shift",
         choices=["none", *(name for name in SHIFTS if name)],
@@ -260,7 +274,7 @@ def run_batch(
                 folders.enter(job.folder)
                 entered = True
             result = run_clip(
-                job.inputs,
+                [Source(path, qa=options.qa_rule) for path in job.inputs] if options.qa_rule else job.inputs,
                 job.outputs,
                 grid,
                 options.area,
@@ -387,6 +401,10 @@ def _run(options: argparse.Namespace, stop: Stop) -> int | None:
             options.reference < 1 or any(options.reference > len(job.inputs) for job in jobs)
         ):
             raise BatchFileError(f"--reference {options.reference} is not a place in every job.")
+        try:
+            options.qa_rule = parse_rule(options.qa, options.qa_band) if options.qa else None
+        except QaRuleError as err:
+            raise BatchFileError(f"--qa: {err}") from None
         if options.threads < 1 or (options.local_workers is not None and options.local_workers < 1):
             raise BatchFileError("--threads and --local-workers need 1 or more.")
         if options.scheduler and options.local_workers:

@@ -312,6 +312,10 @@
       <translation>无法读取 '{name}' 的第 {band} 个 QA 波段：{reason}</translation>
     </message>
     <message>
+      <source>Cannot read a QA band: {reason}</source>
+      <translation>无法读取 QA 波段：{reason}</translation>
+    </message>
+    <message>
       <source>A QA rule rejects bits or keeps classes, not both.</source>
       <translation>QA 规则要么剔除位，要么保留类别，不能两者兼有。</translation>
     </message>
@@ -484,6 +488,18 @@
       <translation>栅格</translation>
     </message>
     <message>
+      <source>Which pixels count as valid beyond nodata, from a QA band. Empty: all of them. A preset: landsat-c2-qa-pixel (Landsat Collection 2 QA_PIXEL: fill, dilated cloud, cirrus, cloud, cloud shadow and snow are not valid) or sentinel-2-scl (Sentinel-2 L2A SCL: classes 2, 4, 5, 6 and 7 are valid). Or a rule of your own: bits:0,1,3 (bits to reject) or classes:4,5,6 (classes to keep). The common valid area ('Where all rasters have valid data') and the nodata set where any raster has none then leave out clouds, their shadows and snow; with raster extents and no nodata set, the rule changes nothing.</source>
+      <translation>除无数据外，再按 QA 波段判断哪些像元有效。留空：全部有效。预设：landsat-c2-qa-pixel（Landsat Collection 2 QA_PIXEL：填充、扩张云、卷云、云、云阴影和雪均无效）或 sentinel-2-scl（Sentinel-2 L2A SCL：类别 2、4、5、6 和 7 有效）。也可自定规则：bits:0,1,3（要剔除的位）或 classes:4,5,6（要保留的类别）。此时公共有效区域（“所有栅格都有有效数据之处”）以及在任一栅格无有效数据处设置的无数据都会排除云、云阴影和雪；若使用栅格范围且不设无数据，该规则不起作用。</translation>
+    </message>
+    <message>
+      <source>The band that holds the QA values: a band of the raster itself, or of its QA raster when one is given.</source>
+      <translation>存放 QA 值的波段：栅格自身的波段，或在给出 QA 栅格时为该 QA 栅格的波段。</translation>
+    </message>
+    <message>
+      <source>A separate QA raster (a Landsat *_QA_PIXEL.TIF, a Sentinel-2 SCL resampled to the raster's pixels) on the raster's grid and covering it; empty: the QA band is a band of the raster itself.</source>
+      <translation>单独的 QA 栅格（Landsat 的 *_QA_PIXEL.TIF，或已重采样到该栅格像元的 Sentinel-2 SCL），须位于该栅格的格网上并将其完全覆盖；留空：QA 波段是栅格自身的一个波段。</translation>
+    </message>
+    <message>
       <source>Common area</source>
       <translation>公共区域</translation>
     </message>
@@ -650,6 +666,10 @@
     <message>
       <source>{width} x {height} pixels from column {col}, row {row} of the source</source>
       <translation>源栅格中自第 {col} 列、第 {row} 行起的 {width} x {height} 像元</translation>
+    </message>
+    <message>
+      <source>The QA raster '{}' is given without a QA rule; give the rule its values follow.</source>
+      <translation>给出了 QA 栅格 '{}' 却没有 QA 规则；请给出其取值所遵循的规则。</translation>
     </message>
     <message>
       <source>Shift of {} against {} not estimated: {}</source>
@@ -862,6 +882,18 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
       <translation>重叠：{}。</translation>
     </message>
     <message>
+      <source>Clear-sky rule of {}</source>
+      <translation>{} 的晴空规则</translation>
+    </message>
+    <message>
+      <source>QA band of {}</source>
+      <translation>{} 的 QA 波段</translation>
+    </message>
+    <message>
+      <source>QA raster of {}</source>
+      <translation>{} 的 QA 栅格</translation>
+    </message>
+    <message>
       <source>{} ({}, common area)</source>
       <translation>{}（{}，公共区域）</translation>
     </message>
@@ -938,6 +970,14 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
       <translation>在规划输出格网之前按估计的偏移移动每个栅格，使其只重采样一次；在格网点阵上整像元的偏移仍为复制。偏移不可靠的栅格不移动。最邻近法只能移动整像元：若要同时消除小数部分，请选择双线性、三次卷积或 Lanczos。</translation>
     </message>
     <message>
+      <source>QA rasters (one per input, in the same order)</source>
+      <translation>QA 栅格（每个输入一个，顺序相同）</translation>
+    </message>
+    <message>
+      <source>Separate QA rasters, one per input in the order of the inputs, each on its input's grid and covering it; empty: the QA band is a band of each input.</source>
+      <translation>单独的 QA 栅格，按输入的顺序每个输入一个，各自位于其输入的格网上并将其完全覆盖；留空：QA 波段是每个输入自身的一个波段。</translation>
+    </message>
+    <message>
       <source>Output folder</source>
       <translation>输出文件夹</translation>
     </message>
@@ -964,6 +1004,14 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
     <message>
       <source>overlap,intersection,common,extent,clip,align,grid,time series,stack</source>
       <translation>重叠,相交,公共,范围,裁剪,对齐,网格,时间序列,栅格序列</translation>
+    </message>
+    <message>
+      <source>Clear-sky rule of every input</source>
+      <translation>所有输入的晴空规则</translation>
+    </message>
+    <message>
+      <source>QA band</source>
+      <translation>QA 波段</translation>
     </message>
     <message>
       <source>CSV files (*.csv)</source>
@@ -996,6 +1044,10 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
     <message>
       <source>The reference raster is number {}, but there are {} inputs.</source>
       <translation>参考栅格为第 {} 个，但只有 {} 个输入。</translation>
+    </message>
+    <message>
+      <source>{} QA rasters are given for {} input rasters; give one for each input, in their order, or none.</source>
+      <translation>给出了 {} 个 QA 栅格，但输入栅格有 {} 个；请按输入的顺序为每个输入各给一个，或一个都不给。</translation>
     </message>
     <message>
       <source>The shift table '{}' would overwrite the raster '{}'; choose another file.</source>

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+from dataclasses import replace
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -30,6 +31,7 @@ from overlap_clip_plugin.core import (
     run_clip,
 )
 from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD, VALIDITY_ALPHA, VALIDITY_MASK, Note
+from overlap_clip_plugin.core.qa import parse_rule
 from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONS_WIDGET
 
 #: The help pages shipped inside the plugin, one per algorithm and language (NAME.LANGUAGE.html).
@@ -226,6 +228,55 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             ),
         )
 
+    def qa_rule_help(self):
+        """The help of a clear-sky rule parameter."""
+        return self.tr(
+            "Which pixels count as valid beyond nodata, from a QA band. Empty: all of them. A preset: "
+            "landsat-c2-qa-pixel (Landsat Collection 2 QA_PIXEL: fill, dilated cloud, cirrus, cloud, cloud shadow and "
+            "snow are not valid) or sentinel-2-scl (Sentinel-2 L2A SCL: classes 2, 4, 5, 6 and 7 are valid). Or a "
+            "rule of your own: bits:0,1,3 (bits to reject) or classes:4,5,6 (classes to keep). The common valid area "
+            "('Where all rasters have valid data') and the nodata set where any raster has none then leave out "
+            "clouds, their shadows and snow; with raster extents and no nodata set, the rule changes nothing."
+        )
+
+    def qa_band_help(self):
+        """The help of a QA band parameter."""
+        return self.tr(
+            "The band that holds the QA values: a band of the raster itself, or of its QA raster when one is given."
+        )
+
+    def qa_raster_help(self):
+        """The help of a companion QA raster parameter."""
+        return self.tr(
+            "A separate QA raster (a Landsat *_QA_PIXEL.TIF, a Sentinel-2 SCL resampled to the raster's pixels) on "
+            "the raster's grid and covering it; empty: the QA band is a band of the raster itself."
+        )
+
+    def qa_rule(self, text, band, layer):
+        """The clear-sky rule typed as ``text`` (None when empty), read from ``band`` of ``layer`` (a companion
+        QA raster, or None for a band of the raster itself)."""
+        if not (text or "").strip():
+            if layer is not None:
+                raise QgsProcessingException(
+                    self.tr("The QA raster '{}' is given without a QA rule; give the rule its values follow.").format(
+                        layer.name()
+                    )
+                )
+            return None
+        try:
+            return parse_rule(text, band, gdal_source(layer.source()).path if layer is not None else None)
+        except OverlapClipError as err:
+            raise QgsProcessingException(core_message(err)) from err
+
+    def qa_rules(self, parameters, context, layers):
+        """The clear-sky rule of each of ``layers`` (None for each, unless an algorithm declares rules)."""
+        return [None] * len(layers)
+
+    def sources(self, layers, parameters, context):
+        """The GDAL source of each of ``layers``, with its clear-sky rule."""
+        rules = self.qa_rules(parameters, context, layers)
+        return [replace(gdal_source(layer.source()), qa=rule) for layer, rule in zip(layers, rules)]
+
     def size_on_the_ground(self, grid):
         """``grid``'s size in pixels and in the units of its CRS, as the log says it."""
         crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs.wkt) if grid.crs else QgsCoordinateReferenceSystem()
@@ -360,7 +411,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         try:
             with self.executor(parameters, context, len(layers)) as executor:
                 return run_clip(
-                    [gdal_source(layer.source()) for layer in layers],
+                    self.sources(layers, parameters, context),
                     outputs,
                     grid,
                     self.AREAS[self.parameterAsEnum(parameters, self.AREA, context)],

@@ -15,6 +15,7 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
 )
 
 from overlap_clip_plugin.core import output_names
@@ -36,6 +37,9 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
     OUTPUT_LAYERS = "OUTPUT_LAYERS"
     SHIFT = "SHIFT"
     COREGISTER = "COREGISTER"
+    QA = "QA"
+    QA_BAND = "QA_BAND"
+    QA_RASTERS = "QA_RASTERS"
     SHIFTS = "SHIFTS"
 
     #: The columns of the SHIFTS table, one row per input.
@@ -153,6 +157,28 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
                 "shift is not reliable is not moved. Nearest neighbour moves whole pixels only: choose bilinear, "
                 "cubic or Lanczos to remove a fraction too."
             ),
+        )
+        self.add(
+            QgsProcessingParameterString(self.QA, self.tr("Clear-sky rule of every input"), optional=True),
+            self.qa_rule_help(),
+        )
+        self.add(
+            QgsProcessingParameterNumber(
+                self.QA_BAND, self.tr("QA band"), type=NUMBER_INTEGER, defaultValue=1, minValue=1
+            ),
+            self.qa_band_help(),
+            advanced=True,
+        )
+        qa_rasters = QgsProcessingParameterMultipleLayers(
+            self.QA_RASTERS, self.tr("QA rasters (one per input, in the same order)"), SOURCE_RASTER, optional=True
+        )
+        self.add(
+            qa_rasters,
+            self.tr(
+                "Separate QA rasters, one per input in the order of the inputs, each on its input's grid and covering "
+                "it; empty: the QA band is a band of each input."
+            ),
+            advanced=True,
         )
         folder = QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder"))
         self.add(
@@ -337,6 +363,19 @@ class ClipStackAlgorithm(ClipAlgorithmBase):
                 self.tr("The reference raster is number {}, but there are {} inputs.").format(reference, len(layers))
             )
         return reference
+
+    def qa_rules(self, parameters, context, layers):
+        """The clear-sky rule of each input (QA and QA_BAND, from QA_RASTERS where given)."""
+        companions = self.parameterAsLayerList(parameters, self.QA_RASTERS, context) or []
+        if companions and len(companions) != len(layers):
+            raise QgsProcessingException(
+                self.tr(
+                    "{} QA rasters are given for {} input rasters; give one for each input, in their order, or none."
+                ).format(len(companions), len(layers))
+            )
+        text = self.parameterAsString(parameters, self.QA, context)
+        band = self.parameterAsInt(parameters, self.QA_BAND, context)
+        return [self.qa_rule(text, band, companions[index] if companions else None) for index in range(len(layers))]
 
 
 def same_file(source):
