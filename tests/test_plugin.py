@@ -24,7 +24,11 @@ def test_plugin_registers_and_removes_the_provider_without_iface(plugin):
     plugin.initProcessing()
     provider = registry.providerById("overlapclip")
     assert provider is plugin.provider
-    assert sorted(alg.id() for alg in provider.algorithms()) == ["overlapclip:clippair", "overlapclip:clipstack"]
+    assert sorted(alg.id() for alg in provider.algorithms()) == [
+        "overlapclip:changemap",
+        "overlapclip:clippair",
+        "overlapclip:clipstack",
+    ]
     assert [p.id() for p in registry.providers()].count("overlapclip") == 1
 
 

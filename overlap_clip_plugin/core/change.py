@@ -282,6 +282,25 @@ def _check_outputs(output: str, magnitude: str | None, inputs: tuple[str, str]) 
         )
 
 
+def check_change(
+    first: RasterInfo, second: RasterInfo, output: str, settings: ChangeSettings, magnitude: str | None = None
+) -> tuple[int, ...]:
+    """The bands :func:`change_map` will compare, checked before the rasters are put on one grid.
+
+    A caller that clips the rasters first (the processing algorithm) checks the settings, the bands and the
+    output paths against the original rasters here, so that a bad choice writes nothing at all.
+
+    Raises
+    ------
+    ChangeInputError, UnsupportedOptionError, OutputFormatError, OutputPathError
+        As :func:`change_map` would.
+    """
+    _check_settings(settings)
+    bands = _bands(first, second, settings)
+    _check_outputs(output, magnitude, (first.path, second.path))
+    return bands
+
+
 def change_strips(grid: Grid, bands: int, block_size: int) -> list[tuple[int, int]]:
     """``(row_off, rows)`` strips covering ``grid``: about as many pixels as the valid-data scan's strips
     (:func:`~overlap_clip_plugin.core.validity.strips`), each starting on a multiple of ``block_size`` rows so

@@ -208,6 +208,10 @@
       <translation>从 GDAL 的掩膜（无数据值、透明度波段、数据集掩膜）在输出网格上以全分辨率读取有效数据，每次读取一条行带</translation>
     </message>
     <message>
+      <source>'{name}' has a clear-sky rule, but the common area is the rasters' extents and no nodata is set where any raster has none: the rule changes nothing.</source>
+      <translation>'{name}' 设有晴空规则，但公共区域是栅格范围，且未在任一栅格无有效数据处设置无数据：该规则不起作用。</translation>
+    </message>
+    <message>
       <source>'{name}' has a rotated, sheared or south-up geotransform: GDAL's warper resamples it onto the north-up output grid.</source>
       <translation>“{name}”的地理变换是旋转、错切或南向朝上的：由 GDAL 的变形工具将其重采样到正北朝上的输出格网。</translation>
     </message>
@@ -692,6 +696,208 @@
       <translation>{} 的参数值不正确</translation>
     </message>
     <message>
+      <source>Change map of two dates</source>
+      <translation>两个日期的变化图</translation>
+    </message>
+    <message>
+      <source>Maps where raster B (the later date) differs from raster A (the earlier date). Both are first clipped onto A's grid over the area where both have valid data, with nodata set where either has none; the change map is then 1 (change), 0 (no change) or 255 (nodata, outside that common area).
+
+Methods:
+- PCA + k-means (after Celik, 2009): the difference image (its magnitude over the compared bands), each pixel's block of h x h pixels projected onto the S leading principal components, split into two clusters; the cluster of larger mean difference is change.
+- Change-vector magnitude: the length of the difference over the compared bands, above Otsu's threshold or the one given.
+- Difference: one band's difference (both ways, brighter only or darker only), above Otsu's threshold or the one given.
+
+What every method assumes: the dates are radiometrically comparable (the same sensor, or a pair normalised beforehand, in the same units); the images are registered (check it with the shift estimate of 'Clip raster pair to common area': a shift of a pixel makes edges look like change); and the scene holds two classes, change and no change. Clouds, shadows and seasons are change to every method: mask them first. The thresholds are in the bands' units.
+
+Example: two Landsat scenes of 2020 (A) and 2024 (B), green band only (BANDS 1), PCA + k-means: the map's red pixels are the change, and the log gives their count, percent and area in square metres.</source>
+      <translation>绘出栅格 B（较晚日期）与栅格 A（较早日期）不同之处。两者先被裁剪到 A 的网格上、两者都有有效数据的区域，并在任一者无数据处设为无数据；变化图随后为 1（变化）、0（未变化）或 255（无数据，公共区域之外）。
+
+方法：
+- PCA + k 均值（依 Celik，2009）：差值图像（所比较波段上的幅度），每个像元的 h x h 像元块投影到前 S 个主成分上，再分为两个聚类；平均差值较大的聚类为变化。
+- 变化向量幅度：所比较波段上差值的长度，高于 Otsu 阈值或给定阈值即为变化。
+- 差值：单个波段的差值（双向、只看变亮或只看变暗），高于 Otsu 阈值或给定阈值即为变化。
+
+每种方法的前提：两个日期在辐射上可比（同一传感器，或事先归一化、单位相同的一对影像）；影像已配准（可用“将栅格对裁剪到公共区域”的偏移估计检查：一个像元的偏移会使边缘看起来像变化）；场景只有两类，变化与未变化。云、阴影与季节对每种方法都是变化：请先将其掩去。阈值的单位与波段相同。
+
+示例：2020 年（A）与 2024 年（B）的两景 Landsat 影像，只用绿波段（BANDS 1），PCA + k 均值：图中的红色像元即为变化，日志给出其数量、百分比和以平方米计的面积。</translation>
+    </message>
+    <message>
+      <source>Raster A (earlier date)</source>
+      <translation>栅格 A（较早日期）</translation>
+    </message>
+    <message>
+      <source>The first date; the change map lies on its grid.</source>
+      <translation>第一个日期；变化图位于其网格上。</translation>
+    </message>
+    <message>
+      <source>Raster B (later date)</source>
+      <translation>栅格 B（较晚日期）</translation>
+    </message>
+    <message>
+      <source>The second date, on any grid: it is clipped onto A's grid first.</source>
+      <translation>第二个日期，可在任意网格上：先被裁剪到 A 的网格上。</translation>
+    </message>
+    <message>
+      <source>Bands to compare</source>
+      <translation>要比较的波段</translation>
+    </message>
+    <message>
+      <source>The bands compared, the same numbers in both rasters. Empty: every band (both rasters must then have as many); the plain difference compares band 1.</source>
+      <translation>要比较的波段，两个栅格中编号相同。留空：所有波段（两个栅格的波段数须相同）；简单差值只比较波段 1。</translation>
+    </message>
+    <message>
+      <source>Method</source>
+      <translation>方法</translation>
+    </message>
+    <message>
+      <source>PCA + k-means: blocks of the difference image split into two clusters. Change-vector magnitude and difference: above a threshold (Otsu's unless one is given).</source>
+      <translation>PCA + k 均值：差值图像的像元块分为两个聚类。变化向量幅度与差值：高于阈值即为变化（未给出时用 Otsu 阈值）。</translation>
+    </message>
+    <message>
+      <source>Block size h (pixels, odd)</source>
+      <translation>块大小 h（像元，奇数）</translation>
+    </message>
+    <message>
+      <source>PCA + k-means: the side of each pixel's neighbourhood, an odd number of pixels.</source>
+      <translation>PCA + k 均值：每个像元邻域的边长，为奇数个像元。</translation>
+    </message>
+    <message>
+      <source>Principal components S</source>
+      <translation>主成分数 S</translation>
+    </message>
+    <message>
+      <source>PCA + k-means: how many leading principal components each block keeps.</source>
+      <translation>PCA + k 均值：每个像元块保留的前几个主成分的数目。</translation>
+    </message>
+    <message>
+      <source>Change threshold</source>
+      <translation>变化阈值</translation>
+    </message>
+    <message>
+      <source>Change-vector magnitude and difference: a change above this value, in the bands' units. Empty: Otsu's threshold on a sample of the common area. Not used by PCA + k-means.</source>
+      <translation>变化向量幅度与差值：高于此值即为变化，单位与波段相同。留空：在公共区域的样本上取 Otsu 阈值。PCA + k 均值不使用。</translation>
+    </message>
+    <message>
+      <source>Difference direction</source>
+      <translation>差值方向</translation>
+    </message>
+    <message>
+      <source>Difference only: which change counts.</source>
+      <translation>仅用于差值：哪种变化计为变化。</translation>
+    </message>
+    <message>
+      <source>Change map</source>
+      <translation>变化图</translation>
+    </message>
+    <message>
+      <source>Byte GeoTIFF (.tif): 1 change, 0 no change, 255 nodata outside the common area.</source>
+      <translation>Byte 类型 GeoTIFF（.tif）：1 变化，0 未变化，公共区域之外为 255 无数据。</translation>
+    </message>
+    <message>
+      <source>Change magnitude</source>
+      <translation>变化幅度</translation>
+    </message>
+    <message>
+      <source>Float32 GeoTIFF (.tif) of the quantity the method compares (the difference's magnitude).</source>
+      <translation>方法所比较的量（差值的幅度），Float32 类型 GeoTIFF（.tif）。</translation>
+    </message>
+    <message>
+      <source>change detection,change map,difference,pca,k-means,kmeans,otsu,celik,two dates</source>
+      <translation>变化检测,变化图,差值,主成分,k 均值,pca,k-means,kmeans,otsu,celik,两个日期</translation>
+    </message>
+    <message>
+      <source>Clipped raster A</source>
+      <translation>裁剪后的栅格 A</translation>
+    </message>
+    <message>
+      <source>Clipped raster B</source>
+      <translation>裁剪后的栅格 B</translation>
+    </message>
+    <message>
+      <source>The raster on A's grid over the common area, as compared; a temporary file unless named.</source>
+      <translation>位于 A 的网格上、覆盖公共区域、参与比较的栅格；未命名时为临时文件。</translation>
+    </message>
+    <message>
+      <source>Changed pixels</source>
+      <translation>变化像元数</translation>
+    </message>
+    <message>
+      <source>Pixels compared (common valid area)</source>
+      <translation>参与比较的像元数（公共有效区域）</translation>
+    </message>
+    <message>
+      <source>Changed percent of the common area</source>
+      <translation>变化占公共区域的百分比</translation>
+    </message>
+    <message>
+      <source>Changed area on the ellipsoid (square metres)</source>
+      <translation>椭球面上的变化面积（平方米）</translation>
+    </message>
+    <message>
+      <source>Threshold used</source>
+      <translation>所用阈值</translation>
+    </message>
+    <message>
+      <source>PCA + k-means sets no threshold; the change threshold is not used.</source>
+      <translation>PCA + k 均值不设阈值；变化阈值未被使用。</translation>
+    </message>
+    <message>
+      <source>PCA + k-means (Celik 2009)</source>
+      <translation>PCA + k 均值（Celik 2009）</translation>
+    </message>
+    <message>
+      <source>Change-vector magnitude</source>
+      <translation>变化向量幅度</translation>
+    </message>
+    <message>
+      <source>Difference</source>
+      <translation>差值</translation>
+    </message>
+    <message>
+      <source>Either way</source>
+      <translation>双向</translation>
+    </message>
+    <message>
+      <source>B brighter</source>
+      <translation>B 变亮</translation>
+    </message>
+    <message>
+      <source>B darker</source>
+      <translation>B 变暗</translation>
+    </message>
+    <message>
+      <source>Bands compared: {}.</source>
+      <translation>比较的波段：{}。</translation>
+    </message>
+    <message>
+      <source>Changed: {} of {} pixels compared ({:.4g} %).</source>
+      <translation>变化：{} 个像元，共比较 {} 个（{:.4g} %）。</translation>
+    </message>
+    <message>
+      <source>Change ({} to {})</source>
+      <translation>变化（{} 至 {}）</translation>
+    </message>
+    <message>
+      <source>The change map, its magnitude and the clipped rasters need files of their own; '{}' is named twice.</source>
+      <translation>变化图、其幅度与裁剪后的栅格各需自己的文件；'{}' 被指定了两次。</translation>
+    </message>
+    <message>
+      <source>Changed area on the ellipsoid: {:.6g} square metres ({:.6g} square kilometres).</source>
+      <translation>椭球面上的变化面积：{:.6g} 平方米（{:.6g} 平方千米）。</translation>
+    </message>
+    <message>
+      <source>Threshold: {:.6g}.</source>
+      <translation>阈值：{:.6g}。</translation>
+    </message>
+    <message>
+      <source>The principal components kept hold {:.1f} % of the blocks' variance.</source>
+      <translation>保留的主成分占像元块方差的 {:.1f} %。</translation>
+    </message>
+    <message>
+      <source>{} ({}, common area)</source>
+      <translation>{}（{}，公共区域）</translation>
+    </message>
+    <message>
       <source>Clip raster pair to common area</source>
       <translation>将栅格对裁剪到公共区域</translation>
     </message>
@@ -794,14 +1000,6 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
 示例：对 2020 年（A）与 2024 年（B）的影像做变化检测时，保留 A 的网格，选择“所有栅格都有有效数据之处”，并在任一栅格无数据处设为无数据：两个输出将覆盖完全相同的地面、位于相同的像元上，有效像元也完全一致，可直接求差。</translation>
     </message>
     <message>
-      <source>Clipped raster A</source>
-      <translation>裁剪后的栅格 A</translation>
-    </message>
-    <message>
-      <source>Clipped raster B</source>
-      <translation>裁剪后的栅格 B</translation>
-    </message>
-    <message>
       <source>Where to write the clipped raster; the file extension chooses the format.</source>
       <translation>裁剪后栅格的保存位置；文件扩展名决定格式。</translation>
     </message>
@@ -892,10 +1090,6 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
     <message>
       <source>QA raster of {}</source>
       <translation>{} 的 QA 栅格</translation>
-    </message>
-    <message>
-      <source>{} ({}, common area)</source>
-      <translation>{}（{}，公共区域）</translation>
     </message>
     <message>
       <source>Clip raster stack to common area</source>
@@ -1052,6 +1246,14 @@ Example: 40 Landsat and Sentinel-2 scenes of one place, reference 1 (the first s
     <message>
       <source>The shift table '{}' would overwrite the raster '{}'; choose another file.</source>
       <translation>偏移表 '{}' 会覆盖栅格 '{}'；请选择另一个文件。</translation>
+    </message>
+    <message>
+      <source>Change</source>
+      <translation>变化</translation>
+    </message>
+    <message>
+      <source>No change</source>
+      <translation>未变化</translation>
     </message>
     <message>
       <source>; </source>

@@ -386,13 +386,16 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         whole=True,
         before_commit=None,
         shift="",
+        area=None,
+        mask_common=None,
     ):
         """Clip ``layers`` (called ``labels`` in the log) into ``outputs`` on ``grid`` (the core's name or a
         reference index): the core's one run, with this algorithm's parameters as names, its plan logged
         before anything is written, and its shifts before the commit. ``overlap``, ``whole``, ``shift`` and
         ``before_commit`` are the run's (see
-        :func:`overlap_clip_plugin.core.run.run_clip`). Returns the run's result; core errors become
-        processing errors with the core's message."""
+        :func:`overlap_clip_plugin.core.run.run_clip`); ``area`` and ``mask_common``, when given, are the run's
+        instead of AREA and MASK_COMMON (an algorithm that needs the common valid area masked). Returns the
+        run's result; core errors become processing errors with the core's message."""
         options_text = self.parameterAsString(parameters, self.OPTIONS, context) or ""
         dem_layer = self.parameterAsRasterLayer(parameters, self.RPC_DEM, context)
 
@@ -414,8 +417,10 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                     self.sources(layers, parameters, context),
                     outputs,
                     grid,
-                    self.AREAS[self.parameterAsEnum(parameters, self.AREA, context)],
-                    self.parameterAsBoolean(parameters, self.MASK_COMMON, context),
+                    area or self.AREAS[self.parameterAsEnum(parameters, self.AREA, context)],
+                    self.parameterAsBoolean(parameters, self.MASK_COMMON, context)
+                    if mask_common is None
+                    else mask_common,
                     self.resampling_methods()[self.parameterAsEnum(parameters, self.RESAMPLING, context)][0],
                     [item.strip() for item in options_text.split("|") if item.strip()],
                     progress,

@@ -25,6 +25,7 @@ if QGIS_VERSION >= 33600:
     SOURCE_POLYGON = Qgis.ProcessingSourceType.VectorPolygon
     SOURCE_POINT = Qgis.ProcessingSourceType.VectorPoint
     NUMBER_INTEGER = Qgis.ProcessingNumberParameterType.Integer
+    NUMBER_DOUBLE = Qgis.ProcessingNumberParameterType.Double
     ADVANCED = Qgis.ProcessingParameterFlag.Advanced
     OPTIONAL = Qgis.ProcessingParameterFlag.Optional
 else:
@@ -32,6 +33,7 @@ else:
     SOURCE_POLYGON = QgsProcessing.SourceType.TypeVectorPolygon
     SOURCE_POINT = QgsProcessing.SourceType.TypeVectorPoint
     NUMBER_INTEGER = QgsProcessingParameterNumber.Type.Integer
+    NUMBER_DOUBLE = QgsProcessingParameterNumber.Type.Double
     ADVANCED = QgsProcessingParameterDefinition.Flag.FlagAdvanced
     OPTIONAL = QgsProcessingParameterDefinition.Flag.FlagOptional
 

@@ -9,11 +9,13 @@ loaded so far: the last call leaves the same map on every version.
 from collections import deque
 
 from qgis.core import (
+    QgsContrastEnhancement,
     QgsFillSymbol,
     QgsLayerTreeGroup,
     QgsMapLayer,
     QgsMarkerSymbol,
     QgsMultiBandColorRenderer,
+    QgsPalettedRasterRenderer,
     QgsProcessingLayerPostProcessorInterface,
     QgsProject,
     QgsReadWriteContext,
@@ -21,6 +23,7 @@ from qgis.core import (
     QgsSingleSymbolRenderer,
 )
 from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtXml import QDomDocument
 
 from overlap_clip_plugin.processing.compat import MANUAL_LIMITS, NO_ENHANCEMENT, RASTER_LAYER, gray_band
@@ -49,6 +52,9 @@ ARROWS = {
 
 #: The overlap polygon: an outline only, in a colour that imagery and elevation models rarely have.
 OUTLINE = {"style": "no", "outline_color": "255,0,255,255", "outline_width": "0.8", "outline_width_unit": "MM"}
+
+#: The change map: change (1) in a strong red, no change (0) transparent; nodata (255) is transparent anyway.
+CHANGE_COLOURS = {1: QColor(228, 26, 28, 255), 0: QColor(0, 0, 0, 0)}
 
 #: The layer-tree property that marks a group a run made.
 RUN_GROUP = "overlap_clip/run_group"
@@ -115,6 +121,30 @@ def move_nodes(nodes, parent, index):
         node.parent().removeChildNode(node)
 
 
+def change_renderer(layer):
+    """The change map's palette: change in red, no change transparent, each with its label in the legend."""
+    labels = {1: tr("Change"), 0: tr("No change")}
+    classes = [
+        QgsPalettedRasterRenderer.Class(value, colour, labels[value]) for value, colour in CHANGE_COLOURS.items()
+    ]
+    return QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes)
+
+
+def grey_stretch(layer):
+    """Band 1 in grey, stretched from its minimum to its maximum."""
+    provider = layer.dataProvider()
+    renderer = QgsSingleBandGrayRenderer(provider, 1)
+    statistics = provider.bandStatistics(1)
+    enhancement = QgsContrastEnhancement(provider.dataType(1))
+    enhancement.setContrastEnhancementAlgorithm(
+        QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum
+    )
+    enhancement.setMinimumValue(statistics.minimumValue)
+    enhancement.setMaximumValue(statistics.maximumValue)
+    renderer.setContrastEnhancement(enhancement)
+    return renderer
+
+
 class LoadedRun:
     """One run's layers on their way to the map.
 
@@ -135,7 +165,8 @@ class LoadedRun:
         _RECENT_RUNS.append(self)
 
     def attach(self, details, key, kind, source_id=None):
-        """Have the layer that ``details`` loads arrive here; ``kind``: "raster", "outline" or "arrows"."""
+        """Have the layer that ``details`` loads arrive here; ``kind``: "raster", "outline", "arrows",
+        "change" or "magnitude"."""
         processor = _Arrival(self, key)
         self.processors.append(processor)
         self.entries.append((key, kind, source_id))
@@ -150,6 +181,10 @@ class LoadedRun:
             layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(OUTLINE)))
         elif kind == "arrows":
             layer.setRenderer(QgsSingleSymbolRenderer(QgsMarkerSymbol.createSimple(ARROWS)))
+        elif kind == "change":
+            layer.setRenderer(change_renderer(layer))
+        elif kind == "magnitude":
+            layer.setRenderer(grey_stretch(layer))
         else:
             source = project.mapLayer(source_id) if source_id else None
             if (

@@ -6,6 +6,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from overlap_clip_plugin.processing.base import tr
+from overlap_clip_plugin.processing.change_map import ChangeMapAlgorithm
 from overlap_clip_plugin.processing.clip_pair import ClipPairAlgorithm
 from overlap_clip_plugin.processing.clip_stack import ClipStackAlgorithm
 
@@ -35,3 +36,4 @@ class OverlapClipProvider(QgsProcessingProvider):
         """Add the provider's algorithms."""
         self.addAlgorithm(ClipPairAlgorithm())
         self.addAlgorithm(ClipStackAlgorithm())
+        self.addAlgorithm(ChangeMapAlgorithm())
