@@ -98,6 +98,19 @@ def layer_tree(qgis_iface, project_layer_tree_view, monkeypatch):
 
 
 @pytest.fixture
+def project(provider, layer_tree):
+    """QgsProject.instance(), empty before and after the test, with the provider and a layer-tree view."""
+    from qgis.core import QgsProject
+
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    project.layerTreeRoot().removeAllChildren()
+    yield project
+    project.removeAllMapLayers()
+    project.layerTreeRoot().removeAllChildren()
+
+
+@pytest.fixture
 def scanned_rows(monkeypatch):
     """The row counts of every strip the core reads of the rasters' masks, in order (a list that grows)."""
     from overlap_clip_plugin.core import validity

@@ -10,7 +10,6 @@ from qgis.core import (
     QgsLayerTreeGroup,
     QgsMultiBandColorRenderer,
     QgsProcessingException,
-    QgsProject,
     QgsRasterLayer,
     QgsSingleBandGrayRenderer,
     QgsSingleSymbolRenderer,
@@ -22,16 +21,6 @@ from shift_data import write_pair
 from overlap_clip_plugin.processing.compat import gray_band
 
 STRETCH = QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum
-
-
-@pytest.fixture
-def project(provider, layer_tree):
-    project = QgsProject.instance()
-    project.removeAllMapLayers()
-    project.layerTreeRoot().removeAllChildren()
-    yield project
-    project.removeAllMapLayers()
-    project.layerTreeRoot().removeAllChildren()
 
 
 def limits(layer):
