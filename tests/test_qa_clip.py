@@ -2,6 +2,8 @@
 MASK_COMMON and the overlap numbers to the clear-sky common area; a rule its raster cannot serve is refused
 before anything is written."""
 
+import concurrent.futures
+import multiprocessing
 import os
 
 import numpy as np
@@ -10,6 +12,7 @@ from osgeo import gdal
 from rasters import A_TRANSFORM, grid_of, make_raster, read_array
 
 from overlap_clip_plugin.core.errors import QaRuleError
+from overlap_clip_plugin.core.gdalenv import ClipWarning
 from overlap_clip_plugin.core.qa import QaRule, landsat_c2_qa_pixel, sentinel2_scl
 from overlap_clip_plugin.core.raster import Source
 from overlap_clip_plugin.core.run import run_clip
@@ -128,3 +131,25 @@ def test_a_bad_rule_is_refused_before_anything_is_written(pair, tmp_path, rule, 
         run_clip([a, Source(b, qa=rule)], outputs(folder), area="valid", mask_common=True)
     assert str(caught.value).startswith(message)
     assert os.listdir(folder) == []
+
+
+def test_each_raster_on_its_own_grid_through_a_pool_of_processes(pair, tmp_path):
+    a, b = pair
+    out = outputs(tmp_path / "out")
+    spawned = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawned) as executor:
+        run_clip([a, Source(b, qa=landsat_c2_qa_pixel(band=2))], out, "own", area="valid", executor=executor)
+    assert grid_of(out[1]) == ((B_TRANSFORM[0], 10.0, 0.0, B_TRANSFORM[3] - 100.0, 0.0, -10.0), 30, 20)
+    np.testing.assert_array_equal(read_array(out[1])[1], cloudy_qa()[10:, :30])
+
+
+def test_a_rule_that_changes_nothing_is_said(pair, tmp_path):
+    a, b = pair
+    out = outputs(tmp_path / "out")
+    said = "'b.tif' has a clear-sky rule, but the common area is the rasters' extents and no nodata is set where any "
+    said += "raster has none: the rule changes nothing."
+    with pytest.warns(ClipWarning) as caught:
+        plan = run_clip([a, Source(b, qa=landsat_c2_qa_pixel(band=2))], out).plan
+    assert [str(note) for note in plan.warnings] == [said]
+    assert [str(warning.message) for warning in caught] == [said]
+    np.testing.assert_array_equal(read_array(out[1])[0], np.arange(1200).reshape(30, 40)[:, :30])

@@ -492,6 +492,13 @@ def plan_clip(
         return planned(originals, area, mask_common)
 
 
+#: What the log says of a clear-sky rule that neither the valid-data area nor the common mask reads.
+RULE_UNUSED = translatable(
+    "'{name}' has a clear-sky rule, but the common area is the rasters' extents and no nodata is set where any "
+    "raster has none: the rule changes nothing."
+)
+
+
 def _planned(
     rasters: tuple[RasterInfo, ...],
     area: str,
@@ -549,6 +556,8 @@ def _planned(
         replace(plan, options=own, lossy=is_lossy(plan.driver, own, plan.source)) for plan, own in zip(plans, options)
     ]
     warnings += [Note(LOSSY, {"output": plan.path, "driver": plan.driver}) for plan in plans if plan.lossy]
+    if area != "valid" and not mask_common:
+        warnings += [Note(RULE_UNUSED, {"name": raster.name}) for raster in rasters if raster.qa is not None]
     if mask_common:
         plans = [replace(_masked(plan, rasters, progress), common_mask=common_mask) for plan in plans]
     plans = [_keeping_own_mask(plan) for plan in plans]
