@@ -326,3 +326,43 @@ def test_every_log_line_and_error_reads_in_chinese(provider, dates, tmp_path):
     for line in lines:
         assert re.search(r"[\u4e00-\u9fff]", line), line
         assert english_fragments(line) == [], line
+
+
+def test_a_cloud_masked_by_clippair_qa_adds_no_false_alarm(provider, dates, tmp_path):
+    """A bright cloud planted in B where nothing changed: mapped as change unless clippair's clear-sky rule (an
+    SCL companion, class 9 high-probability cloud) sets it to nodata in both clipped rasters first."""
+    first, _, truth, before, after = dates
+    cloud = np.zeros(truth.shape, dtype=bool)
+    cloud[20:60, 300:380] = True
+    assert not (cloud & truth).any()
+    cloudy = after.copy()
+    cloudy[:, cloud] += 6.0
+    second = write_dates(tmp_path, before, cloudy, names=("unused.tif", "cloudy.tif"))[1]
+    scl = np.where(cloud, 9, 4).astype(np.uint8)
+    companion = make_raster(
+        tmp_path / "scl.tif", SHIFT_TRANSFORM, truth.shape[1], truth.shape[0], dtype=gdal.GDT_Byte, data=scl
+    )
+    unmasked, _ = run_change(first, second, tmp_path)
+    labels = read_array(tmp_path / "change.tif")[0]
+    assert (labels[cloud] == 1).mean() > 0.9
+    clipped = {"OUTPUT_A": str(tmp_path / "a.tif"), "OUTPUT_B": str(tmp_path / "b.tif")}
+    processing.run(
+        "overlapclip:clippair",
+        {
+            "INPUT_A": first,
+            "INPUT_B": second,
+            "AREA": 1,
+            "MASK_COMMON": True,
+            "QA_B": "sentinel-2-scl",
+            "QA_RASTER_B": companion,
+            "SHIFT": False,
+            **clipped,
+        },
+    )
+    masked, _ = run_change(clipped["OUTPUT_A"], clipped["OUTPUT_B"], tmp_path, OUTPUT=str(tmp_path / "clear.tif"))
+    labels = read_array(tmp_path / "clear.tif")[0]
+    assert (labels[cloud] == 255).all() and (labels[~cloud] != 255).all()
+    found, alarms = rates(labels[~cloud], truth[~cloud])
+    assert found >= 0.95 and alarms <= 0.02, (found, alarms)
+    assert masked["VALID_PIXELS"] == truth.size - cloud.sum()
+    assert masked["CHANGED_PIXELS"] < unmasked["CHANGED_PIXELS"]
