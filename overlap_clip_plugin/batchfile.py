@@ -10,6 +10,10 @@ A batch file lists jobs, each clipped to its own common area, all or nothing per
   are read without regard to case, and spaces around names and values are dropped. Empty rows are skipped;
   a row fills either the pair columns or the stack columns.
 
+A JSON job may also carry a clear-sky rule for its inputs (:mod:`overlap_clip_plugin.core.qa`): ``"qa"`` (a
+preset, ``bits:...`` or ``classes:...``), ``"qa_band"`` (1 by default) and ``"qa_rasters"`` (one QA raster per input,
+or null where the QA band is the input's own); a job's rule wins over the command's ``--qa``.
+
 A key or column the command does not know, or a job with both outputs and a folder, refuses the batch.
 
 Relative paths are taken from the batch file's folder. The batch is checked whole before any job runs:
@@ -26,7 +30,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from overlap_clip_plugin.core.errors import QaRuleError
 from overlap_clip_plugin.core.plan import file_key, output_names
+from overlap_clip_plugin.core.qa import QaRule, parse_rule
 from overlap_clip_plugin.core.remote import is_remote
 
 
@@ -37,6 +43,8 @@ class Job:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     folder: str | None = None
+    #: Each input's clear-sky rule; empty where the job gives none.
+    qa: tuple[QaRule | None, ...] = ()
 
 
 class BatchFileError(ValueError):
@@ -48,7 +56,7 @@ def _path(base: str, path: str) -> str:
 
 
 #: The keys of a JSON job; the columns of a CSV file, for pairs and for stacks.
-JSON_KEYS = ("inputs", "outputs", "folder")
+JSON_KEYS = ("inputs", "outputs", "folder", "qa", "qa_band", "qa_rasters")
 PAIR_COLUMNS = ("input_a", "input_b", "output_a", "output_b")
 STACK_COLUMNS = ("inputs", "folder")
 
@@ -159,7 +167,30 @@ def _job(base: str, entry: object, number: int, path: str) -> Job:
         job = Job(tuple(inputs), tuple(_path(base, one) for one in entry["outputs"]))
     if len(job.inputs) < 2 or len(job.inputs) != len(job.outputs):
         raise BatchFileError(f"Job {number} of '{path}' needs two or more inputs and one output per input.")
+    if {"qa", "qa_band", "qa_rasters"} & set(entry):
+        job = Job(
+            job.inputs, job.outputs, job.folder, _rules(base, entry, len(job.inputs), f"Job {number} of '{path}'")
+        )
     return job
+
+
+def _rules(base: str, entry: dict, count: int, job: str) -> tuple[QaRule | None, ...]:
+    """The clear-sky rule of each of a job's ``count`` inputs, from its "qa", "qa_band" and "qa_rasters"."""
+    text, band, rasters = entry.get("qa"), entry.get("qa_band", 1), entry.get("qa_rasters", [None] * count)
+    if not isinstance(text, str) or not text.strip():
+        raise BatchFileError(f'{job} needs its clear-sky rule as "qa": a preset, "bits:..." or "classes:...".')
+    if not isinstance(band, int) or isinstance(band, bool):
+        raise BatchFileError(f'{job} needs "qa_band" as a whole number (1 = first band).')
+    if (
+        not isinstance(rasters, list)
+        or len(rasters) != count
+        or not all(r is None or isinstance(r, str) for r in rasters)
+    ):
+        raise BatchFileError(f'{job} needs "qa_rasters" as a list of {count} paths or nulls, one per input.')
+    try:
+        return tuple(parse_rule(text, band, None if r is None else _path(base, r)) for r in rasters)
+    except QaRuleError as err:
+        raise BatchFileError(f"{job}: {err}") from None
 
 
 def read_jobs(path: str) -> list[Job]:

@@ -274,7 +274,10 @@ def run_batch(
                 folders.enter(job.folder)
                 entered = True
             result = run_clip(
-                [Source(path, qa=options.qa_rule) for path in job.inputs] if options.qa_rule else job.inputs,
+                [
+                    Source(path, qa=rule)
+                    for path, rule in zip(job.inputs, job.qa or [options.qa_rule] * len(job.inputs))
+                ],
                 job.outputs,
                 grid,
                 options.area,

@@ -134,3 +134,20 @@ def test_the_batch_command_with_qa_on_every_input(tmp_path):
         30,
         20,
     )
+
+
+def test_a_batch_job_with_its_own_rule_and_qa_rasters(tmp_path):
+    a, b = cloudy_pair(tmp_path)
+    qa_a = make_raster(tmp_path / "a_qa.tif", A_TRANSFORM, 40, 30, dtype=gdal.GDT_UInt16, data=np.zeros((30, 40)))
+    qa_b = make_raster(tmp_path / "b_qa.tif", B_TRANSFORM, 40, 30, dtype=gdal.GDT_UInt16, data=cloudy_qa())
+    job = {"inputs": [a, b], "outputs": ["a_out.tif", "b_out.tif"], "qa": "bits:3,4", "qa_rasters": [qa_a, qa_b]}
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([job]))
+    # The job's rule wins over --qa (which would ask every input for a band 2 that A lacks).
+    run = run_command(batch, "--qa", "bits:0", "--qa-band", "2", "--mask-common", "--shift", "none")
+    assert run.returncode == 0, run.stdout + run.stderr
+    np.testing.assert_array_equal(read_array(tmp_path / "a_out.tif")[0], np.where(FLAGGED, NODATA, VALUES[:, 10:]))
+    batch.write_text(json.dumps([{**job, "qa_rasters": [qa_a]}]))
+    run = run_command(batch, "--shift", "none")
+    assert run.returncode == 2
+    assert 'needs "qa_rasters" as a list of 2 paths or nulls, one per input.' in run.stderr
