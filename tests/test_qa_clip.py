@@ -9,7 +9,9 @@ import os
 import numpy as np
 import pytest
 from osgeo import gdal
+from rasters import _IMAGE_TRANSFORM as IMAGE_TRANSFORM
 from rasters import A_TRANSFORM, grid_of, make_raster, read_array
+from rasters import _image_raster as image_raster
 
 from overlap_clip_plugin.core.errors import QaRuleError
 from overlap_clip_plugin.core.gdalenv import ClipWarning
@@ -147,9 +149,24 @@ def test_a_rule_that_changes_nothing_is_said(pair, tmp_path):
     a, b = pair
     out = outputs(tmp_path / "out")
     said = "'b.tif' has a clear-sky rule, but the common area is the rasters' extents and no nodata is set where any "
-    said += "raster has none: the rule changes nothing."
+    said += "raster has none: the outputs are as they would be without it."
     with pytest.warns(ClipWarning) as caught:
         plan = run_clip([a, Source(b, qa=landsat_c2_qa_pixel(band=2))], out).plan
     assert [str(note) for note in plan.warnings] == [said]
     assert [str(warning.message) for warning in caught] == [said]
     np.testing.assert_array_equal(read_array(out[1])[0], np.arange(1200).reshape(30, 40)[:, :30])
+
+
+@pytest.mark.parametrize(
+    "b_transform", [(400003.0, 10.0, 0.0, 5000017.0, 0.0, -10.0), (399990.0, 10, 0, 5000020.0, 0, -10)]
+)
+def test_the_shift_estimate_leaves_out_what_the_rule_rejects(tmp_path, b_transform):
+    # B on another pixel phase (its windows resampled), or on A's lattice (its windows read straight from it).
+    a = image_raster(tmp_path / "a.tif", IMAGE_TRANSFORM)
+    b = image_raster(tmp_path / "b.tif", b_transform)
+    clouds = make_raster(tmp_path / "b_qa.tif", *grid_of(b), dtype=gdal.GDT_UInt16, data=np.full((200, 300), CLOUD))
+    out = outputs(tmp_path / "out")
+    assert run_clip([a, b], out, shift="estimate").shifts[1].reason == ""
+    with pytest.warns(ClipWarning):
+        cloudy = run_clip([a, Source(b, qa=QaRule(reject_bits=(3,), path=clouds))], out, shift="estimate")
+    assert cloudy.shifts[1].reason.startswith("Too little valid overlap to estimate a shift")

@@ -495,7 +495,7 @@ def plan_clip(
 #: What the log says of a clear-sky rule that neither the valid-data area nor the common mask reads.
 RULE_UNUSED = translatable(
     "'{name}' has a clear-sky rule, but the common area is the rasters' extents and no nodata is set where any "
-    "raster has none: the rule changes nothing."
+    "raster has none: the outputs are as they would be without it."
 )
 
 

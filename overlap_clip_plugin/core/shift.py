@@ -74,6 +74,7 @@ from overlap_clip_plugin.core.errors import UnsupportedOptionError, WriteError, 
 from overlap_clip_plugin.core.executors import InlineExecutor, Progress, pieces
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_mode
 from overlap_clip_plugin.core.grid import GeoTransform, Grid, Window
+from overlap_clip_plugin.core.qa import clear_on_window
 from overlap_clip_plugin.core.raster import RasterInfo, Read
 from overlap_clip_plugin.core.validity import CommonMask, MaskFile
 from overlap_clip_plugin.core.views import ALL_CPUS, source_view
@@ -250,8 +251,8 @@ def _inside(read: Read) -> bool:
 
 def _block(read: Read, settings: ShiftSettings, masks: bool) -> tuple[np.ndarray, np.ndarray]:
     """The chosen band of a block inside its raster (:func:`_inside`), as float64, and where every band is
-    valid (with ``masks``; else all True): what the views give, read straight from the raster (one open, no
-    VRT)."""
+    valid (with ``masks``; else all True; clear too, for a raster with a clear-sky rule): what the views give,
+    read straight from the raster (one open, no VRT)."""
     window = read.window
     assert window is not None
     dataset = read.raster.open()
@@ -268,6 +269,9 @@ def _block(read: Read, settings: ShiftSettings, masks: bool) -> tuple[np.ndarray
         raise WriteError(
             "Cannot read a window of '{name}': {reason}", name=read.raster.name, reason=gdal.GetLastErrorMsg()
         )
+    if masks and read.raster.qa is not None:
+        # Valid as the common mask sees it: clouds and their shadows are no content to match.
+        valid &= clear_on_window(read.raster.qa, read.raster, window)
     return np.real(values).astype(np.float64), valid
 
 

@@ -208,8 +208,8 @@
       <translation>从 GDAL 的掩膜（无数据值、透明度波段、数据集掩膜）在输出网格上以全分辨率读取有效数据，每次读取一条行带</translation>
     </message>
     <message>
-      <source>'{name}' has a clear-sky rule, but the common area is the rasters' extents and no nodata is set where any raster has none: the rule changes nothing.</source>
-      <translation>'{name}' 设有晴空规则，但公共区域是栅格范围，且未在任一栅格无有效数据处设置无数据：该规则不起作用。</translation>
+      <source>'{name}' has a clear-sky rule, but the common area is the rasters' extents and no nodata is set where any raster has none: the outputs are as they would be without it.</source>
+      <translation>'{name}' 设有晴空规则，但公共区域是栅格范围，且未在任一栅格无有效数据处设置无数据：输出与没有该规则时相同。</translation>
     </message>
     <message>
       <source>'{name}' has a rotated, sheared or south-up geotransform: GDAL's warper resamples it onto the north-up output grid.</source>
@@ -492,8 +492,8 @@
       <translation>栅格</translation>
     </message>
     <message>
-      <source>Which pixels count as valid beyond nodata, from a QA band. Empty: all of them. A preset: landsat-c2-qa-pixel (Landsat Collection 2 QA_PIXEL: fill, dilated cloud, cirrus, cloud, cloud shadow and snow are not valid) or sentinel-2-scl (Sentinel-2 L2A SCL: classes 2, 4, 5, 6 and 7 are valid). Or a rule of your own: bits:0,1,3 (bits to reject) or classes:4,5,6 (classes to keep). The common valid area ('Where all rasters have valid data') and the nodata set where any raster has none then leave out clouds, their shadows and snow; with raster extents and no nodata set, the rule changes nothing.</source>
-      <translation>除无数据外，再按 QA 波段判断哪些像元有效。留空：全部有效。预设：landsat-c2-qa-pixel（Landsat Collection 2 QA_PIXEL：填充、扩张云、卷云、云、云阴影和雪均无效）或 sentinel-2-scl（Sentinel-2 L2A SCL：类别 2、4、5、6 和 7 有效）。也可自定规则：bits:0,1,3（要剔除的位）或 classes:4,5,6（要保留的类别）。此时公共有效区域（“所有栅格都有有效数据之处”）以及在任一栅格无有效数据处设置的无数据都会排除云、云阴影和雪；若使用栅格范围且不设无数据，该规则不起作用。</translation>
+      <source>Which pixels count as valid beyond nodata, from a QA band. Empty: all of them. A preset: landsat-c2-qa-pixel (Landsat Collection 2 QA_PIXEL: fill, dilated cloud, cirrus, cloud, cloud shadow and snow are not valid) or sentinel-2-scl (Sentinel-2 L2A SCL: classes 2, 4, 5, 6 and 7 are valid). Or a rule of your own: bits:0,1,3 (bits to reject) or classes:4,5,6 (classes to keep). The common valid area ('Where all rasters have valid data') and the nodata set where any raster has none then leave out clouds, their shadows and snow, and so does the shift estimate; with raster extents and no nodata set, the outputs are as without the rule.</source>
+      <translation>除无数据外，再按 QA 波段判断哪些像元有效。留空：全部有效。预设：landsat-c2-qa-pixel（Landsat Collection 2 QA_PIXEL：填充、扩张云、卷云、云、云阴影和雪均无效）或 sentinel-2-scl（Sentinel-2 L2A SCL：类别 2、4、5、6 和 7 有效）。也可自定规则：bits:0,1,3（要剔除的位）或 classes:4,5,6（要保留的类别）。此时公共有效区域（“所有栅格都有有效数据之处”）以及在任一栅格无有效数据处设置的无数据都会排除云、云阴影和雪，偏移估计也同样排除；若使用栅格范围且不设无数据，输出与没有该规则时相同。</translation>
     </message>
     <message>
       <source>The band that holds the QA values: a band of the raster itself, or of its QA raster when one is given.</source>

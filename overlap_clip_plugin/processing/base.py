@@ -236,7 +236,8 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
             "snow are not valid) or sentinel-2-scl (Sentinel-2 L2A SCL: classes 2, 4, 5, 6 and 7 are valid). Or a "
             "rule of your own: bits:0,1,3 (bits to reject) or classes:4,5,6 (classes to keep). The common valid area "
             "('Where all rasters have valid data') and the nodata set where any raster has none then leave out "
-            "clouds, their shadows and snow; with raster extents and no nodata set, the rule changes nothing."
+            "clouds, their shadows and snow, and so does the shift estimate; with raster extents and no nodata set, "
+            "the outputs are as without the rule."
         )
 
     def qa_band_help(self):
