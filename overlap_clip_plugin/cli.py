@@ -350,15 +350,19 @@ def run_batch(
 
 
 @contextlib.contextmanager
-def _dask_logs(verbose: bool) -> Iterator[None]:
+def _dask_logs(verbose: bool, dask: bool) -> Iterator[None]:
     """Dask's logs and warnings kept quiet unless ``verbose``: a worker logs a failed task with its
     traceback on the terminal, and the job's line says the failure already; the client's event loop logs a
     task that ended after its future was cancelled; a LocalCluster's scheduler
     warns when another cluster holds its dashboard's port. The worker processes of a LocalCluster read
     the setting from the environment when they start (one set by the user is kept)."""
-    if verbose:
+    if verbose or not dask:
         yield
         return
+    # Importing Dask's distributed sets these loggers' levels from its configuration (the client's event loop
+    # to ERROR): it is imported first, so that the levels set here are the ones that hold.
+    with contextlib.suppress(ImportError):
+        import distributed  # noqa: F401
     # Tornado's is the client's event loop: Dask's executor logs there when a task ends after its future was
     # cancelled (a job that failed cancels its other pieces), an error of Dask's own bookkeeping, not the job's.
     loggers = [logging.getLogger(name) for name in ("distributed", "tornado.application")]
@@ -413,7 +417,7 @@ def _run(options: argparse.Namespace, stop: Stop) -> int | None:
         if options.scheduler and options.local_workers:
             raise BatchFileError("Give --scheduler or --local-workers, not both.")
         with contextlib.ExitStack() as stack:
-            stack.enter_context(_dask_logs(options.verbose))
+            stack.enter_context(_dask_logs(options.verbose, bool(options.scheduler or options.local_workers)))
             with _sigint_ignored():
                 executor = stack.enter_context(make_executor(options.scheduler, options.local_workers, options.threads))
             failures, unwritten = run_batch(jobs, options, executor, sys.stdout, stop)

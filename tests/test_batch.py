@@ -4,6 +4,7 @@ to the core called job by job; a failed job is said and leaves its outputs unwri
 
 import csv
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -148,3 +149,24 @@ def test_options_that_cannot_be_used_are_exit_status_2(scenes, tmp_path, options
     assert run.returncode == 2, run.stdout + run.stderr
     assert said in run.stderr
     assert not (tmp_path / "x.tif").exists()
+
+
+def test_importing_dask_keeps_the_batch_command_quiet_about_dask_s_own_bookkeeping():
+    """Dask's import sets its loggers' levels from its configuration (the client's event loop to ERROR, where
+    it logs a task that ended after its future was cancelled); the batch command's quiet levels must hold
+    after that import, which comes when the executor is made. A fresh Python, as the command runs."""
+    pytest.importorskip(
+        "distributed", reason="Dask's distributed is not installed in this Python (`make test` installs it in .venv)"
+    )
+    script = (
+        "import logging\n"
+        "from overlap_clip_plugin.cli import _dask_logs\n"
+        "with _dask_logs(False, True):\n"
+        "    import distributed\n"
+        "    print(*(logging.getLogger(name).level for name in ('tornado.application', 'distributed')))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [str(logging.CRITICAL)] * 2
