@@ -45,8 +45,9 @@ fits are made on the samples; the second pass labels each strip and returns it t
 holds a few strips and the samples, never the raster's vectors. A seed gives the same bytes on any executor:
 every float operation a pixel goes through is the same, in the same order.
 
-Outputs are written in a hidden staging folder beside each and moved into place only when both are complete
-(:mod:`~overlap_clip_plugin.core.scratch`); on a failure or a cancel nothing is left.
+Outputs are written in a hidden staging folder beside each and moved into place only when all are complete,
+by the commit of :mod:`~overlap_clip_plugin.core.write`: with the clipped pair, in the one run
+(:func:`~overlap_clip_plugin.core.run.run_clip` with ``change``); on a failure or a cancel nothing is left.
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ import concurrent.futures
 import contextlib
 import math
 import os
-import shutil
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from osgeo import gdal
@@ -70,13 +71,14 @@ from overlap_clip_plugin.core.errors import (
     translatable,
 )
 from overlap_clip_plugin.core.executors import InlineExecutor, Progress, pieces
-from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode, quiet_gdal
+from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode, gdal_warnings, quiet_gdal
 from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.measure import pixel_areas
+from overlap_clip_plugin.core.plan import check_output_paths
 from overlap_clip_plugin.core.raster import RasterInfo, Read, read_raster
-from overlap_clip_plugin.core.scratch import scratch_folder
 from overlap_clip_plugin.core.validity import CommonMask, MaskFile, strips
 from overlap_clip_plugin.core.views import set_georeference
+from overlap_clip_plugin.core.write import commit, staged, staged_path
 
 #: The methods (:attr:`ChangeSettings.method`).
 PCA_KMEANS, MAGNITUDE, DIFFERENCE = "pca_kmeans", "magnitude", "difference"
@@ -120,6 +122,22 @@ class ChangeSettings:
 
 
 @dataclass(frozen=True)
+class ChangeRequest:
+    """A change map asked of a run of two rasters (:func:`~overlap_clip_plugin.core.run.run_clip`'s
+    ``change``): written at ``output`` (and the magnitude at ``magnitude``) from the clipped pair, in the
+    run's commit."""
+
+    output: str
+    settings: ChangeSettings = ChangeSettings()
+    magnitude: str | None = None
+
+    @property
+    def outputs(self) -> list[str]:
+        """The files it writes: the map, then the magnitude if it is wanted."""
+        return [self.output] if self.magnitude is None else [self.output, self.magnitude]
+
+
+@dataclass(frozen=True)
 class ChangeResult:
     """What :func:`change_map` wrote and found."""
 
@@ -137,6 +155,8 @@ class ChangeResult:
     threshold: float | None = None
     #: PCA_KMEANS: the share of the blocks' variance the kept components hold.
     explained: float | None = None
+    #: The bands compared (1-based).
+    bands: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,7 +233,8 @@ def _bands(first: RasterInfo, second: RasterInfo, settings: ChangeSettings) -> t
     return tuple(bands)
 
 
-def _check_settings(settings: ChangeSettings) -> None:
+def check_settings(settings: ChangeSettings) -> None:
+    """Refuse settings that cannot work (UnsupportedOptionError), before any raster is read."""
     if settings.method not in METHODS:
         raise UnsupportedOptionError(
             "Unknown change method '{method}': use {methods}.", method=settings.method, methods=", ".join(METHODS)
@@ -268,7 +289,7 @@ def _check_grid(first: RasterInfo, second: RasterInfo) -> Grid:
     return a
 
 
-def _check_outputs(output: str, magnitude: str | None, inputs: tuple[str, str]) -> None:
+def _check_outputs(output: str, magnitude: str | None, inputs: tuple[str, str], clipped: Sequence[str]) -> None:
     for path in (output, magnitude):
         if path is not None and os.path.splitext(path)[1].lower() not in (".tif", ".tiff"):
             raise OutputFormatError("The change outputs are GeoTIFF files; give '{path}' a .tif extension.", path=path)
@@ -280,24 +301,39 @@ def _check_outputs(output: str, magnitude: str | None, inputs: tuple[str, str]) 
         raise OutputPathError(
             "The change map and the magnitude cannot both be written to '{path}'; choose another name.", path=output
         )
+    written = {os.path.realpath(path) for path in clipped}
+    for path in (output, magnitude):
+        if path is not None and os.path.realpath(path) in written:
+            raise OutputPathError(
+                "The change map, its magnitude and the clipped rasters need files of their own; '{path}' is named "
+                "twice.",
+                path=path,
+            )
 
 
 def check_change(
-    first: RasterInfo, second: RasterInfo, output: str, settings: ChangeSettings, magnitude: str | None = None
+    first: RasterInfo,
+    second: RasterInfo,
+    output: str,
+    settings: ChangeSettings,
+    magnitude: str | None = None,
+    clipped: Sequence[str] = (),
 ) -> tuple[int, ...]:
-    """The bands :func:`change_map` will compare, checked before the rasters are put on one grid.
+    """The bands the change map will compare, checked before anything is written.
 
-    A caller that clips the rasters first (the processing algorithm) checks the settings, the bands and the
-    output paths against the original rasters here, so that a bad choice writes nothing at all.
+    The run that clips the rasters and maps them checks the settings, the bands and the output paths (against
+    the inputs and the ``clipped`` outputs) on the original rasters here, so that a bad choice writes nothing.
 
     Raises
     ------
     ChangeInputError, UnsupportedOptionError, OutputFormatError, OutputPathError
         As :func:`change_map` would.
     """
-    _check_settings(settings)
+    check_settings(settings)
     bands = _bands(first, second, settings)
-    _check_outputs(output, magnitude, (first.path, second.path))
+    _check_outputs(output, magnitude, (first.path, second.path), clipped)
+    # As every output of a run: not an input, in a folder that exists and takes files.
+    check_output_paths([first, second], [*clipped, *ChangeRequest(output, settings, magnitude).outputs])
     return bands
 
 
@@ -577,8 +613,12 @@ def change_map(
     kept: MaskFile | None = None,
     progress: Progress | None = None,
     executor: concurrent.futures.Executor | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> ChangeResult:
-    """Write the change map of ``second`` against ``first`` at ``output`` (see the module's docstring).
+    """Write the change map of ``second`` against ``first``, a pair already on one grid, at ``output`` (see the
+    module's docstring). Rasters on any grids take the one run instead
+    (:func:`~overlap_clip_plugin.core.run.run_clip` with ``change``), which clips them and maps them in one
+    commit; both write through :func:`change_pass`.
 
     Parameters
     ----------
@@ -596,6 +636,8 @@ def change_map(
     progress, executor
         The progress rule of :mod:`~overlap_clip_plugin.core.executors` (False cancels, raising
         CancelledError); one strip a piece, on this thread without an executor.
+    warn
+        Called with each of GDAL's warnings; without it they become Python warnings.
 
     Raises
     ------
@@ -608,13 +650,33 @@ def change_map(
         ``progress`` cancelled, or GDAL failed to read or write; nothing is left behind.
     """
     settings = settings or ChangeSettings()
-    _check_settings(settings)
-    first_raster = first if isinstance(first, RasterInfo) else read_raster(first)
-    second_raster = second if isinstance(second, RasterInfo) else read_raster(second)
-    grid = _check_grid(first_raster, second_raster)
-    bands = _bands(first_raster, second_raster, settings)
-    _check_outputs(output, magnitude, (first_raster.path, second_raster.path))
-    job = _Job((Read.on(first_raster, grid), Read.on(second_raster, grid)), grid, settings, bands, kept)
+    with gdal_warnings(warn):
+        rasters = [raster if isinstance(raster, RasterInfo) else read_raster(raster) for raster in (first, second)]
+        check_change(rasters[0], rasters[1], output, settings, magnitude)
+        targets = ChangeRequest(output, settings, magnitude).outputs
+        with staged(targets) as stagings:
+            written = [staged_path(path, staging) for path, staging in zip(targets, stagings)]
+            result = change_pass(rasters[0], rasters[1], written, settings, kept, progress, executor)
+            commit(list(zip(stagings, targets)), rasters)
+    return replace(result, path=output, magnitude_path=magnitude)
+
+
+def change_pass(
+    first: RasterInfo,
+    second: RasterInfo,
+    targets: Sequence[str],
+    settings: ChangeSettings,
+    kept: MaskFile | None = None,
+    progress: Progress | None = None,
+    executor: concurrent.futures.Executor | None = None,
+) -> ChangeResult:
+    """The change map of ``first`` and ``second`` (on one grid; settings and bands checked with
+    :func:`check_change`) written at ``targets`` (the map, then the magnitude if it is wanted), paths the
+    caller stages and commits: the two passes of the module's docstring, one strip a piece through
+    ``executor``. Returns what was found, with ``targets`` as the paths."""
+    grid = _check_grid(first, second)
+    bands = _bands(first, second, settings)
+    job = _Job((Read.on(first, grid), Read.on(second, grid)), grid, settings, bands, kept)
     executor = executor or InlineExecutor()
     strip_list = change_strips(grid, 2 * len(bands), settings.block_size)
     arguments = [(job, row_off, rows) for row_off, rows in strip_list]
@@ -625,16 +687,9 @@ def change_map(
             sample = _merged(sample, one, settings)
     assert sample is not None
     model, explained = _fitted(sample, settings)
-    folders: list[str] = []
+    kinds = [(gdal.GDT_Byte, float(NODATA)), (gdal.GDT_Float32, math.nan)][: len(targets)]
+    datasets = [_create(path, grid, data_type, nodata) for path, (data_type, nodata) in zip(targets, kinds)]
     try:
-        targets = [(output, gdal.GDT_Byte, float(NODATA))]
-        if magnitude is not None:
-            targets.append((magnitude, gdal.GDT_Float32, math.nan))
-        staged = []
-        for path, _, _ in targets:
-            folders.append(scratch_folder(path, "staging"))
-            staged.append(os.path.join(folders[-1], os.path.basename(path)))
-        datasets = [_create(path, grid, data_type, nodata) for path, (_, data_type, nodata) in zip(staged, targets)]
         areas = pixel_areas(grid)
         changed = valid = 0
         area = 0.0 if areas is not None else None
@@ -661,15 +716,11 @@ def change_map(
             datasets = []
             if gdal.GetLastErrorType() >= gdal.CE_Failure:
                 raise WriteError("Cannot write the change map: {reason}", reason=gdal.GetLastErrorMsg())
-        for path, (target, _, _) in zip(staged, targets):
-            os.replace(path, target)
     finally:
         datasets = []
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
     return ChangeResult(
-        output,
-        magnitude,
+        targets[0],
+        targets[1] if len(targets) > 1 else None,
         settings.method,
         changed,
         valid,
@@ -677,4 +728,5 @@ def change_map(
         area,
         model.threshold,
         explained,
+        bands,
     )

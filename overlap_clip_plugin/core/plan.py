@@ -245,7 +245,7 @@ def file_key(path: str) -> object:
     return (status.st_dev, status.st_ino)
 
 
-def _check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) -> list[str]:
+def check_output_paths(inputs: Sequence[RasterInfo], outputs: Sequence[str]) -> list[str]:
     """The driver of each output, after refusing outputs that would overwrite inputs or each other.
 
     Each path is looked at once (a set of file keys, not a comparison of every pair), and each
@@ -463,7 +463,7 @@ def plan_clip(
         for raster in originals:
             if raster.qa is not None:
                 check_rule(raster.qa, raster)
-        drivers = _check_output_paths(originals, outputs)
+        drivers = check_output_paths(originals, outputs)
         if mask_common:
             _check_mask_common(originals, drivers, reference is None)
         options, notes = _checked_options(originals, outputs, drivers, creation_options)

@@ -29,12 +29,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from overlap_clip_plugin.core.change import ChangeRequest, ChangeResult, change_pass, check_change
 from overlap_clip_plugin.core.errors import CancelledError, translatable
 from overlap_clip_plugin.core.executors import POLL, InlineExecutor, Progress, cancelled_by
 from overlap_clip_plugin.core.gdalenv import ClipWarning, bounded_cache, gdal_mode, gdal_warnings, relay_warning
 from overlap_clip_plugin.core.overlap import OverlapSummary, overlap_summary
 from overlap_clip_plugin.core.plan import ClipPlan, Note, Warn, plan_clip
-from overlap_clip_plugin.core.raster import Read, Source
+from overlap_clip_plugin.core.raster import Read, Source, read_raster
 from overlap_clip_plugin.core.shift import (
     SHIFT_CANCELLED,
     ShiftEstimate,
@@ -60,18 +61,21 @@ WHOLE_PIXEL = 0.05
 
 #: The share of the progress that a scan of the valid data takes, when the plan makes one.
 SCAN_SHARE = 0.2
+#: The share of the rest that writing the clipped rasters takes when a change map is made of them.
+CLIP_SHARE = 0.4
 
 
 @dataclass(frozen=True)
 class RunResult:
     """What a run made: its plan (every output, as written) and, when asked for, the overlap and each
     output's shift against the reference (None for the reference itself), with the shift each corrected
-    raster was moved by, in reference pixels (None where none was)."""
+    raster was moved by, in reference pixels (None where none was), and the change map."""
 
     plan: ClipPlan
     overlap: OverlapSummary | None = None
     shifts: tuple[ShiftEstimate | None, ...] = ()
     corrections: tuple[tuple[float, float] | None, ...] = ()
+    change: ChangeResult | None = None
 
 
 def reference_of(grid: str | int) -> int | None:
@@ -141,6 +145,7 @@ def run_clip(
     overlap: str = "",
     whole_inputs: bool = True,
     shift: str = "",
+    change: ChangeRequest | None = None,
     on_plan: Callable[[ClipPlan], None] | None = None,
     before_commit: Callable[[RunResult], None] | None = None,
 ) -> RunResult:
@@ -176,6 +181,12 @@ def run_clip(
         "correct" (estimated, then each raster with a reliable shift moved by it before the outputs' grids
         are planned again, so that an output is resampled once, never twice; a second scan for the
         valid-data area; the moves are in :attr:`RunResult.corrections`).
+    change
+        A change map of the pair (two inputs on one grid: ``grid`` is not "own"), made from the clipped
+        rasters once they are written and committed with them (:mod:`~overlap_clip_plugin.core.change`); its
+        settings, bands and paths are checked before anything is written. The outputs are then masked to the
+        common valid area (``mask_common``), which the map compares; what it found is
+        :attr:`RunResult.change`.
     on_plan
         Called with the plan before anything is written (to log it); it then has the plan's notes to the
         user (:attr:`ClipPlan.warnings`) to say, which otherwise go to ``warn``.
@@ -193,9 +204,14 @@ def run_clip(
         raise ValueError(f"Unknown overlap {overlap!r}; use '', 'numbers' or 'polygon'.")
     if shift not in SHIFTS:
         raise ValueError(f"Unknown shift {shift!r}; use '', 'estimate' or 'correct'.")
+    if change is not None:
+        if len(inputs) != 2 or reference_of(grid) is None:
+            raise ValueError("A change map compares two rasters on one grid: give two inputs and grid 'a' or 'b'.")
+        mask_common = True
     executor = executor or InlineExecutor()
     scans = area == "valid" or mask_common
     write_start = SCAN_SHARE if scans else 0.0
+    write_end = write_start + (1.0 - write_start) * CLIP_SHARE if change is not None else 1.0
     with _stopped_by_signals() as stop, gdal_warnings(warn):
         progress = _stoppable(progress, stop)
         settings = (area, mask_common, resampling, _between(progress, 0.0, write_start), warn, gcp_method, rpc_dem)
@@ -215,6 +231,9 @@ def run_clip(
                     plan = plan_clip(inputs, outputs, reference_of(grid), *settings, executor, creation_options)
                     plans.append(plan)
                     plan = replace(plan, warnings=plan.warnings + _whole_pixels_only(plan, corrections))
+            if change is not None:
+                first, second = plan.rasters[:2]
+                check_change(first, second, change.output, change.settings, change.magnitude, outputs)
             if on_plan is not None:
                 on_plan(plan)
             else:
@@ -238,6 +257,20 @@ def run_clip(
 
             result = RunResult(plan, summary, shifts, corrections)
 
+            def mapping(written: Sequence[str], targets: Sequence[str]) -> None:
+                nonlocal result
+                assert change is not None
+                found = change_pass(
+                    read_raster(written[0]),
+                    read_raster(written[1]),
+                    targets,
+                    change.settings,
+                    None,  # the clipped pair's masks: the common valid area, masked in both
+                    _between(progress, write_end, 1.0),
+                    executor,
+                )
+                result = replace(result, change=replace(found, path=change.output, magnitude_path=change.magnitude))
+
             def committing() -> None:
                 nonlocal result
                 if alongside is not None:
@@ -245,7 +278,15 @@ def run_clip(
                 if before_commit is not None:
                     before_commit(result)
 
-            write_plan(plan, _between(progress, write_start, 1.0), warn, executor, committing)
+            write_plan(
+                plan,
+                _between(progress, write_start, write_end),
+                warn,
+                executor,
+                committing,
+                mapping if change is not None else None,
+                change.outputs if change is not None else (),
+            )
         finally:
             if alongside is not None:
                 alongside.stop()

@@ -90,8 +90,9 @@ def _input_files(rasters: Sequence[RasterInfo]) -> dict[str, str]:
     return files
 
 
-def _commit(pairs: Sequence[tuple[str, str]], rasters: Sequence[RasterInfo]) -> None:
-    """Move each finished output (every file in its staging folder) into place, all or nothing.
+def commit(pairs: Sequence[tuple[str, str]], rasters: Sequence[RasterInfo]) -> None:
+    """Move each finished output (every file in the staging folder of each ``(staging, path)``) into place,
+    all or nothing.
 
     Refuses, before moving anything, a move that would replace a file of an input (a shared ``.hdr`` of a
     same-named input, say). Then every file the commit replaces, and the stale side files of a replaced
@@ -321,18 +322,24 @@ def write_piece(plan: OutputPlan, target: str, progress: Progress | None, thread
 
 
 @contextlib.contextmanager
-def staged(plan: ClipPlan) -> Iterator[list[str]]:
-    """One new staging folder beside each output of ``plan``, in output order, removed on leaving (with
-    whatever is left in them: a committed output has been moved out)."""
+def staged(paths: Sequence[str]) -> Iterator[list[str]]:
+    """One new staging folder beside each of ``paths``, in their order, removed on leaving (with whatever is
+    left in them: a committed output has been moved out). The stale hidden entries of a killed run are
+    removed from their folders first."""
     folders: list[str] = []
     try:
-        for folder in dict.fromkeys(os.path.dirname(os.path.abspath(output.path)) for output in plan.outputs):
+        for folder in dict.fromkeys(os.path.dirname(os.path.abspath(path)) for path in paths):
             remove_stale(folder)
-        folders.extend(staging_folder(output.path) for output in plan.outputs)
+        folders.extend(staging_folder(path) for path in paths)
         yield folders
     finally:
         for folder in folders:
             remove_staging(folder)
+
+
+#: A pass over a run's written outputs that writes more of them (:func:`write_plan`'s ``then``): called with
+#: where each planned output was written and where each of its own outputs is to be written, all staged.
+ThenPass = Callable[[Sequence[str], Sequence[str]], None]
 
 
 def write_pass(
@@ -397,24 +404,33 @@ def write_plan(
     warn: Warn | None = None,
     executor: concurrent.futures.Executor | None = None,
     before_commit: Callable[[], None] | None = None,
+    then: ThenPass | None = None,
+    then_outputs: Sequence[str] = (),
 ) -> None:
     """Write every output of ``plan`` and move them into place, all or nothing.
 
     Every output is written with its planned creation options in a staging folder beside it
-    (:func:`write_pass`), ``before_commit`` is called (whatever else a run writes; if it raises, no output
-    path changes), and the outputs are moved over their paths. If one
-    fails or is cancelled, or a move fails, no output path changes and no staging folder is left.
-    GDAL's warnings go to ``warn`` (Python warnings without it).
+    (:func:`write_pass`); ``then``, if given, is a pass over them that writes ``then_outputs`` (a change map
+    of the pair, say) into staging folders of their own; ``before_commit`` is called (whatever else a run
+    writes; if it raises, no output path changes); and every output, the plan's and ``then``'s, is moved
+    over its path in one commit. If one fails or is cancelled, or a move fails, no output path changes and
+    no staging folder is left. GDAL's warnings go to ``warn`` (Python warnings without it).
     """
+    outputs = [output.path for output in plan.outputs]
     with gdal_warnings(warn):
         # Read since the plan, and read once more while writing: an input changed meanwhile fails the run.
         check_unchanged(plan.rasters)
-        with staged(plan) as stagings:
-            write_pass(plan, stagings, progress, executor)
+        with staged([*outputs, *then_outputs]) as stagings:
+            write_pass(plan, stagings[: len(outputs)], progress, executor)
+            if then is not None:
+                then(
+                    [staged_path(path, staging) for path, staging in zip(outputs, stagings)],
+                    [staged_path(path, staging) for path, staging in zip(then_outputs, stagings[len(outputs) :])],
+                )
             check_unchanged(plan.rasters)
             if before_commit is not None:
                 before_commit()
-            _commit([(staging, output.path) for output, staging in zip(plan.outputs, stagings)], plan.rasters)
+            commit(list(zip(stagings, [*outputs, *then_outputs])), plan.rasters)
 
 
 def write_output(plan: OutputPlan, progress: Progress | None = None) -> None:

@@ -80,6 +80,10 @@
       <translation>输出“{path}”会覆盖一个输入；请另选一个名称。</translation>
     </message>
     <message>
+      <source>The change map, its magnitude and the clipped rasters need files of their own; '{path}' is named twice.</source>
+      <translation>变化图、其幅度与裁剪后的栅格各需自己的文件；'{path}' 被指定了两次。</translation>
+    </message>
+    <message>
       <source>The common valid area is too small to set a threshold: it holds {count} valid pixels and {needed} are needed.</source>
       <translation>公共有效区域太小，无法确定阈值：其中只有 {count} 个有效像元，而至少需要 {needed} 个。</translation>
     </message>
@@ -676,6 +680,18 @@
       <translation>给出了 QA 栅格 '{}' 却没有 QA 规则；请给出其取值所遵循的规则。</translation>
     </message>
     <message>
+      <source>Clear-sky rule of {}</source>
+      <translation>{} 的晴空规则</translation>
+    </message>
+    <message>
+      <source>QA band of {}</source>
+      <translation>{} 的 QA 波段</translation>
+    </message>
+    <message>
+      <source>QA raster of {}</source>
+      <translation>{} 的 QA 栅格</translation>
+    </message>
+    <message>
       <source>Shift of {} against {} not estimated: {}</source>
       <translation>未估计 {} 相对 {} 的偏移：{}</translation>
     </message>
@@ -707,7 +723,7 @@ Methods:
 - Change-vector magnitude: the length of the difference over the compared bands, above Otsu's threshold or the one given.
 - Difference: one band's difference (both ways, brighter only or darker only), above Otsu's threshold or the one given.
 
-What every method assumes: the dates are radiometrically comparable (the same sensor, or a pair normalised beforehand, in the same units); the images are registered (check it with the shift estimate of 'Clip raster pair to common area': a shift of a pixel makes edges look like change); and the scene holds two classes, change and no change. Clouds, shadows and seasons are change to every method: mask them first. The thresholds are in the bands' units.
+What every method assumes: the dates are radiometrically comparable (the same sensor, or a pair normalised beforehand, in the same units); the images are registered (check it with the shift estimate of 'Clip raster pair to common area': a shift of a pixel makes edges look like change); and the scene holds two classes, change and no change. Clouds, shadows and seasons are change to every method: mask clouds, their shadows and snow with the clear-sky rules of A and B (QA_A, QA_B), which make them nodata in the map. The thresholds are in the bands' units.
 
 Example: two Landsat scenes of 2020 (A) and 2024 (B), green band only (BANDS 1), PCA + k-means: the map's red pixels are the change, and the log gives their count, percent and area in square metres.</source>
       <translation>绘出栅格 B（较晚日期）与栅格 A（较早日期）不同之处。两者先被裁剪到 A 的网格上、两者都有有效数据的区域，并在任一者无数据处设为无数据；变化图随后为 1（变化）、0（未变化）或 255（无数据，公共区域之外）。
@@ -717,7 +733,7 @@ Example: two Landsat scenes of 2020 (A) and 2024 (B), green band only (BANDS 1),
 - 变化向量幅度：所比较波段上差值的长度，高于 Otsu 阈值或给定阈值即为变化。
 - 差值：单个波段的差值（双向、只看变亮或只看变暗），高于 Otsu 阈值或给定阈值即为变化。
 
-每种方法的前提：两个日期在辐射上可比（同一传感器，或事先归一化、单位相同的一对影像）；影像已配准（可用“将栅格对裁剪到公共区域”的偏移估计检查：一个像元的偏移会使边缘看起来像变化）；场景只有两类，变化与未变化。云、阴影与季节对每种方法都是变化：请先将其掩去。阈值的单位与波段相同。
+每种方法的前提：两个日期在辐射上可比（同一传感器，或事先归一化、单位相同的一对影像）；影像已配准（可用“将栅格对裁剪到公共区域”的偏移估计检查：一个像元的偏移会使边缘看起来像变化）；场景只有两类，变化与未变化。云、阴影与季节对每种方法都是变化：请用 A 与 B 的晴空规则（QA_A、QA_B）掩去云、云阴影与雪，它们在变化图中即为无数据。阈值的单位与波段相同。
 
 示例：2020 年（A）与 2024 年（B）的两景 Landsat 影像，只用绿波段（BANDS 1），PCA + k 均值：图中的红色像元即为变化，日志给出其数量、百分比和以平方米计的面积。</translation>
     </message>
@@ -876,10 +892,6 @@ Example: two Landsat scenes of 2020 (A) and 2024 (B), green band only (BANDS 1),
     <message>
       <source>Change ({} to {})</source>
       <translation>变化（{} 至 {}）</translation>
-    </message>
-    <message>
-      <source>The change map, its magnitude and the clipped rasters need files of their own; '{}' is named twice.</source>
-      <translation>变化图、其幅度与裁剪后的栅格各需自己的文件；'{}' 被指定了两次。</translation>
     </message>
     <message>
       <source>Changed area on the ellipsoid: {:.6g} square metres ({:.6g} square kilometres).</source>
@@ -1078,18 +1090,6 @@ Example: for change detection between scenes of 2020 (A) and 2024 (B), keep A's 
     <message>
       <source>Overlap: {}.</source>
       <translation>重叠：{}。</translation>
-    </message>
-    <message>
-      <source>Clear-sky rule of {}</source>
-      <translation>{} 的晴空规则</translation>
-    </message>
-    <message>
-      <source>QA band of {}</source>
-      <translation>{} 的 QA 波段</translation>
-    </message>
-    <message>
-      <source>QA raster of {}</source>
-      <translation>{} 的 QA 栅格</translation>
     </message>
     <message>
       <source>Clip raster stack to common area</source>

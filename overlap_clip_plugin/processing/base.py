@@ -12,6 +12,7 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
     QgsProperty,
@@ -32,7 +33,7 @@ from overlap_clip_plugin.core import (
 )
 from overlap_clip_plugin.core.plan import FOOTPRINT_METHOD, VALIDITY_ALPHA, VALIDITY_MASK, Note
 from overlap_clip_plugin.core.qa import parse_rule
-from overlap_clip_plugin.processing.compat import ADVANCED, OPTIONS_WIDGET
+from overlap_clip_plugin.processing.compat import ADVANCED, NUMBER_INTEGER, OPTIONS_WIDGET
 
 #: The help pages shipped inside the plugin, one per algorithm and language (NAME.LANGUAGE.html).
 HELP_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "help")
@@ -110,6 +111,10 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
     #: The core's names of the dialog's choices, in the order the dialog lists them.
     GCP_METHODS = ("polynomial", "tps")
     AREAS = ("extents", "valid")
+    #: A pair's clear-sky parameters: the rule, the QA band and the QA raster of A, then of B.
+    QA_A, QA_BAND_A, QA_RASTER_A = "QA_A", "QA_BAND_A", "QA_RASTER_A"
+    QA_B, QA_BAND_B, QA_RASTER_B = "QA_B", "QA_BAND_B", "QA_RASTER_B"
+    PAIR_QA = ((QA_A, QA_BAND_A, QA_RASTER_A, "A"), (QA_B, QA_BAND_B, QA_RASTER_B, "B"))
 
     def tr(self, text):
         """Translate ``text`` in the plugin's translation context."""
@@ -269,9 +274,39 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         except OverlapClipError as err:
             raise QgsProcessingException(core_message(err)) from err
 
+    def add_pair_qa_parameters(self):
+        """The clear-sky rules of a pair's A and B: QA_A, QA_BAND_A (advanced), QA_RASTER_A (advanced), B's alike."""
+        for rule, band, raster, label in self.PAIR_QA:
+            self.add(
+                QgsProcessingParameterString(rule, self.tr("Clear-sky rule of {}").format(label), optional=True),
+                self.qa_rule_help(),
+            )
+            self.add(
+                QgsProcessingParameterNumber(
+                    band, self.tr("QA band of {}").format(label), type=NUMBER_INTEGER, defaultValue=1, minValue=1
+                ),
+                self.qa_band_help(),
+                advanced=True,
+            )
+            self.add(
+                QgsProcessingParameterRasterLayer(raster, self.tr("QA raster of {}").format(label), optional=True),
+                self.qa_raster_help(),
+                advanced=True,
+            )
+
     def qa_rules(self, parameters, context, layers):
-        """The clear-sky rule of each of ``layers`` (None for each, unless an algorithm declares rules)."""
-        return [None] * len(layers)
+        """The clear-sky rule of each of ``layers``: a pair's from the parameters of
+        :meth:`add_pair_qa_parameters` where the algorithm declares them, else None for each."""
+        if self.parameterDefinition(self.PAIR_QA[0][0]) is None:
+            return [None] * len(layers)
+        return [
+            self.qa_rule(
+                self.parameterAsString(parameters, rule, context),
+                self.parameterAsInt(parameters, band, context),
+                self.parameterAsRasterLayer(parameters, raster, context),
+            )
+            for rule, band, raster, _ in self.PAIR_QA
+        ]
 
     def sources(self, layers, parameters, context):
         """The GDAL source of each of ``layers``, with its clear-sky rule."""
@@ -389,13 +424,16 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
         shift="",
         area=None,
         mask_common=None,
+        change=None,
+        pieces=None,
     ):
         """Clip ``layers`` (called ``labels`` in the log) into ``outputs`` on ``grid`` (the core's name or a
         reference index): the core's one run, with this algorithm's parameters as names, its plan logged
-        before anything is written, and its shifts before the commit. ``overlap``, ``whole``, ``shift`` and
-        ``before_commit`` are the run's (see
+        before anything is written, and its shifts before the commit. ``overlap``, ``whole``, ``shift``,
+        ``change`` and ``before_commit`` are the run's (see
         :func:`overlap_clip_plugin.core.run.run_clip`); ``area`` and ``mask_common``, when given, are the run's
-        instead of AREA and MASK_COMMON (an algorithm that needs the common valid area masked). Returns the
+        instead of AREA and MASK_COMMON (an algorithm that needs the common valid area masked); ``pieces``, the
+        most pieces the run has at once (a thread each; the layers' count by default). Returns the
         run's result; core errors become processing errors with the core's message."""
         options_text = self.parameterAsString(parameters, self.OPTIONS, context) or ""
         dem_layer = self.parameterAsRasterLayer(parameters, self.RPC_DEM, context)
@@ -413,7 +451,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                 before_commit(result)
 
         try:
-            with self.executor(parameters, context, len(layers)) as executor:
+            with self.executor(parameters, context, pieces or len(layers)) as executor:
                 return run_clip(
                     self.sources(layers, parameters, context),
                     outputs,
@@ -432,6 +470,7 @@ class ClipAlgorithmBase(QgsProcessingAlgorithm):
                     overlap,
                     whole,
                     shift,
+                    change,
                     on_plan=lambda plan: self.log_plan(plan, labels, feedback),
                     before_commit=committing,
                 )

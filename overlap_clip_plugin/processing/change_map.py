@@ -1,14 +1,13 @@
 """The algorithm ``overlapclip:changemap``: where the second date differs from the first.
 
-The two rasters take the one road first (clipped onto A's grid, the common valid area masked in both), then
-the core's change map compares the clipped pair (:mod:`overlap_clip_plugin.core.change`).
+The two rasters take the one road (:func:`~overlap_clip_plugin.core.run.run_clip` with a change request): clipped
+onto A's grid, the common valid area masked in both, then compared (:mod:`overlap_clip_plugin.core.change`), and
+the map committed with the clipped pair.
 """
 
 import os
 
 from qgis.core import (
-    QgsProcessingException,
-    QgsProcessingMultiStepFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBand,
     QgsProcessingParameterEnum,
@@ -19,16 +18,9 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from overlap_clip_plugin.core import OverlapClipError, read_raster
-from overlap_clip_plugin.core.change import (
-    DIRECTIONS,
-    PCA_KMEANS,
-    ChangeSettings,
-    change_map,
-    check_change,
-)
+from overlap_clip_plugin.core.change import DIRECTIONS, PCA_KMEANS, ChangeRequest, ChangeSettings
 from overlap_clip_plugin.core.change import METHODS as CHANGE_METHODS
-from overlap_clip_plugin.processing.base import ClipAlgorithmBase, core_message, gdal_source
+from overlap_clip_plugin.processing.base import ClipAlgorithmBase
 from overlap_clip_plugin.processing.compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from overlap_clip_plugin.processing.loading import LoadedRun, project_layer_id
 
@@ -95,7 +87,8 @@ class ChangeMapAlgorithm(ClipAlgorithmBase):
             "normalised beforehand, in the same units); the images are registered (check it with the shift "
             "estimate of 'Clip raster pair to common area': a shift of a pixel makes edges look like change); and "
             "the scene holds two classes, change and no change. Clouds, shadows and seasons are change to every "
-            "method: mask them first. The thresholds are in the bands' units.\n\n"
+            "method: mask clouds, their shadows and snow with the clear-sky rules of A and B (QA_A, QA_B), which "
+            "make them nodata in the map. The thresholds are in the bands' units.\n\n"
             "Example: two Landsat scenes of 2020 (A) and 2024 (B), green band only (BANDS 1), PCA + k-means: the "
             "map's red pixels are the change, and the log gives their count, percent and area in square metres."
         )
@@ -169,6 +162,7 @@ class ChangeMapAlgorithm(ClipAlgorithmBase):
             defaultValue=0,
         )
         self.add(direction, self.tr("Difference only: which change counts."), advanced=True)
+        self.add_pair_qa_parameters()
         self.add_writing_parameters()
         output = QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Change map"))
         self.add(output, self.tr("Byte GeoTIFF (.tif): 1 change, 0 no change, 255 nodata outside the common area."))
@@ -228,46 +222,26 @@ class ChangeMapAlgorithm(ClipAlgorithmBase):
             else None
         )
         clipped = [self.clipped_path(parameters, key, context) for key in (self.OUTPUT_A, self.OUTPUT_B)]
-        named = [os.path.realpath(path) for path in (output, magnitude, *clipped) if path]
-        twice = next((path for path in named if named.count(path) > 1), None)
-        if twice is not None:
-            raise QgsProcessingException(
-                self.tr(
-                    "The change map, its magnitude and the clipped rasters need files of their own; '{}' is named "
-                    "twice."
-                ).format(twice)
-            )
         if settings.method == PCA_KMEANS and settings.threshold is not None:
             feedback.pushWarning(self.tr("PCA + k-means sets no threshold; the change threshold is not used."))
-        try:
-            bands = check_change(
-                *(read_raster(gdal_source(layer.source())) for layer in layers), output, settings, magnitude
-            )
-        except OverlapClipError as err:
-            raise QgsProcessingException(core_message(err)) from err
-        feedback.pushInfo(self.tr("Bands compared: {}.").format(", ".join(str(band) for band in bands)))
-
-        steps = QgsProcessingMultiStepFeedback(2, feedback)
-        existed = [os.path.exists(path) for path in clipped]
-        # The common valid area, masked in both: the change map's nodata is where either date has none.
-        self.clip_layers(
-            layers, ("A", "B"), clipped, "a", parameters, context, steps, whole=False, area="valid", mask_common=True
+        # One run: the pair clipped onto A's grid over the common valid area, masked in both (the change map's
+        # nodata is where either date has none), then mapped, and all of it committed together or not at all.
+        request = ChangeRequest(output, settings, magnitude)
+        run = self.clip_layers(
+            layers,
+            ("A", "B"),
+            clipped,
+            "a",
+            parameters,
+            context,
+            feedback,
+            whole=False,
+            area="valid",
+            mask_common=True,
+            change=request,
+            pieces=os.cpu_count() or 1,
         )
-        steps.setCurrentStep(1)
-
-        def progress(fraction):
-            steps.setProgress(100.0 * fraction)
-            return not feedback.isCanceled()
-
-        try:
-            with self.executor(parameters, context, os.cpu_count() or 1) as executor:
-                result = change_map(*clipped, output, settings, magnitude, progress=progress, executor=executor)
-        except OverlapClipError as err:
-            # The clipped pair was only a means: a failed or cancelled map leaves no new file behind.
-            for path, was_there in zip(clipped, existed):
-                if not was_there and os.path.isfile(path):
-                    os.remove(path)
-            raise QgsProcessingException(core_message(err)) from err
+        result = run.change
         self.log_result(result, feedback)
         results = {
             self.OUTPUT: output,
@@ -285,7 +259,9 @@ class ChangeMapAlgorithm(ClipAlgorithmBase):
         return results
 
     def log_result(self, result, feedback):
-        """Say the numbers: changed pixels of those compared, percent, area, and the threshold or the PCA's share."""
+        """Say the numbers: the bands compared, changed pixels of those compared, percent, area, and the threshold
+        or the PCA's share."""
+        feedback.pushInfo(self.tr("Bands compared: {}.").format(", ".join(str(band) for band in result.bands)))
         feedback.pushInfo(
             self.tr("Changed: {} of {} pixels compared ({:.4g} %).").format(
                 result.changed, result.valid, result.changed_percent or 0.0

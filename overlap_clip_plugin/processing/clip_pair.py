@@ -15,10 +15,8 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
 )
 
 from overlap_clip_plugin.core.plan import Note
@@ -26,7 +24,6 @@ from overlap_clip_plugin.processing.base import ClipAlgorithmBase, core_message
 from overlap_clip_plugin.processing.compat import (
     FAST_INSERT,
     MULTIPOLYGON,
-    NUMBER_INTEGER,
     POINT,
     SOURCE_POINT,
     SOURCE_POLYGON,
@@ -55,12 +52,6 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
     HEIGHT = "HEIGHT"
     SHIFT = "SHIFT"
     COREGISTER = "COREGISTER"
-    QA_A = "QA_A"
-    QA_BAND_A = "QA_BAND_A"
-    QA_RASTER_A = "QA_RASTER_A"
-    QA_B = "QA_B"
-    QA_BAND_B = "QA_BAND_B"
-    QA_RASTER_B = "QA_RASTER_B"
     SHIFT_X = "SHIFT_X"
     SHIFT_Y = "SHIFT_Y"
     SHIFT_M = "SHIFT_M"
@@ -168,26 +159,7 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
                 "moves whole pixels only: choose bilinear, cubic or Lanczos to remove a fraction too."
             ),
         )
-        for rule, band, raster, label in (
-            (self.QA_A, self.QA_BAND_A, self.QA_RASTER_A, "A"),
-            (self.QA_B, self.QA_BAND_B, self.QA_RASTER_B, "B"),
-        ):
-            self.add(
-                QgsProcessingParameterString(rule, self.tr("Clear-sky rule of {}").format(label), optional=True),
-                self.qa_rule_help(),
-            )
-            self.add(
-                QgsProcessingParameterNumber(
-                    band, self.tr("QA band of {}").format(label), type=NUMBER_INTEGER, defaultValue=1, minValue=1
-                ),
-                self.qa_band_help(),
-                advanced=True,
-            )
-            self.add(
-                QgsProcessingParameterRasterLayer(raster, self.tr("QA raster of {}").format(label), optional=True),
-                self.qa_raster_help(),
-                advanced=True,
-            )
+        self.add_pair_qa_parameters()
         for key, name in ((self.OUTPUT_A, self.tr("Clipped raster A")), (self.OUTPUT_B, self.tr("Clipped raster B"))):
             output = QgsProcessingParameterRasterDestination(key, name)
             self.add(output, self.tr("Where to write the clipped raster; the file extension chooses the format."))
@@ -314,20 +286,6 @@ class ClipPairAlgorithm(ClipAlgorithmBase):
                 details.forceName = True
                 run.attach(details, label, "raster", project_layer_id(layer, context))
         return results
-
-    def qa_rules(self, parameters, context, layers):
-        """The clear-sky rules of A and B (QA_A, QA_BAND_A, QA_RASTER_A and B's alike)."""
-        return [
-            self.qa_rule(
-                self.parameterAsString(parameters, rule, context),
-                self.parameterAsInt(parameters, band, context),
-                self.parameterAsRasterLayer(parameters, raster, context),
-            )
-            for rule, band, raster in (
-                (self.QA_A, self.QA_BAND_A, self.QA_RASTER_A),
-                (self.QA_B, self.QA_BAND_B, self.QA_RASTER_B),
-            )
-        ]
 
     def shift_results(self, result):
         """SHIFT_X, SHIFT_Y, SHIFT_M, SHIFT_RELIABLE and SHIFT_NOTE of the other raster's shift (empty when it
