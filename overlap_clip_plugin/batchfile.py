@@ -10,9 +10,17 @@ A batch file lists jobs, each clipped to its own common area, all or nothing per
   are read without regard to case, and spaces around names and values are dropped. Empty rows are skipped;
   a row fills either the pair columns or the stack columns.
 
-A JSON job may also carry a clear-sky rule for its inputs (:mod:`overlap_clip_plugin.core.qa`): ``"qa"`` (a
-preset, ``bits:...`` or ``classes:...``), ``"qa_band"`` (1 by default) and ``"qa_rasters"`` (one QA raster per input,
-or null where the QA band is the input's own); a job's rule wins over the command's ``--qa``.
+A job may also carry a clear-sky rule for its inputs (:mod:`overlap_clip_plugin.core.qa`): ``"qa"`` (a
+preset, ``bits:...`` or ``classes:...``), ``"qa_band"`` (1 by default) and, in JSON, ``"qa_rasters"`` (one QA raster
+per input, or null where the QA band is the input's own); a job's rule wins over the command's ``--qa``. In CSV
+they are the optional columns ``qa`` and ``qa_band``.
+
+A pair may ask for its change map (:mod:`overlap_clip_plugin.core.change`), made in the job's run from the clipped
+pair and committed with it: in JSON ``"change": {"output": "map.tif"}`` with, optionally, ``"magnitude"`` (a path),
+``"method"`` (``pca_kmeans``, ``magnitude`` or ``difference``), ``"bands"`` (a list), ``"block"``,
+``"components"``, ``"threshold"`` and ``"direction"`` (``both``, ``increase``, ``decrease``); in CSV the optional
+columns ``change`` (the map's path) and ``change_method``. Such a job clips onto the common valid area, masked in
+both outputs, as ``overlapclip:changemap`` does.
 
 A key or column the command does not know, or a job with both outputs and a folder, refuses the batch.
 
@@ -28,9 +36,10 @@ import csv
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from overlap_clip_plugin.core.errors import QaRuleError
+from overlap_clip_plugin.core.change import DIRECTIONS, METHODS, ChangeRequest, ChangeSettings, check_settings
+from overlap_clip_plugin.core.errors import QaRuleError, UnsupportedOptionError
 from overlap_clip_plugin.core.plan import file_key, output_names
 from overlap_clip_plugin.core.qa import QaRule, parse_rule
 from overlap_clip_plugin.core.remote import is_remote
@@ -45,6 +54,13 @@ class Job:
     folder: str | None = None
     #: Each input's clear-sky rule; empty where the job gives none.
     qa: tuple[QaRule | None, ...] = ()
+    #: A pair's change map, made from the clipped pair in the job's run.
+    change: ChangeRequest | None = None
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """Every file the job writes: its outputs, then its change map's."""
+        return self.outputs + tuple(self.change.outputs if self.change is not None else ())
 
 
 class BatchFileError(ValueError):
@@ -56,9 +72,14 @@ def _path(base: str, path: str) -> str:
 
 
 #: The keys of a JSON job; the columns of a CSV file, for pairs and for stacks.
-JSON_KEYS = ("inputs", "outputs", "folder", "qa", "qa_band", "qa_rasters")
+JSON_KEYS = ("inputs", "outputs", "folder", "qa", "qa_band", "qa_rasters", "change")
 PAIR_COLUMNS = ("input_a", "input_b", "output_a", "output_b")
 STACK_COLUMNS = ("inputs", "folder")
+#: Optional CSV columns: a clear-sky rule for every input of the row (pairs and stacks), a pair's change map.
+RULE_COLUMNS = ("qa", "qa_band")
+CHANGE_COLUMNS = ("change", "change_method")
+#: The keys of a JSON job's "change".
+CHANGE_KEYS = ("output", "magnitude", "method", "bands", "block", "components", "threshold", "direction")
 
 #: The delimiters a CSV file may use, and how many of its first lines tell which one it is.
 DELIMITERS = ",;\t"
@@ -91,11 +112,12 @@ def _csv_entries(text: str, path: str) -> list[dict]:
         cells = {key: value.strip() for key, value in row.items() if value and value.strip()}
         if not cells:
             continue  # a spreadsheet's empty row
-        unknown = [key for key in cells if key not in PAIR_COLUMNS + STACK_COLUMNS]
+        unknown = [key for key in cells if key not in PAIR_COLUMNS + STACK_COLUMNS + RULE_COLUMNS + CHANGE_COLUMNS]
         if unknown:
             raise BatchFileError(
                 f"Job {number} of '{path}' has {_names('unknown column', unknown)}; the columns are input_a, "
-                "input_b, output_a, output_b (pairs) or inputs, folder (stacks)."
+                "input_b, output_a, output_b (pairs) or inputs, folder (stacks), and qa, qa_band, change, "
+                "change_method."
             )
         pair = [key for key in cells if key in PAIR_COLUMNS]
         stack = [key for key in cells if key in STACK_COLUMNS]
@@ -113,12 +135,32 @@ def _csv_entries(text: str, path: str) -> list[dict]:
             )
         if stack:
             inputs = [part.strip() for part in cells["inputs"].split(inner) if part.strip()]
-            entries.append({"inputs": inputs, "folder": cells["folder"]})
+            entry: dict = {"inputs": inputs, "folder": cells["folder"]}
         else:
-            entries.append(
-                {"inputs": [cells["input_a"], cells["input_b"]], "outputs": [cells["output_a"], cells["output_b"]]}
-            )
+            entry = {"inputs": [cells["input_a"], cells["input_b"]], "outputs": [cells["output_a"], cells["output_b"]]}
+        entry.update(_csv_extras(cells, number, path))
+        entries.append(entry)
     return entries
+
+
+def _csv_extras(cells: dict[str, str], number: int, path: str) -> dict:
+    """A CSV row's clear-sky rule and change map, as a JSON job's keys."""
+    extras: dict = {}
+    if "qa_band" in cells and "qa" not in cells:
+        raise BatchFileError(f"Job {number} of '{path}' has a qa_band but no qa rule.")
+    if "qa" in cells:
+        extras["qa"] = cells["qa"]
+        if "qa_band" in cells:
+            if not cells["qa_band"].isdigit():
+                raise BatchFileError(f"Job {number} of '{path}' needs qa_band as a whole number (1 = first band).")
+            extras["qa_band"] = int(cells["qa_band"])
+    if "change_method" in cells and "change" not in cells:
+        raise BatchFileError(f"Job {number} of '{path}' has a change_method but no change map path (change).")
+    if "change" in cells:
+        extras["change"] = {"output": cells["change"]}
+        if "change_method" in cells:
+            extras["change"]["method"] = cells["change_method"]
+    return extras
 
 
 def _json_entries(text: str, path: str) -> list:
@@ -168,10 +210,58 @@ def _job(base: str, entry: object, number: int, path: str) -> Job:
     if len(job.inputs) < 2 or len(job.inputs) != len(job.outputs):
         raise BatchFileError(f"Job {number} of '{path}' needs two or more inputs and one output per input.")
     if {"qa", "qa_band", "qa_rasters"} & set(entry):
-        job = Job(
-            job.inputs, job.outputs, job.folder, _rules(base, entry, len(job.inputs), f"Job {number} of '{path}'")
-        )
+        job = replace(job, qa=_rules(base, entry, len(job.inputs), f"Job {number} of '{path}'"))
+    if "change" in entry:
+        if job.folder is not None or len(job.inputs) != 2:
+            raise BatchFileError(
+                f"Job {number} of '{path}' asks for a change map, which compares a pair: give two inputs and two "
+                "outputs."
+            )
+        job = replace(job, change=_change(base, entry["change"], f"Job {number} of '{path}'"))
     return job
+
+
+def _change(base: str, given: object, job: str) -> ChangeRequest:
+    """A job's change map, from its "change"."""
+    if not isinstance(given, dict) or not isinstance(given.get("output"), str) or not given["output"]:
+        raise BatchFileError(f'{job} needs its change map as "change": {{"output": "map.tif", ...}}.')
+    unknown = [key for key in given if key not in CHANGE_KEYS]
+    if unknown:
+        raise BatchFileError(
+            f'{job} has {_names("unknown key", unknown)} in "change"; its keys are {", ".join(CHANGE_KEYS)}.'
+        )
+    defaults = ChangeSettings()
+    method, direction = given.get("method", defaults.method), given.get("direction", defaults.direction)
+    bands, threshold = given.get("bands"), given.get("threshold")
+    block, components = given.get("block", defaults.block_size), given.get("components", defaults.components)
+    magnitude = given.get("magnitude")
+    whole = [block, components, *(bands or [])]
+    if (
+        method not in METHODS
+        or direction not in DIRECTIONS
+        or not (bands is None or (isinstance(bands, list) and bands))
+        or not all(isinstance(value, int) and not isinstance(value, bool) for value in whole)
+        or not (threshold is None or (isinstance(threshold, (int, float)) and not isinstance(threshold, bool)))
+        or not (magnitude is None or (isinstance(magnitude, str) and magnitude))
+    ):
+        raise BatchFileError(
+            f'{job} needs in "change": "method" one of {", ".join(METHODS)}, "direction" one of '
+            f'{", ".join(DIRECTIONS)}, "bands" a list of band numbers, "block" and "components" whole numbers, '
+            '"threshold" a number and "magnitude" a path.'
+        )
+    settings = ChangeSettings(
+        method=method,
+        bands=tuple(bands) if bands else None,
+        block_size=block,
+        components=components,
+        threshold=None if threshold is None else float(threshold),
+        direction=direction,
+    )
+    try:
+        check_settings(settings)
+    except UnsupportedOptionError as err:
+        raise BatchFileError(f"{job}: {err}") from None
+    return ChangeRequest(_path(base, given["output"]), settings, None if magnitude is None else _path(base, magnitude))
 
 
 def _rules(base: str, entry: dict, count: int, job: str) -> tuple[QaRule | None, ...]:
@@ -228,11 +318,12 @@ def check_paths(jobs: Sequence[Job], base: str) -> None:
     run side by side, so a job would read a file while another writes it, or two would write one."""
     readers: dict[object, tuple[int, str]] = {}
     for number, job in enumerate(jobs, start=1):
-        for path in job.inputs:
+        companions = [rule.path for rule in job.qa if rule is not None and rule.path is not None]
+        for path in [*job.inputs, *companions]:
             readers.setdefault(_key(path), (number, path))
     writers: dict[object, tuple[int, str]] = {}
     for number, job in enumerate(jobs, start=1):
-        for path in job.outputs:
+        for path in job.written:
             key, shown = _key(path), _shown(path, base)
             if key in writers:
                 first, other = writers[key]

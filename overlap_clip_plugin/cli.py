@@ -33,6 +33,14 @@ within 0.05 px of whole pixels was moved by those whole pixels, or ``, not moved
 is named by its file name, or by its path where two inputs of the job share one. The summary repeats these
 lines after the written count, each headed by its job (``Job 3: shift of ...``); ``--quiet`` prints only the
 summary. A shift not estimated does not fail its job.
+
+A pair whose job asks for a change map (:mod:`overlap_clip_plugin.batchfile`) is clipped onto the common valid
+area, masked in both outputs, mapped in the same run and committed with the map; its line is followed by::
+
+    change (pca_kmeans, bands 1, 2): 10488 of 116970 pixels (8.966 %), 1.04901e+06 m2
+
+(the threshold too for the other methods), repeated in the summary as the shift lines are. ``--grid own``
+cannot map change (the pair must share a grid): the batch is refused.
 """
 
 from __future__ import annotations
@@ -248,6 +256,19 @@ def shift_lines(inputs: Sequence[str], result: RunResult, correct: bool) -> list
     return lines
 
 
+def change_lines(result: RunResult) -> list[str]:
+    """The line of a job's change map: its changed pixels of those compared, their share and area, the threshold."""
+    found = result.change
+    if found is None:
+        return []
+    area = f", {found.changed_area_m2:.6g} m2" if found.changed_area_m2 is not None else ""
+    threshold = f", threshold {found.threshold:.6g}" if found.threshold is not None else ""
+    return [
+        f"change ({found.method}, bands {', '.join(map(str, found.bands))}): {found.changed} of {found.valid} "
+        f"pixels ({found.changed_percent or 0.0:.4g} %){area}{threshold}"
+    ]
+
+
 def run_batch(
     jobs: Sequence[Job], options: argparse.Namespace, executor: concurrent.futures.Executor, out, stop: Stop
 ) -> tuple[int, int]:
@@ -258,7 +279,7 @@ def run_batch(
     folders = Folders()
     done: list[int] = []
     failed: list[tuple[int, str]] = []
-    shifts: dict[int, list[str]] = {}
+    reports: dict[int, list[str]] = {}
     stopped: list[int] = []
     not_run: list[int] = []
 
@@ -280,7 +301,7 @@ def run_batch(
                 ],
                 job.outputs,
                 grid,
-                options.area,
+                "valid" if job.change is not None else options.area,
                 options.mask_common,
                 options.resampling,
                 options.co,
@@ -288,10 +309,11 @@ def run_batch(
                 warn=said.append,
                 executor=executor,
                 shift="" if options.shift == "none" else options.shift,
+                change=job.change,
             )
-            message = f"written: {', '.join(job.outputs)}"
+            message = f"written: {', '.join(job.written)}"
             with lock:
-                shifts[number] = shift_lines(job.inputs, result, options.shift == "correct")
+                reports[number] = shift_lines(job.inputs, result, options.shift == "correct") + change_lines(result)
         except CancelledError:  # only a stop cancels a run of the batch
             message = "stopped, nothing written"
             with lock:
@@ -312,7 +334,7 @@ def run_batch(
             done.append(number)
             if not options.quiet:
                 print(f"[{len(done)}/{len(jobs)}] job {number}: {message}", file=out, flush=True)
-                for line in shifts.get(number, ()):
+                for line in reports.get(number, ()):
                     print(f"    {line}", file=out, flush=True)
                 for warning in said:
                     print(f"    warning: {warning}", file=out, flush=True)
@@ -333,9 +355,9 @@ def run_batch(
         for future in futures:
             future.result()
     unwritten = {number for number, _reason in failed} | set(stopped) | set(not_run)
-    files = sum(len(job.outputs) for number, job in enumerate(jobs, start=1) if number not in unwritten)
+    files = sum(len(job.written) for number, job in enumerate(jobs, start=1) if number not in unwritten)
     print(f"Written: {len(jobs) - len(unwritten)} of {len(jobs)} jobs ({files} files).", file=out)
-    for number, lines in sorted(shifts.items()):
+    for number, lines in sorted(reports.items()):
         for line in lines:
             print(f"Job {number}: {line}", file=out)
     for number, reason in sorted(failed):
@@ -416,6 +438,12 @@ def _run(options: argparse.Namespace, stop: Stop) -> int | None:
             raise BatchFileError("--threads and --local-workers need 1 or more.")
         if options.scheduler and options.local_workers:
             raise BatchFileError("Give --scheduler or --local-workers, not both.")
+        mapped = [number for number, job in enumerate(jobs, start=1) if job.change is not None]
+        if mapped and options.grid == "own":
+            raise BatchFileError(
+                f"Job {mapped[0]} asks for a change map, which compares the pair on one grid; --grid own gives each "
+                "input its own."
+            )
         with contextlib.ExitStack() as stack:
             stack.enter_context(_dask_logs(options.verbose, bool(options.scheduler or options.local_workers)))
             with _sigint_ignored():

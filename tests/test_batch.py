@@ -9,12 +9,19 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from conftest import ROOT
 from files import digests, leftovers, listing
-from rasters import make_raster, sample_dates, sample_pair
+from osgeo import gdal
+from rasters import make_raster, read_array, sample_dates, sample_pair
+from test_change_run import EAST, SOUTH, apart_dates
 
 from overlap_clip_plugin.core import clip, output_names
+from overlap_clip_plugin.core.change import ChangeRequest, ChangeSettings
+from overlap_clip_plugin.core.qa import parse_rule
+from overlap_clip_plugin.core.raster import Source
+from overlap_clip_plugin.core.run import run_clip
 
 
 def run_command(*arguments):
@@ -170,3 +177,151 @@ def test_importing_dask_keeps_the_batch_command_quiet_about_dask_s_own_bookkeepi
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == [str(logging.CRITICAL)] * 2
+
+
+@pytest.fixture(scope="module")
+def two_dates(tmp_path_factory):
+    """The planted dates of test_change_run (B on its own grid, 30 columns east and 20 rows south of A), an SCL
+    companion for B flagging a cloud (class 9) where nothing changed, and one for A, all clear (class 4)."""
+    folder = tmp_path_factory.mktemp("two_dates")
+    first, second, truth = apart_dates(folder)
+    scl = np.full((truth.shape[0] - SOUTH, truth.shape[1] - EAST), 4, dtype=np.uint8)
+    scl[10:40, 300:380] = 9
+    companion = make_raster(
+        folder / "scl.tif", gdal.Open(second).GetGeoTransform(), scl.shape[1], scl.shape[0], data=scl
+    )
+    clear = np.full(truth.shape, 4, dtype=np.uint8)
+    transform = gdal.Open(first).GetGeoTransform()
+    clear_a = make_raster(folder / "scl_a.tif", transform, clear.shape[1], clear.shape[0], data=clear)
+    return first, second, companion, clear_a
+
+
+def test_a_pair_s_change_map_is_made_in_its_job_as_the_core_makes_it(two_dates, tmp_path):
+    first, second, companion, clear_a = two_dates
+    change = {"output": "out/map.tif", "magnitude": "out/magnitude.tif", "method": "pca_kmeans", "bands": [1]}
+    batch = tmp_path / "batch.json"
+    (tmp_path / "out").mkdir()
+    batch.write_text(
+        json.dumps(
+            [
+                {
+                    "inputs": [first, second],
+                    "outputs": ["out/a.tif", "out/b.tif"],
+                    "qa": "sentinel-2-scl",
+                    "qa_rasters": [clear_a, companion],
+                    "change": change,
+                },
+            ]
+        )
+    )
+    run = run_command(batch, "--shift", "none", "--qa", "bits:15")  # the job's rule wins over --qa
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Written: 1 of 1 jobs (4 files)." in run.stdout
+    labels = read_array(tmp_path / "out" / "map.tif")[0]
+    counts = f"{int((labels == 1).sum())} of {int((labels != 255).sum())} pixels"
+    assert f"    change (pca_kmeans, bands 1): {counts}" in run.stdout
+    assert f"Job 1: change (pca_kmeans, bands 1): {counts}" in run.stdout
+    assert (labels[10:40, 300:380] == 255).all()  # the cloud the job's rule rejects
+    mine = [str(tmp_path / name) for name in ("a.tif", "b.tif", "map.tif", "magnitude.tif")]
+    run_clip(
+        [
+            Source(first, qa=parse_rule("sentinel-2-scl", 1, clear_a)),
+            Source(second, qa=parse_rule("sentinel-2-scl", 1, companion)),
+        ],
+        mine[:2],
+        0,
+        area="valid",
+        change=ChangeRequest(mine[2], ChangeSettings(bands=(1,)), mine[3]),
+    )
+    written = [tmp_path / "out" / name for name in ("a.tif", "b.tif", "map.tif", "magnitude.tif")]
+    assert digests(written) == digests(mine)
+
+
+def test_a_csv_row_with_a_clear_sky_rule_and_a_change_map(two_dates, tmp_path):
+    first, second, _, _ = two_dates
+    batch = tmp_path / "pairs.csv"
+    batch.write_text(
+        "input_a;input_b;output_a;output_b;qa;qa_band;change;change_method\n"
+        f"{first};{second};a.tif;b.tif;bits:15;1;map.tif;magnitude\n"
+    )
+    run = run_command(batch, "--shift", "none")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Written: 1 of 1 jobs (3 files)." in run.stdout
+    assert "change (magnitude, bands 1, 2): " in run.stdout and ", threshold " in run.stdout
+    assert read_array(tmp_path / "map.tif").shape == read_array(tmp_path / "a.tif")[:1].shape
+
+
+@pytest.mark.parametrize(
+    ("jobs", "options", "said"),
+    [
+        (
+            [{"inputs": ["a.tif", "b.tif"], "folder": "out", "change": {"output": "m.tif"}}],
+            [],
+            "Job 1 of '{batch}' asks for a change map, which compares a pair: give two inputs and two outputs.",
+        ),
+        (
+            [{"inputs": ["a.tif", "b.tif"], "outputs": ["x.tif", "y.tif"], "change": {"output": "m.tif", "h": 5}}],
+            [],
+            "Job 1 of '{batch}' has the unknown key 'h' in \"change\"; its keys are output, magnitude, method, bands, "
+            "block, components, threshold, direction.",
+        ),
+        (
+            [{"inputs": ["a.tif", "b.tif"], "outputs": ["x.tif", "y.tif"], "change": {"output": "m.tif", "block": 4}}],
+            [],
+            "Job 1 of '{batch}': The block size must be an odd number of pixels, 3 or more; 4 was given.",
+        ),
+        (
+            [{"inputs": ["a.tif", "b.tif"], "outputs": ["x.tif", "y.tif"], "change": {"output": "m.tif"}}],
+            ["--grid", "own"],
+            "Job 1 asks for a change map, which compares the pair on one grid; --grid own gives each input its own.",
+        ),
+        (
+            [
+                {"inputs": ["a.tif", "b.tif"], "outputs": ["x.tif", "y.tif"], "change": {"output": "c.tif"}},
+                {"inputs": ["c.tif", "b.tif"], "outputs": ["z.tif", "w.tif"]},
+            ],
+            [],
+            "The output 'c.tif' of job 1 is an input of job 2; jobs run side by side, so write it to another path.",
+        ),
+        (
+            [
+                {"inputs": ["a.tif", "b.tif"], "outputs": ["x.tif", "y.tif"]},
+                {
+                    "inputs": ["a.tif", "b.tif"],
+                    "outputs": ["z.tif", "w.tif"],
+                    "qa": "bits:3",
+                    "qa_rasters": [None, "x.tif"],
+                },
+            ],
+            [],
+            "The output 'x.tif' of job 1 is an input of job 2; jobs run side by side, so write it to another path.",
+        ),
+    ],
+    ids=[
+        "stack",
+        "unknown-key",
+        "bad-block",
+        "own-grids",
+        "map-read-by-another-job",
+        "qa-raster-written-by-another-job",
+    ],
+)
+def test_a_change_map_or_qa_raster_that_cannot_work_refuses_the_batch(tmp_path, jobs, options, said):
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps(jobs))
+    run = run_command(batch, *options)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.strip() == said.format(batch=batch)
+    assert listing(tmp_path) == ["batch.json"]
+
+
+def test_a_change_map_in_a_folder_that_does_not_exist_fails_its_job_with_nothing_written(two_dates, tmp_path):
+    first, second, _, _ = two_dates
+    batch = tmp_path / "batch.json"
+    job = {"inputs": [first, second], "outputs": ["a.tif", "b.tif"], "change": {"output": "maps/map.tif"}}
+    batch.write_text(json.dumps([job]))
+    run = run_command(batch, "--shift", "none")
+    assert run.returncode == 1, run.stdout + run.stderr
+    missing = tmp_path / "maps"
+    assert f"Failed: job 1: The folder '{missing}' of the output '{missing / 'map.tif'}' does not exist." in run.stdout
+    assert listing(tmp_path) == ["batch.json"]
