@@ -4,7 +4,13 @@ describe the project they leave, and how they leave."""
 import json
 import os
 
-from qgis.core import QgsLayerTreeGroup, QgsMultiBandColorRenderer, QgsProject, QgsSingleBandGrayRenderer
+from qgis.core import (
+    QgsLayerTreeGroup,
+    QgsMultiBandColorRenderer,
+    QgsProject,
+    QgsRasterLayer,
+    QgsSingleBandGrayRenderer,
+)
 from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtWidgets import QApplication, QLabel, QTextBrowser
 
@@ -74,3 +80,40 @@ def run_when_open(report, then, ticks=0):
     report["help"] = "\n".join(box.toPlainText() for box in dialog.findChildren(QTextBrowser))
     dialog.runButton().click()
     then(dialog)
+
+
+def load_pair():
+    """The rasters OVERLAPCLIP_GUI_A and OVERLAPCLIP_GUI_B added to the project, named after their files, as
+    {"a": layer, "b": layer}."""
+    layers = {}
+    for key in ("a", "b"):
+        path = os.environ[f"OVERLAPCLIP_GUI_{key.upper()}"]
+        layers[key] = QgsRasterLayer(path, os.path.splitext(os.path.basename(path))[0])
+        QgsProject.instance().addMapLayer(layers[key])
+    return layers
+
+
+def open_and_run(report, algorithm, parameters, then):
+    """Open ``algorithm``'s dialog with ``parameters`` filled in, click Run once it is open, then ``then(dialog)``
+    (see :func:`run_when_open`)."""
+    import processing
+
+    QTimer.singleShot(1000, lambda: run_when_open(report, then))
+    processing.execAlgorithmDialog(algorithm, parameters)
+
+
+def pair_parameters(layers, **outputs):
+    """INPUT_A and INPUT_B as ``layers``' ids, and each of ``outputs`` (a key and a file name) in OUT."""
+    return dict(
+        {"INPUT_A": layers["a"].id(), "INPUT_B": layers["b"].id()},
+        **{key: os.path.join(OUT, name) for key, name in outputs.items()},
+    )
+
+
+def start_on_pair(layers, then):
+    """Load the pair into ``layers`` (see :func:`load_pair`), show A's extent, and call ``then`` soon after."""
+    from qgis.utils import iface
+
+    layers.update(load_pair())
+    iface.mapCanvas().setExtent(layers["a"].extent())
+    QTimer.singleShot(500, then)

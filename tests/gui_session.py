@@ -18,8 +18,7 @@ to report.json in $OVERLAPCLIP_GUI_OUT and a screenshot of the desktop to deskto
 
 import os
 
-import processing
-from gui_common import OUT, describe_project, leave, run_when_open
+from gui_common import OUT, describe_project, leave, load_pair, open_and_run
 from qgis.core import QgsProject, QgsRasterLayer, QgsRectangle
 from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtGui import QColor, QImage, QPainter
@@ -146,8 +145,8 @@ def wait_for_results(dialog):
 
 
 def open_dialog():
-    QTimer.singleShot(1000, lambda: run_when_open(report, wait_for_results))
-    processing.execAlgorithmDialog(
+    open_and_run(
+        report,
         "overlapclip:clippair",
         {
             "INPUT_A": inputs["a"].id(),
@@ -156,16 +155,14 @@ def open_dialog():
             "OUTPUT_B": os.path.join(OUT, "b_common.tif"),
             "OVERLAP": os.path.join(OUT, "overlap.gpkg"),
         },
+        wait_for_results,
     )
 
 
 def start():
     """The inputs in the project, drawn as QGIS draws them, before anything is clipped."""
     canvas = iface.mapCanvas()
-    for key in ("a", "b"):
-        path = os.environ[f"OVERLAPCLIP_GUI_{key.upper()}"]
-        inputs[key] = QgsRasterLayer(path, os.path.splitext(os.path.basename(path))[0])
-        QgsProject.instance().addMapLayer(inputs[key])
+    inputs.update(load_pair())
     extent = QgsRectangle(inputs["a"].extent())
     extent.combineExtentWith(inputs["b"].extent())
     extent.grow(extent.width() * 0.05)

@@ -10,9 +10,8 @@ report.json in $OVERLAPCLIP_GUI_OUT, then leaves QGIS.
 import json
 import os
 
-import processing
-from gui_common import OUT, describe_project, leave, run_when_open
-from qgis.core import QgsProject, QgsRasterLayer
+from gui_common import OUT, describe_project, leave, open_and_run, pair_parameters, start_on_pair
+from qgis.core import QgsProject
 from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtWidgets import QTextEdit
 from qgis.utils import iface
@@ -68,29 +67,15 @@ def wait_for_results(dialog):
 def open_dialog():
     params = json.loads(os.environ["OVERLAPCLIP_GUI_PARAMS"])
     params.pop("SHIFT_WINDOWS_EXPECTED", None)
-    QTimer.singleShot(1000, lambda: run_when_open(report, wait_for_results))
-    processing.execAlgorithmDialog(
+    open_and_run(
+        report,
         "overlapclip:clippair",
         dict(
-            {
-                "INPUT_A": inputs["a"].id(),
-                "INPUT_B": inputs["b"].id(),
-                "OUTPUT_A": os.path.join(OUT, "a_common.tif"),
-                "OUTPUT_B": os.path.join(OUT, "b_common.tif"),
-                "SHIFT_WINDOWS": os.path.join(OUT, "windows.gpkg"),
-            },
+            pair_parameters(inputs, OUTPUT_A="a_common.tif", OUTPUT_B="b_common.tif", SHIFT_WINDOWS="windows.gpkg"),
             **params,
         ),
+        wait_for_results,
     )
 
 
-def start():
-    for key in ("a", "b"):
-        path = os.environ[f"OVERLAPCLIP_GUI_{key.upper()}"]
-        inputs[key] = QgsRasterLayer(path, os.path.splitext(os.path.basename(path))[0])
-        QgsProject.instance().addMapLayer(inputs[key])
-    iface.mapCanvas().setExtent(inputs["a"].extent())
-    QTimer.singleShot(500, open_dialog)
-
-
-QTimer.singleShot(1000, start)
+QTimer.singleShot(1000, lambda: start_on_pair(inputs, open_dialog))

@@ -15,7 +15,7 @@ import pytest
 from files import listing
 from language import CJK, english_fragments, untranslated
 from osgeo import gdal
-from rasters import assert_copied_from, assert_same_grid, make_raster, sample_dates
+from rasters import assert_copied_from, assert_same_grid, make_raster, read_array, sample_dates
 from shift_data import S2_AROSICS_PX, S2_PAIR, write_pair
 
 from overlap_clip_plugin.core import run_clip
@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCREENSHOT = os.path.join(HERE, "screenshots", "clippair.png")
 BEFORE_AFTER = os.path.join(HERE, "screenshots", "before_after.png")
 SHIFT_ARROWS = os.path.join(HERE, "screenshots", "shift_arrows.png")
+CHANGE_MAP = os.path.join(HERE, "screenshots", "change_map.png")
 
 
 def run_desktop(profile, session, out, **variables):
@@ -349,3 +350,65 @@ def test_the_dialog_corrects_the_shift_so_that_a_second_estimate_is_near_zero(pr
     again = run_clip(outputs, [str(tmp_path / "again_a.tif"), str(tmp_path / "again_b.tif")], shift="estimate")
     residual = again.shifts[1]
     assert residual.reliable and abs(residual.dx_px) <= 0.1 and abs(residual.dy_px) <= 0.1, residual
+
+
+def _box(report, image):
+    """The part of ``image`` (height x width x RGB) where the clipped raster was drawn, a pixel in from its edges."""
+    left, top, right, bottom = report["raster_box"]
+    return image[int(np.ceil(top)) + 1 : int(bottom) - 1, int(np.ceil(left)) + 1 : int(right) - 1]
+
+
+def _on(box, array):
+    """``array`` (the raster's rows x columns) at each pixel of ``box``, by nearest neighbour."""
+    rows = (np.arange(box.shape[0]) + 0.5) * array.shape[0] / box.shape[0]
+    cols = (np.arange(box.shape[1]) + 0.5) * array.shape[1] / box.shape[1]
+    return array[rows.astype(int)[:, None], cols.astype(int)[None, :]]
+
+
+def _png(path, image):
+    """Write ``image`` (height x width x RGB, 0-255) as a PNG."""
+    memory = gdal.GetDriverByName("MEM").Create("", image.shape[1], image.shape[0], 3, gdal.GDT_Byte)
+    for band in range(3):
+        memory.GetRasterBand(band + 1).WriteArray(image[:, :, band].astype(np.uint8))
+    gdal.GetDriverByName("PNG").CreateCopy(str(path), memory)
+
+
+def test_the_change_map_dialog_draws_change_in_red_over_the_clipped_pair(profile, tmp_path):
+    """Real Landsat content with planted change (a new block, a cleared field, a water level that rose), mapped
+    through overlapclip:changemap's dialog: change drawn in red over clipped B, no change transparent."""
+    from test_change import planted, write_dates
+
+    before, after, _ = planted(bands=1)
+    a, b = write_dates(tmp_path, before, after, names=("landsat_2020.tif", "landsat_2024.tif"))
+    report = run_desktop(profile, "gui_change_session.py", tmp_path, OVERLAPCLIP_GUI_A=a, OVERLAPCLIP_GUI_B=b)
+    assert report["dialog"] and "Change map of two dates" in report["dialog"], report
+    labels = read_array(tmp_path / "change.tif")[0]
+    said = f"Changed: {int((labels == 1).sum())} of {int((labels != 255).sum())} pixels compared"
+    assert said in report["log"], report["log"]
+    assert report["renderers"] == {
+        "a_common.tif": "singlebandgray",
+        "b_common.tif": "singlebandgray",
+        "change.tif": "paletted",
+    }
+    order = report["tree_files"]
+    assert order.index("change.tif") < min(order.index("a_common.tif"), order.index("b_common.tif"))
+    assert report["layers"]["change.tif"]["name"] == "Change (landsat_2020 to landsat_2024)"
+    before_png, after_png, change_png = (
+        _box(report, drawing(tmp_path, name)) for name in ("before", "after", "change")
+    )
+    # Compared away from the edges between classes, where a canvas pixel may take either raster pixel.
+    padded = np.pad(labels, 1, mode="edge")
+    uniform = np.ones(labels.shape, dtype=bool)
+    for dy in range(3):
+        for dx in range(3):
+            uniform &= padded[dy : dy + labels.shape[0], dx : dx + labels.shape[1]] == labels
+    expected = _on(change_png, np.where(uniform, labels, 254))
+    red = (change_png[..., 0] > 180) & (change_png[..., 1] < 80) & (change_png[..., 2] < 80)
+    assert red[expected == 1].mean() > 0.99 and red[expected == 0].mean() < 0.005
+    # No change is transparent: clipped B shows through as it was drawn alone, on one stretch with A.
+    same = (abs(change_png - after_png) <= 3).all(axis=2)
+    assert same[expected == 0].mean() > 0.99
+    assert report["layers"]["a_common.tif"]["stretch"] == report["layers"]["b_common.tif"]["stretch"] != []
+    if os.environ.get("OVERLAPCLIP_UPDATE_SCREENSHOT"):
+        gap = np.full((before_png.shape[0], 8, 3), 255)
+        _png(CHANGE_MAP, np.concatenate([before_png, gap, after_png, gap, change_png], axis=1))
