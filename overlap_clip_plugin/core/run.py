@@ -10,8 +10,10 @@ translates its own inputs (enum positions, options, JSON) into names and calls :
 2. **overlap** (on request): the overlap polygon and its numbers
    (:func:`~overlap_clip_plugin.core.overlap.overlap_summary`);
 3. **write** (:func:`~overlap_clip_plugin.core.write.write_plan`): every output written into a staging
-   folder beside it, ``before_commit`` (whatever else the caller writes), then every output moved into
-   place, all or nothing. The caller may look at the plan (``on_plan``) first.
+   folder beside it; on request the change map of the pair, made from the staged outputs
+   (:func:`~overlap_clip_plugin.core.change.change_pass`) into staging folders of its own; ``before_commit``
+   (whatever else the caller writes); then every output, the map's too, moved into place, all or nothing.
+   The caller may look at the plan (``on_plan``) first.
 
 Every pass goes through one executor (this thread when none is given), and one progress rule holds:
 False cancels, anything else goes on. On a failure or a cancel no output path changes.
