@@ -286,7 +286,7 @@ PAIR_ROW = "in/sample_a.tif,in/sample_b.tif,x.tif,y.tif"
             "batch.csv",
             f"input_a,input_b,output_a,output_b,Notes\n{PAIR_ROW},\n{PAIR_ROW.replace('x', 'z')},see 2020\n",
             "Job 2 of '{batch}' has the unknown column 'notes'; the columns are input_a, input_b, output_a, "
-            "output_b (pairs) or inputs, folder (stacks).",
+            "output_b (pairs) or inputs, folder (stacks), and qa, qa_band, change, change_method.",
         ),
         (
             "batch.csv",
