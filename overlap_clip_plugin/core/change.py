@@ -40,10 +40,15 @@ Two passes over the grid, strip by strip, each strip a piece for the executor
 pass samples: up to :attr:`ChangeSettings.block_samples` whole blocks (for the PCA) and up to
 :attr:`ChangeSettings.pixel_samples` valid pixels with their neighbourhoods (for k-means and Otsu), each the
 ones of lowest random priority over the whole grid (a bottom-k sample: uniform over the valid area, the same
-whatever the order the strips come back in; each strip's priorities come from the seed and its first row). The
-fits are made on the samples; the second pass labels each strip and returns it to be written here, so memory
-holds a few strips and the samples, never the raster's vectors. A seed gives the same bytes on any executor:
-every float operation a pixel goes through is the same, in the same order.
+whatever the order the strips come back in; each strip's priorities come from the seed and its first row). A
+strip hands back only the pixels and blocks whose priority lies under :data:`OVERSAMPLE` times the share of the
+grid's pixels (blocks) a sample takes: the k lowest overall whenever the valid area holds more than
+1 / :data:`OVERSAMPLE` of the grid (``area="valid"`` shrinks the grid to it), a smaller uniform sample otherwise,
+and never k neighbourhoods from every strip of a large grid. The fits are made on the samples; the second
+pass labels each strip and returns it to be written here, so memory holds a few strips and the samples, never
+the raster's vectors. The outputs are written strip by strip in order, each strip a strip of the GeoTIFF
+flushed at once, so that their bytes never depend on when GDAL's cache writes a block. A seed gives the same
+bytes on any executor: every float operation a pixel goes through is the same, in the same order.
 
 Outputs are written in a hidden staging folder beside each and moved into place only when all are complete,
 by the commit of :mod:`~overlap_clip_plugin.core.write`: with the clipped pair, in the one run
@@ -96,6 +101,8 @@ KMEANS_STARTS = 4
 KMEANS_ITERATIONS = 300
 
 CHANGE_CANCELLED = translatable("Cancelled while mapping change; nothing was written.")
+#: How many times its share of the grid a strip's samples may take, at most (see the module's docstring).
+OVERSAMPLE = 4.0
 #: The share of the progress the sampling pass takes (the labelling pass takes the rest).
 SAMPLING_SHARE = 0.4
 
@@ -398,6 +405,16 @@ def _bottom(priority: np.ndarray, count: int) -> np.ndarray:
     return np.argsort(priority, kind="stable")
 
 
+def _lowest(priority: np.ndarray, count: int, total: int) -> np.ndarray:
+    """The indexes of the ``count`` lowest of ``priority`` among those under :data:`OVERSAMPLE` times
+    ``count / total`` (a sample of ``count`` of ``total`` pixels or blocks of the grid), in order of priority."""
+    cut = OVERSAMPLE * count / max(total, 1)
+    if cut >= 1.0:
+        return _bottom(priority, count)
+    under = np.flatnonzero(priority < cut)
+    return under[_bottom(priority[under], count)]
+
+
 def _rng(settings: ChangeSettings, kind: int, row_off: int) -> np.random.Generator:
     return np.random.default_rng([settings.seed, kind, row_off])
 
@@ -410,7 +427,7 @@ def sample_strip(job: _Job, row_off: int, rows: int) -> _Sample:
     centre = frame[halo : halo + rows, halo : halo + grid.width]
     rows_at, cols_at = np.nonzero(np.isfinite(centre))
     priority = _rng(settings, 1, row_off).random(rows_at.size)
-    chosen = _bottom(priority, settings.pixel_samples)
+    chosen = _lowest(priority, settings.pixel_samples, grid.width * grid.height)
     rows_at, cols_at = rows_at[chosen], cols_at[chosen]
     sample = _Sample(int(priority.size), priority[chosen], centre[rows_at, cols_at], None, None, None)
     if settings.method != PCA_KMEANS:
@@ -421,7 +438,7 @@ def sample_strip(job: _Job, row_off: int, rows: int) -> _Sample:
     blocks = blocks.transpose(0, 2, 1, 3).reshape(-1, size * size)
     blocks = blocks[np.isfinite(blocks).all(axis=1)]
     block_priority = _rng(settings, 2, row_off).random(len(blocks))
-    chosen = _bottom(block_priority, settings.block_samples)
+    chosen = _lowest(block_priority, settings.block_samples, (grid.width // size) * (grid.height // size))
     return _Sample(
         sample.valid, sample.pixel_priority, sample.pixel_value, neighbourhoods, block_priority[chosen], blocks[chosen]
     )
@@ -585,7 +602,8 @@ def _scaled(progress: Progress | None, start: float, share: float) -> Progress |
     return lambda fraction: progress(start + share * fraction)
 
 
-def _create(path: str, grid: Grid, data_type: int, nodata: float) -> gdal.Dataset:
+def _create(path: str, grid: Grid, data_type: int, nodata: float, rows: int) -> gdal.Dataset:
+    """A GeoTIFF on ``grid`` in strips of ``rows`` rows, the strips the pass writes."""
     dataset = gdal_call(
         WriteError,
         f"Cannot create '{path}'",
@@ -595,7 +613,7 @@ def _create(path: str, grid: Grid, data_type: int, nodata: float) -> gdal.Datase
         grid.height,
         1,
         data_type,
-        ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"],
+        [f"BLOCKYSIZE={rows}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"],
     )
     set_georeference(dataset, grid)
     dataset.GetRasterBand(1).SetNoDataValue(nodata)
@@ -688,7 +706,8 @@ def change_pass(
     assert sample is not None
     model, explained = _fitted(sample, settings)
     kinds = [(gdal.GDT_Byte, float(NODATA)), (gdal.GDT_Float32, math.nan)][: len(targets)]
-    datasets = [_create(path, grid, data_type, nodata) for path, (data_type, nodata) in zip(targets, kinds)]
+    height = strip_list[0][1]
+    datasets = [_create(path, grid, data_type, nodata, height) for path, (data_type, nodata) in zip(targets, kinds)]
     try:
         areas = pixel_areas(grid)
         changed = valid = 0
@@ -705,6 +724,8 @@ def change_pass(
                 datasets[0].GetRasterBand(1).WriteArray(labels, 0, row_off)
                 if len(datasets) > 1:
                     datasets[1].GetRasterBand(1).WriteArray(values, 0, row_off)
+                for dataset in datasets:  # a whole strip of the file, written now and in order
+                    dataset.GetRasterBand(1).FlushCache()
                 is_change = labels == CHANGE
                 changed += int(is_change.sum())
                 valid += int((labels != NODATA).sum())

@@ -33,7 +33,7 @@ from typing import Any
 
 from overlap_clip_plugin.core.change import ChangeRequest, ChangeResult, change_pass, check_change
 from overlap_clip_plugin.core.errors import CancelledError, translatable
-from overlap_clip_plugin.core.executors import POLL, InlineExecutor, Progress, cancelled_by
+from overlap_clip_plugin.core.executors import POLL, InlineExecutor, Progress, cancelled_by, runs_here
 from overlap_clip_plugin.core.gdalenv import ClipWarning, bounded_cache, gdal_mode, gdal_warnings, relay_warning
 from overlap_clip_plugin.core.overlap import OverlapSummary, overlap_summary
 from overlap_clip_plugin.core.plan import ClipPlan, Note, Warn, plan_clip
@@ -46,7 +46,7 @@ from overlap_clip_plugin.core.shift import (
     corrected_transform,
     estimate_shift,
 )
-from overlap_clip_plugin.core.write import write_plan
+from overlap_clip_plugin.core.write import shared_mask, write_plan
 
 #: The output grid of a pair by name: A's, B's, or each raster's own.
 PAIR_GRIDS = ("a", "b", "own")
@@ -262,15 +262,18 @@ def run_clip(
             def mapping(written: Sequence[str], targets: Sequence[str]) -> None:
                 nonlocal result
                 assert change is not None
-                found = change_pass(
-                    read_raster(written[0]),
-                    read_raster(written[1]),
-                    targets,
-                    change.settings,
-                    None,  # the clipped pair's masks: the common valid area, masked in both
-                    _between(progress, write_end, 1.0),
-                    executor,
-                )
+                # The run's kept common mask is the clipped pair's validity: the map reads it, not each band's mask.
+                kept = plan.common_mask
+                with shared_mask(kept, change.output, runs_here(executor)) if kept else contextlib.nullcontext() as on:
+                    found = change_pass(
+                        read_raster(written[0]),
+                        read_raster(written[1]),
+                        targets,
+                        change.settings,
+                        on,
+                        _between(progress, write_end, 1.0),
+                        executor,
+                    )
                 result = replace(result, change=replace(found, path=change.output, magnitude_path=change.magnitude))
 
             def committing() -> None:

@@ -38,7 +38,7 @@ from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode
 from overlap_clip_plugin.core.plan import VALIDITY_ALPHA, VALIDITY_MASK, VALIDITY_NODATA, ClipPlan, OutputPlan, Warn
 from overlap_clip_plugin.core.raster import RasterInfo, check_unchanged
 from overlap_clip_plugin.core.scratch import aside_name, remove_stale, scratch_folder
-from overlap_clip_plugin.core.validity import strips, valid_reader
+from overlap_clip_plugin.core.validity import MaskFile, strips, valid_reader
 from overlap_clip_plugin.core.views import (
     ALL_CPUS,
     copy_band_properties,
@@ -439,19 +439,30 @@ def write_output(plan: OutputPlan, progress: Progress | None = None) -> None:
 
 
 @contextlib.contextmanager
-def _shared_mask(outputs: Sequence[OutputPlan], here: bool) -> Iterator[list[OutputPlan]]:
-    """``outputs`` reading the run's kept common mask from a copy in a hidden folder beside the first
-    output, where workers on other machines see it too, for as long as the ``with`` block lasts; as they
-    are where the pieces run ``here``, in this process."""
-    kept = next((output.common_mask for output in outputs if output.common_mask is not None), None)
-    if kept is None or here:
-        yield list(outputs)
+def shared_mask(kept: MaskFile, beside: str, here: bool) -> Iterator[MaskFile]:
+    """``kept``, or where the pieces do not run ``here`` (in this process) a copy of it in a hidden folder
+    beside the path ``beside``, where workers on other machines see it too, for as long as the ``with`` block
+    lasts."""
+    if here:
+        yield kept
         return
-    folder = staging_folder(outputs[0].path)
+    folder = staging_folder(beside)
     try:
         shared = copy.copy(kept)
         shared.path = os.path.join(folder, os.path.basename(kept.path))
         shutil.copyfile(kept.path, shared.path)
-        yield [replace(output, common_mask=shared) if output.common_mask is not None else output for output in outputs]
+        yield shared
     finally:
         remove_staging(folder)
+
+
+@contextlib.contextmanager
+def _shared_mask(outputs: Sequence[OutputPlan], here: bool) -> Iterator[list[OutputPlan]]:
+    """``outputs`` reading the run's kept common mask where the pieces run (see :func:`shared_mask`), beside
+    the first output."""
+    kept = next((output.common_mask for output in outputs if output.common_mask is not None), None)
+    if kept is None:
+        yield list(outputs)
+        return
+    with shared_mask(kept, outputs[0].path, here) as shared:
+        yield [replace(output, common_mask=shared) if output.common_mask is not None else output for output in outputs]
