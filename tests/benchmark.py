@@ -8,11 +8,13 @@ across machines.
     python tests/benchmark.py footprint [--sizes 20000,40000] [--folder build/bench]
     python tests/benchmark.py scale      # stacks on 1 and 2 workers, batches, COGs over HTTP (bench_scale.py)
     python tests/benchmark.py shift      # the shift estimate's cost, accuracy (against AROSICS) and correction
+    python tests/benchmark.py change     # the change map against scikit-learn, its detection rates and its scale
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -98,6 +100,8 @@ def run_job(job: dict) -> None:
         print(json.dumps({"seconds": time.perf_counter() - start}))
     elif kind in SHIFT_JOBS:
         SHIFT_JOBS[kind](job)
+    elif kind in CHANGE_JOBS:
+        CHANGE_JOBS[kind](job)
     elif kind == "read_mask_whole":
         dataset = gdal.Open(job["path"])
         mask = dataset.GetRasterBand(1).GetMaskBand().ReadAsArray()
@@ -951,12 +955,463 @@ def bench_shift(folder: str, repeat: int) -> None:
     real_pair_rows(folder)
 
 
+# Part `change` (issue 22): the change map against scikit-learn running Celik's method on full arrays, its detection
+# and false alarms on real content with planted change (misregistered, clouded), and its cost at Sentinel-2 scale
+# against reading the inputs once.
+
+#: The planted pairs (tests/test_change.py ``planted``: rows x columns, and the noise in units of the content's
+#: spread) that scikit-learn maps on full arrays; 512 x 1024 is all of the real content there is. At noise 2 both
+#: call about 40 % of the unchanged pixels change: the two clusters overlap, and where k-means settles depends on
+#: its start, so the labels differ by a few percent whatever the samples (measured: the same with every pixel).
+SKLEARN_PAIRS = (((256, 512), 0.05), ((512, 1024), 0.05), ((512, 1024), 0.3), ((512, 1024), 1.0), ((512, 1024), 2.0))
+#: The issue's targets: the share of labels the same as scikit-learn's; PCA + k-means' detection and false-alarm
+#: rates on the registered pair; the scale run's peak resident memory and its time over reading both inputs once.
+AGREEMENT_TARGET, DETECTED_TARGET, FALSE_ALARM_TARGET = 0.99, 0.95, 0.02
+CHANGE_MEMORY_TARGET_MB, CHANGE_READ_TARGET = 1024.0, 3.0
+#: The scale pair: two CHANGE_SCALE_SIZE square 4-band UInt16 rasters (:func:`write_raster`), B on A's lattice
+#: CHANGE_SCALE_OFFSET pixels east and south of it; the free space its inputs and two runs' outputs need.
+CHANGE_SCALE_SIZE, CHANGE_SCALE_OFFSET = 10980, 10
+CHANGE_SCALE_DISK = 9 * 10**9
+#: A bright cloud planted in B of the accuracy pair (256 x 512) where nothing changed, as tests/test_change_map.py
+#: plants it, and the cases of B: its content registered or a pixel east (misregistered, georeference unchanged).
+CHANGE_CLOUD = np.s_[20:60, 300:380]
+CLOUD_CASES = {"clear": "none", "cloud": "a cloud, unmasked", "masked": "a cloud, masked by SCL"}
+#: The Python of a separate venv where ``import sklearn`` works (never the project's: its NumPy breaks GDAL's).
+SKLEARN_PYTHON = os.environ.get("SKLEARN_PYTHON", os.path.join(os.path.dirname(ROOT), "sklearn-venv", "bin", "python"))
+
+
+def job_change_planted(job: dict) -> None:
+    """A planted pair (tests/test_change.py ``planted`` written by ``write_dates``) in ``job["folder"]``, with the
+    rasters' arrays as read back and the truth as .npy files, for scikit-learn and the rates."""
+    from pathlib import Path
+
+    from test_change import planted, write_dates
+
+    folder = Path(job["folder"])
+    folder.mkdir(parents=True, exist_ok=True)
+    before, after, truth = planted(tuple(job["shape"]), job["noise"])
+    for name, path in zip(("before", "after"), write_dates(folder, before, after)):
+        np.save(folder / f"{name}.npy", gdal.Open(path).ReadAsArray())
+    np.save(folder / "truth.npy", truth)
+
+
+def job_change_ours(job: dict) -> None:
+    """The core's change map of a pair on one grid (``change_map``, ChangeSettings' defaults) on a pool of two
+    threads: its seconds (imports excluded); its labels saved as .npy (True for change)."""
+    from overlap_clip_plugin.core.change import change_map
+    from overlap_clip_plugin.core.executors import make_executor
+
+    with make_executor(threads=2) as executor:
+        start = time.perf_counter()
+        result = change_map(job["first"], job["second"], job["output"], executor=executor)
+        seconds = time.perf_counter() - start
+    np.save(job["labels"], gdal.Open(job["output"]).ReadAsArray() == 1)
+    print(json.dumps({"seconds": seconds, "explained": result.explained, "changed": result.changed}))
+
+
+def job_change_accuracy(job: dict) -> None:
+    """Each method's detection and false-alarm rates (over the map's valid pixels) on the planted 256 x 512 pair
+    through ``run_clip(change=...)``, for B registered or its content a pixel east, clear, with a cloud, or with
+    that cloud masked by an SCL companion (``sentinel-2-scl``: class 9 is cloud)."""
+    from pathlib import Path
+
+    from rasters import make_raster
+    from shift_data import SHIFT_TRANSFORM
+    from test_change import planted, rates, write_dates
+
+    from overlap_clip_plugin.core.change import METHODS, ChangeRequest, ChangeSettings
+    from overlap_clip_plugin.core.executors import make_executor
+    from overlap_clip_plugin.core.qa import parse_rule
+    from overlap_clip_plugin.core.raster import Source
+    from overlap_clip_plugin.core.run import run_clip
+
+    folder = Path(job["folder"])
+    folder.mkdir(parents=True, exist_ok=True)
+    before, after, truth = planted()
+    cloud = np.zeros(truth.shape, dtype=bool)
+    cloud[CHANGE_CLOUD] = True
+    assert not (cloud & truth).any()
+    rows, cols = truth.shape
+    scl = np.where(cloud, 9, 4).astype(np.uint8)
+    companion = make_raster(folder / "scl.tif", SHIFT_TRANSFORM, cols, rows, dtype=gdal.GDT_Byte, data=scl)
+    first = write_dates(folder, before, after)[0]
+    outputs = [str(folder / "a.tif"), str(folder / "b.tif")]
+    results = []
+    with make_executor(threads=2) as executor:
+        for moved in (0, 1):
+            # Misregistered: B's content a pixel east (its first column repeated), its georeference unchanged.
+            content = np.concatenate([after[:, :, :1], after[:, :, :-1]], axis=2) if moved else after
+            for case in CLOUD_CASES:
+                image = content if case == "clear" else content + 6.0 * cloud
+                second = write_dates(folder, before, image, names=("unused.tif", f"b_{moved}_{case}.tif"))[1]
+                qa = parse_rule("sentinel-2-scl", 1, companion) if case == "masked" else None
+                for method in METHODS:
+                    request = ChangeRequest(str(folder / "map.tif"), ChangeSettings(method=method))
+                    found = run_clip(
+                        [first, Source(second, qa=qa)], outputs, "a", area="valid", change=request, executor=executor
+                    ).change
+                    labels = gdal.Open(request.output).ReadAsArray()
+                    valid = labels != 255
+                    detected, alarms = rates(labels[valid], truth[valid])
+                    results.append(
+                        {
+                            "method": method,
+                            "moved": moved,
+                            "case": case,
+                            "detected": detected,
+                            "false": alarms,
+                            "false_pixels": int(((labels == 1) & ~truth).sum()),
+                            "in_cloud": int((labels[cloud] == 1).sum()),
+                            "valid": found.valid,
+                        }
+                    )
+    print(
+        json.dumps({"pixels": int(truth.size), "changed": int(truth.sum()), "cloud": int(cloud.sum()), "rows": results})
+    )
+
+
+def change_scale_paths(folder: str, size: int) -> dict:
+    return {"a": os.path.join(folder, f"change_a_{size}.tif"), "b": os.path.join(folder, f"change_b_{size}.tif")}
+
+
+def make_change_scale(folder: str, size: int, offset: int) -> None:
+    """The scale pair: :func:`write_raster`'s noise (the same values in both, so B's differ from A's under each
+    pixel by B's offset), B ``offset`` pixels east and south of A on A's lattice."""
+    os.makedirs(folder, exist_ok=True)
+    x0, y0 = 300000.0, 5000000.0
+    corners = {"a": (x0, y0), "b": (x0 + offset * 10.0, y0 - offset * 10.0)}
+    for key, path in change_scale_paths(folder, size).items():
+        if not os.path.exists(path):
+            x, y = corners[key]
+            write_raster(path + ".making.tif", (x, 10.0, 0.0, y, 0.0, -10.0), size)
+            os.replace(path + ".making.tif", path)
+
+
+def job_change_read(job: dict) -> None:
+    """Read each input once, whole: ``gdal_translate`` to /vsimem (the command's own memory, no disk)."""
+    start = time.perf_counter()
+    for path in job["inputs"]:
+        subprocess.run(["gdal_translate", "-q", path, "/vsimem/read.tif"], check=True)
+    print(json.dumps({"seconds": time.perf_counter() - start}))
+
+
+def job_change_scale(job: dict) -> None:
+    """``run_clip(area="valid", change=...)`` of the scale pair (the map and its magnitude; with ``job["change"]``
+    false, the clip alone with ``mask_common``, as the change run clips) on a pool of two threads or a
+    LocalCluster of two workers (its start-up excluded): seconds, the change's numbers, peak resident memory of
+    this process and of its largest waited-for child (a worker)."""
+    import resource
+
+    from overlap_clip_plugin.core.change import ChangeRequest, ChangeSettings
+    from overlap_clip_plugin.core.executors import make_executor
+    from overlap_clip_plugin.core.run import run_clip
+
+    os.makedirs(job["out"], exist_ok=True)
+    paths = [os.path.join(job["out"], name) for name in ("a.tif", "b.tif", "change.tif", "magnitude.tif")]
+    request = ChangeRequest(paths[2], ChangeSettings(), paths[3]) if job["change"] else None
+    options = {"threads": 2} if job["executor"] == "threads" else {"local_workers": 2}
+    with make_executor(**options) as executor:
+        start = time.perf_counter()
+        result = run_clip(
+            [job["a"], job["b"]], paths[:2], "a", area="valid", mask_common=True, change=request, executor=executor
+        )
+        seconds = time.perf_counter() - start
+    said: dict = {"seconds": seconds, "grid": [result.plan.outputs[0].grid.width, result.plan.outputs[0].grid.height]}
+    if result.change is not None:
+        found = result.change
+        said.update(percent=found.changed_percent, valid=found.valid, explained=found.explained)
+    said["self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    said["children_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    print(json.dumps(said))
+
+
+def job_change_compare(job: dict) -> None:
+    """Of each of ``job["names"]`` in both ``job["folders"]``: how many pixel values differ (bit for bit, read in
+    strips) and whether the tiles lie in the same order in both files (GDAL's TIFF block offsets)."""
+    said = {}
+    for name in job["names"]:
+        datasets = [gdal.Open(os.path.join(folder, name)) for folder in job["folders"]]
+        width, height = datasets[0].RasterXSize, datasets[0].RasterYSize
+        differ = 0
+        for row_off in range(0, height, 1024):
+            rows = min(1024, height - row_off)
+            one, two = (dataset.ReadAsArray(0, row_off, width, rows) for dataset in datasets)
+            bits = f"u{one.dtype.itemsize}"
+            differ += int((one.view(bits) != two.view(bits)).sum())
+        orders = []
+        for dataset in datasets:
+            offsets = []
+            for index in range(1, dataset.RasterCount + 1):
+                band = dataset.GetRasterBand(index)
+                across, down = (-(-size // block) for size, block in zip((width, height), band.GetBlockSize()))
+                offsets += [
+                    int(band.GetMetadataItem(f"BLOCK_OFFSET_{col}_{row}", "TIFF") or 0)
+                    for row in range(down)
+                    for col in range(across)
+                ]
+            orders.append(np.argsort(offsets, kind="stable").tolist())
+        said[name] = {"pixels": differ, "same_order": orders[0] == orders[1]}
+        datasets = []
+    print(json.dumps(said))
+
+
+CHANGE_JOBS = {
+    "change_compare": job_change_compare,
+    "change_planted": job_change_planted,
+    "change_ours": job_change_ours,
+    "change_accuracy": job_change_accuracy,
+    "make_change_scale": lambda job: make_change_scale(job["folder"], job["size"], job["offset"]),
+    "change_read": job_change_read,
+    "change_scale": job_change_scale,
+}
+
+
+def _sklearn_recipe() -> str:
+    venv = os.path.dirname(os.path.dirname(SKLEARN_PYTHON))
+    return f"`/usr/bin/python3 -m venv {venv} && {venv}/bin/pip install scikit-learn` (or set SKLEARN_PYTHON)"
+
+
+def sklearn_labels(folder: str) -> tuple[dict | None, str]:
+    """Celik's method with scikit-learn on the pair's full arrays (tests/bench_sklearn.py in its own venv), its
+    labels saved in ``folder``: what it reported, or None and why not."""
+    if not os.path.exists(SKLEARN_PYTHON):
+        return None, f"{SKLEARN_PYTHON} does not exist"
+    job = {
+        "before": os.path.join(folder, "before.npy"),
+        "after": os.path.join(folder, "after.npy"),
+        "labels": os.path.join(folder, "sklearn.npy"),
+        "block": 5,
+        "components": 3,
+        "seed": 0,
+    }
+    script = os.path.join(ROOT, "tests", "bench_sklearn.py")
+    try:
+        done = subprocess.run(
+            [SKLEARN_PYTHON, script, json.dumps(job)], capture_output=True, text=True, timeout=900, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return None, f"{SKLEARN_PYTHON} could not run it: {error}"
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"{SKLEARN_PYTHON} failed (exit code {done.returncode}): {last}"
+    result = json.loads(lines[-1])
+    if "error" in result:
+        return None, f"{SKLEARN_PYTHON}: {result['error']}"
+    return result, ""
+
+
+def _at_least(value: float | None, target: float) -> str:
+    return "not measured" if value is None else ("met" if value >= target else "**not met**")
+
+
+def _rates(labels: np.ndarray, truth: np.ndarray) -> str:
+    return f"{(labels[truth]).mean():.1%} / {(labels[~truth]).mean():.2%}"
+
+
+def change_agreement(folder: str) -> None:
+    """Our labels against scikit-learn's on the pairs of :data:`SKLEARN_PAIRS`, with both times and memories."""
+    print(
+        "Agreement with scikit-learn: Celik's method on full arrays in its own venv (tests/bench_sklearn.py: `PCA` "
+        "fitted on every 5 x 5 block, every pixel's neighbourhood projected on 3 components, `KMeans(n_clusters=2)`"
+        " with its defaults on all of them) against the core's `change_map` (ChangeSettings' defaults: the fits on "
+        "20 000 blocks and 100 000 pixels sampled, the labels strip by strip) on a pool of 2 threads; planted "
+        "pairs of tests/test_change.py (Landsat content + 1/f texture, 2 bands, UInt16); seconds without imports, "
+        "peak resident memory of each process.\n"
+    )
+    print(
+        "| pair | same label | ours: seconds, peak MB | scikit-learn: seconds, peak MB | detected / false alarms: "
+        "ours | scikit-learn |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    why = ""
+    worst: float | None = None
+    for index, (shape, noise) in enumerate(SKLEARN_PAIRS):
+        pair = os.path.join(folder, f"pair_{index}")
+        prepare({"kind": "change_planted", "folder": pair, "shape": list(shape), "noise": noise})
+        job = {
+            "kind": "change_ours",
+            "first": os.path.join(pair, "before.tif"),
+            "second": os.path.join(pair, "after.tif"),
+            "output": os.path.join(pair, "ours.tif"),
+            "labels": os.path.join(pair, "ours.npy"),
+        }
+        _, peak, output = measure(job)
+        ours = json.loads(output.splitlines()[-1])
+        theirs, why = sklearn_labels(pair)
+        truth = np.load(os.path.join(pair, "truth.npy"))
+        labels = np.load(job["labels"])
+        label = f"{shape[0]} x {shape[1]}, noise {noise}"
+        if theirs is None:
+            print(
+                f"| {label} | not measured | {ours['seconds']:.2f}, {peak:.0f} | not measured | "
+                f"{_rates(labels, truth)} | not measured |"
+            )
+            continue
+        other = np.load(os.path.join(pair, "sklearn.npy"))
+        same = float((labels == other).mean())
+        worst = same if worst is None else min(worst, same)
+        print(
+            f"| {label} | **{same:.3%}** ({int((labels != other).sum())} px differ; "
+            f"{_at_least(same, AGREEMENT_TARGET)}) | {ours['seconds']:.2f}, {peak:.0f} | "
+            f"{theirs['seconds']:.2f}, {theirs['peak_mb']:.0f} | {_rates(labels, truth)} | {_rates(other, truth)} |"
+        )
+    if worst is None:
+        print(
+            f"\n**scikit-learn's figures were skipped**: {why}. Make its venv with {_sklearn_recipe()}; never "
+            "install scikit-learn into the project's .venv (its NumPy breaks Debian's GDAL bindings).\n"
+        )
+    else:
+        print(f"\nLowest agreement: **{worst:.3%}** (target at least {AGREEMENT_TARGET:.0%}).\n")
+
+
+def change_accuracy(folder: str) -> None:
+    """The detection and false-alarm table of :func:`job_change_accuracy`."""
+    found = json.loads(measure({"kind": "change_accuracy", "folder": folder})[2].splitlines()[-1])
+    print(
+        f"Real content with known change (tests/test_change.py `planted`: 256 x 512, 2 bands, noise 0.05; "
+        f'{found["changed"]} of {found["pixels"]} pixels changed), through `run_clip(area="valid", change=...)`; '
+        f"B misregistered: its content a pixel east, its georeference unchanged; the cloud: {found['cloud']} "
+        "pixels where nothing changed, +6 spreads bright, masked by an SCL companion (`sentinel-2-scl`). Rates "
+        "over the map's valid pixels.\n"
+    )
+    print(
+        "| method | B | cloud in B | detected | false alarms | false alarms, pixels | change in the cloud, "
+        "pixels | valid pixels |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = found["rows"]
+    for row in sorted(rows, key=lambda one: (one["method"], one["moved"])):
+        print(
+            f"| {row['method']} | {'a pixel off' if row['moved'] else 'registered'} | {CLOUD_CASES[row['case']]} | "
+            f"{row['detected']:.1%} | {row['false']:.2%} | {row['false_pixels']} | {row['in_cloud']} | "
+            f"{row['valid']} |"
+        )
+    by = {(row["method"], row["moved"], row["case"]): row for row in rows}
+    target = by[("pca_kmeans", 0, "clear")]
+    print("\n| target | result | |")
+    print("| --- | --- | --- |")
+    print(
+        f"| pca_kmeans, registered, clear: detected at least {DETECTED_TARGET:.0%} | {target['detected']:.1%} | "
+        f"{_at_least(target['detected'], DETECTED_TARGET)} |"
+    )
+    print(
+        f"| pca_kmeans, registered, clear: false alarms at most {FALSE_ALARM_TARGET:.0%} | {target['false']:.2%} | "
+        f"{_met(target['false'], FALSE_ALARM_TARGET)} |"
+    )
+    for method, moved in sorted({(row["method"], row["moved"]) for row in rows}):
+        clear, masked = by[(method, moved, "clear")], by[(method, moved, "masked")]
+        added = masked["false_pixels"] - clear["false_pixels"]
+        print(
+            f"| {method}, {'a pixel off' if moved else 'registered'}: false alarms the masked cloud adds (pixels; "
+            f"change in the cloud: {masked['in_cloud']}) | {added:+d} | "
+            f"{'met' if added <= 0 and masked['in_cloud'] == 0 else '**not met**'} |"
+        )
+    print()
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(16 * 2**20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def change_scale(folder: str, repeat: int) -> None:
+    """The scale pair through ``run_clip(change=...)`` on a pool of two threads and a LocalCluster of two workers,
+    against reading both inputs once (alternated, best of ``repeat``); then everything made is removed."""
+    size, offset = CHANGE_SCALE_SIZE, CHANGE_SCALE_OFFSET
+    os.makedirs(folder, exist_ok=True)
+    paths = change_scale_paths(folder, size)
+    had = sum(os.path.getsize(path) for path in paths.values() if os.path.exists(path))
+    free = shutil.disk_usage(folder).free
+    if free + had < CHANGE_SCALE_DISK:
+        print(
+            f"Scale: **skipped**: {free / 1e9:.1f} GB free at {folder}, {CHANGE_SCALE_DISK / 1e9:.0f} GB needed "
+            "(two inputs of about 0.96 GB and two runs' outputs).\n"
+        )
+        return
+    try:
+        prepare({"kind": "make_change_scale", "folder": folder, "size": size, "offset": offset})
+        warm(paths.values())
+        base = {"kind": "change_scale", "a": paths["a"], "b": paths["b"]}
+        reads, plain, threads = [], [], []
+        out = os.path.join(folder, "threads")
+        for _ in range(repeat):
+            reads.append(json.loads(measure({"kind": "change_read", "inputs": list(paths.values())})[2])["seconds"])
+            # The clip alone first: the last change run's outputs stay, for Dask's to be compared with.
+            for change, runs in ((False, plain), (True, threads)):
+                shutil.rmtree(out, ignore_errors=True)
+                _, peak, output = measure({**base, "out": out, "executor": "threads", "change": change})
+                runs.append({**json.loads(output.splitlines()[-1]), "peak": peak})
+        names = ("a.tif", "b.tif", "change.tif", "magnitude.tif")
+        _, peak, output = measure({**base, "out": os.path.join(folder, "dask"), "executor": "dask", "change": True})
+        dask = {**json.loads(output.splitlines()[-1]), "peak": peak}
+        folders = [os.path.join(folder, "threads"), os.path.join(folder, "dask")]
+        differ = [name for name in names if len({_sha256(os.path.join(where, name)) for where in folders}) > 1]
+        compared = {}
+        if differ:
+            compared = json.loads(measure({"kind": "change_compare", "folders": folders, "names": differ})[2])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    read = min(reads)
+    best = min(threads, key=lambda run: run["seconds"])
+    clip_alone = min(plain, key=lambda run: run["seconds"])
+    peak = max(run["peak"] for run in threads)
+    width, height = best["grid"]
+    print(
+        f"Scale: two {size} x {size} x 4 UInt16 tiled GeoTIFFs (`write_raster`'s noise), B on A's lattice {offset} px "
+        f'east and south; outputs {width} x {height}; `run_clip(area="valid", change=ChangeRequest(map, '
+        f"ChangeSettings(), magnitude))`; best of {repeat} alternated runs (the Dask run once); inputs in the page "
+        "cache. The map: "
+        f"{best['percent']:.2f} % of {best['valid']} pixels changed, PCA explains {best['explained']:.1%}.\n"
+    )
+    print("| run | seconds | over reading | peak resident MB | target |")
+    print("| --- | --- | --- | --- | --- |")
+    print(f"| `gdal_translate` of each input to /vsimem (reads both once) | {read:.2f} | 1.00 | — | — |")
+    print(
+        f"| `run_clip` with the change map, thread pool of 2 | {best['seconds']:.2f} | "
+        f"**{best['seconds'] / read:.2f}** ({_met(best['seconds'] / read, CHANGE_READ_TARGET)}) | **{peak:.0f}** "
+        f"({_met(peak, CHANGE_MEMORY_TARGET_MB)}; largest of {len(threads)} runs) | at most {CHANGE_READ_TARGET:.0f} "
+        f"x reading, under {CHANGE_MEMORY_TARGET_MB:.0f} MB |"
+    )
+    print(
+        f'| (of which the clip alone: `run_clip(area="valid", mask_common=True)`, thread pool of 2) | '
+        f"{clip_alone['seconds']:.2f} | {clip_alone['seconds'] / read:.2f} | {clip_alone['peak']:.0f} | — |"
+    )
+    print(
+        f"| `run_clip` with the change map, Dask LocalCluster of 2 workers (start-up excluded) | "
+        f"{dask['seconds']:.2f} | {dask['seconds'] / read:.2f} | client {dask['self_mb']:.0f}, largest worker "
+        f"{dask['children_mb']:.0f} | — |"
+    )
+    how = "; ".join(
+        f"{name}: {'pixels identical' if not found['pixels'] else str(found['pixels']) + ' pixels differ'}, "
+        f"{'tiles in the same order' if found['same_order'] else 'tiles in another order in the file'}"
+        for name, found in compared.items()
+    )
+    print(
+        f"| Dask's outputs against the thread pool's (sha256 of {', '.join(names)}) | "
+        f"{'**byte-identical**' if not differ else '**different bytes**: ' + how} | | | identical |"
+    )
+    print()
+
+
+def bench_change(folder: str, repeat: int) -> None:
+    print(f"\nThe change map (issue 22; {machine()})\n")
+    change_agreement(os.path.join(folder, "change"))
+    change_accuracy(os.path.join(folder, "change", "accuracy"))
+    change_scale(os.path.join(folder, "change_scale"), repeat)
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "_job":
         run_job(json.loads(sys.argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["footprint", "clip", "plan", "bytes", "valid", "scale", "shift", "all"])
+    parser.add_argument(
+        "what", choices=["footprint", "clip", "plan", "bytes", "valid", "scale", "shift", "change", "all"]
+    )
     parser.add_argument("--folder", default=os.path.join(ROOT, "build", "bench"))
     parser.add_argument("--sizes", help="raster sizes (default 10000,40000 for footprint, 5490,10980 for clip)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per contender; the best counts")
@@ -986,6 +1441,8 @@ def main() -> int:
         bench_scale(args.folder, args.repeat, qgis_process)
     if args.what in ("shift", "all"):
         bench_shift(args.folder, max(args.repeat, 5))
+    if args.what in ("change", "all"):
+        bench_change(args.folder, args.repeat)
     return 0
 
 
