@@ -99,6 +99,8 @@ OTSU_BINS = 256
 #: k-means: starts (k-means++ seeding, the lowest inertia kept) and Lloyd iterations at most per start.
 KMEANS_STARTS = 4
 KMEANS_ITERATIONS = 300
+#: k-means stops once its centres move by no more than this share of the points' mean variance per feature.
+KMEANS_TOLERANCE = 1e-4
 
 CHANGE_CANCELLED = translatable("Cancelled while mapping change; nothing was written.")
 #: How many times its share of the grid a strip's samples may take, at most (see the module's docstring).
@@ -511,9 +513,12 @@ def projected(neighbourhoods: np.ndarray, mean: np.ndarray, axes: np.ndarray) ->
 
 def two_means(points: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """k-means with two clusters of ``points`` (one a row): k-means++ seeding from ``seed``, Lloyd's iterations
-    until no point changes cluster, the lowest-inertia of :data:`KMEANS_STARTS` starts. Returns the centres
-    and each point's cluster."""
+    until no point changes cluster or the centres move by no more than :data:`KMEANS_TOLERANCE` of the points'
+    variance (scikit-learn's rule), the lowest-inertia of :data:`KMEANS_STARTS` starts. Returns the centres
+    and each point's cluster. A point's nearer centre is found from ``|c|^2 - 2 p.c`` (one product a centre)."""
     rng = np.random.default_rng(seed)
+    squares = np.einsum("ij,ij->i", points, points)
+    tolerance = KMEANS_TOLERANCE * float(points.var(axis=0).mean())
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     for _ in range(KMEANS_STARTS):
         first = points[rng.integers(len(points))]
@@ -523,18 +528,24 @@ def two_means(points: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         centres = np.stack([first, second])
         labels = np.full(len(points), -1)
         for _ in range(KMEANS_ITERATIONS):
-            distances = ((points[:, np.newaxis, :] - centres[np.newaxis]) ** 2).sum(axis=2)
-            new = distances.argmin(axis=1)
+            nearer = np.einsum("ij,ij->i", centres, centres)[np.newaxis] - 2.0 * (points @ centres.T)
+            new = nearer.argmin(axis=1)
             if np.array_equal(new, labels):
                 break
             labels = new
-            centres = np.stack(
+            moved = np.stack(
                 [
                     points[labels == index].mean(axis=0) if (labels == index).any() else centres[index]
                     for index in (0, 1)
                 ]
             )
-        inertia = float(distances.min(axis=1).sum())
+            shift = float(((moved - centres) ** 2).sum())
+            centres = moved
+            if shift <= tolerance:
+                break
+        nearer = np.einsum("ij,ij->i", centres, centres)[np.newaxis] - 2.0 * (points @ centres.T)
+        labels = nearer.argmin(axis=1)
+        inertia = float((squares + nearer.min(axis=1)).sum())
         if best is None or inertia < best[0]:
             best = (inertia, centres, labels)
     assert best is not None
@@ -554,10 +565,16 @@ def label_strip(job: _Job, row_off: int, rows: int, model: _Model) -> tuple[np.n
     else:
         assert model.mean is not None and model.components is not None and model.centres is not None
         features = np.zeros((model.components.shape[1], rows, grid.width))
+        # An invalid neighbour takes the blocks' mean: 0 once centred (0 - mean x 0), the same numbers as
+        # where(isnan, 0, value - mean), with the frame's NaNs looked at once rather than once an offset.
+        present = np.isfinite(frame)
+        filled = np.where(present, frame, 0.0)
+        weight = present.astype(np.float64)
+        centred = np.empty((rows, grid.width))
         for offset in range(size * size):
             dy, dx = divmod(offset, size)
-            window = frame[dy : dy + rows, dx : dx + grid.width]
-            centred = np.where(np.isnan(window), 0.0, window - model.mean[offset])
+            np.multiply(weight[dy : dy + rows, dx : dx + grid.width], model.mean[offset], out=centred)
+            np.subtract(filled[dy : dy + rows, dx : dx + grid.width], centred, out=centred)
             for axis in range(features.shape[0]):
                 features[axis] += model.components[offset, axis] * centred
         distances = [((features - centre_of[:, None, None]) ** 2).sum(axis=0) for centre_of in model.centres]
