@@ -46,7 +46,9 @@ grid's pixels (blocks) a sample takes: the k lowest overall whenever the valid a
 1 / :data:`OVERSAMPLE` of the grid (``area="valid"`` shrinks the grid to it), a smaller uniform sample otherwise,
 and never k neighbourhoods from every strip of a large grid. The fits are made on the samples; the second
 pass labels each strip and returns it to be written here, so memory holds a few strips and the samples, never
-the raster's vectors. The outputs are written strip by strip in order, each strip a strip of the GeoTIFF
+the raster's vectors. The quantity is computed once: the sampling pass hands back each strip's (rounded to
+Float32, as both passes then see it) and it is kept beside the outputs, uncompressed, for the labelling pass to
+read instead of every compared band of both rasters. The outputs are written strip by strip in order, each strip a strip of the GeoTIFF
 flushed at once, so that their bytes never depend on when GDAL's cache writes a block. A seed gives the same
 bytes on any executor: every float operation a pixel goes through is the same, in the same order.
 
@@ -61,6 +63,7 @@ import concurrent.futures
 import contextlib
 import math
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -81,6 +84,7 @@ from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.measure import pixel_areas
 from overlap_clip_plugin.core.plan import check_output_paths
 from overlap_clip_plugin.core.raster import RasterInfo, Read, read_raster
+from overlap_clip_plugin.core.scratch import scratch_folder
 from overlap_clip_plugin.core.validity import CommonMask, MaskFile, strips
 from overlap_clip_plugin.core.views import set_georeference
 from overlap_clip_plugin.core.write import commit, staged, staged_path
@@ -103,6 +107,9 @@ KMEANS_ITERATIONS = 300
 KMEANS_TOLERANCE = 1e-4
 
 CHANGE_CANCELLED = translatable("Cancelled while mapping change; nothing was written.")
+#: The outputs' compression: DEFLATE at its fastest level (ten times faster than the default level on a map
+#: of scattered change, 20% larger; on a map of patches the sizes are alike).
+DEFLATE_FAST = ("COMPRESS=DEFLATE", "ZLEVEL=1")
 #: How many times its share of the grid a strip's samples may take, at most (see the module's docstring).
 OVERSAMPLE = 4.0
 #: The share of the progress the sampling pass takes (the labelling pass takes the rest).
@@ -190,6 +197,8 @@ class _Job:
     settings: ChangeSettings
     bands: tuple[int, ...]
     kept: MaskFile | None
+    #: The labelling pass: the quantity the sampling pass wrote (Float32, NaN where invalid), read, not computed.
+    quantity: str | None = None
 
     @property
     def halo(self) -> int:
@@ -392,7 +401,12 @@ def _framed(job: _Job, row_off: int, rows: int) -> np.ndarray:
     above and below, NaN outside the grid and where invalid."""
     grid, halo = job.grid, job.halo
     start, stop = max(0, row_off - halo), min(grid.height, row_off + rows + halo)
-    values, _ = _quantity(job, start, stop - start)
+    if job.quantity is not None:
+        dataset = gdal_call(WriteError, "Cannot read the change quantity", gdal.Open, job.quantity)
+        values = dataset.GetRasterBand(1).ReadAsArray(0, start, grid.width, stop - start).astype(np.float64)
+    else:
+        # Rounded to Float32 as the sampling pass keeps it, so that both passes see the same numbers.
+        values = _quantity(job, start, stop - start)[0].astype(np.float32).astype(np.float64)
     frame = np.full((rows + 2 * halo, grid.width + 2 * halo), np.nan)
     top = start - (row_off - halo)
     frame[top : top + stop - start, halo : halo + grid.width] = values
@@ -421,12 +435,19 @@ def _rng(settings: ChangeSettings, kind: int, row_off: int) -> np.random.Generat
     return np.random.default_rng([settings.seed, kind, row_off])
 
 
-def sample_strip(job: _Job, row_off: int, rows: int) -> _Sample:
-    """A piece of the sampling pass: the strip's valid pixel count and its bottom-k samples."""
+def sample_strip(job: _Job, row_off: int, rows: int) -> tuple[_Sample, np.ndarray]:
+    """A piece of the sampling pass: the strip's valid pixel count and its bottom-k samples, and its quantity
+    (Float32, NaN where invalid) for the labelling pass to read."""
     frame = _framed(job, row_off, rows)
-    grid, settings, halo = job.grid, job.settings, job.halo
-    size = settings.block_size
+    grid, halo = job.grid, job.halo
     centre = frame[halo : halo + rows, halo : halo + grid.width]
+    return _sampled(job, frame, centre, row_off, rows), centre.astype(np.float32)
+
+
+def _sampled(job: _Job, frame: np.ndarray, centre: np.ndarray, row_off: int, rows: int) -> _Sample:
+    """The strip's valid pixel count and its samples, from its framed quantity and the strip itself."""
+    grid, settings = job.grid, job.settings
+    size = settings.block_size
     rows_at, cols_at = np.nonzero(np.isfinite(centre))
     priority = _rng(settings, 1, row_off).random(rows_at.size)
     chosen = _lowest(priority, settings.pixel_samples, grid.width * grid.height)
@@ -552,6 +573,37 @@ def two_means(points: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return best[1], best[2]
 
 
+#: Pixels of a strip's rows projected at once: small enough for the processor's cache.
+PROJECTED_AT_ONCE = 32_768
+
+
+def _features(frame: np.ndarray, rows: int, width: int, size: int, mean: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """Each pixel's ``size x size`` neighbourhood in ``frame`` (NaN where invalid), centred on ``mean`` and
+    projected onto ``axes``: ``sum_o axes[o] * (value_o - mean_o)``, an invalid neighbour adding nothing (it
+    takes the mean). Summed as ``sum_o axes[o] * filled_o - sum_o axes[o] * mean_o * present_o``, a few rows at a
+    time, so that every partial sum stays in the cache (3.7 times faster than whole strips at 10980 columns)."""
+    present = np.isfinite(frame)
+    filled = np.where(present, frame, 0.0)
+    weight = present.astype(np.float64)
+    shifted = axes * mean[:, np.newaxis]
+    features = np.zeros((axes.shape[1], rows, width))
+    chunk = max(1, PROJECTED_AT_ONCE // width)
+    term = np.empty((chunk, width))
+    for start in range(0, rows, chunk):
+        count = min(chunk, rows - start)
+        part = term[:count]
+        for axis in range(axes.shape[1]):
+            total = features[axis, start : start + count]
+            for offset in range(size * size):
+                dy, dx = divmod(offset, size)
+                window = np.s_[start + dy : start + dy + count, dx : dx + width]
+                np.multiply(filled[window], axes[offset, axis], out=part)
+                total += part
+                np.multiply(weight[window], shifted[offset, axis], out=part)
+                total -= part
+    return features
+
+
 def label_strip(job: _Job, row_off: int, rows: int, model: _Model) -> tuple[np.ndarray, np.ndarray]:
     """A piece of the labelling pass: the change map's rows ``row_off ..`` (Byte) and the quantity (Float32,
     NaN where invalid)."""
@@ -564,19 +616,7 @@ def label_strip(job: _Job, row_off: int, rows: int, model: _Model) -> tuple[np.n
         change = centre > model.threshold
     else:
         assert model.mean is not None and model.components is not None and model.centres is not None
-        features = np.zeros((model.components.shape[1], rows, grid.width))
-        # An invalid neighbour takes the blocks' mean: 0 once centred (0 - mean x 0), the same numbers as
-        # where(isnan, 0, value - mean), with the frame's NaNs looked at once rather than once an offset.
-        present = np.isfinite(frame)
-        filled = np.where(present, frame, 0.0)
-        weight = present.astype(np.float64)
-        centred = np.empty((rows, grid.width))
-        for offset in range(size * size):
-            dy, dx = divmod(offset, size)
-            np.multiply(weight[dy : dy + rows, dx : dx + grid.width], model.mean[offset], out=centred)
-            np.subtract(filled[dy : dy + rows, dx : dx + grid.width], centred, out=centred)
-            for axis in range(features.shape[0]):
-                features[axis] += model.components[offset, axis] * centred
+        features = _features(frame, rows, grid.width, size, model.mean, model.components)
         distances = [((features - centre_of[:, None, None]) ** 2).sum(axis=0) for centre_of in model.centres]
         change = distances[model.change] < distances[1 - model.change]
     labels = np.where(valid, np.where(change, CHANGE, NO_CHANGE), NODATA).astype(np.uint8)
@@ -619,8 +659,11 @@ def _scaled(progress: Progress | None, start: float, share: float) -> Progress |
     return lambda fraction: progress(start + share * fraction)
 
 
-def _create(path: str, grid: Grid, data_type: int, nodata: float, rows: int) -> gdal.Dataset:
-    """A GeoTIFF on ``grid`` in strips of ``rows`` rows, the strips the pass writes."""
+def _create(
+    path: str, grid: Grid, data_type: int, nodata: float, rows: int, compress: Sequence[str] = DEFLATE_FAST
+) -> gdal.Dataset:
+    """A GeoTIFF on ``grid`` in strips of ``rows`` rows, the strips the pass writes, compressed as ``compress``
+    says."""
     dataset = gdal_call(
         WriteError,
         f"Cannot create '{path}'",
@@ -630,7 +673,7 @@ def _create(path: str, grid: Grid, data_type: int, nodata: float, rows: int) -> 
         grid.height,
         1,
         data_type,
-        [f"BLOCKYSIZE={rows}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"],
+        [f"BLOCKYSIZE={rows}", *compress, "BIGTIFF=IF_SAFER"],
     )
     set_georeference(dataset, grid)
     dataset.GetRasterBand(1).SetNoDataValue(nodata)
@@ -716,12 +759,55 @@ def change_pass(
     strip_list = change_strips(grid, 2 * len(bands), settings.block_size)
     arguments = [(job, row_off, rows) for row_off, rows in strip_list]
     sample: _Sample | None = None
-    sampled = pieces(executor, sample_strip, arguments, _scaled(progress, 0.0, SAMPLING_SHARE), CHANGE_CANCELLED)
-    with contextlib.closing(sampled):
-        for one in sampled:
-            sample = _merged(sample, one, settings)
-    assert sample is not None
-    model, explained = _fitted(sample, settings)
+    height = strip_list[0][1]
+    # The quantity is computed once, by the sampling pass, and kept beside the outputs for the labelling pass
+    # (where workers elsewhere see it too): it reads one band instead of every compared band of both rasters.
+    scratch = scratch_folder(os.path.dirname(os.path.abspath(targets[0])), "quantity")
+    kept_quantity: gdal.Dataset | None = None
+    try:
+        quantity = os.path.join(scratch, "quantity.tif")
+        kept_quantity = _create(quantity, grid, gdal.GDT_Float32, math.nan, height, [])
+        sampled = pieces(executor, sample_strip, arguments, _scaled(progress, 0.0, SAMPLING_SHARE), CHANGE_CANCELLED)
+        with contextlib.closing(sampled):
+            for (row_off, _), (one, values) in zip(strip_list, sampled):
+                sample = _merged(sample, one, settings)
+                kept_quantity.GetRasterBand(1).WriteArray(values, 0, row_off)
+                kept_quantity.GetRasterBand(1).FlushCache()
+        kept_quantity = None
+        assert sample is not None
+        model, explained = _fitted(sample, settings)
+        labelling = [(replace(job, quantity=quantity), row_off, rows) for row_off, rows in strip_list]
+        result = _labelled(targets, grid, strip_list, labelling, model, settings, progress, executor)
+    finally:
+        kept_quantity = None
+        shutil.rmtree(scratch, ignore_errors=True)
+    changed, valid, area = result
+    return ChangeResult(
+        targets[0],
+        targets[1] if len(targets) > 1 else None,
+        settings.method,
+        changed,
+        valid,
+        100.0 * changed / valid if valid else None,
+        area,
+        model.threshold,
+        explained,
+        bands,
+    )
+
+
+def _labelled(
+    targets: Sequence[str],
+    grid: Grid,
+    strip_list: list[tuple[int, int]],
+    arguments: list[tuple[_Job, int, int]],
+    model: _Model,
+    settings: ChangeSettings,
+    progress: Progress | None,
+    executor: concurrent.futures.Executor,
+) -> tuple[int, int, float | None]:
+    """The labelling pass, written at ``targets`` strip by strip in order: the changed and valid pixel counts,
+    and the changed area (None without a CRS)."""
     kinds = [(gdal.GDT_Byte, float(NODATA)), (gdal.GDT_Float32, math.nan)][: len(targets)]
     height = strip_list[0][1]
     datasets = [_create(path, grid, data_type, nodata, height) for path, (data_type, nodata) in zip(targets, kinds)]
@@ -756,15 +842,4 @@ def change_pass(
                 raise WriteError("Cannot write the change map: {reason}", reason=gdal.GetLastErrorMsg())
     finally:
         datasets = []
-    return ChangeResult(
-        targets[0],
-        targets[1] if len(targets) > 1 else None,
-        settings.method,
-        changed,
-        valid,
-        100.0 * changed / valid if valid else None,
-        area,
-        model.threshold,
-        explained,
-        bands,
-    )
+    return changed, valid, area
