@@ -48,8 +48,9 @@ and never k neighbourhoods from every strip of a large grid. The fits are made o
 pass labels each strip and returns it to be written here, so memory holds a few strips and the samples, never
 the raster's vectors. The quantity is computed once: the sampling pass hands back each strip's (rounded to
 Float32, as both passes then see it) and it is kept beside the outputs, uncompressed, for the labelling pass to
-read instead of every compared band of both rasters. The outputs are written strip by strip in order, each strip a strip of the GeoTIFF
-flushed at once, so that their bytes never depend on when GDAL's cache writes a block. A seed gives the same
+read instead of every compared band of both rasters. The outputs are written strip by strip in order, each
+strip a strip of the GeoTIFF flushed at once, so that their bytes never depend on when GDAL's cache writes a
+block. A seed gives the same
 bytes on any executor: every float operation a pixel goes through is the same, in the same order.
 
 Outputs are written in a hidden staging folder beside each and moved into place only when all are complete,
@@ -580,15 +581,16 @@ PROJECTED_AT_ONCE = 32_768
 def _features(frame: np.ndarray, rows: int, width: int, size: int, mean: np.ndarray, axes: np.ndarray) -> np.ndarray:
     """Each pixel's ``size x size`` neighbourhood in ``frame`` (NaN where invalid), centred on ``mean`` and
     projected onto ``axes``: ``sum_o axes[o] * (value_o - mean_o)``, an invalid neighbour adding nothing (it
-    takes the mean). Summed as ``sum_o axes[o] * filled_o - sum_o axes[o] * mean_o * present_o``, a few rows at a
-    time, so that every partial sum stays in the cache (3.7 times faster than whole strips at 10980 columns)."""
+    takes the mean). Summed as ``sum_o axes[o] * filled_o - sum_o axes[o] * mean_o * present_o`` in Float32 (the
+    quantity's own precision), a few rows at a time, so that every partial sum stays in the cache (7 times faster
+    than whole strips in Float64 at 10980 columns)."""
     present = np.isfinite(frame)
-    filled = np.where(present, frame, 0.0)
-    weight = present.astype(np.float64)
-    shifted = axes * mean[:, np.newaxis]
-    features = np.zeros((axes.shape[1], rows, width))
+    filled = np.where(present, frame, 0.0).astype(np.float32)
+    weight = present.astype(np.float32)
+    scales, shifted = axes.astype(np.float32), (axes * mean[:, np.newaxis]).astype(np.float32)
+    features = np.zeros((axes.shape[1], rows, width), dtype=np.float32)
     chunk = max(1, PROJECTED_AT_ONCE // width)
-    term = np.empty((chunk, width))
+    term = np.empty((chunk, width), dtype=np.float32)
     for start in range(0, rows, chunk):
         count = min(chunk, rows - start)
         part = term[:count]
@@ -597,7 +599,7 @@ def _features(frame: np.ndarray, rows: int, width: int, size: int, mean: np.ndar
             for offset in range(size * size):
                 dy, dx = divmod(offset, size)
                 window = np.s_[start + dy : start + dy + count, dx : dx + width]
-                np.multiply(filled[window], axes[offset, axis], out=part)
+                np.multiply(filled[window], scales[offset, axis], out=part)
                 total += part
                 np.multiply(weight[window], shifted[offset, axis], out=part)
                 total -= part
