@@ -1108,7 +1108,8 @@ def job_change_scale(job: dict) -> None:
 
     os.makedirs(job["out"], exist_ok=True)
     paths = [os.path.join(job["out"], name) for name in ("a.tif", "b.tif", "change.tif", "magnitude.tif")]
-    request = ChangeRequest(paths[2], ChangeSettings(), paths[3]) if job["change"] else None
+    magnitude = paths[3] if job.get("magnitude", True) else None
+    request = ChangeRequest(paths[2], ChangeSettings(), magnitude) if job["change"] else None
     options = {"threads": 2} if job["executor"] == "threads" else {"local_workers": 2}
     with make_executor(**options) as executor:
         start = time.perf_counter()
@@ -1336,14 +1337,15 @@ def change_scale(folder: str, repeat: int) -> None:
         prepare({"kind": "make_change_scale", "folder": folder, "size": size, "offset": offset})
         warm(paths.values())
         base = {"kind": "change_scale", "a": paths["a"], "b": paths["b"]}
-        reads, plain, threads = [], [], []
+        reads, plain, map_only, threads = [], [], [], []
         out = os.path.join(folder, "threads")
         for _ in range(repeat):
             reads.append(json.loads(measure({"kind": "change_read", "inputs": list(paths.values())})[2])["seconds"])
-            # The clip alone first: the last change run's outputs stay, for Dask's to be compared with.
-            for change, runs in ((False, plain), (True, threads)):
+            # The clip alone first, the map with its magnitude last: its outputs stay, for Dask's to be compared with.
+            for change, magnitude, runs in ((False, False, plain), (True, False, map_only), (True, True, threads)):
                 shutil.rmtree(out, ignore_errors=True)
-                _, peak, output = measure({**base, "out": out, "executor": "threads", "change": change})
+                job = {**base, "out": out, "executor": "threads", "change": change, "magnitude": magnitude}
+                _, peak, output = measure(job)
                 runs.append({**json.loads(output.splitlines()[-1]), "peak": peak})
         names = ("a.tif", "b.tif", "change.tif", "magnitude.tif")
         _, peak, output = measure({**base, "out": os.path.join(folder, "dask"), "executor": "dask", "change": True})
@@ -1358,6 +1360,7 @@ def change_scale(folder: str, repeat: int) -> None:
     read = min(reads)
     best = min(threads, key=lambda run: run["seconds"])
     clip_alone = min(plain, key=lambda run: run["seconds"])
+    map_alone = min(map_only, key=lambda run: run["seconds"])
     peak = max(run["peak"] for run in threads)
     width, height = best["grid"]
     print(
@@ -1375,6 +1378,11 @@ def change_scale(folder: str, repeat: int) -> None:
         f"**{best['seconds'] / read:.2f}** ({_met(best['seconds'] / read, CHANGE_READ_TARGET)}) | **{peak:.0f}** "
         f"({_met(peak, CHANGE_MEMORY_TARGET_MB)}; largest of {len(threads)} runs) | at most {CHANGE_READ_TARGET:.0f} "
         f"x reading, under {CHANGE_MEMORY_TARGET_MB:.0f} MB |"
+    )
+    print(
+        f"| the map alone (the algorithm's default outputs: no magnitude), thread pool of 2 | "
+        f"{map_alone['seconds']:.2f} | {map_alone['seconds'] / read:.2f} "
+        f"({_met(map_alone['seconds'] / read, CHANGE_READ_TARGET)}) | {map_alone['peak']:.0f} | — |"
     )
     print(
         f'| (of which the clip alone: `run_clip(area="valid", mask_common=True)`, thread pool of 2) | '
