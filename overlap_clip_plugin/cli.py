@@ -387,7 +387,12 @@ def _dask_logs(verbose: bool, dask: bool) -> Iterator[None]:
         import distributed  # noqa: F401
     # Tornado's is the client's event loop: Dask's executor logs there when a task ends after its future was
     # cancelled (a job that failed cancels its other pieces), an error of Dask's own bookkeeping, not the job's.
-    loggers = [logging.getLogger(name) for name in ("distributed", "tornado.application")]
+    # Its configuration gives some of its own loggers levels of their own (distributed.client: WARNING): each is
+    # quieted, not only the parents.
+    names = {"distributed", "tornado.application"} | {
+        name for name in logging.root.manager.loggerDict if name.startswith(("distributed.", "tornado."))
+    }
+    loggers = [logging.getLogger(name) for name in sorted(names)]
     variable = "DASK_LOGGING__DISTRIBUTED"
     levels, saved = [logger.level for logger in loggers], os.environ.get(variable)
     for logger in loggers:

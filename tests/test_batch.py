@@ -170,13 +170,14 @@ def test_importing_dask_keeps_the_batch_command_quiet_about_dask_s_own_bookkeepi
         "from overlap_clip_plugin.cli import _dask_logs\n"
         "with _dask_logs(False, True):\n"
         "    import distributed\n"
-        "    print(*(logging.getLogger(name).level for name in ('tornado.application', 'distributed')))\n"
+        "    names = ('tornado.application', 'distributed', 'distributed.client')\n"
+        "    print(*(logging.getLogger(name).level for name in names))\n"
     )
     run = subprocess.run(
         [sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == [str(logging.CRITICAL)] * 2
+    assert run.stdout.split() == [str(logging.CRITICAL)] * 3
 
 
 @pytest.fixture(scope="module")

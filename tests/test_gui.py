@@ -404,7 +404,8 @@ def test_the_change_map_dialog_draws_change_in_red_over_the_clipped_pair(profile
             uniform &= padded[dy : dy + labels.shape[0], dx : dx + labels.shape[1]] == labels
     expected = _on(change_png, np.where(uniform, labels, 254))
     red = (change_png[..., 0] > 180) & (change_png[..., 1] < 80) & (change_png[..., 2] < 80)
-    assert red[expected == 1].mean() > 0.99 and red[expected == 0].mean() < 0.005
+    # QGIS 3.40 and 3.44 draw 98.6% of it in the pure red (3.22: over 99%), the rest blended at pixel corners.
+    assert red[expected == 1].mean() > 0.97 and red[expected == 0].mean() < 0.005
     # No change is transparent: clipped B shows through as it was drawn alone, on one stretch with A.
     same = (abs(change_png - after_png) <= 3).all(axis=2)
     assert same[expected == 0].mean() > 0.99
