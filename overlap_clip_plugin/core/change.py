@@ -50,8 +50,8 @@ the raster's vectors. The quantity is computed once: the sampling pass hands bac
 Float32, as both passes then see it) and it is kept beside the outputs, uncompressed, for the labelling pass to
 read instead of every compared band of both rasters. The outputs are written strip by strip in order, each
 strip a strip of the GeoTIFF flushed at once, so that their bytes never depend on when GDAL's cache writes a
-block. A seed gives the same
-bytes on any executor: every float operation a pixel goes through is the same, in the same order.
+block. A seed gives the same bytes on any executor: every float operation a pixel goes through is the same, in
+the same order.
 
 Outputs are written in a hidden staging folder beside each and moved into place only when all are complete,
 by the commit of :mod:`~overlap_clip_plugin.core.write`: with the clipped pair, in the one run
@@ -533,6 +533,12 @@ def projected(neighbourhoods: np.ndarray, mean: np.ndarray, axes: np.ndarray) ->
     return np.einsum("ni,is->ns", centred, axes)
 
 
+def _nearer(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Each point's squared distance to each centre (a column a centre), less the point's own squared length:
+    ``|c|^2 - 2 p.c``, one matrix product."""
+    return np.einsum("ij,ij->i", centres, centres)[np.newaxis] - 2.0 * (points @ centres.T)
+
+
 def two_means(points: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """k-means with two clusters of ``points`` (one a row): k-means++ seeding from ``seed``, Lloyd's iterations
     until no point changes cluster or the centres move by no more than :data:`KMEANS_TOLERANCE` of the points'
@@ -550,8 +556,7 @@ def two_means(points: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         centres = np.stack([first, second])
         labels = np.full(len(points), -1)
         for _ in range(KMEANS_ITERATIONS):
-            nearer = np.einsum("ij,ij->i", centres, centres)[np.newaxis] - 2.0 * (points @ centres.T)
-            new = nearer.argmin(axis=1)
+            new = _nearer(points, centres).argmin(axis=1)
             if np.array_equal(new, labels):
                 break
             labels = new
@@ -565,7 +570,7 @@ def two_means(points: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
             centres = moved
             if shift <= tolerance:
                 break
-        nearer = np.einsum("ij,ij->i", centres, centres)[np.newaxis] - 2.0 * (points @ centres.T)
+        nearer = _nearer(points, centres)
         labels = nearer.argmin(axis=1)
         inertia = float((squares + nearer.min(axis=1)).sum())
         if best is None or inertia < best[0]:
@@ -779,7 +784,7 @@ def change_pass(
         assert sample is not None
         model, explained = _fitted(sample, settings)
         labelling = [(replace(job, quantity=quantity), row_off, rows) for row_off, rows in strip_list]
-        result = _labelled(targets, grid, strip_list, labelling, model, settings, progress, executor)
+        result = _labelled(targets, grid, strip_list, labelling, model, progress, executor)
     finally:
         kept_quantity = None
         shutil.rmtree(scratch, ignore_errors=True)
@@ -804,7 +809,6 @@ def _labelled(
     strip_list: list[tuple[int, int]],
     arguments: list[tuple[_Job, int, int]],
     model: _Model,
-    settings: ChangeSettings,
     progress: Progress | None,
     executor: concurrent.futures.Executor,
 ) -> tuple[int, int, float | None]:
