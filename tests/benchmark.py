@@ -740,10 +740,19 @@ def arosics_shifts(pairs: list[list[str]]) -> tuple[dict | None, str]:
     where = os.path.relpath(AROSICS_PYTHON, ROOT) if inside else AROSICS_PYTHON
     if not os.path.exists(AROSICS_PYTHON):
         return None, f'{where} does not exist (recipe in ../shared/QGIS-NOTES.md, "AROSICS")'
-    script = os.path.join(ROOT, "tests", "bench_arosics.py")
+    return venv_json(AROSICS_PYTHON, where, "bench_arosics.py", pairs, 300)
+
+
+def venv_json(python: str, where: str, script: str, payload: object, timeout: float) -> tuple[dict | None, str]:
+    """Run tests/``script`` with ``payload`` (as JSON) in the Python of another venv (``where``, as the table says
+    it): its last printed line read as JSON, and "", or None and why not."""
     try:
         done = subprocess.run(
-            [AROSICS_PYTHON, script, json.dumps(pairs)], capture_output=True, text=True, timeout=300, check=False
+            [python, os.path.join(ROOT, "tests", script), json.dumps(payload)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         return None, f"{where} could not run it: {error}"
@@ -1185,21 +1194,7 @@ def sklearn_labels(folder: str) -> tuple[dict | None, str]:
         "components": 3,
         "seed": 0,
     }
-    script = os.path.join(ROOT, "tests", "bench_sklearn.py")
-    try:
-        done = subprocess.run(
-            [SKLEARN_PYTHON, script, json.dumps(job)], capture_output=True, text=True, timeout=900, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return None, f"{SKLEARN_PYTHON} could not run it: {error}"
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return None, f"{SKLEARN_PYTHON} failed (exit code {done.returncode}): {last}"
-    result = json.loads(lines[-1])
-    if "error" in result:
-        return None, f"{SKLEARN_PYTHON}: {result['error']}"
-    return result, ""
+    return venv_json(SKLEARN_PYTHON, SKLEARN_PYTHON, "bench_sklearn.py", job, 900)
 
 
 def _at_least(value: float | None, target: float) -> str:
