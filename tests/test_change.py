@@ -15,6 +15,7 @@ from osgeo import gdal
 from rasters import UTM33, make_raster, read_array
 from shift_data import SHIFT_TRANSFORM, real_content, texture_spectrum
 
+from overlap_clip_plugin.core import change as change_core
 from overlap_clip_plugin.core import validity
 from overlap_clip_plugin.core.change import (
     DIFFERENCE,
@@ -23,6 +24,8 @@ from overlap_clip_plugin.core.change import (
     PCA_KMEANS,
     ChangeSettings,
     change_map,
+    nearer_centre_model,
+    pca,
 )
 from overlap_clip_plugin.core.errors import CancelledError, ChangeInputError, UnsupportedOptionError
 from overlap_clip_plugin.core.executors import InlineExecutor
@@ -173,6 +176,32 @@ def test_strip_by_strip_agrees_with_the_full_array_reference(tmp_path, monkeypat
     agreement = float((ours == theirs).mean())
     print(f"agreement with the full-array reference: {agreement:.5f}")
     assert agreement >= 0.99
+
+
+def test_the_score_labels_each_pixel_as_the_nearer_centre_does(monkeypatch):
+    # A strip's frame: the grid's left and right edges, its top (outside the grid) and a cloud, all NaN.
+    rng = np.random.default_rng(5)
+    size, rows, width = 5, 40, 37
+    halo = size // 2
+    frame = rng.normal(100.0, 20.0, (rows + 2 * halo, width + 2 * halo)).astype(np.float32)
+    frame[:, :halo] = frame[:, -halo:] = frame[:halo] = np.nan
+    frame[25:29, 10:14] = np.nan
+    mean, axes, _ = pca(rng.normal(100.0, 20.0, (500, size * size)), 3)
+    centres = rng.normal(0.0, 30.0, (2, 3))
+    # Chunks of 4 rows: some hold the top or the cloud, the rest only the edges.
+    monkeypatch.setattr(change_core, "SCORED_AT_ONCE", 4 * width)
+    ours = change_core._scores_above(frame, rows, width, size, nearer_centre_model(mean, axes, centres, 1))
+    # Every neighbourhood projected in Float64 (a NaN neighbour takes the mean), and its two distances.
+    values = frame.astype(np.float64)
+    vectors = np.stack([values[dy : dy + rows, dx : dx + width] for dy in range(size) for dx in range(size)], axis=-1)
+    features = np.where(np.isnan(vectors), 0.0, vectors - mean) @ axes
+    distances = [((features - centre) ** 2).sum(axis=-1) for centre in centres]
+    theirs = distances[1] < distances[0]
+    # Only pixels all but equidistant (Float32 sums against Float64) may differ.
+    clear = np.abs(distances[1] - distances[0]) > 1e-3 * (distances[0] + distances[1])
+    assert 0 < (theirs & clear).sum() < clear.sum()
+    assert np.array_equal(ours[clear], theirs[clear])
+    assert (ours != theirs).sum() <= 2
 
 
 def _spawned(workers: int) -> concurrent.futures.ProcessPoolExecutor:

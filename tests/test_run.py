@@ -4,6 +4,7 @@ step of the run, and nothing written when the caller's own step fails."""
 import concurrent.futures
 import contextlib
 import gc
+import time
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from overlap_clip_plugin.core import (
     plan_clip,
     run_clip,
 )
-from overlap_clip_plugin.core.executors import pieces
+from overlap_clip_plugin.core.executors import pieces, workers
 
 #: B, a third of a pixel off A's lattice and large enough for several of GDAL's blocks: copied A, warped B.
 B_TRANSFORM = (500603.3, 10.0, 0.0, 4999496.7, 0.0, -10.0)
@@ -104,6 +105,34 @@ def test_pieces_on_this_thread_ask_the_progress_between_pieces_and_stop_at_false
         list(pieces(InlineExecutor(), piece, [(n,) for n in range(5)], lambda f: next(answers), "stopped here"))
     assert ran == [0, 1, 2]
     assert list(pieces(InlineExecutor(), piece, [(n,) for n in range(3)], lambda f: None)) == [0, 10, 20]
+
+
+def test_pieces_ahead_of_a_slow_caller_are_bounded():
+    """Workers faster than the caller that takes their results: with ``ahead``, no more than that many pieces
+    start beyond the results taken (without it, every piece starts at once), and the results stay in order."""
+    started = []
+
+    def piece(number):
+        started.append(number)
+        return number
+
+    for ahead, most in ((3, 3), (None, 20)):
+        started.clear()
+        beyond = []
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            taken = []
+            for result in pieces(pool, piece, [(n,) for n in range(20)], ahead=ahead):
+                time.sleep(0.02)  # the caller writes slowly; the pool has long finished what it was given
+                beyond.append(len(started) - len(taken))
+                taken.append(result)
+        assert taken == list(range(20))
+        assert max(beyond) == most
+
+
+def test_workers_counts_what_runs_at_once():
+    assert workers(InlineExecutor()) == 1
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        assert workers(pool) == 3
 
 
 def test_the_overlap_is_a_step_of_the_run_and_matches_the_plans_own(tmp_path, pair):

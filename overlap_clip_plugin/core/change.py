@@ -46,7 +46,10 @@ grid's pixels (blocks) a sample takes: the k lowest overall whenever the valid a
 1 / :data:`OVERSAMPLE` of the grid (``area="valid"`` shrinks the grid to it), a smaller uniform sample otherwise,
 and never k neighbourhoods from every strip of a large grid. The fits are made on the samples; the second
 pass labels each strip and returns it to be written here, so memory holds a few strips and the samples, never
-the raster's vectors. The quantity is computed once: the sampling pass hands back each strip's (rounded to
+the raster's vectors: a pass lets the workers run only :data:`AHEAD` strips each beyond those written, however
+slowly the outputs are compressed. Labelling needs no feature vector either: "nearer the change centre" is
+linear in the neighbourhood's values (:func:`nearer_centre_model`), one weighted sum of ``h * h`` neighbours
+a pixel. The quantity is computed once: the sampling pass hands back each strip's (rounded to
 Float32, as both passes then see it) and it is kept beside the outputs, uncompressed, for the labelling pass to
 read instead of every compared band of both rasters. The outputs are written strip by strip in order, each
 strip a strip of the GeoTIFF flushed at once, so that their bytes never depend on when GDAL's cache writes a
@@ -79,7 +82,7 @@ from overlap_clip_plugin.core.errors import (
     WriteError,
     translatable,
 )
-from overlap_clip_plugin.core.executors import InlineExecutor, Progress, pieces
+from overlap_clip_plugin.core.executors import InlineExecutor, Progress, pieces, workers
 from overlap_clip_plugin.core.gdalenv import bounded_cache, gdal_call, gdal_mode, gdal_warnings, quiet_gdal
 from overlap_clip_plugin.core.grid import Grid, Window
 from overlap_clip_plugin.core.measure import pixel_areas
@@ -113,6 +116,11 @@ CHANGE_CANCELLED = translatable("Cancelled while mapping change; nothing was wri
 DEFLATE_FAST = ("COMPRESS=DEFLATE", "ZLEVEL=1")
 #: How many times its share of the grid a strip's samples may take, at most (see the module's docstring).
 OVERSAMPLE = 4.0
+#: Strips a pass lets each worker compute beyond those written: the strips waiting in memory are bounded
+#: whatever the speed of the writing (on this thread) against the workers'.
+AHEAD = 2
+#: The sampling pass merges the strips' samples when they hold this many times a sample of pixels.
+MERGE_AT = 4
 #: The share of the progress the sampling pass takes (the labelling pass takes the rest).
 SAMPLING_SHARE = 0.4
 
@@ -178,14 +186,13 @@ class ChangeResult:
 
 @dataclass(frozen=True)
 class _Model:
-    """What the labelling pass needs: a threshold, or the PCA (block mean, components as columns) and the
-    two centres with the index of the change centre."""
+    """What the labelling pass needs: a pixel is change where its score lies above ``threshold``. The score of
+    MAGNITUDE and DIFFERENCE is the quantity itself; that of PCA_KMEANS is ``sum_o weights[o] * (value_o -
+    mean[o])`` over the pixel's neighbourhood (see :func:`_fitted`)."""
 
-    threshold: float | None = None
+    threshold: float
+    weights: np.ndarray | None = None
     mean: np.ndarray | None = None
-    components: np.ndarray | None = None
-    centres: np.ndarray | None = None
-    change: int = 1
 
 
 @dataclass(frozen=True)
@@ -365,13 +372,22 @@ def change_strips(grid: Grid, bands: int, block_size: int) -> list[tuple[int, in
     return [(row_off, min(rows, grid.height - row_off)) for row_off in range(0, grid.height, rows)]
 
 
-def _quantity(job: _Job, row_off: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+def _difference(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """``second - first`` exactly: in 32-bit integers for integer bands of up to 16 bits (a difference of such
+    values always fits, and is exact in Float32 too), else in Float64 (the real part of complex values)."""
+    if first.dtype.kind in "ui" and second.dtype.kind in "ui" and max(first.itemsize, second.itemsize) <= 2:
+        return np.subtract(second, first, dtype=np.int32)
+    return np.real(second).astype(np.float64) - np.real(first).astype(np.float64)
+
+
+def _quantity(job: _Job, row_off: int, rows: int) -> np.ndarray:
     """The per-pixel quantity a method compares (the difference magnitude; the plain difference's ``|d|``,
-    ``d`` or ``-d``) on rows ``row_off ..`` of ``grid``, and where it is valid."""
+    ``d`` or ``-d``) on rows ``row_off ..`` of ``grid``, rounded to Float32, NaN where it is not valid. The sum
+    of squares is exact (Float64 of integers' squares) before its root is rounded."""
     reads, grid, settings, kept = job.reads, job.grid, job.settings, job.kept
     valid = kept.read(grid, row_off, rows) if kept is not None else CommonMask(list(reads), grid).read(row_off, rows)
     datasets = [read.raster.open() for read in reads]
-    total = np.zeros((rows, grid.width), dtype=np.float64)
+    total: np.ndarray | None = None
     for band in job.bands:
         values = []
         for dataset, read in zip(datasets, reads):
@@ -383,32 +399,43 @@ def _quantity(job: _Job, row_off: int, rows: int) -> tuple[np.ndarray, np.ndarra
                     name=read.raster.name,
                     reason=gdal.GetLastErrorMsg(),
                 )
-            values.append(np.real(array).astype(np.float64))
-        difference = values[1] - values[0]
-        valid &= np.isfinite(difference)
+            values.append(array)
+        difference = _difference(values[0], values[1])
+        if difference.dtype.kind == "f":
+            finite = np.isfinite(difference)
+            valid &= finite
+            difference[~finite] = 0.0
         if settings.method == DIFFERENCE:
-            total = -difference if settings.direction == DECREASE else difference
-            if settings.direction == BOTH:
-                total = np.abs(total)
+            if settings.direction == DECREASE:
+                np.negative(difference, out=difference)
+            elif settings.direction == BOTH:
+                np.abs(difference, out=difference)
+            total = difference.astype(np.float32)
         else:
-            total += np.where(np.isfinite(difference), difference, 0.0) ** 2
-    if settings.method != DIFFERENCE:
-        total = np.sqrt(total)
-    return np.where(valid, total, np.nan), valid
+            square = np.multiply(difference, difference, dtype=np.float64)
+            if total is None:
+                total = square
+            else:
+                total += square
+    assert total is not None
+    quantity = total if settings.method == DIFFERENCE else np.sqrt(total, out=total).astype(np.float32)
+    quantity[~valid] = np.nan
+    return quantity
 
 
 def _framed(job: _Job, row_off: int, rows: int) -> np.ndarray:
-    """The quantity of rows ``row_off ..`` with a frame of ``h // 2`` pixels on each side: the halo rows
-    above and below, NaN outside the grid and where invalid."""
+    """The quantity of rows ``row_off ..`` (Float32) with a frame of ``h // 2`` pixels on each side: the halo
+    rows above and below, NaN outside the grid and where invalid."""
     grid, halo = job.grid, job.halo
     start, stop = max(0, row_off - halo), min(grid.height, row_off + rows + halo)
     if job.quantity is not None:
         dataset = gdal_call(WriteError, "Cannot read the change quantity", gdal.Open, job.quantity)
-        values = dataset.GetRasterBand(1).ReadAsArray(0, start, grid.width, stop - start).astype(np.float64)
+        values = dataset.GetRasterBand(1).ReadAsArray(0, start, grid.width, stop - start)
     else:
-        # Rounded to Float32 as the sampling pass keeps it, so that both passes see the same numbers.
-        values = _quantity(job, start, stop - start)[0].astype(np.float32).astype(np.float64)
-    frame = np.full((rows + 2 * halo, grid.width + 2 * halo), np.nan)
+        values = _quantity(job, start, stop - start)
+    if not halo:
+        return values
+    frame = np.full((rows + 2 * halo, grid.width + 2 * halo), np.nan, dtype=np.float32)
     top = start - (row_off - halo)
     frame[top : top + stop - start, halo : halo + grid.width] = values
     return frame
@@ -442,7 +469,7 @@ def sample_strip(job: _Job, row_off: int, rows: int) -> tuple[_Sample, np.ndarra
     frame = _framed(job, row_off, rows)
     grid, halo = job.grid, job.halo
     centre = frame[halo : halo + rows, halo : halo + grid.width]
-    return _sampled(job, frame, centre, row_off, rows), centre.astype(np.float32)
+    return _sampled(job, frame, centre, row_off, rows), np.ascontiguousarray(centre)
 
 
 def _sampled(job: _Job, frame: np.ndarray, centre: np.ndarray, row_off: int, rows: int) -> _Sample:
@@ -468,28 +495,23 @@ def _sampled(job: _Job, frame: np.ndarray, centre: np.ndarray, row_off: int, row
     )
 
 
-def _merged(kept: _Sample | None, new: _Sample, settings: ChangeSettings) -> _Sample:
-    """The bottom-k samples of two strips' together."""
-    if kept is None:
-        return new
-    priority = np.concatenate([kept.pixel_priority, new.pixel_priority])
+def _merged(samples: Sequence[_Sample], settings: ChangeSettings) -> _Sample:
+    """The bottom-k samples of several strips' together."""
+    if len(samples) == 1:
+        return samples[0]
+    priority = np.concatenate([one.pixel_priority for one in samples])
     chosen = _bottom(priority, settings.pixel_samples)
     neighbourhoods = block_priority = blocks = None
-    if kept.neighbourhoods is not None and new.neighbourhoods is not None:
-        neighbourhoods = np.concatenate([kept.neighbourhoods, new.neighbourhoods])[chosen]
-    if (
-        kept.block_priority is not None
-        and new.block_priority is not None
-        and kept.blocks is not None
-        and new.blocks is not None
-    ):
-        all_blocks = np.concatenate([kept.block_priority, new.block_priority])
+    if all(one.neighbourhoods is not None for one in samples):
+        neighbourhoods = np.concatenate([one.neighbourhoods for one in samples])[chosen]
+    if all(one.block_priority is not None and one.blocks is not None for one in samples):
+        all_blocks = np.concatenate([one.block_priority for one in samples])
         picked = _bottom(all_blocks, settings.block_samples)
-        block_priority, blocks = all_blocks[picked], np.concatenate([kept.blocks, new.blocks])[picked]
+        block_priority, blocks = all_blocks[picked], np.concatenate([one.blocks for one in samples])[picked]
     return _Sample(
-        kept.valid + new.valid,
+        sum(one.valid for one in samples),
         priority[chosen],
-        np.concatenate([kept.pixel_value, new.pixel_value])[chosen],
+        np.concatenate([one.pixel_value for one in samples])[chosen],
         neighbourhoods,
         block_priority,
         blocks,
@@ -579,36 +601,56 @@ def two_means(points: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return best[1], best[2]
 
 
-#: Pixels of a strip's rows projected at once: small enough for the processor's cache.
-PROJECTED_AT_ONCE = 32_768
+#: Pixels of a strip's rows scored at once: small enough for the processor's cache.
+SCORED_AT_ONCE = 32_768
 
 
-def _features(frame: np.ndarray, rows: int, width: int, size: int, mean: np.ndarray, axes: np.ndarray) -> np.ndarray:
-    """Each pixel's ``size x size`` neighbourhood in ``frame`` (NaN where invalid), centred on ``mean`` and
-    projected onto ``axes``: ``sum_o axes[o] * (value_o - mean_o)``, an invalid neighbour adding nothing (it
-    takes the mean). Summed as ``sum_o axes[o] * filled_o - sum_o axes[o] * mean_o * present_o`` in Float32 (the
-    quantity's own precision), a few rows at a time, so that every partial sum stays in the cache (7 times faster
-    than whole strips in Float64 at 10980 columns)."""
-    present = np.isfinite(frame)
-    filled = np.where(present, frame, 0.0).astype(np.float32)
-    weight = present.astype(np.float32)
-    scales, shifted = axes.astype(np.float32), (axes * mean[:, np.newaxis]).astype(np.float32)
-    features = np.zeros((axes.shape[1], rows, width), dtype=np.float32)
-    chunk = max(1, PROJECTED_AT_ONCE // width)
+def _float32_below(value: float) -> np.float32:
+    """The largest Float32 not above ``value``: for a Float32 ``x``, ``x > value`` exactly when ``x >`` it."""
+    below = np.float32(value)
+    return np.nextafter(below, np.float32(-np.inf)) if float(below) > value else below
+
+
+def _scores_above(frame: np.ndarray, rows: int, width: int, size: int, model: _Model) -> np.ndarray:
+    """Where each pixel's score (:class:`_Model`) over its ``size x size`` neighbourhood in ``frame`` (NaN
+    where invalid: such a neighbour takes the mean, adding nothing) lies above the threshold.
+
+    The score is ``sum_o w_o * filled_o - sum_o w_o * mean_o * present_o``: the second sum is the constant
+    ``sum_o w_o * mean_o`` (moved to the threshold) less the absent neighbours' terms, added only in the rows
+    whose neighbourhoods hold an absent pixel and at the grid's left and right edges (elsewhere they add
+    exact zeros). Summed in Float32 (the quantity's own precision), a few rows at a time, so that every
+    partial sum stays in the cache."""
+    assert model.weights is not None and model.mean is not None
+    halo = size // 2
+    absent = np.isnan(frame)
+    filled = np.where(absent, np.float32(0.0), frame)
+    weights = model.weights.astype(np.float32)
+    missing = (model.weights * model.mean).astype(np.float32)
+    cut = _float32_below(model.threshold + float(model.weights @ model.mean))
+    # Frame rows with an absent pixel inside the grid's columns (outside them every row has some).
+    inner = absent[:, halo : halo + width].any(axis=1)
+    absent_values = absent.astype(np.float32)
+    edges = [np.s_[0:width]] if width <= 2 * halo else [np.s_[0:halo], np.s_[width - halo : width]]
+    above = np.empty((rows, width), dtype=bool)
+    chunk = max(1, SCORED_AT_ONCE // width)
     term = np.empty((chunk, width), dtype=np.float32)
     for start in range(0, rows, chunk):
         count = min(chunk, rows - start)
+        total = np.zeros((count, width), dtype=np.float32)
         part = term[:count]
-        for axis in range(axes.shape[1]):
-            total = features[axis, start : start + count]
+        for offset in range(size * size):
+            dy, dx = divmod(offset, size)
+            np.multiply(filled[start + dy : start + dy + count, dx : dx + width], weights[offset], out=part)
+            total += part
+        columns = [np.s_[0:width]] if inner[start : start + count + 2 * halo].any() else edges
+        for span in columns:
+            low, high = span.start, span.stop
             for offset in range(size * size):
                 dy, dx = divmod(offset, size)
-                window = np.s_[start + dy : start + dy + count, dx : dx + width]
-                np.multiply(filled[window], scales[offset, axis], out=part)
-                total += part
-                np.multiply(weight[window], shifted[offset, axis], out=part)
-                total -= part
-    return features
+                window = np.s_[start + dy : start + dy + count, low + dx : high + dx]
+                total[:, low:high] += absent_values[window] * missing[offset]
+        np.greater(total, cut, out=above[start : start + count])
+    return above
 
 
 def label_strip(job: _Job, row_off: int, rows: int, model: _Model) -> tuple[np.ndarray, np.ndarray]:
@@ -616,18 +658,14 @@ def label_strip(job: _Job, row_off: int, rows: int, model: _Model) -> tuple[np.n
     NaN where invalid)."""
     frame = _framed(job, row_off, rows)
     grid, settings, halo = job.grid, job.settings, job.halo
-    size = settings.block_size
     centre = frame[halo : halo + rows, halo : halo + grid.width]
     valid = np.isfinite(centre)
-    if model.threshold is not None:
-        change = centre > model.threshold
+    if model.weights is None:
+        change = centre > _float32_below(model.threshold)
     else:
-        assert model.mean is not None and model.components is not None and model.centres is not None
-        features = _features(frame, rows, grid.width, size, model.mean, model.components)
-        distances = [((features - centre_of[:, None, None]) ** 2).sum(axis=0) for centre_of in model.centres]
-        change = distances[model.change] < distances[1 - model.change]
+        change = _scores_above(frame, rows, grid.width, settings.block_size, model)
     labels = np.where(valid, np.where(change, CHANGE, NO_CHANGE), NODATA).astype(np.uint8)
-    return labels, centre.astype(np.float32)
+    return labels, np.ascontiguousarray(centre)
 
 
 def _fitted(sample: _Sample, settings: ChangeSettings) -> tuple[_Model, float | None]:
@@ -643,7 +681,7 @@ def _fitted(sample: _Sample, settings: ChangeSettings) -> tuple[_Model, float | 
                 count=sample.valid,
                 needed=needed,
             )
-        return _Model(threshold=otsu_threshold(sample.pixel_value)), None
+        return _Model(threshold=otsu_threshold(sample.pixel_value.astype(np.float64))), None
     assert sample.blocks is not None and sample.neighbourhoods is not None
     size = settings.block_size
     if len(sample.blocks) < needed:
@@ -654,10 +692,22 @@ def _fitted(sample: _Sample, settings: ChangeSettings) -> tuple[_Model, float | 
             size=size,
             needed=needed,
         )
-    mean, axes, explained = pca(sample.blocks, settings.components)
-    clusters, labels = two_means(projected(sample.neighbourhoods, mean, axes), settings.seed)
-    means = [sample.pixel_value[labels == index].mean() if (labels == index).any() else -np.inf for index in (0, 1)]
-    return _Model(mean=mean, components=axes, centres=clusters, change=int(means[1] > means[0])), explained
+    # The samples are kept in Float32, the quantity's precision; the fits are made in Float64.
+    mean, axes, explained = pca(sample.blocks.astype(np.float64), settings.components)
+    clusters, labels = two_means(projected(sample.neighbourhoods.astype(np.float64), mean, axes), settings.seed)
+    values = sample.pixel_value.astype(np.float64)
+    means = [values[labels == index].mean() if (labels == index).any() else -np.inf for index in (0, 1)]
+    return nearer_centre_model(mean, axes, clusters, int(means[1] > means[0])), explained
+
+
+def nearer_centre_model(mean: np.ndarray, axes: np.ndarray, centres: np.ndarray, change: int) -> _Model:
+    """The labelling pass's model of PCA + k-means: a pixel whose projected neighbourhood f lies nearer the
+    change centre c (``centres[change]``) than the other c' is change. That is exactly
+    ``2 f.(c - c') > |c|^2 - |c'|^2``, and ``f.(c - c')`` is the neighbourhood's centred values weighed by
+    ``axes @ (c - c')``: one weight a neighbour, instead of a projection on every axis and two distances."""
+    towards = centres[change] - centres[1 - change]
+    threshold = float(centres[change] @ centres[change] - centres[1 - change] @ centres[1 - change]) / 2.0
+    return _Model(threshold=threshold, weights=axes @ towards, mean=mean)
 
 
 def _scaled(progress: Progress | None, start: float, share: float) -> Progress | None:
@@ -765,7 +815,8 @@ def change_pass(
     executor = executor or InlineExecutor()
     strip_list = change_strips(grid, 2 * len(bands), settings.block_size)
     arguments = [(job, row_off, rows) for row_off, rows in strip_list]
-    sample: _Sample | None = None
+    taken: list[_Sample] = []
+    held = 0
     height = strip_list[0][1]
     # The quantity is computed once, by the sampling pass, and kept beside the outputs for the labelling pass
     # (where workers elsewhere see it too): it reads one band instead of every compared band of both rasters.
@@ -774,15 +825,26 @@ def change_pass(
     try:
         quantity = os.path.join(scratch, "quantity.tif")
         kept_quantity = _create(quantity, grid, gdal.GDT_Float32, math.nan, height, [])
-        sampled = pieces(executor, sample_strip, arguments, _scaled(progress, 0.0, SAMPLING_SHARE), CHANGE_CANCELLED)
+        sampled = pieces(
+            executor,
+            sample_strip,
+            arguments,
+            _scaled(progress, 0.0, SAMPLING_SHARE),
+            CHANGE_CANCELLED,
+            ahead=AHEAD * workers(executor),
+        )
         with contextlib.closing(sampled):
             for (row_off, _), (one, values) in zip(strip_list, sampled):
-                sample = _merged(sample, one, settings)
+                # Merged when they hold a few samples' worth: the strips' own are a few times a sample at most.
+                taken.append(one)
+                held += len(one.pixel_priority)
+                if held > MERGE_AT * settings.pixel_samples:
+                    taken = [_merged(taken, settings)]
+                    held = len(taken[0].pixel_priority)
                 kept_quantity.GetRasterBand(1).WriteArray(values, 0, row_off)
                 kept_quantity.GetRasterBand(1).FlushCache()
         kept_quantity = None
-        assert sample is not None
-        model, explained = _fitted(sample, settings)
+        model, explained = _fitted(_merged(taken, settings), settings)
         labelling = [(replace(job, quantity=quantity), row_off, rows) for row_off, rows in strip_list]
         result = _labelled(targets, grid, strip_list, labelling, model, progress, executor)
     finally:
@@ -827,6 +889,7 @@ def _labelled(
             [(*one, model) for one in arguments],
             _scaled(progress, SAMPLING_SHARE, 1.0 - SAMPLING_SHARE),
             CHANGE_CANCELLED,
+            ahead=AHEAD * workers(executor),
         )
         with contextlib.closing(labelled):
             for (row_off, _), (labels, values) in zip(strip_list, labelled):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -74,6 +75,19 @@ def runs_here(executor: concurrent.futures.Executor) -> bool:
     return isinstance(executor, (InlineExecutor, concurrent.futures.ThreadPoolExecutor))
 
 
+def workers(executor: concurrent.futures.Executor) -> int:
+    """How many pieces ``executor`` runs at once: 1 inline, a pool's workers, a Dask cluster's threads (the
+    processor count when it cannot tell)."""
+    if isinstance(executor, InlineExecutor):
+        return 1
+    count = getattr(executor, "_max_workers", None)
+    client = getattr(executor, "_client", None)
+    if count is None and client is not None:
+        with contextlib.suppress(Exception):  # a cluster that cannot say: the fallback below
+            count = sum(client.nthreads().values())
+    return max(1, int(count or os.cpu_count() or 1))
+
+
 def in_piece(function: Callable[..., T], *args: object) -> tuple[T, list[str]]:
     """``function(*args)`` as a piece of a run, on whatever thread, process or machine runs it: with the
     core's GDAL settings, keeping GDAL's warnings to send back. Returns the result and the warnings."""
@@ -89,6 +103,7 @@ def pieces(
     progress: Progress | None = None,
     cancelled: str = translatable("Cancelled; nothing was written."),
     on_stop: Callable[[], None] | None = None,
+    ahead: int | None = None,
 ) -> Generator[T, None, None]:
     """``function(*args)`` for each of ``arguments``, each call a piece run through ``executor``; the
     results in order, each as soon as it and those before it are done.
@@ -98,12 +113,16 @@ def pieces(
     :class:`CancelledError` (``cancelled`` is its sentence). The first piece that fails stops the run
     with that piece's error. ``on_stop`` is called then, before the running pieces are waited for (to tell
     them to stop early). An :class:`InlineExecutor` runs one piece at a time, asking ``progress`` between
-    them; other executors get every piece at once. Close the iterator (``contextlib.closing``) when
-    leaving it early, so that the pieces still running are stopped.
+    them; other executors get every piece at once, or, with ``ahead``, at most that many pieces beyond the
+    results the caller has taken (so that results a slower caller has not taken yet never pile up: memory holds
+    ``ahead`` results at most). Close the iterator (``contextlib.closing``) when leaving it early, so that the
+    pieces still running are stopped.
     """
     waiting = list(arguments)
     total = len(waiting)
     at_once = 1 if isinstance(executor, InlineExecutor) else max(total, 1)
+    if ahead is not None:
+        at_once = min(at_once, max(1, ahead))
     here = runs_here(executor)
     running: dict[concurrent.futures.Future, int] = {}
     results: dict[int, Any] = {}
@@ -112,7 +131,7 @@ def pieces(
     submitted = given = 0
     try:
         while given < total:
-            while waiting and len(running) < at_once:
+            while waiting and submitted - given < at_once:
                 running[executor.submit(in_piece, function, *waiting.pop(0))] = submitted
                 submitted += 1
             done, _ = concurrent.futures.wait(list(running), POLL, concurrent.futures.FIRST_COMPLETED)
