@@ -53,7 +53,11 @@ def describe_project(report):
         for node in QgsProject.instance().layerTreeRoot().findLayers()
     ]
     report["layers"] = {
-        os.path.basename(layer.source().split("|")[0]): {"name": layer.name(), "stretch": stretch(layer)}
+        os.path.basename(layer.source().split("|")[0]): {
+            "name": layer.name(),
+            "stretch": stretch(layer),
+            "renderer": layer.renderer().type() if getattr(layer, "renderer", None) and layer.renderer() else None,
+        }
         for layer in layers
     }
 

@@ -166,10 +166,15 @@ def test_batch_dialog_reports_each_row_and_skips_an_empty_polygon_cell(profile, 
 
 
 def summary_values(summary):
-    """Each row's results in the batch dialog's summary, {description: value as text}, in row order."""
+    """Each row's results in the batch dialog's summary, {description: value as text}, in row order; a row that
+    failed gives {"Error": its sentence}."""
     rows = []
-    # Each row is a table of its parameters and one of its results: a cell a line, description then value.
+    # Each row is a table of its parameters and one of its results (or its error): a cell a line, description then
+    # value.
     for section in re.split(r"^Parameters$", summary, flags=re.MULTILINE)[1:]:
+        if "\nResults\n" not in section:
+            rows.append({"Error": section.split("\nError\n", 1)[-1].strip()})
+            continue
         lines = section.split("\nResults\n", 1)[1].split("\n")
         rows.append(dict(zip(lines[0::2], lines[1::2])))
     return rows
@@ -278,6 +283,61 @@ def test_clipstack_batch_dialog_runs_each_stack(profile, tmp_path):
     assert listing(tmp_path / "pair") == ["date_2020_common.tif", "date_2024_common.tif"]
     groups = sorted(entry[0] for entry in report["tree"] if isinstance(entry, list))
     assert groups == ["all (common area)", "pair (common area)"]
+
+
+def test_changemap_batch_dialog_maps_each_row_or_says_why_not(profile, tmp_path):
+    """Two rows of overlapclip:changemap in the batch dialog: a pair with planted change (the map as the core's
+    one run makes it, its numbers in the batch's summary, loaded styled over the clipped pair), and a pair whose
+    band counts differ (the sentence, and nothing of that row written)."""
+    from test_change import planted, write_dates
+
+    from overlap_clip_plugin.core.change import ChangeRequest
+
+    before, after, _ = planted(bands=2)
+    (tmp_path / "dates").mkdir()
+    a, b = write_dates(tmp_path / "dates", before, after, names=("landsat_2020.tif", "landsat_2024.tif"))
+    three = make_raster(tmp_path / "three_bands.tif", gdal.Open(b).GetGeoTransform(), 64, 64, bands=3)
+    out = tmp_path / "out"
+    out.mkdir()
+    rows = [
+        {
+            "INPUT_A": a,
+            "INPUT_B": row_b,
+            "METHOD": method,
+            **{
+                key: str(out / f"{name}_{suffix}.tif")
+                for key, suffix in (("OUTPUT", "change"), ("OUTPUT_A", "a"), ("OUTPUT_B", "b"))
+            },
+        }
+        for name, row_b, method in (("r1", b, 0), ("r2", str(three), 1))
+    ]
+    report = run_desktop(
+        profile,
+        "gui_batch_session.py",
+        tmp_path,
+        OVERLAPCLIP_BATCH_ALGORITHM="overlapclip:changemap",
+        OVERLAPCLIP_BATCH_ROWS=json.dumps(rows),
+    )
+    log = report["log"]
+    assert report["rows"] == 2
+    assert log.count("Execution completed in") == 1 and log.count("Execution failed after") == 1, log[-3000:]
+    assert "'landsat_2020.tif' has 2 bands and 'three_bands.tif' has 3; choose the bands to compare" in log, log[-3000:]
+    assert listing(out) == ["r1_a.tif", "r1_b.tif", "r1_change.tif"]
+    # The map the core's one run makes of the same pair with the same defaults.
+    (tmp_path / "core").mkdir()
+    core = [str(tmp_path / "core" / name) for name in ("a.tif", "b.tif", "change.tif")]
+    run_clip([a, b], core[:2], "a", area="valid", change=ChangeRequest(core[2]))
+    labels = read_array(out / "r1_change.tif")[0]
+    assert np.array_equal(labels, read_array(core[2])[0])
+    assert 0 < (labels == 1).sum() < (labels == 0).sum()
+    # The Results Viewer's summary: the first row's numbers, and the second row's sentence.
+    first = summary_values(report["summary"])[0]
+    assert float(first["Changed pixels"]) == (labels == 1).sum(), first
+    assert float(first["Pixels compared (common valid area)"]) == (labels != 255).sum(), first
+    assert "'landsat_2020.tif' has 2 bands and 'three_bands.tif' has 3" in report["summary"], report["summary"]
+    assert report["layers"]["r1_change.tif"]["renderer"] == "paletted"
+    order = report["tree_files"]
+    assert order.index("r1_change.tif") < min(order.index("r1_a.tif"), order.index("r1_b.tif")), order
 
 
 def test_clipstack_dialog_on_layers_served_over_http(profile, tmp_path):
