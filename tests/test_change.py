@@ -260,6 +260,40 @@ def test_nodata_in_either_raster_is_nodata_in_the_map(tmp_path):
         assert found >= 0.95 and alarms <= 0.02
 
 
+@pytest.mark.parametrize("method", [PCA_KMEANS, MAGNITUDE])
+def test_a_magnitude_beyond_float32_is_invalid_and_spoils_no_neighbour(tmp_path, method):
+    # Float32 dates whose one pixel differs by 3e38 in each band: its magnitude, 4.2e38, lies beyond Float32's
+    # range. It must be invalid like a NaN pixel, and its neighbourhoods labelled as if it were one.
+    before, after, _ = planted((64, 96), noise=0.1)
+    first = (3000.0 + 600.0 * before).astype(np.float32)
+    second = (3000.0 + 600.0 * after).astype(np.float32)
+    paths = {}
+    for name, value in (("huge", np.float32(3e38)), ("nan", np.float32(np.nan))):
+        spoiled = first.copy()
+        spoiled[:, 5, 75] = value
+        paths[name] = make_raster(
+            tmp_path / f"{name}.tif", SHIFT_TRANSFORM, 96, 64, bands=2, dtype=gdal.GDT_Float32, data=spoiled
+        )
+    later = make_raster(tmp_path / "later.tif", SHIFT_TRANSFORM, 96, 64, bands=2, dtype=gdal.GDT_Float32, data=second)
+    maps = {}
+    for name, path in paths.items():
+        result = change_map(
+            path,
+            later,
+            str(tmp_path / f"map_{name}.tif"),
+            ChangeSettings(method=method),
+            magnitude=str(tmp_path / f"m_{name}.tif"),
+        )
+        assert result.valid == 64 * 96 - 1
+        maps[name] = read_array(tmp_path / f"map_{name}.tif")[0]
+        magnitude = read_array(tmp_path / f"m_{name}.tif")[0]
+        assert np.isnan(magnitude[5, 75]) and np.isfinite(np.delete(magnitude.ravel(), 5 * 96 + 75)).all()
+    assert maps["huge"][5, 75] == NODATA
+    assert np.array_equal(maps["huge"], maps["nan"])
+    # Its neighbours are not all called change (as an infinite term in their sums made them).
+    assert (maps["huge"][2:9, 72:79] == 0).sum() > 40
+
+
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     folder = tmp_path_factory.mktemp("small")

@@ -73,6 +73,9 @@ def test_pca_kmeans_finds_the_planted_change(provider, dates, tmp_path):
     assert magnitude.shape == labels.shape and magnitude[truth].mean() > 5 * magnitude[~truth].mean()
     assert any(line.startswith(f"Changed: {result['CHANGED_PIXELS']} of ") for line in feedback.infos)
     assert "Bands compared: 1, 2." in feedback.infos
+    # PCA + k-means sets no threshold in the bands' units: none is reported.
+    assert result["THRESHOLD_USED"] is None
+    assert not any(line.startswith("Threshold") for line in feedback.infos)
 
 
 @pytest.mark.parametrize(
@@ -86,13 +89,18 @@ def test_pca_kmeans_finds_the_planted_change(provider, dates, tmp_path):
 )
 def test_the_other_methods_find_it_too(provider, dates, tmp_path, params, detected, false_alarms):
     first, second, truth, _, _ = dates
-    result, _ = run_change(first, second, tmp_path, **params)
+    result, feedback = run_change(first, second, tmp_path, **params)
     labels = read_array(tmp_path / "change.tif")[0]
     found, alarms = rates(labels, truth)
     assert found >= detected and alarms <= false_alarms, (found, alarms)
     assert_numbers(result, labels)
     if "THRESHOLD" in params:
         assert result["THRESHOLD_USED"] == params["THRESHOLD"]
+    # Otsu's threshold, in the bands' units: the map's change lies above it.
+    assert f"Threshold: {result['THRESHOLD_USED']:.6g}." in feedback.infos
+    quantity = np.abs(read_array(first).astype(float) - read_array(second).astype(float))[0]
+    if params["METHOD"] == METHOD_DIFFERENCE:
+        assert np.array_equal(labels == 1, quantity > result["THRESHOLD_USED"])
 
 
 def offset_b(folder, after, columns, rows):

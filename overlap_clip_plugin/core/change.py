@@ -193,6 +193,9 @@ class _Model:
     threshold: float
     weights: np.ndarray | None = None
     mean: np.ndarray | None = None
+    #: PCA_KMEANS: the Float32 the weighted sum of a pixel's values is compared with, computed once (here, not on
+    #: every worker) so that every strip compares with the same number.
+    cut: np.float32 | None = None
 
 
 @dataclass(frozen=True)
@@ -382,8 +385,9 @@ def _difference(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 def _quantity(job: _Job, row_off: int, rows: int) -> np.ndarray:
     """The per-pixel quantity a method compares (the difference magnitude; the plain difference's ``|d|``,
-    ``d`` or ``-d``) on rows ``row_off ..`` of ``grid``, rounded to Float32, NaN where it is not valid. The sum
-    of squares is exact (Float64 of integers' squares) before its root is rounded."""
+    ``d`` or ``-d``) on rows ``row_off ..`` of ``grid``, rounded to Float32, NaN where it is not valid or lies
+    beyond Float32's range. For integer bands of up to 16 bits the sum of squares is exact (Float64 of the
+    differences' squares) before its root is rounded."""
     reads, grid, settings, kept = job.reads, job.grid, job.settings, job.kept
     valid = kept.read(grid, row_off, rows) if kept is not None else CommonMask(list(reads), grid).read(row_off, rows)
     datasets = [read.raster.open() for read in reads]
@@ -418,7 +422,10 @@ def _quantity(job: _Job, row_off: int, rows: int) -> np.ndarray:
             else:
                 total += square
     assert total is not None
-    quantity = total if settings.method == DIFFERENCE else np.sqrt(total, out=total).astype(np.float32)
+    with np.errstate(over="ignore"):
+        quantity = total if settings.method == DIFFERENCE else np.sqrt(total, out=total).astype(np.float32)
+    # Beyond Float32's range (Float inputs near its limits) a quantity is no number to compare: not valid.
+    valid &= np.isfinite(quantity)
     quantity[~valid] = np.nan
     return quantity
 
@@ -607,7 +614,8 @@ SCORED_AT_ONCE = 32_768
 
 def _float32_below(value: float) -> np.float32:
     """The largest Float32 not above ``value``: for a Float32 ``x``, ``x > value`` exactly when ``x >`` it."""
-    below = np.float32(value)
+    with np.errstate(over="ignore"):
+        below = np.float32(value)
     return np.nextafter(below, np.float32(-np.inf)) if float(below) > value else below
 
 
@@ -620,13 +628,13 @@ def _scores_above(frame: np.ndarray, rows: int, width: int, size: int, model: _M
     whose neighbourhoods hold an absent pixel and at the grid's left and right edges (elsewhere they add
     exact zeros). Summed in Float32 (the quantity's own precision), a few rows at a time, so that every
     partial sum stays in the cache."""
-    assert model.weights is not None and model.mean is not None
+    assert model.weights is not None and model.mean is not None and model.cut is not None
     halo = size // 2
     absent = np.isnan(frame)
     filled = np.where(absent, np.float32(0.0), frame)
     weights = model.weights.astype(np.float32)
     missing = (model.weights * model.mean).astype(np.float32)
-    cut = _float32_below(model.threshold + float(model.weights @ model.mean))
+    cut = model.cut
     # Frame rows with an absent pixel inside the grid's columns (outside them every row has some).
     inner = absent[:, halo : halo + width].any(axis=1)
     absent_values = absent.astype(np.float32)
@@ -707,7 +715,8 @@ def nearer_centre_model(mean: np.ndarray, axes: np.ndarray, centres: np.ndarray,
     ``axes @ (c - c')``: one weight a neighbour, instead of a projection on every axis and two distances."""
     towards = centres[change] - centres[1 - change]
     threshold = float(centres[change] @ centres[change] - centres[1 - change] @ centres[1 - change]) / 2.0
-    return _Model(threshold=threshold, weights=axes @ towards, mean=mean)
+    weights = axes @ towards
+    return _Model(threshold, weights, mean, _float32_below(threshold + float(weights @ mean)))
 
 
 def _scaled(progress: Progress | None, start: float, share: float) -> Progress | None:
@@ -859,7 +868,8 @@ def change_pass(
         valid,
         100.0 * changed / valid if valid else None,
         area,
-        model.threshold,
+        # PCA_KMEANS' threshold is the model's own constant, in no unit the user has: not reported.
+        model.threshold if model.weights is None else None,
         explained,
         bands,
     )

@@ -115,8 +115,8 @@ def pieces(
     them to stop early). An :class:`InlineExecutor` runs one piece at a time, asking ``progress`` between
     them; other executors get every piece at once, or, with ``ahead``, at most that many pieces beyond the
     results the caller has taken (so that results a slower caller has not taken yet never pile up: memory holds
-    ``ahead`` results at most). Close the iterator (``contextlib.closing``) when leaving it early, so that the
-    pieces still running are stopped.
+    ``ahead`` of them at most, besides the one the caller has). Close the iterator (``contextlib.closing``) when
+    leaving it early, so that the pieces still running are stopped.
     """
     waiting = list(arguments)
     total = len(waiting)
