@@ -7,13 +7,24 @@ SYSTEM_PYTHON := /usr/bin/python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # QGIS and GDAL, a virtual screen for the desktop tests, chattr (e2fsprogs) for the read-only-folder test.
-DEBIAN_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv xvfb xauth e2fsprogs python3-pyproj
+# The service's rasterio and shapely come from Debian too: one GDAL (and GEOS) in a process, never a wheel's.
+DEBIAN_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv xvfb xauth e2fsprogs python3-pyproj \
+	python3-rasterio python3-shapely
 # Test tools, the same on every QGIS but pytest-qgis: 2.1.0 is the last release made for QGIS < 3.34.
 # Dask's distributed runs the cluster tests; it goes into .venv only, never into QGIS's own Python.
 TEST_PACKAGES := pytest==8.3.5 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0 flake8==7.2.0 flake8-qgis==2.1.0 \
 	qgis-manage==0.15.0 distributed==2026.8.0
 PYTEST_QGIS_BEFORE_334 := pytest-qgis==2.1.0
 PYTEST_QGIS := pytest-qgis==5.0.2
+# The web service (pygeoapi: 0.21.0 is the last release for Python 3.11, 0.22 and later need 3.12) and the
+# OGC API client its tests use.
+SERVICE_PACKAGES := OWSLib==0.35.0
+PYGEOAPI_BEFORE_312 := pygeoapi==0.21.0
+PYGEOAPI := pygeoapi==0.24.0
+# `make serve`: where the service listens, and where it keeps uploads and jobs.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+SERVICE_FOLDER ?= build/service
 
 # Nothing below is decided when make reads this file: `deps` may install QGIS in the same run, so
 # every look at the machine is a shell expression that the recipe evaluates when it runs.
@@ -29,7 +40,7 @@ PLUGIN_DIR = $(PROFILE_ROOT)/profiles/default/python/plugins/overlap_clip_plugin
 demo test bench screenshot: export QGIS_CUSTOM_CONFIG_PATH = $(CURDIR)/build/qgis-profile
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: demo test install stage deps venv lint bench zip screenshot translations matrix clean
+.PHONY: demo test install stage deps venv lint bench zip screenshot translations matrix clean serve
 
 demo: install venv
 	$(PY) tests/demo.py --qgis-process "$(QGIS_PROCESS)" --out build/demo
@@ -54,9 +65,17 @@ $(VENV)/.installed: Makefile | deps
 	$(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
 	version=$$($(SYSTEM_PYTHON) -c "from qgis.core import Qgis; print(Qgis.QGIS_VERSION_INT)"); \
 	  pytest_qgis=$$([ "$$version" -lt 33400 ] && echo "$(PYTEST_QGIS_BEFORE_334)" || echo "$(PYTEST_QGIS)"); \
-	  echo "QGIS $$version: test tools $(TEST_PACKAGES) $$pytest_qgis"; \
-	  $(PY) -m pip install -q --disable-pip-version-check $(TEST_PACKAGES) "$$pytest_qgis"
-	@$(PY) -c "import qgis.core, osgeo.gdal, numpy, pytest_qgis" && touch $@
+	  pygeoapi=$$($(PY) -c "import sys; print('$(PYGEOAPI)' if sys.version_info >= (3, 12) else '$(PYGEOAPI_BEFORE_312)')"); \
+	  echo "QGIS $$version: test tools $(TEST_PACKAGES) $$pytest_qgis; service $$pygeoapi $(SERVICE_PACKAGES)"; \
+	  $(PY) -m pip install -q --disable-pip-version-check $(TEST_PACKAGES) "$$pytest_qgis" "$$pygeoapi" $(SERVICE_PACKAGES)
+	@$(PY) -c "import qgis.core, osgeo.gdal, numpy, pytest_qgis, pygeoapi, owslib"
+	@# One GDAL in a process: the service's rasterio must be Debian's, built on the GDAL of osgeo.
+	@$(PY) -c "import rasterio, osgeo.gdal; assert rasterio.__gdal_version__ == osgeo.gdal.__version__, \
+	  (rasterio.__gdal_version__, osgeo.gdal.__version__)" && touch $@
+
+# The web service for people without QGIS (README, "Without QGIS"): the page and OGC API - Processes.
+serve: venv
+	$(PY) -m overlap_clip_plugin.service --host $(HOST) --port $(PORT) --folder $(SERVICE_FOLDER)
 
 # The plugin folder as QGIS wants it: the package, metadata.txt and LICENSE, nothing compiled.
 stage:

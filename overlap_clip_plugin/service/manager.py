@@ -1,0 +1,132 @@
+"""The service's job manager: pygeoapi's TinyDB manager, with what a public service needs.
+
+- Job ids are unguessable (256 random bits; pygeoapi's own are time-based UUIDs).
+- The job list is never shown: a job is reached by its id only, so one job's id reads no other's.
+- No subscriber callbacks: the service makes no request to a URL a client names.
+- A request is checked before its job exists: bad inputs are a 400 with their sentence, and no job.
+- Small inputs run at once (synchronously) when the client states no preference, larger ones as a job
+  whose status the client polls; a client's ``Prefer: respond-async`` is always honoured.
+- A job's folder goes with its record, and both go once older than the service's ``keep`` seconds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pygeoapi.process.manager.tinydb_ import TinyDBManager
+from pygeoapi.util import JobStatus, RequestedProcessExecutionMode, get_current_datetime
+
+from overlap_clip_plugin.service.inputs import new_token
+from overlap_clip_plugin.service.processes import InputError, OverlapProcessor
+
+
+class JobManager(TinyDBManager):
+    """See the module."""
+
+    def __init__(self, manager_def: dict) -> None:
+        super().__init__(manager_def)
+        self.supports_subscribing = False
+        self.folder = manager_def["folder"]
+        self.sync_bytes = int(manager_def.get("sync_bytes", 64 << 20))
+
+    def get_jobs(self, status: Any = None, limit: Any = None, offset: Any = None) -> dict:
+        """None: a job is reached by its id only."""
+        return {"jobs": [], "numberMatched": 0}
+
+    def _reporter(self, job_id: str) -> Callable[[int, str], None]:
+        """What a job's processor reports its progress with: up to 5 %, queued (accepted); beyond, running,
+        and started when it first got beyond."""
+        started: list[str] = []
+
+        def report(percent: int, message: str) -> None:
+            now = get_current_datetime()
+            update = {"updated": now, "status": JobStatus.accepted.value, "progress": percent, "message": message}
+            if percent > 5:
+                update["status"] = JobStatus.running.value
+                if not started:
+                    started.append(now)
+                    update["started"] = now
+            self.update_job(job_id, update)
+
+        return report
+
+    def _large(self, processor: OverlapProcessor) -> bool:
+        checked = processor.checked
+        assert checked is not None
+        sizes = [os.path.getsize(item.path) if item.path else self.sync_bytes for item in checked.inputs]
+        return sum(sizes) > self.sync_bytes
+
+    def execute_process(
+        self,
+        process_id: str,
+        data_dict: dict,
+        execution_mode: Any = None,
+        requested_outputs: Any = None,
+        subscriber: Any = None,
+        requested_response: Any = "raw",
+    ) -> tuple[str, str, Any, JobStatus, dict[str, str] | None]:
+        """Check the request, make its job under a new unguessable id, and run it at once or in the background."""
+        if subscriber is not None:
+            raise InputError("This service makes no callbacks; leave 'subscriber' out and poll the job's status.")
+        job_id = new_token()
+        processor = self.get_processor(process_id)
+        assert isinstance(processor, OverlapProcessor)
+        processor.set_job_id(job_id)
+        processor.check(data_dict)
+        processor.report = self._reporter(job_id)
+        respond_async = RequestedProcessExecutionMode.respond_async
+        if execution_mode == respond_async or (execution_mode is None and self._large(processor)):
+            handler, applied = self._execute_handler_async, respond_async.value
+        else:
+            handler, applied = self._execute_handler_sync, RequestedProcessExecutionMode.wait.value
+        now = get_current_datetime()
+        self.add_job(
+            {
+                "type": "process",
+                "identifier": job_id,
+                "process_id": process_id,
+                "created": now,
+                "started": None,
+                "updated": now,
+                "finished": None,
+                "status": JobStatus.accepted.value,
+                "location": None,
+                "mimetype": "application/octet-stream",
+                "message": "Job accepted.",
+                "progress": 0,
+            }
+        )
+        mime_type, outputs, status = handler(
+            processor, job_id, data_dict, requested_outputs, requested_response=requested_response
+        )
+        return job_id, mime_type, outputs, status, {"Preference-Applied": applied}
+
+    def delete_job(self, job_id: str) -> bool:
+        """Delete the job's record and result, and its folder."""
+        removed = super().delete_job(job_id)
+        shutil.rmtree(os.path.join(self.folder, "jobs", job_id), ignore_errors=True)
+        return removed
+
+    def expire(self, keep: float) -> int:
+        """Delete every job (record, result and folder) and upload older than ``keep`` seconds; returns how
+        many went."""
+        cutoff = time.time() - keep
+        gone = 0
+        jobs = os.path.join(self.folder, "jobs")
+        for name in os.listdir(jobs) if os.path.isdir(jobs) else []:
+            if os.path.getmtime(os.path.join(jobs, name)) < cutoff:
+                try:
+                    self.delete_job(name)
+                except Exception:
+                    shutil.rmtree(os.path.join(jobs, name), ignore_errors=True)
+                gone += 1
+        uploads = os.path.join(self.folder, "uploads")
+        for name in os.listdir(uploads) if os.path.isdir(uploads) else []:
+            path = os.path.join(uploads, name)
+            if os.path.getmtime(path) < cutoff:
+                os.remove(path)
+                gone += 1
+        return gone

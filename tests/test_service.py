@@ -1,0 +1,493 @@
+"""The web service (issue 23) as its clients use it: pygeoapi started as `make serve` starts it, over real HTTP
+on 127.0.0.1; OWSLib's OGC API - Processes client lists the processes and runs them synchronously and as
+jobs; every output is compared with the core's own run on the same files, byte for byte; and each attack
+is refused with nothing read or written outside its job."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+import requests
+from conftest import ROOT
+from osgeo import gdal
+from owslib.ogcapi.processes import Processes
+
+from overlap_clip_plugin.core.change import ChangeRequest, ChangeSettings
+from overlap_clip_plugin.core.run import run_clip
+
+DATA = os.path.join(ROOT, "tests", "data")
+#: Two real Sentinel-2 dates of one place (tests/data/s2_t33uuu.txt), 1.6 px apart.
+PAIR = (os.path.join(DATA, "s2_t33uuu_20160608.tif"), os.path.join(DATA, "s2_t33uuu_20160529.tif"))
+#: The test services' upload limit: the pair fits, three times it does not.
+LIMIT = 2_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    """The service in a process of its own, started by ``command`` (``python -m overlap_clip_plugin.service``
+    unless given) and stopped as Ctrl-C stops it."""
+
+    def __init__(self, folder, *options, command=None, port=None):
+        self.port = port or free_port()
+        self.folder = str(folder)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.api = f"{self.url}/api"
+        command = command or [sys.executable, "-m", "overlap_clip_plugin.service", "--folder", self.folder]
+        self.log = open(os.path.join(os.path.dirname(self.folder), f"service-{self.port}.log"), "w")
+        self.process = subprocess.Popen(
+            [*command, *([] if "make" in command[0] else ["--port", str(self.port), *options])],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.output()
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(f"{self.api}/processes", timeout=5).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise AssertionError(f"the service did not start: {self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        with open(self.log.name, encoding="utf-8") as text:
+            return text.read()
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
+
+    def upload(self, path, name=None, form=False):
+        with open(path, "rb") as data:
+            if form:
+                return requests.post(f"{self.url}/uploads", files={"file": (name or os.path.basename(path), data)})
+            return requests.post(
+                f"{self.url}/uploads", data=data, headers={"X-Filename": name or os.path.basename(path)}
+            )
+
+    def href(self, path, form=False):
+        answer = self.upload(path, form=form)
+        assert answer.status_code == 201, answer.text
+        return {"href": answer.json()["href"]}
+
+    def execute(self, process, inputs, prefer=None, **extra):
+        headers = {"Prefer": prefer} if prefer else {}
+        return requests.post(
+            f"{self.api}/processes/{process}/execution", json={"inputs": inputs, **extra}, headers=headers, timeout=120
+        )
+
+    def files(self) -> set[str]:
+        """Every file under the service's folder, relative to it, but pygeoapi's own records."""
+        found = set()
+        for top, _, names in os.walk(self.folder):
+            for name in names:
+                relative = os.path.relpath(os.path.join(top, name), self.folder)
+                if not relative.startswith(("jobs.db", "results", "pygeoapi.yml", "openapi.yml")):
+                    found.add(relative)
+        return found
+
+
+class Files(ThreadingHTTPServer):
+    """Serves ``folder`` on 127.0.0.1, each path it is asked for recorded; ``.../redirect/<path>`` redirects
+    to ``/<path>``."""
+
+    def __init__(self, folder):
+        self.asked: list[str] = []
+        files = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                files.asked.append(self.path)
+                if "/redirect/" in self.path:
+                    self.send_response(302)
+                    self.send_header("Location", self.path.split("/redirect", 1)[1])
+                    self.end_headers()
+                    return
+                path = os.path.join(folder, self.path.lstrip("/"))
+                if not os.path.isfile(path):
+                    self.send_error(404)
+                    return
+                with open(path, "rb") as data:
+                    body = data.read()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("remote")
+    for part in ("allowed", "other"):
+        os.makedirs(folder / part)
+        for path in PAIR:
+            shutil.copy(path, folder / part / os.path.basename(path))
+    server = Files(str(folder))
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, remote):
+    """A service as `make serve` starts it, with a small upload limit, and URLs allowed under one prefix but
+    (as by default) not at loopback addresses."""
+    running = Service(
+        tmp_path_factory.mktemp("service") / "folder",
+        "--max-upload",
+        str(LIMIT),
+        "--allow-url",
+        f"{remote.url}/allowed/",
+    )
+    yield running
+    running.stop()
+
+
+def core_run(tmp_path, inputs, names, **options):
+    """The core's own run on the same files: the outputs' bytes by name, and its result."""
+    outputs = [str(tmp_path / f"{name}.tif") for name in names]
+    result = run_clip(list(inputs), outputs, overlap="polygon", **options)
+    return {name: open(path, "rb").read() for name, path in zip(names, outputs)}, result
+
+
+def fetched(url) -> bytes:
+    answer = requests.get(url, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return answer.content
+
+
+def test_owslib_lists_the_processes_and_their_inputs(service):
+    client = Processes(service.api)
+    assert {process["id"] for process in client.processes()} == {"overlap-clip", "overlap-stack", "change-map"}
+    pair = client.process("overlap-clip")
+    assert set(pair["inputs"]) == {"a", "b", "grid", "area", "mask", "resampling", "shift"}
+    assert pair["inputs"]["area"]["schema"]["enum"] == ["extents", "valid"]
+    assert set(pair["jobControlOptions"]) == {"sync-execute", "async-execute"}
+    assert set(client.process("change-map")["inputs"]) >= {"a", "b", "method", "bands", "threshold"}
+
+
+def test_a_pair_runs_synchronously_and_its_outputs_are_the_cores(service, tmp_path):
+    # One upload as the request's body, one as a form: both kept under tokens.
+    inputs = {"a": service.href(PAIR[0]), "b": service.href(PAIR[1], form=True), "area": "valid"}
+    client = Processes(service.api)
+    document = client.execute("overlap-clip", inputs)
+    assert client.response_headers["Preference-Applied"] == "wait"
+    answer = document["outputs"][0]
+    expected, result = core_run(tmp_path, PAIR, ["a", "b"], area="valid", shift="estimate")
+    for output in answer["outputs"]:
+        assert fetched(output["href"]) == expected[output["name"]]
+    overlap = answer["overlap"]
+    assert (overlap["width"], overlap["height"]) == (result.overlap.width, result.overlap.height)
+    assert overlap["percents"] == pytest.approx(list(result.overlap.percents))
+    geojson = json.loads(fetched(overlap["href"]))
+    ring = np.array(geojson["features"][0]["geometry"]["coordinates"][0])
+    # The overlap in WGS 84 longitude, latitude: here (both dates valid throughout) the clipped raster's
+    # footprint, as GDAL's own gdalinfo gives it.
+    corners = np.array(gdal.Info(str(tmp_path / "a.tif"), format="json")["wgs84Extent"]["coordinates"][0])
+    assert 52.7 < ring[:, 1].mean() < 52.8 and sorted(map(tuple, ring[:-1].round(7))) == sorted(
+        map(tuple, corners[:-1].round(7))
+    )
+    shift = answer["shift"][1]
+    estimate = result.shifts[1]
+    assert shift["reliable"] and (shift["dx_px"], shift["dy_px"]) == (estimate.dx_px, estimate.dy_px)
+    # The quick-looks: inputs and outputs, four bands (transparent where invalid), at most 512 px a side.
+    assert [preview["name"] for preview in answer["previews"]] == ["input_a", "input_b", "a", "b"]
+    for preview in answer["previews"]:
+        png = tmp_path / f"{preview['name']}.png"
+        png.write_bytes(fetched(preview["href"]))
+        dataset = gdal.Open(str(png))
+        assert dataset.GetDriver().ShortName == "PNG" and dataset.RasterCount == 4
+        assert max(dataset.RasterXSize, dataset.RasterYSize) <= 512
+    with zipfile.ZipFile(io.BytesIO(fetched(answer["archive"]["href"]))) as archive:
+        assert sorted(archive.namelist()) == ["a.tif", "b.tif", "overlap.geojson"]
+        assert archive.read("a.tif") == expected["a"] and archive.read("b.tif") == expected["b"]
+
+
+def test_a_stack_runs_as_a_job_whose_progress_is_polled(service, tmp_path):
+    third = str(tmp_path / "third.tif")
+    gdal.Translate(third, PAIR[1], srcWin=[100, 50, 500, 600])
+    inputs = {"rasters": [service.href(path) for path in (*PAIR, third)], "reference": 2, "shift": False}
+    client = Processes(service.api)
+    assert client.execute("overlap-stack", inputs, async_=True) == {}
+    assert client.response_headers["Preference-Applied"] == "respond-async"
+    job = client.response_headers["Location"]
+    seen = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status = requests.get(job, timeout=30).json()
+        seen.append((status["status"], status.get("progress")))
+        if status["status"] in ("successful", "failed"):
+            break
+        time.sleep(0.05)
+    assert seen[-1] == ("successful", 100), seen
+    # OWSLib asks for a document: pygeoapi's list of the process's outputs, here its one.
+    document = requests.get(f"{job}/results?f=json", timeout=30).json()["outputs"][0]
+    expected, _ = core_run(tmp_path, (*PAIR, third), ["raster_1", "raster_2", "raster_3"], grid=1)
+    assert [output["name"] for output in document["outputs"]] == ["raster_1", "raster_2", "raster_3"]
+    for output in document["outputs"]:
+        assert fetched(output["href"]) == expected[output["name"]]
+    # Every output on the reference's grid, within the third raster's window.
+    assert gdal.Open(str(tmp_path / "raster_1.tif")).RasterXSize == 500
+
+
+def test_the_change_map_is_the_cores(service, tmp_path):
+    inputs = {"a": service.href(PAIR[0]), "b": service.href(PAIR[1]), "method": "magnitude", "shift": False}
+    answer = service.execute("change-map", inputs)
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    change = tmp_path / "change.tif"
+    expected, result = core_run(
+        tmp_path,
+        PAIR,
+        ["a", "b"],
+        change=ChangeRequest(str(change), ChangeSettings(method="magnitude"), str(tmp_path / "magnitude.tif")),
+    )
+    assert fetched(document["change"]["href"]) == change.read_bytes()
+    assert fetched(document["change"]["magnitude"]) == (tmp_path / "magnitude.tif").read_bytes()
+    found = result.change
+    assert document["change"]["changed_pixels"] == found.changed and document["change"]["valid_pixels"] == found.valid
+    assert document["change"]["threshold"] == pytest.approx(found.threshold)
+
+
+def test_an_inline_value_is_read_as_an_upload(service, tmp_path):
+    with open(PAIR[1], "rb") as data:
+        inline = {"value": base64.b64encode(data.read()).decode(), "mediaType": "image/tiff"}
+    answer = service.execute("overlap-clip", {"a": service.href(PAIR[0]), "b": inline, "shift": False})
+    assert answer.status_code == 200, answer.text
+    expected, _ = core_run(tmp_path, PAIR, ["a", "b"])
+    assert fetched(answer.json()["outputs"][1]["href"]) == expected["b"]
+
+
+def refused(answer, status, sentence):
+    assert answer.status_code == status, answer.text
+    assert sentence in answer.json()["description"], answer.json()
+
+
+@pytest.mark.parametrize(
+    ("given", "sentence"),
+    [
+        ({"href": "/etc/passwd"}, "is not an http(s) URL"),
+        ({"href": "file:///etc/hosts"}, "is not an http(s) URL"),
+        ({"href": "/vsicurl/http://127.0.0.1/a.tif"}, "is not an http(s) URL"),
+        ("/etc/passwd", "must be an object with an 'href'"),
+        ({"href": "https://example.org/a.tif"}, "outside its allow-list"),
+        ({"value": "not base64!"}, "is not valid base64"),
+    ],
+    ids=["server_path", "file_url", "vsicurl", "plain_string", "not_allowed", "bad_base64"],
+)
+def test_what_is_no_upload_or_allowed_url_is_refused(service, given, sentence):
+    before = service.files()
+    answer = service.execute("overlap-clip", {"a": given, "b": given})
+    refused(answer, 400, sentence)
+    assert service.files() == before
+
+
+def test_an_allowed_url_at_a_loopback_address_is_refused_unread(service, remote):
+    before, asked = service.files(), len(remote.asked)
+    url = f"{remote.url}/allowed/{os.path.basename(PAIR[0])}"
+    refused(service.execute("overlap-clip", {"a": {"href": url}, "b": {"href": url}}), 400, "a loopback, private")
+    # GDAL's own /vsicurl/ to the same server: a name, not a URL, and never passed to GDAL.
+    refused(service.execute("overlap-clip", {"a": {"href": f"/vsicurl/{url}"}, "b": {"href": url}}), 400, "http(s)")
+    assert len(remote.asked) == asked and service.files() == before
+
+
+def test_an_upload_name_is_never_a_path(service, tmp_path):
+    before = service.files()
+    answer = service.upload(PAIR[0], name="../../../../tmp/overlapclip-escape.tif")
+    assert answer.status_code == 201
+    token = answer.json()["href"].rsplit("/", 1)[1]
+    assert service.files() - before == {f"uploads/{token}"}
+    assert not os.path.exists("/tmp/overlapclip-escape.tif")
+    assert not any("escape" in name for name in os.listdir(os.path.dirname(service.folder)))
+
+
+def test_an_oversize_upload_is_a_413_and_leaves_nothing(service, tmp_path):
+    big = tmp_path / "big.tif"
+    gdal.Translate(str(big), PAIR[0], creationOptions=["COMPRESS=NONE"], width=1500, height=1500)
+    assert os.path.getsize(big) > LIMIT
+    before = service.files()
+    for form in (False, True):
+        refused(service.upload(big, form=form), 413, "larger than this service takes (2000000 bytes at most)")
+    assert service.files() == before
+
+
+def test_a_file_gdal_cannot_read_as_a_raster_is_a_400(service, tmp_path):
+    text = tmp_path / "notes.tif"
+    text.write_text("not a raster")
+    # A VRT is a raster to GDAL, but it names other files (here a server path): refused as well.
+    vrt = tmp_path / "pair.vrt"
+    gdal.Translate(str(vrt), PAIR[0], format="VRT")
+    assert "s2_t33uuu_20160608.tif" in vrt.read_text()
+    before = service.files()
+    for path, name in ((text, "notes.tif"), (vrt, "pair.vrt")):
+        refused(service.upload(path), 400, f"'{name}' is not a raster this service reads")
+    assert service.files() == before
+
+
+def test_one_jobs_id_reads_no_other_job(service):
+    answer = service.execute("overlap-clip", {"a": service.href(PAIR[0]), "b": service.href(PAIR[1]), "shift": False})
+    first = answer.json()["outputs"][0]["href"]
+    job = first.split("/")[-2]
+    # The job list shows nothing; a job is reached by its own id only.
+    assert requests.get(f"{service.api}/jobs?f=json", timeout=10).json()["jobs"] == []
+    other = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    for url in (
+        first.replace(job, other),
+        f"{service.url}/outputs/{job}/..%2F..%2Fuploads",
+        f"{service.url}/outputs/{job}/../out/a.tif",
+        f"{service.url}/outputs/{job[:-1]}/a.tif",
+    ):
+        assert requests.get(url, timeout=10).status_code == 404, url
+    assert requests.get(f"{service.api}/jobs/{other}?f=json", timeout=10).status_code == 404
+
+
+def test_a_subscriber_callback_is_refused(service, remote):
+    asked = len(remote.asked)
+    answer = service.execute(
+        "overlap-clip",
+        {"a": service.href(PAIR[0]), "b": service.href(PAIR[1])},
+        subscriber={"successUri": f"{remote.url}/allowed/callback"},
+    )
+    refused(answer, 400, "This service makes no callbacks")
+    assert len(remote.asked) == asked
+
+
+def test_a_failed_job_leaves_nothing_to_download(service, tmp_path):
+    far = tmp_path / "far.tif"
+    gdal.Translate(str(far), PAIR[1], outputBounds=[0, 1000, 100, 0], srcWin=[0, 0, 10, 10])
+    inputs = {"a": service.href(PAIR[0]), "b": service.href(far)}
+    jobs = set(os.listdir(os.path.join(service.folder, "jobs")))
+    answer = service.execute("overlap-clip", inputs, prefer="respond-async")
+    assert answer.status_code == 201
+    job = answer.headers["Location"]
+    deadline = time.monotonic() + 60
+    while (status := requests.get(job, timeout=10).json())["status"] not in ("successful", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert status["status"] == "failed"
+    assert "do not overlap" in status["message"], status
+    assert set(os.listdir(os.path.join(service.folder, "jobs"))) == jobs
+    assert requests.get(f"{service.url}/outputs/{job.rsplit('/', 1)[1]}/a.tif", timeout=10).status_code == 404
+
+
+def test_allowed_urls_are_fetched_hop_by_hop(tmp_path, remote):
+    running = Service(tmp_path / "folder", "--allow-url", f"{remote.url}/allowed/", "--allow-private")
+    try:
+        names = [os.path.basename(path) for path in PAIR]
+        inputs = {"a": {"href": f"{remote.url}/allowed/{names[0]}"}, "b": {"href": f"{remote.url}/allowed/{names[1]}"}}
+        # URLs' sizes are not known beforehand: without a preference they would run as a job.
+        answer = running.execute("overlap-clip", {**inputs, "shift": False}, prefer="wait")
+        assert answer.status_code == 200, answer.text
+        expected, _ = core_run(tmp_path, PAIR, ["a", "b"])
+        assert [fetched(output["href"]) for output in answer.json()["outputs"]] == [expected["a"], expected["b"]]
+        # A redirect out of the allow-list is refused, and what it points at is never asked for.
+        asked = len(remote.asked)
+        inputs["b"] = {"href": f"{remote.url}/allowed/redirect/other/{names[1]}"}
+        refused(running.execute("overlap-clip", inputs, prefer="wait"), 400, "outside its allow-list")
+        # (The redirect itself lies under the allowed prefix: one request, no more.)
+        assert [path for path in remote.asked[asked:] if "other" in path] == [f"/allowed/redirect/other/{names[1]}"]
+        inputs["b"] = {"href": f"{remote.url}/allowed/missing.tif"}
+        refused(running.execute("overlap-clip", inputs, prefer="wait"), 400, "the server answered 404")
+    finally:
+        running.stop()
+
+
+def test_make_serve_runs_one_job_for_owslib(tmp_path):
+    # README's command, as a newcomer runs it (the matrix runs this in brand-new Debian roots).
+    port = free_port()
+    folder = tmp_path / "folder"
+    make = ["make", "--no-print-directory", "serve", f"PORT={port}", f"SERVICE_FOLDER={folder}"]
+    running = Service(folder, command=make, port=port)
+    try:
+        client = Processes(running.api)
+        inputs = {"a": running.href(PAIR[0]), "b": running.href(PAIR[1]), "shift": False}
+        answer = client.execute("overlap-clip", inputs)["outputs"][0]
+        expected, _ = core_run(tmp_path, PAIR, ["a", "b"])
+        assert fetched(answer["outputs"][0]["href"]) == expected["a"]
+        assert f"{running.url}/api (processes)" in running.output()
+    finally:
+        running.stop()
+    assert running.process.returncode is not None
+
+
+def test_jobs_beyond_the_cap_queue_and_all_complete(tmp_path):
+    running = Service(tmp_path / "folder", "--max-jobs", "1")
+    try:
+        # Each job about a second long (the valid area, masked, and the shift): without the cap they would overlap.
+        inputs = {"a": running.href(PAIR[0]), "b": running.href(PAIR[1]), "area": "valid", "mask": True}
+        jobs = [running.execute("overlap-clip", inputs, prefer="respond-async").headers["Location"] for _ in range(4)]
+        seen, states = set(), {}
+        deadline = time.monotonic() + 120
+        while len([state for state in states.values() if state["status"] in ("successful", "failed")]) < len(jobs):
+            assert time.monotonic() < deadline, states
+            for job in jobs:
+                states[job] = requests.get(job, timeout=10).json()
+                seen.add(states[job]["message"])
+        assert {state["status"] for state in states.values()} == {"successful"}
+        assert "Queued: waiting for a free slot." in seen
+    finally:
+        running.stop()
+
+    def moment(text):
+        return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+
+    # From the moment each got its slot to its end: one after the other (but for the few milliseconds
+    # pygeoapi takes to record a job's end after its slot is free).
+    spans = sorted((moment(state["started"]), moment(state["finished"])) for state in states.values())
+    assert all(end - start > 0.2 for start, end in spans), spans
+    assert all(later[0] > earlier[1] - 0.1 for earlier, later in zip(spans, spans[1:])), spans
+
+
+def test_jobs_and_uploads_older_than_keep_are_deleted(tmp_path):
+    # Kept 2 seconds (the hours as a fraction), looked at every second.
+    running = Service(tmp_path / "folder", "--keep", str(2 / 3600))
+    try:
+        inputs = {"a": running.href(PAIR[0]), "b": running.href(PAIR[1]), "shift": False}
+        answer = running.execute("overlap-clip", inputs)
+        output = answer.json()["outputs"][0]["href"]
+        job = output.split("/")[-2]
+        assert requests.get(output, timeout=10).status_code == 200
+        deadline = time.monotonic() + 30
+        while running.files() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert running.files() == set()
+        assert requests.get(output, timeout=10).status_code == 404
+        assert requests.get(f"{running.api}/jobs/{job}?f=json", timeout=10).status_code == 404
+        refused(running.execute("overlap-clip", inputs), 400, "names no upload of this service (it may have expired)")
+    finally:
+        running.stop()
