@@ -7,9 +7,10 @@ SYSTEM_PYTHON := /usr/bin/python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # QGIS and GDAL, a virtual screen for the desktop tests, chattr (e2fsprogs) for the read-only-folder test.
-# The service's rasterio and shapely come from Debian too: one GDAL (and GEOS) in a process, never a wheel's.
+# The service's rasterio and shapely come from Debian too: one GDAL (and GEOS) in a process, never a wheel's;
+# the page's tests drive Debian's chromium (no browser can be downloaded).
 DEBIAN_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv xvfb xauth e2fsprogs python3-pyproj \
-	python3-rasterio python3-shapely
+	python3-rasterio python3-shapely chromium chromium-driver
 # Test tools, the same on every QGIS but pytest-qgis: 2.1.0 is the last release made for QGIS < 3.34.
 # Dask's distributed runs the cluster tests; it goes into .venv only, never into QGIS's own Python.
 TEST_PACKAGES := pytest==8.3.5 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0 flake8==7.2.0 flake8-qgis==2.1.0 \
@@ -17,8 +18,8 @@ TEST_PACKAGES := pytest==8.3.5 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0 fla
 PYTEST_QGIS_BEFORE_334 := pytest-qgis==2.1.0
 PYTEST_QGIS := pytest-qgis==5.0.2
 # The web service (pygeoapi: 0.21.0 is the last release for Python 3.11, 0.22 and later need 3.12) and the
-# OGC API client its tests use.
-SERVICE_PACKAGES := OWSLib==0.35.0
+# OGC API client and the browser driver its tests use (selenium needs urllib3 2, which requests 2.32 supports).
+SERVICE_PACKAGES := OWSLib==0.35.0 selenium==4.38.0 requests==2.32.5
 PYGEOAPI_BEFORE_312 := pygeoapi==0.21.0
 PYGEOAPI := pygeoapi==0.24.0
 # `make serve`: where the service listens, and where it keeps uploads and jobs.
@@ -68,7 +69,7 @@ $(VENV)/.installed: Makefile | deps
 	  pygeoapi=$$($(PY) -c "import sys; print('$(PYGEOAPI)' if sys.version_info >= (3, 12) else '$(PYGEOAPI_BEFORE_312)')"); \
 	  echo "QGIS $$version: test tools $(TEST_PACKAGES) $$pytest_qgis; service $$pygeoapi $(SERVICE_PACKAGES)"; \
 	  $(PY) -m pip install -q --disable-pip-version-check $(TEST_PACKAGES) "$$pytest_qgis" "$$pygeoapi" $(SERVICE_PACKAGES)
-	@$(PY) -c "import qgis.core, osgeo.gdal, numpy, pytest_qgis, pygeoapi, owslib"
+	@$(PY) -c "import qgis.core, osgeo.gdal, numpy, pytest_qgis, pygeoapi, owslib, selenium"
 	@# One GDAL in a process: the service's rasterio must be Debian's, built on the GDAL of osgeo.
 	@$(PY) -c "import rasterio, osgeo.gdal; assert rasterio.__gdal_version__ == osgeo.gdal.__version__, \
 	  (rasterio.__gdal_version__, osgeo.gdal.__version__)" && touch $@
@@ -103,9 +104,12 @@ lint: venv
 	$(VENV)/bin/flake8 --select QGS4 overlap_clip_plugin tests
 	$(PY) tests/qt6_check.py overlap_clip_plugin tests
 
-# Refreshes the README's screenshot of the desktop (the GUI test under Xvfb).
+# Refreshes the README's screenshots of the desktop (the GUI test under Xvfb) and of the service's page
+# (with the CJK fonts that make its Chinese readable).
 screenshot: install venv
-	OVERLAPCLIP_UPDATE_SCREENSHOT=1 $(PY) -m pytest tests/test_gui.py
+	@dpkg-query -W -f='$${Status}' fonts-noto-cjk 2>/dev/null | grep -q "install ok installed" \
+	  || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-noto-cjk
+	OVERLAPCLIP_UPDATE_SCREENSHOT=1 $(PY) -m pytest tests/test_gui.py tests/test_page.py
 
 # Refreshes the translation sources (overlap_clip_plugin/i18n/*.ts) from the code and compiles them.
 translations: venv

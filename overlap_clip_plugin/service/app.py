@@ -4,6 +4,7 @@
   a form; kept under an unguessable token once checked, answered ``{"href": ...}`` to give as an input.
   Larger than the service takes: 413; not a raster it reads: 400; each with one sentence.
 - ``GET /outputs/<job id>/<name>``: a file of a job that succeeded (the job's id is its only key).
+- ``GET /``: the page (``page/``), for people with a browser and no QGIS.
 
 pygeoapi reads its configuration when its Flask module is imported: :func:`configure` writes it (and the
 OpenAPI document) and points the environment at them, then :func:`create_app` imports it."""
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,8 @@ import yaml
 from overlap_clip_plugin.service.inputs import TOKEN, Policy, RefusedInputError, store_upload
 from overlap_clip_plugin.service.processes import PROCESSES, RESULTS
 
+#: The page's files: index.html, page.js and page.css.
+PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page")
 #: Bytes an upload may hold unless the service is told otherwise: 1 GiB.
 MAX_BYTES = 1 << 30
 
@@ -158,10 +162,22 @@ def create_app(settings: Settings) -> Any:
                     return _refusal("Send the raster as the form's 'file' field.", 400)
                 token = store_upload(given.stream, given.filename or "upload", policy)
             else:
-                token = store_upload(request.stream, request.headers.get("X-Filename", "upload"), policy)
+                # The page sends the name percent-encoded: a header holds no other characters.
+                name = urllib.parse.unquote(request.headers.get("X-Filename", "upload"))
+                token = store_upload(request.stream, name, policy)
         except RefusedInputError as refused:
             return _refusal(str(refused), refused.status)
         return {"href": f"{settings.root}/uploads/{token}"}, 201
+
+    @app.route("/")
+    def page() -> Any:
+        return send_file(os.path.join(PAGE, "index.html"), max_age=0)
+
+    @app.route("/page/<name>")
+    def page_file(name: str) -> Any:
+        if name not in os.listdir(PAGE):
+            return _refusal("No such file.", 404)
+        return send_file(os.path.join(PAGE, name), max_age=0)
 
     @app.route("/outputs/<job_id>/<name>")
     def output(job_id: str, name: str) -> Any:

@@ -33,7 +33,7 @@ from overlap_clip_plugin.core.errors import OverlapClipError
 from overlap_clip_plugin.core.plan import AREAS, RESAMPLING_METHODS
 from overlap_clip_plugin.core.run import RunResult, run_clip
 from overlap_clip_plugin.service.inputs import Input, Policy, RefusedInputError, fetch, resolve
-from overlap_clip_plugin.service.quicklook import overlap_geojson, quicklooks
+from overlap_clip_plugin.service.quicklook import outline, overlap_geojson, quicklooks
 
 LOGGER = logging.getLogger(__name__)
 
@@ -400,27 +400,39 @@ class OverlapProcessor(BaseProcessor):
         previews.update({name: os.path.join(made, file) for name, file in zip(request.names, files)})
         quicklooks(list(previews.values()), [os.path.join(made, f"{name}.png") for name in previews])
         extra = []
+        outlines = {}
         if result.overlap is not None:
             crs = result.overlap.crs.wkt if result.overlap.crs is not None else None
             overlap_geojson(result.overlap.polygon_wkt, crs, os.path.join(made, "overlap.geojson"))
             extra.append("overlap.geojson")
+            outlines = {name: outline(path, result.overlap.polygon_wkt, crs) for name, path in previews.items()}
         if change is not None:
             extra += ["change.tif", "magnitude.tif"]
         with zipfile.ZipFile(os.path.join(made, "outputs.zip"), "w", zipfile.ZIP_DEFLATED) as archive:
             for name in files + extra:
                 archive.write(os.path.join(made, name), name)
         os.replace(made, os.path.join(self.job_folder, RESULTS))
-        return self._document(request, result, files, list(previews), said)
+        return self._document(request, result, files, outlines, list(previews), said)
 
     def _document(
-        self, request: Request, result: RunResult, files: list[str], previews: list[str], said: list[str]
+        self,
+        request: Request,
+        result: RunResult,
+        files: list[str],
+        outlines: dict[str, list],
+        previews: list[str],
+        said: list[str],
     ) -> dict[str, Any]:
         base = f"{self.policy.own_url.rstrip('/')}/outputs/{self.job_id}"
         document: dict[str, Any] = {
             "outputs": [
                 {"name": name, "href": f"{base}/{file}", "type": GEOTIFF} for name, file in zip(request.names, files)
             ],
-            "previews": [{"name": name, "href": f"{base}/{name}.png", "type": "image/png"} for name in previews],
+            # Each quick-look with the overlap's outline on it (fractions of its width and height).
+            "previews": [
+                {"name": name, "href": f"{base}/{name}.png", "type": "image/png", "outline": outlines.get(name, [])}
+                for name in previews
+            ],
             "archive": {"href": f"{base}/outputs.zip", "type": "application/zip"},
             "warnings": said,
         }

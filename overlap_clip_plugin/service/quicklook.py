@@ -66,3 +66,35 @@ def overlap_geojson(polygon_wkt: str, crs_wkt: str | None, target: str) -> None:
     feature = {"type": "Feature", "properties": {"name": "overlap"}, "geometry": json.loads(geometry.ExportToJson())}
     with open(target, "w", encoding="utf-8") as out:
         json.dump({"type": "FeatureCollection", "features": [feature]}, out)
+
+
+def outline(path: str, polygon_wkt: str, crs_wkt: str | None) -> list[list[list[float]]]:
+    """The overlap's rings as they lie on the raster at ``path``: each vertex as fractions of its width and
+    height (0 to 1 inside it), for the page to draw over the raster's quick-look. The polygon is densified
+    first, so that its edges keep their curve when the raster lies in another CRS."""
+    dataset = gdal.Open(path)
+    geometry = ogr.CreateGeometryFromWkt(polygon_wkt)
+    envelope = geometry.GetEnvelope()
+    geometry.Segmentize(max(envelope[1] - envelope[0], envelope[3] - envelope[2]) / 64 or 1.0)
+    target = dataset.GetSpatialRef()
+    if crs_wkt and target is not None:
+        source = osr.SpatialReference()
+        source.ImportFromWkt(crs_wkt)
+        source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        target.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        if not source.IsSame(target):
+            geometry.Transform(osr.CoordinateTransformation(source, target))
+    inverse = gdal.InvGeoTransform(dataset.GetGeoTransform())
+    width, height = dataset.RasterXSize, dataset.RasterYSize
+    rings = []
+    polygons = [geometry.GetGeometryRef(i) for i in range(geometry.GetGeometryCount())]
+    if geometry.GetGeometryType() in (ogr.wkbPolygon, ogr.wkbPolygon25D):
+        polygons = [geometry]
+    for polygon in polygons:
+        ring = polygon.GetGeometryRef(0)
+        points = []
+        for index in range(ring.GetPointCount()):
+            column, row = gdal.ApplyGeoTransform(inverse, ring.GetX(index), ring.GetY(index))
+            points.append([round(column / width, 6), round(row / height, 6)])
+        rings.append(points)
+    return rings
