@@ -8,9 +8,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # QGIS and GDAL, a virtual screen for the desktop tests, chattr (e2fsprogs) for the read-only-folder test.
 # The service's rasterio and shapely come from Debian too: one GDAL (and GEOS) in a process, never a wheel's;
-# the page's tests drive Debian's chromium (no browser can be downloaded).
+# the page's tests drive Debian's chromium (no browser can be downloaded); README's curl example is tested.
 DEBIAN_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv xvfb xauth e2fsprogs python3-pyproj \
-	python3-rasterio python3-shapely chromium chromium-driver
+	python3-rasterio python3-shapely chromium chromium-driver curl
 # Test tools, the same on every QGIS but pytest-qgis: 2.1.0 is the last release made for QGIS < 3.34.
 # Dask's distributed runs the cluster tests; it goes into .venv only, never into QGIS's own Python.
 TEST_PACKAGES := pytest==8.3.5 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0 flake8==7.2.0 flake8-qgis==2.1.0 \

@@ -492,3 +492,25 @@ def test_jobs_and_uploads_older_than_keep_are_deleted(tmp_path):
         refused(running.execute("overlap-clip", inputs), 400, "names no upload of this service (it may have expired)")
     finally:
         running.stop()
+
+
+def test_readmes_curl_example_runs_a_job(service, tmp_path):
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as readme:
+        text = readme.read()
+    start = text.index("```sh\nhref() {")
+    block = text[start + len("```sh\n") : text.index("```", start + 6)]
+    shutil.copy(PAIR[0], tmp_path / "a.tif")
+    shutil.copy(PAIR[1], tmp_path / "b.tif")
+    script = block.replace("http://127.0.0.1:5000", service.url)
+    answer = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert answer.returncode == 0, answer.stderr
+    head = answer.stdout.replace("\r", "")
+    assert head.startswith("HTTP/1.1 201"), head
+    job = next(line.split(": ", 1)[1] for line in head.splitlines() if line.lower().startswith("location: "))
+    deadline = time.monotonic() + 60
+    while requests.get(f"{job}?f=json", timeout=10).json()["status"] != "successful":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    document = requests.get(f"{job}/results?f=json", timeout=10).json()
+    expected, _ = core_run(tmp_path, PAIR, ["a", "b"], area="valid", shift="estimate")
+    assert [fetched(output["href"]) for output in document["outputs"]] == [expected["a"], expected["b"]]
