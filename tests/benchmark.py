@@ -1413,7 +1413,7 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "what", choices=["footprint", "clip", "plan", "bytes", "valid", "scale", "shift", "change", "all"]
+        "what", choices=["footprint", "clip", "plan", "bytes", "valid", "scale", "shift", "change", "service", "all"]
     )
     parser.add_argument("--folder", default=os.path.join(ROOT, "build", "bench"))
     parser.add_argument("--sizes", help="raster sizes (default 10000,40000 for footprint, 5490,10980 for clip)")
@@ -1446,6 +1446,10 @@ def main() -> int:
         bench_shift(args.folder, max(args.repeat, 5))
     if args.what in ("change", "all"):
         bench_change(args.folder, args.repeat)
+    if args.what in ("service", "all"):
+        from bench_service import bench_service
+
+        bench_service(args.folder, args.repeat)
     return 0
 
 

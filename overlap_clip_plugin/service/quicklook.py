@@ -26,8 +26,13 @@ def _small(path: str) -> tuple[np.ndarray, np.ndarray]:
     for index in range(1, count + 1):
         band = dataset.GetRasterBand(index)
         array = band.ReadAsArray(buf_xsize=width, buf_ysize=height).astype(np.float64)
-        mask = band.GetMaskBand().ReadAsArray(buf_xsize=width, buf_ysize=height)
-        valid &= (mask > 0) & np.isfinite(array)
+        flags = band.GetMaskFlags()
+        if flags & gdal.GMF_NODATA:
+            # The mask is the nodata value: read from the values already here, not from the file again.
+            valid &= array != band.GetNoDataValue()
+        elif not flags & gdal.GMF_ALL_VALID:
+            valid &= band.GetMaskBand().ReadAsArray(buf_xsize=width, buf_ysize=height) > 0
+        valid &= np.isfinite(array)
         values.append(array)
     return np.stack(values), valid
 
@@ -37,6 +42,8 @@ def quicklooks(paths: list[str], targets: list[str]) -> None:
     (:data:`PERCENTILES` of their valid values together), invalid pixels transparent."""
     read = [_small(path) for path in paths]
     pooled = np.concatenate([values[:, valid].ravel() for values, valid in read])
+    # A stretch needs no more than a quarter million values: every n-th of them.
+    pooled = pooled[:: max(1, pooled.size // 250_000)]
     low, high = np.percentile(pooled, PERCENTILES) if pooled.size else (0.0, 1.0)
     span = high - low if high > low else 1.0
     for (values, valid), target in zip(read, targets):
