@@ -424,6 +424,18 @@ def test_allowed_urls_are_fetched_hop_by_hop(tmp_path, remote):
         assert [path for path in remote.asked[asked:] if "other" in path] == [f"/allowed/redirect/other/{names[1]}"]
         inputs["b"] = {"href": f"{remote.url}/allowed/missing.tif"}
         refused(running.execute("overlap-clip", inputs, prefer="wait"), 400, "the server answered 404")
+        # The allow-list is no string prefix: dot segments, user names, another port are refused unread.
+        port = int(remote.url.rsplit(":", 1)[1])
+        asked = len(remote.asked)
+        for href, sentence in (
+            (f"{remote.url}/allowed/../other/{names[1]}", "a '.' or '..' segment"),
+            (f"{remote.url}/allowed/%2e%2e/other/{names[1]}", "a '.' or '..' segment"),
+            (f"http://user@127.0.0.1:{port}/allowed/{names[1]}", "holds a user name"),
+            (f"http://127.0.0.1:{port + 1}/allowed/{names[1]}", "outside its allow-list"),
+            (f"{remote.url}/allowedfoo/{names[1]}", "outside its allow-list"),
+        ):
+            refused(running.execute("overlap-clip", {**inputs, "b": {"href": href}}, prefer="wait"), 400, sentence)
+        assert len(remote.asked) == asked
     finally:
         running.stop()
 
@@ -490,6 +502,15 @@ def test_jobs_and_uploads_older_than_keep_are_deleted(tmp_path):
         assert requests.get(output, timeout=10).status_code == 404
         assert requests.get(f"{running.api}/jobs/{job}?f=json", timeout=10).status_code == 404
         refused(running.execute("overlap-clip", inputs), 400, "names no upload of this service (it may have expired)")
+        # A failed job has no folder: its record goes all the same.
+        far = tmp_path / "far.tif"
+        gdal.Translate(str(far), PAIR[1], outputBounds=[0, 1000, 100, 0], srcWin=[0, 0, 10, 10])
+        failing = {"a": running.href(PAIR[0]), "b": running.href(far)}
+        job = running.execute("overlap-clip", failing, prefer="respond-async").headers["Location"]
+        deadline = time.monotonic() + 30
+        while requests.get(f"{job}?f=json", timeout=10).status_code != 404:
+            assert time.monotonic() < deadline, requests.get(f"{job}?f=json", timeout=10).json()
+            time.sleep(0.2)
     finally:
         running.stop()
 
@@ -514,3 +535,80 @@ def test_readmes_curl_example_runs_a_job(service, tmp_path):
     document = requests.get(f"{job}/results?f=json", timeout=10).json()
     expected, _ = core_run(tmp_path, PAIR, ["a", "b"], area="valid", shift="estimate")
     assert [fetched(output["href"]) for output in document["outputs"]] == [expected["a"], expected["b"]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[1, 2]", '"x"', "5", "null", '{"inputs": {}, "subscriber": "x"}', '{"inputs": [1]}', "[" * 200_000],
+    ids=["array", "string", "number", "null", "subscriber_string", "inputs_array", "nested"],
+)
+def test_a_malformed_execute_request_is_a_400(service, body):
+    before = service.files()
+    answer = requests.post(
+        f"{service.api}/processes/overlap-clip/execution",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["description"]
+    assert service.files() == before
+
+
+@pytest.mark.parametrize("href", ["http://[::1", "http://example.org:99999/a.tif", "http://example.org:x/a.tif"])
+def test_a_url_that_is_no_url_is_a_400(service, href):
+    before = service.files()
+    with open(PAIR[0], "rb") as data:
+        inline = {"value": base64.b64encode(data.read()).decode()}
+    refused(service.execute("overlap-clip", {"a": inline, "b": {"href": href}}), 400, "is not a URL this service")
+    assert service.files() == before
+
+
+def test_sentences_name_no_server_folder(service, tmp_path):
+    # A PNG keeps no georeference of its own: the core's sentence names the raster, as the request did.
+    png = tmp_path / "plain.png"
+    gdal.Translate(str(png), PAIR[1], format="PNG", outputType=gdal.GDT_UInt16)
+    os.remove(f"{png}.aux.xml")
+    answer = service.execute("overlap-clip", {"a": service.href(PAIR[0]), "b": service.href(png)})
+    assert answer.status_code == 400, answer.text
+    description = answer.json()["description"]
+    assert description.endswith(
+        "'b.tif' has no georeference at all: no geotransform, no ground control points and "
+        "no RPCs, so its place on the ground is unknown; georeference it first (Raster > Georeferencer)."
+    ), description
+    assert service.folder not in description and "/jobs/" not in description, description
+
+
+def test_a_small_file_declaring_billions_of_pixels_is_refused(service, tmp_path):
+    bomb = tmp_path / "bomb.tif"
+    dataset = gdal.GetDriverByName("GTiff").Create(
+        str(bomb), 40000, 40000, 1, gdal.GDT_Byte, ["TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=TRUE"]
+    )
+    dataset.SetGeoTransform((500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0))
+    dataset = None
+    assert os.path.getsize(bomb) < 200_000
+    before = service.files()
+    refused(service.upload(bomb), 413, "holds 40000 x 40000 pixels x 1 bands, more than this service clips")
+    assert service.files() == before
+
+
+def test_a_dismissed_job_stops_and_keeps_nothing(tmp_path):
+    running = Service(tmp_path / "folder", "--max-jobs", "1")
+    try:
+        inputs = {"a": running.href(PAIR[0]), "b": running.href(PAIR[1]), "area": "valid", "mask": True}
+        first, second = (
+            running.execute("overlap-clip", inputs, prefer="respond-async").headers["Location"] for _ in range(2)
+        )
+        # The second waits for the first's slot; dismissed, it never runs and nothing of it appears.
+        assert requests.delete(second, timeout=10).status_code == 200
+        deadline = time.monotonic() + 60
+        while requests.get(f"{first}?f=json", timeout=10).json()["status"] != "successful":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(1.0)
+        job = second.rsplit("/", 1)[1]
+        assert requests.get(f"{second}?f=json", timeout=10).status_code == 404
+        assert requests.get(f"{running.url}/outputs/{job}/a.tif", timeout=10).status_code == 404
+        assert not os.path.exists(os.path.join(running.folder, "jobs", job))
+    finally:
+        running.stop()

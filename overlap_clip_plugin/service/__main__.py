@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from overlap_clip_plugin.service.app import MAX_BYTES, Settings, configure, create_app, start_expiry
+from overlap_clip_plugin.service.inputs import MAX_VALUES
 
 
 def _arguments(argv: Sequence[str] | None) -> Settings:
@@ -23,6 +24,12 @@ def _arguments(argv: Sequence[str] | None) -> Settings:
     parser.add_argument("--public-url", default="", help="the service's URL as clients reach it (default: from host)")
     parser.add_argument(
         "--max-upload", type=int, default=MAX_BYTES, help="bytes an upload may hold (default: %(default)s, 1 GiB)"
+    )
+    parser.add_argument(
+        "--max-values",
+        type=int,
+        default=MAX_VALUES,
+        help="values (width x height x bands) an input may hold (default: %(default)s)",
     )
     parser.add_argument("--max-jobs", type=int, default=2, help="jobs run at once; the rest queue (default: 2)")
     parser.add_argument(
@@ -56,6 +63,7 @@ def _arguments(argv: Sequence[str] | None) -> Settings:
         sync_bytes=options.sync_upload,
         allow_urls=tuple(options.allow_url),
         allow_private=options.allow_private,
+        max_values=options.max_values,
     )
 
 

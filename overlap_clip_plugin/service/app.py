@@ -11,6 +11,8 @@ OpenAPI document) and points the environment at them, then :func:`create_app` im
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import threading
 import urllib.parse
@@ -19,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from overlap_clip_plugin.service.inputs import TOKEN, Policy, RefusedInputError, store_upload
+from overlap_clip_plugin.service.inputs import MAX_VALUES, TOKEN, Policy, RefusedInputError, store_upload
 from overlap_clip_plugin.service.processes import PROCESSES, RESULTS
 
 #: The page's files: index.html, page.js and page.css.
@@ -42,6 +44,7 @@ class Settings:
     sync_bytes: int = 64 << 20
     allow_urls: tuple[str, ...] = field(default=())
     allow_private: bool = False
+    max_values: int = MAX_VALUES
 
     @property
     def root(self) -> str:
@@ -55,7 +58,12 @@ class Settings:
     def policy(self) -> Policy:
         """What the service reads."""
         return Policy(
-            os.path.join(self.folder, "uploads"), self.max_bytes, self.root, self.allow_urls, self.allow_private
+            os.path.join(self.folder, "uploads"),
+            self.max_bytes,
+            self.root,
+            self.allow_urls,
+            self.allow_private,
+            self.max_values,
         )
 
 
@@ -67,6 +75,7 @@ def config(settings: Settings) -> dict[str, Any]:
         "own_url": settings.root,
         "allow_urls": list(settings.allow_urls),
         "allow_private": settings.allow_private,
+        "max_values": settings.max_values,
         "max_jobs": settings.max_jobs,
     }
     return {
@@ -152,6 +161,21 @@ def create_app(settings: Settings) -> Any:
     def too_large(_error: Exception) -> Any:
         return _refusal(f"The request is larger than this service takes ({settings.max_bytes} bytes at most).", 413)
 
+    @app.before_request
+    def checked_execution() -> Any:
+        # pygeoapi takes any JSON for an execute request: an array, a string or a nested bomb gave a 500.
+        if request.method != "POST" or not request.path.endswith("/execution"):
+            return None
+        try:
+            body = json.loads(request.get_data() or b"null")
+        except (ValueError, RecursionError):
+            return _refusal("The request's body is no JSON object.", 400)
+        if not isinstance(body, dict) or not isinstance(body.get("inputs", {}), dict):
+            return _refusal("The request's body must be a JSON object, its 'inputs' an object of named inputs.", 400)
+        if "subscriber" in body:
+            return _refusal("This service makes no callbacks; leave 'subscriber' out and poll the job's status.", 400)
+        return None
+
     @app.route("/uploads", methods=["POST"])
     def upload() -> Any:
         try:
@@ -199,7 +223,10 @@ def start_expiry(settings: Settings) -> threading.Thread:
 
     def loop() -> None:
         while not stop.wait(min(300.0, max(1.0, settings.keep / 4))):
-            manager.expire(settings.keep)
+            try:
+                manager.expire(settings.keep)
+            except Exception:  # the next pass tries again; the thread must not die
+                logging.getLogger(__name__).exception("Expiring old jobs failed")
 
     thread = threading.Thread(target=loop, name="overlapclip-expiry", daemon=True)
     thread.start()

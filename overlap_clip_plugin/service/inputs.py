@@ -26,6 +26,9 @@ from osgeo import gdal
 #: The formats an input may be in: single files that name no other file. VRT (which names any path or
 #: URL), and formats made of a header and side files, are refused.
 FORMATS = ("GTiff", "PNG", "JPEG", "JP2OpenJPEG", "WEBP")
+#: Values (width x height x bands) an input may hold unless the service is told otherwise: 2 x 10980² x 4
+#: and a little more.
+MAX_VALUES = 1_000_000_000
 #: An upload's (and a job's) token: 32 random bytes, URL-safe base64.
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 #: Redirects followed from an allowed URL, each to an allowed URL.
@@ -56,6 +59,8 @@ class Policy:
     own_url: str
     allow_urls: tuple[str, ...] = field(default=())
     allow_private: bool = False
+    #: Values (width x height x bands) a raster may hold: a small compressed file can declare billions.
+    max_values: int = MAX_VALUES
 
 
 def new_token() -> str:
@@ -69,14 +74,21 @@ def shown(name: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def check_raster(path: str, name: str) -> None:
+def check_raster(path: str, name: str, max_values: int = MAX_VALUES) -> None:
     """Refuse ``path`` unless GDAL reads it as a raster in one of :data:`FORMATS` (the driver GDAL itself
-    would choose, not only one of those that could)."""
+    would choose, not only one of those that could) of at most ``max_values`` values."""
     driver = gdal.IdentifyDriverEx(path, gdal.OF_RASTER)
     dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY, allowed_drivers=list(FORMATS))
     if driver is None or dataset is None or driver.ShortName not in FORMATS or dataset.RasterCount == 0:
         raise RefusedInputError(
             f"'{name}' is not a raster this service reads; give a GeoTIFF (or PNG, JPEG, JPEG 2000 or WebP) file."
+        )
+    size = (dataset.RasterXSize, dataset.RasterYSize, dataset.RasterCount)
+    if size[0] * size[1] * size[2] > max_values:
+        raise RefusedInputError(
+            f"'{name}' holds {size[0]} x {size[1]} pixels x {size[2]} bands, more than this service clips "
+            f"({max_values} values at most).",
+            status=413,
         )
 
 
@@ -105,7 +117,7 @@ def store_upload(source: IO[bytes], name: str, policy: Policy) -> str:
     partial = os.path.join(policy.uploads, f".{token}.part")
     try:
         _copied(source, partial, policy.max_bytes, name)
-        check_raster(partial, name)
+        check_raster(partial, name, policy.max_values)
         os.replace(partial, os.path.join(policy.uploads, token))
     finally:
         if os.path.exists(partial):
@@ -151,7 +163,7 @@ def resolve(value: object, label: str, policy: Policy, folder: str) -> Input:
         path = os.path.join(folder, f"input_{shown(label, 20)}")
         with open(path, "wb") as out:
             out.write(data)
-        check_raster(path, label)
+        check_raster(path, label, policy.max_values)
         return Input(label, path=path)
     raise RefusedInputError(
         f"Input '{label}' must be an object with an 'href' (an upload of this service or an allowed http(s) URL) "
@@ -166,21 +178,47 @@ def _addresses(host: str, port: int) -> list[str]:
         return []
 
 
-def check_url(url: str, policy: Policy) -> tuple[urllib.parse.SplitResult, str]:
-    """Refuse ``url`` unless it is http(s), starts with an allowed prefix and its host has only public
-    addresses (or the policy allows private ones). Returns the parsed URL and the address to connect to."""
+def _split(url: str) -> tuple[urllib.parse.SplitResult, int]:
+    """``url`` parsed, and its port; ValueError for what is no URL."""
     parts = urllib.parse.urlsplit(url)
+    return parts, parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _under(parts: urllib.parse.SplitResult, port: int, prefix: str) -> bool:
+    """Whether the URL lies under the allow-list's ``prefix``: the same scheme, host and port, and its path
+    (percent-decoded, segment by segment) under the prefix's."""
+    try:
+        allowed, allowed_port = _split(prefix)
+    except ValueError:
+        return False
+    if (parts.scheme, parts.hostname, port) != (allowed.scheme, allowed.hostname, allowed_port):
+        return False
+    path = urllib.parse.unquote(parts.path).split("/")
+    root = urllib.parse.unquote(allowed.path).rstrip("/").split("/")
+    return path[: len(root)] == root
+
+
+def check_url(url: str, policy: Policy) -> tuple[urllib.parse.SplitResult, str]:
+    """Refuse ``url`` unless it is http(s) without user names or dot segments, lies under an allowed prefix
+    and its host has only public addresses (or the policy allows private ones). Returns the parsed URL and the
+    address to connect to."""
+    try:
+        parts, port = _split(url)
+    except ValueError:
+        raise RefusedInputError(f"'{shown(url)}' is not a URL this service can read.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RefusedInputError(
             f"'{shown(url)}' is not an http(s) URL; this service reads uploads and allowed http(s) URLs only."
         )
-    if not any(url.startswith(prefix) for prefix in policy.allow_urls):
+    segments = urllib.parse.unquote(parts.path).split("/")
+    if parts.username is not None or parts.password is not None or "." in segments or ".." in segments:
+        raise RefusedInputError(f"'{shown(url)}' holds a user name or a '.' or '..' segment; give the plain URL.")
+    if not any(_under(parts, port, prefix) for prefix in policy.allow_urls):
         raise RefusedInputError(
             "This service reads no URL outside its allow-list"
             + (f" ({', '.join(policy.allow_urls)})" if policy.allow_urls else " (it has none)")
-            + f"; '{parts.hostname}' is not on it. Upload the file instead."
+            + f"; '{shown(url)}' is not on it. Upload the file instead."
         )
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     addresses = _addresses(parts.hostname, port)
     if not addresses:
         raise RefusedInputError(f"'{parts.hostname}' has no address this service can find.")
@@ -217,7 +255,7 @@ def fetch(item: Input, policy: Policy, folder: str) -> str:
     target = os.path.join(folder, f"input_{new_token()[:12]}")
     for _ in range(REDIRECTS + 1):
         parts, address = check_url(url, policy)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = _split(url)[1]
         connection: http.client.HTTPConnection
         if parts.scheme == "https":
             connection = _Pinned(parts.hostname or "", address, port, TIMEOUT)
@@ -239,6 +277,6 @@ def fetch(item: Input, policy: Policy, folder: str) -> str:
             raise RefusedInputError(f"'{item.name}' could not be fetched: {error}.") from None
         finally:
             connection.close()
-        check_raster(target, item.name)
+        check_raster(target, item.name, policy.max_values)
         return target
     raise RefusedInputError(f"'{item.name}' redirects more than {REDIRECTS} times.")

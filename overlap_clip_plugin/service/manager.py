@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import os
 import shutil
 import time
@@ -17,10 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from pygeoapi.process.manager.tinydb_ import TinyDBManager
-from pygeoapi.util import JobStatus, RequestedProcessExecutionMode, get_current_datetime
+from pygeoapi.util import DATETIME_FORMAT, JobStatus, RequestedProcessExecutionMode, get_current_datetime
 
 from overlap_clip_plugin.service.inputs import new_token
-from overlap_clip_plugin.service.processes import InputError, OverlapProcessor
+from overlap_clip_plugin.service.processes import DISMISSED, InputError, OverlapProcessor
 
 
 class JobManager(TinyDBManager):
@@ -105,7 +107,8 @@ class JobManager(TinyDBManager):
         return job_id, mime_type, outputs, status, {"Preference-Applied": applied}
 
     def delete_job(self, job_id: str) -> bool:
-        """Delete the job's record and result, and its folder."""
+        """Delete the job's record and result, and its folder; a job still queued or running stops."""
+        DISMISSED.add(job_id)
         removed = super().delete_job(job_id)
         shutil.rmtree(os.path.join(self.folder, "jobs", job_id), ignore_errors=True)
         return removed
@@ -115,18 +118,26 @@ class JobManager(TinyDBManager):
         many went."""
         cutoff = time.time() - keep
         gone = 0
-        jobs = os.path.join(self.folder, "jobs")
-        for name in os.listdir(jobs) if os.path.isdir(jobs) else []:
-            if os.path.getmtime(os.path.join(jobs, name)) < cutoff:
-                try:
-                    self.delete_job(name)
-                except Exception:
-                    shutil.rmtree(os.path.join(jobs, name), ignore_errors=True)
+        # The records (failed jobs have no folder), by the time they were made.
+        for job in TinyDBManager.get_jobs(self)["jobs"]:
+            made = datetime.datetime.strptime(job["created"], DATETIME_FORMAT).replace(tzinfo=datetime.timezone.utc)
+            if made.timestamp() < cutoff:
+                with contextlib.suppress(Exception):
+                    self.delete_job(job["identifier"])
                 gone += 1
-        uploads = os.path.join(self.folder, "uploads")
-        for name in os.listdir(uploads) if os.path.isdir(uploads) else []:
-            path = os.path.join(uploads, name)
-            if os.path.getmtime(path) < cutoff:
-                os.remove(path)
+        # The folders and uploads; any may go while this looks (a job that fails removes its own).
+        for kind in ("jobs", "uploads"):
+            top = os.path.join(self.folder, kind)
+            for name in os.listdir(top) if os.path.isdir(top) else []:
+                path = os.path.join(top, name)
+                try:
+                    if os.path.getmtime(path) >= cutoff:
+                        continue
+                    if os.path.isdir(path):
+                        shutil.rmtree(path)
+                    else:
+                        os.remove(path)
+                except OSError:
+                    continue
                 gone += 1
         return gone

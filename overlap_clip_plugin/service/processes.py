@@ -32,7 +32,7 @@ from overlap_clip_plugin.core.change import (
 from overlap_clip_plugin.core.errors import OverlapClipError
 from overlap_clip_plugin.core.plan import AREAS, RESAMPLING_METHODS
 from overlap_clip_plugin.core.run import RunResult, run_clip
-from overlap_clip_plugin.service.inputs import Input, Policy, RefusedInputError, fetch, resolve
+from overlap_clip_plugin.service.inputs import MAX_VALUES, Input, Policy, RefusedInputError, fetch, resolve
 from overlap_clip_plugin.service.quicklook import outline, overlap_geojson, quicklooks
 
 LOGGER = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ LOGGER = logging.getLogger(__name__)
 GEOTIFF = "image/tiff; application=geotiff"
 #: The folder in a job's folder that holds its results once it has succeeded.
 RESULTS = "out"
+
+#: Jobs dismissed (DELETE) while queued or running: they stop, and keep nothing.
+DISMISSED: set[str] = set()
 
 _slots_lock = threading.Lock()
 _slots: dict[str, threading.BoundedSemaphore] = {}
@@ -260,6 +263,7 @@ class OverlapProcessor(BaseProcessor):
             processor_def["own_url"],
             tuple(processor_def.get("allow_urls") or ()),
             bool(processor_def.get("allow_private")),
+            int(processor_def.get("max_values", MAX_VALUES)),
         )
         self.max_jobs = int(processor_def.get("max_jobs", 1))
         self.job_id = ""
@@ -284,7 +288,22 @@ class OverlapProcessor(BaseProcessor):
         except RefusedInputError as refused:
             shutil.rmtree(self.job_folder, ignore_errors=True)
             raise InputError(str(refused), refused.status) from None
+        except Exception:
+            shutil.rmtree(self.job_folder, ignore_errors=True)
+            LOGGER.exception("A request could not be checked")
+            raise InputError("The request's inputs could not be read.") from None
         return self.checked
+
+    def plain(self, text: str) -> str:
+        """``text`` without the service's folders: the core names a file by its path, here the job's."""
+        for folder in (os.path.join(self.job_folder, "work"), os.path.join(self.job_folder, "made"), self.folder):
+            text = text.replace(os.path.abspath(folder) + os.sep, "")
+        return text
+
+    @property
+    def dismissed(self) -> bool:
+        """Whether the job was dismissed (DELETE) since it was made."""
+        return self.job_id in DISMISSED
 
     def _check(self, data: object) -> Request:
         if not isinstance(data, dict):
@@ -349,10 +368,12 @@ class OverlapProcessor(BaseProcessor):
         self.report(5, "Queued: waiting for a free slot.")
         with slots(self.folder, self.max_jobs):
             try:
+                if self.dismissed:
+                    raise RefusedInputError("The job was dismissed before it ran.")
                 return "application/json", self._run(request)
             except (OverlapClipError, RefusedInputError) as error:
                 shutil.rmtree(self.job_folder, ignore_errors=True)
-                raise InputError(str(error)) from None
+                raise InputError(self.plain(str(error))) from None
             except BaseException:
                 shutil.rmtree(self.job_folder, ignore_errors=True)
                 # Its words may name the server's folders: they go to the log, the client gets a sentence.
@@ -381,8 +402,10 @@ class OverlapProcessor(BaseProcessor):
                 os.path.join(made, "change.tif"), request.change, os.path.join(made, "magnitude.tif")
             )
 
-        def progress(fraction: float) -> None:
+        def progress(fraction: float) -> bool | None:
             self.report(10 + int(80 * fraction), "Clipping.")
+            # A dismissed job stops: the core cancels and leaves nothing.
+            return False if self.dismissed else None
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -413,8 +436,10 @@ class OverlapProcessor(BaseProcessor):
         with zipfile.ZipFile(os.path.join(made, "outputs.zip"), "w", zipfile.ZIP_STORED) as archive:
             for name in files + extra:
                 archive.write(os.path.join(made, name), name)
+        if self.dismissed:
+            raise RefusedInputError("The job was dismissed while it ran.")
         os.replace(made, os.path.join(self.job_folder, RESULTS))
-        return self._document(request, result, files, outlines, list(previews), said)
+        return self._document(request, result, files, outlines, list(previews), [self.plain(text) for text in said])
 
     def _document(
         self,
