@@ -11,6 +11,7 @@ OpenAPI document) and points the environment at them, then :func:`create_app` im
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ from typing import Any
 import yaml
 
 from overlap_clip_plugin.service.inputs import MAX_VALUES, TOKEN, Policy, RefusedInputError, store_upload
-from overlap_clip_plugin.service.processes import PROCESSES, RESULTS
+from overlap_clip_plugin.service.processes import NO_CALLBACKS, PROCESSES, RESULTS
 
 #: The page's files: index.html, page.js and page.css.
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page")
@@ -71,11 +72,7 @@ def config(settings: Settings) -> dict[str, Any]:
     """The service's configuration, as pygeoapi reads it."""
     processor = {
         "folder": settings.folder,
-        "max_bytes": settings.max_bytes,
-        "own_url": settings.root,
-        "allow_urls": list(settings.allow_urls),
-        "allow_private": settings.allow_private,
-        "max_values": settings.max_values,
+        "policy": {**dataclasses.asdict(settings.policy), "allow_urls": list(settings.allow_urls)},
         "max_jobs": settings.max_jobs,
     }
     return {
@@ -173,7 +170,7 @@ def create_app(settings: Settings) -> Any:
         if not isinstance(body, dict) or not isinstance(body.get("inputs", {}), dict):
             return _refusal("The request's body must be a JSON object, its 'inputs' an object of named inputs.", 400)
         if "subscriber" in body:
-            return _refusal("This service makes no callbacks; leave 'subscriber' out and poll the job's status.", 400)
+            return _refusal(NO_CALLBACKS, 400)
         return None
 
     @app.route("/uploads", methods=["POST"])

@@ -22,7 +22,7 @@ from pygeoapi.process.manager.tinydb_ import TinyDBManager
 from pygeoapi.util import DATETIME_FORMAT, JobStatus, RequestedProcessExecutionMode, get_current_datetime
 
 from overlap_clip_plugin.service.inputs import new_token
-from overlap_clip_plugin.service.processes import DISMISSED, InputError, OverlapProcessor
+from overlap_clip_plugin.service.processes import DISMISSED, NO_CALLBACKS, InputError, OverlapProcessor
 
 
 class JobManager(TinyDBManager):
@@ -72,7 +72,7 @@ class JobManager(TinyDBManager):
     ) -> tuple[str, str, Any, JobStatus, dict[str, str] | None]:
         """Check the request, make its job under a new unguessable id, and run it at once or in the background."""
         if subscriber is not None:
-            raise InputError("This service makes no callbacks; leave 'subscriber' out and poll the job's status.")
+            raise InputError(NO_CALLBACKS)
         job_id = new_token()
         processor = self.get_processor(process_id)
         assert isinstance(processor, OverlapProcessor)

@@ -11,7 +11,6 @@ import logging
 import os
 import shutil
 import threading
-import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from overlap_clip_plugin.core.change import (
 from overlap_clip_plugin.core.errors import OverlapClipError
 from overlap_clip_plugin.core.plan import AREAS, RESAMPLING_METHODS
 from overlap_clip_plugin.core.run import RunResult, run_clip
-from overlap_clip_plugin.service.inputs import MAX_VALUES, Input, Policy, RefusedInputError, fetch, resolve
+from overlap_clip_plugin.service.inputs import Input, Policy, RefusedInputError, fetch, resolve
 from overlap_clip_plugin.service.quicklook import outline, overlap_geojson, quicklooks
 
 LOGGER = logging.getLogger(__name__)
@@ -42,6 +41,8 @@ GEOTIFF = "image/tiff; application=geotiff"
 #: The folder in a job's folder that holds its results once it has succeeded.
 RESULTS = "out"
 
+#: Why a request naming a subscriber is refused: callbacks would be requests to any URL a client names.
+NO_CALLBACKS = "This service makes no callbacks; leave 'subscriber' out and poll the job's status."
 #: Jobs dismissed (DELETE) while queued or running: they stop, and keep nothing.
 DISMISSED: set[str] = set()
 
@@ -257,14 +258,9 @@ class OverlapProcessor(BaseProcessor):
     def __init__(self, processor_def: dict, process_metadata: dict) -> None:
         super().__init__(processor_def, process_metadata)
         self.folder = processor_def["folder"]
-        self.policy = Policy(
-            os.path.join(self.folder, "uploads"),
-            int(processor_def["max_bytes"]),
-            processor_def["own_url"],
-            tuple(processor_def.get("allow_urls") or ()),
-            bool(processor_def.get("allow_private")),
-            int(processor_def.get("max_values", MAX_VALUES)),
-        )
+        # The service's own Policy, as its configuration carries it (YAML: the allow-list as a list).
+        given = processor_def["policy"]
+        self.policy = Policy(**{**given, "allow_urls": tuple(given["allow_urls"])})
         self.max_jobs = int(processor_def.get("max_jobs", 1))
         self.job_id = ""
         #: Set by the service's job manager: called with the job's progress (0 to 100) and a message.
@@ -407,17 +403,16 @@ class OverlapProcessor(BaseProcessor):
             # A dismissed job stops: the core cancels and leaves nothing.
             return False if self.dismissed else None
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = run_clip(
-                sources,
-                [os.path.join(made, name) for name in files],
-                overlap="polygon",
-                progress=progress,
-                warn=said.append,
-                change=change,
-                **request.options,
-            )
+        # Every warning (GDAL's words, the plan's notes) goes to ``said``, and into the job's document.
+        result = run_clip(
+            sources,
+            [os.path.join(made, name) for name in files],
+            overlap="polygon",
+            progress=progress,
+            warn=said.append,
+            change=change,
+            **request.options,
+        )
         self.report(92, "Drawing the quick-looks.")
         previews = {f"input_{name}": path for name, path in zip(request.names, sources)}
         previews.update({name: os.path.join(made, file) for name, file in zip(request.names, files)})
