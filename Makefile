@@ -18,8 +18,9 @@ TEST_PACKAGES := pytest==8.3.5 hypothesis==6.131.0 ruff==0.11.8 mypy==1.15.0 fla
 PYTEST_QGIS_BEFORE_334 := pytest-qgis==2.1.0
 PYTEST_QGIS := pytest-qgis==5.0.2
 # The web service (pygeoapi: 0.21.0 is the last release for Python 3.11, 0.22 and later need 3.12) and the
-# OGC API client and the browser driver its tests use (selenium needs urllib3 2, which requests 2.32 supports).
-SERVICE_PACKAGES := OWSLib==0.35.0 selenium==4.38.0 requests==2.32.5
+# OGC API client, the browser driver and the OpenAPI fuzzer its tests use (selenium needs urllib3 2, which
+# requests 2.32 supports; schemathesis 4.1.4 runs on the hypothesis above).
+SERVICE_PACKAGES := OWSLib==0.35.0 selenium==4.38.0 requests==2.32.5 schemathesis==4.1.4
 PYGEOAPI_BEFORE_312 := pygeoapi==0.21.0
 PYGEOAPI := pygeoapi==0.24.0
 # `make serve`: where the service listens, and where it keeps uploads and jobs.
@@ -69,7 +70,7 @@ $(VENV)/.installed: Makefile | deps
 	  pygeoapi=$$($(PY) -c "import sys; print('$(PYGEOAPI)' if sys.version_info >= (3, 12) else '$(PYGEOAPI_BEFORE_312)')"); \
 	  echo "QGIS $$version: test tools $(TEST_PACKAGES) $$pytest_qgis; service $$pygeoapi $(SERVICE_PACKAGES)"; \
 	  $(PY) -m pip install -q --disable-pip-version-check $(TEST_PACKAGES) "$$pytest_qgis" "$$pygeoapi" $(SERVICE_PACKAGES)
-	@$(PY) -c "import qgis.core, osgeo.gdal, numpy, pytest_qgis, pygeoapi, owslib, selenium"
+	@$(PY) -c "import qgis.core, osgeo.gdal, numpy, pytest_qgis, pygeoapi, owslib, selenium, schemathesis"
 	@# One GDAL in a process: the service's rasterio must be Debian's, built on the GDAL of osgeo.
 	@$(PY) -c "import rasterio, osgeo.gdal; assert rasterio.__gdal_version__ == osgeo.gdal.__version__, \
 	  (rasterio.__gdal_version__, osgeo.gdal.__version__)" && touch $@

@@ -23,10 +23,13 @@ from typing import Any
 import yaml
 
 from overlap_clip_plugin.service.inputs import MAX_VALUES, TOKEN, Policy, RefusedInputError, store_upload
-from overlap_clip_plugin.service.processes import NO_CALLBACKS, PROCESSES, RESULTS
+from overlap_clip_plugin.service.openapi import whole
+from overlap_clip_plugin.service.processes import CHANGE, NO_CALLBACKS, PAIR, PROCESSES, RESULTS, STACK
 
 #: The page's files: index.html, page.js and page.css.
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page")
+#: What a request about a job this service does not know is told.
+NO_SUCH_JOB = "No such job: its id is unknown, or the job expired or was dismissed."
 #: Bytes an upload may hold unless the service is told otherwise: 1 GiB.
 MAX_BYTES = 1 << 30
 
@@ -118,8 +121,8 @@ def config(settings: Settings) -> dict[str, Any]:
 
 
 def configure(settings: Settings) -> None:
-    """Write pygeoapi's configuration and the OpenAPI document into the service's folder, and point
-    ``PYGEOAPI_CONFIG`` and ``PYGEOAPI_OPENAPI`` at them."""
+    """Write pygeoapi's configuration and the OpenAPI document (whole: see :mod:`.openapi`) into the
+    service's folder, and point ``PYGEOAPI_CONFIG`` and ``PYGEOAPI_OPENAPI`` at them."""
     os.makedirs(os.path.join(settings.folder, "results"), exist_ok=True)
     os.makedirs(os.path.join(settings.folder, "jobs"), exist_ok=True)
     path = os.path.join(settings.folder, "pygeoapi.yml")
@@ -128,7 +131,8 @@ def configure(settings: Settings) -> None:
     os.environ["PYGEOAPI_CONFIG"] = path
     from pygeoapi.openapi import get_oas
 
-    document = get_oas(config(settings))
+    described = {process["id"]: process for process in (PAIR, STACK, CHANGE)}
+    document = whole(get_oas(config(settings)), settings.root, described)
     openapi = os.path.join(settings.folder, "openapi.yml")
     with open(openapi, "w", encoding="utf-8") as out:
         yaml.safe_dump(document, out, allow_unicode=True)
@@ -147,7 +151,7 @@ def create_app(settings: Settings) -> Any:
     """The service's Flask application (pygeoapi's, with the routes above); :func:`configure` first."""
     from flask import request, send_file
     from pygeoapi import flask_app
-    from werkzeug.exceptions import RequestEntityTooLarge
+    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
     app = flask_app.APP
     # Room for a form's boundaries besides the upload itself; an upload's own limit is checked as it is read.
@@ -157,6 +161,30 @@ def create_app(settings: Settings) -> Any:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_error: Exception) -> Any:
         return _refusal(f"The request is larger than this service takes ({settings.max_bytes} bytes at most).", 413)
+
+    @app.errorhandler(HTTPException)
+    def refused(error: HTTPException) -> Any:
+        # Flask's own refusals (no such route, a method a route does not take) in the same JSON as the rest,
+        # with their sentence, instead of an HTML page.
+        response = _refusal(error.description or error.name, error.code or 500)
+        allowed = getattr(error, "valid_methods", None)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
+
+    @app.after_request
+    def job_refusal_says_why(response: Any) -> Any:
+        # pygeoapi answers an unknown job with its id alone as the description (its headers are a plain dict
+        # here, so the body is read as it is, JSON or not).
+        if response.status_code == 404 and request.path.startswith("/api/jobs/"):
+            try:
+                body = json.loads(response.get_data())
+            except ValueError:
+                return response
+            if isinstance(body, dict) and body.get("description") == request.path.split("/")[3]:
+                body["description"] = NO_SUCH_JOB
+                response.set_data(json.dumps(body))
+        return response
 
     @app.before_request
     def checked_execution() -> Any:
