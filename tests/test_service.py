@@ -26,11 +26,12 @@ import numpy as np
 import pytest
 import requests
 from conftest import ROOT
-from osgeo import gdal
+from osgeo import gdal, ogr, osr
 from owslib.ogcapi.processes import Processes
 
 from overlap_clip_plugin.core.change import ChangeRequest, ChangeSettings
 from overlap_clip_plugin.core.run import run_clip
+from overlap_clip_plugin.service.quicklook import outline, quicklooks
 
 DATA = os.path.join(ROOT, "tests", "data")
 #: Two real Sentinel-2 dates of one place (tests/data/s2_t33uuu.txt), 1.6 px apart.
@@ -237,6 +238,72 @@ def test_a_pair_runs_synchronously_and_its_outputs_are_the_cores(service, tmp_pa
     with zipfile.ZipFile(io.BytesIO(fetched(answer["archive"]["href"]))) as archive:
         assert sorted(archive.namelist()) == ["a.tif", "b.tif", "overlap.geojson"]
         assert archive.read("a.tif") == expected["a"] and archive.read("b.tif") == expected["b"]
+
+
+@pytest.mark.parametrize("crs", ["same", "EPSG:4326"])
+def test_the_outline_is_the_overlap_on_each_raster(tmp_path, crs):
+    expected, result = core_run(tmp_path, PAIR, ["a", "b"], area="valid")
+    polygon, wkt = result.overlap.polygon_wkt, result.overlap.crs.wkt
+    raster = str(tmp_path / "a.tif")
+    if crs != "same":
+        raster = str(tmp_path / "a_4326.tif")
+        gdal.Warp(raster, str(tmp_path / "a.tif"), dstSRS=crs)
+    rings = outline(raster, polygon, wkt)
+    # The reference: the polygon densified, in the raster's CRS, each vertex through its inverse geotransform.
+    geometry = ogr.CreateGeometryFromWkt(polygon)
+    geometry.Segmentize(100.0)
+    source, target = osr.SpatialReference(), osr.SpatialReference()
+    source.ImportFromWkt(wkt)
+    target.ImportFromWkt(gdal.Open(raster).GetProjection())
+    for srs in (source, target):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    geometry.Transform(osr.CoordinateTransformation(source, target))
+    dataset = gdal.Open(raster)
+    inverse = gdal.InvGeoTransform(dataset.GetGeoTransform())
+    ring = geometry.GetGeometryRef(0)
+    reference = np.array(
+        [gdal.ApplyGeoTransform(inverse, *ring.GetPoint_2D(i)) for i in range(ring.GetPointCount())]
+    ) / [dataset.RasterXSize, dataset.RasterYSize]
+    drawn = np.array(rings[0])
+    # Few vertices (a quick-look's tenth of a pixel), each on the overlap's outline, the whole of it spanned.
+    assert len(rings) == 1 and 4 < len(drawn) <= 64
+    nearest = np.abs(drawn[:, None, :] - reference[None, :, :]).max(axis=2).min(axis=1)
+    assert nearest.max() < 0.2 / 512, nearest.max()
+    assert np.allclose(drawn.min(axis=0), reference.min(axis=0), atol=1e-3)
+    assert np.allclose(drawn.max(axis=0), reference.max(axis=0), atol=1e-3)
+    if crs == "same":
+        # The clipped raster is the overlap (both dates valid throughout): its outline is the raster's frame.
+        assert np.allclose(drawn.min(axis=0), 0, atol=1e-6) and np.allclose(drawn.max(axis=0), 1, atol=1e-6)
+
+
+def test_quick_looks_and_zip_are_made_on_first_request_from_the_kept_inputs(service, tmp_path):
+    upload = service.href(PAIR[0])
+    answer = service.execute("overlap-clip", {"a": upload, "b": service.href(PAIR[1]), "shift": False}).json()
+    job = answer["outputs"][0]["href"].split("/")[-2]
+    results = os.path.join(service.folder, "jobs", job, "out")
+    # The job made the rasters and the overlap; nothing a client did not ask for.
+    assert sorted(os.listdir(results)) == ["a.tif", "b.tif", "overlap.geojson"]
+    # The upload may go (it expires on its own clock): the job keeps its inputs for their quick-looks.
+    os.remove(os.path.join(service.folder, "uploads", upload["href"].rsplit("/", 1)[-1]))
+    first = {preview["name"]: fetched(preview["href"]) for preview in answer["previews"][:1]}
+    # One request drew every quick-look, on one stretch: the same as the module draws from the same rasters.
+    assert sorted(os.listdir(results)) == sorted(
+        ["a.tif", "b.tif", "overlap.geojson", "input_a.png", "input_b.png", "a.png", "b.png"]
+    )
+    expected, _ = core_run(tmp_path, PAIR, ["a", "b"])
+    drawn = [str(tmp_path / f"{name}.png") for name in ("input_a", "input_b", "a", "b")]
+    quicklooks([PAIR[0], PAIR[1], str(tmp_path / "a.tif"), str(tmp_path / "b.tif")], drawn)
+    served = {preview["name"]: fetched(preview["href"]) for preview in answer["previews"]}
+    assert served["input_a"] == first["input_a"]
+    for name, path in zip(("input_a", "input_b", "a", "b"), drawn):
+        gdal.FileFromMemBuffer(f"/vsimem/{name}.png", served[name])
+        try:
+            assert np.array_equal(gdal.Open(f"/vsimem/{name}.png").ReadAsArray(), gdal.Open(path).ReadAsArray()), name
+        finally:
+            gdal.Unlink(f"/vsimem/{name}.png")
+    with zipfile.ZipFile(io.BytesIO(fetched(answer["archive"]["href"]))) as archive:
+        assert archive.read("a.tif") == expected["a"] and archive.read("b.tif") == expected["b"]
+    assert "outputs.zip" in os.listdir(results) and "drawing" not in os.listdir(os.path.dirname(results))
 
 
 def test_a_stack_runs_as_a_job_whose_progress_is_polled(service, tmp_path):

@@ -3,7 +3,8 @@
 - ``POST /uploads``: a raster, as the request's body (its name in ``X-Filename``) or as the ``file`` field of
   a form; kept under an unguessable token once checked, answered ``{"href": ...}`` to give as an input.
   Larger than the service takes: 413; not a raster it reads: 400; each with one sentence.
-- ``GET /outputs/<job id>/<name>``: a file of a job that succeeded (the job's id is its only key).
+- ``GET /outputs/<job id>/<name>``: a file of a job that succeeded (the job's id is its only key); its
+  quick-looks and zip are made on their first request.
 - ``GET /``: the page (``page/``), for people with a browser and no QGIS.
 
 pygeoapi reads its configuration when its Flask module is imported: :func:`configure` writes it (and the
@@ -24,7 +25,7 @@ import yaml
 
 from overlap_clip_plugin.service.inputs import MAX_VALUES, TOKEN, Policy, RefusedInputError, store_upload
 from overlap_clip_plugin.service.openapi import whole
-from overlap_clip_plugin.service.processes import CHANGE, NO_CALLBACKS, PAIR, PROCESSES, RESULTS, STACK
+from overlap_clip_plugin.service.processes import CHANGE, NO_CALLBACKS, PAIR, PROCESSES, RESULTS, STACK, derive
 
 #: The page's files: index.html, page.js and page.css.
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page")
@@ -231,6 +232,12 @@ def create_app(settings: Settings) -> Any:
     @app.route("/outputs/<job_id>/<name>")
     def output(job_id: str, name: str) -> Any:
         folder = os.path.join(settings.folder, "jobs", job_id, RESULTS)
+        if TOKEN.fullmatch(job_id):
+            try:
+                derive(os.path.dirname(folder), name)
+            except Exception:
+                logging.getLogger(__name__).exception("Making %s of job %s failed", name, job_id)
+                return _refusal("The file could not be made; the job's other outputs are unchanged.", 500)
         # The name is matched against the folder's own listing, never joined as given.
         if not TOKEN.fullmatch(job_id) or not os.path.isdir(folder) or name not in os.listdir(folder):
             return _refusal("No such output: the job is unknown, failed, expired, or made no file of that name.", 404)

@@ -24,6 +24,9 @@ from pygeoapi.util import DATETIME_FORMAT, JobStatus, RequestedProcessExecutionM
 from overlap_clip_plugin.service.inputs import new_token
 from overlap_clip_plugin.service.processes import DISMISSED, NO_CALLBACKS, InputError, OverlapProcessor
 
+#: Seconds between two records of a running job's percentage (its messages are recorded as they come).
+PROGRESS_EVERY = 0.5
+
 
 class JobManager(TinyDBManager):
     """See the module."""
@@ -40,10 +43,16 @@ class JobManager(TinyDBManager):
 
     def _reporter(self, job_id: str) -> Callable[[int, str], None]:
         """What a job's processor reports its progress with: up to 5 %, queued (accepted); beyond, running,
-        and started when it first got beyond."""
+        and started when it first got beyond. A new message is recorded at once, a new percentage at most
+        every :data:`PROGRESS_EVERY` seconds (each record rewrites the jobs' file)."""
         started: list[str] = []
+        last = {"message": "", "time": 0.0}
 
         def report(percent: int, message: str) -> None:
+            moment = time.monotonic()
+            if message == last["message"] and moment - float(last["time"]) < PROGRESS_EVERY:
+                return
+            last.update(message=message, time=moment)
             now = get_current_datetime()
             update = {"updated": now, "status": JobStatus.accepted.value, "progress": percent, "message": message}
             if percent > 5:
@@ -78,10 +87,11 @@ class JobManager(TinyDBManager):
         assert isinstance(processor, OverlapProcessor)
         processor.set_job_id(job_id)
         processor.check(data_dict)
-        processor.report = self._reporter(job_id)
         respond_async = RequestedProcessExecutionMode.respond_async
         if execution_mode == respond_async or (execution_mode is None and self._large(processor)):
             handler, applied = self._execute_handler_async, respond_async.value
+            # Progress is recorded for a job whose status is polled; a client waiting on a request sees none.
+            processor.report = self._reporter(job_id)
         else:
             handler, applied = self._execute_handler_sync, RequestedProcessExecutionMode.wait.value
         now = get_current_datetime()

@@ -77,31 +77,40 @@ def overlap_geojson(polygon_wkt: str, crs_wkt: str | None, target: str) -> None:
 
 def outline(path: str, polygon_wkt: str, crs_wkt: str | None) -> list[list[list[float]]]:
     """The overlap's rings as they lie on the raster at ``path``: each vertex as fractions of its width and
-    height (0 to 1 inside it), for the page to draw over the raster's quick-look. The polygon is densified
-    first, so that its edges keep their curve when the raster lies in another CRS."""
+    height (0 to 1 inside it), for the page to draw over the raster's quick-look, within a tenth of a
+    quick-look's pixel. The polygon is densified first when the raster lies in another CRS, so that its edges
+    keep their curve there."""
     dataset = gdal.Open(path)
     geometry = ogr.CreateGeometryFromWkt(polygon_wkt)
-    envelope = geometry.GetEnvelope()
-    geometry.Segmentize(max(envelope[1] - envelope[0], envelope[3] - envelope[2]) / 64 or 1.0)
-    target = dataset.GetSpatialRef()
+    # The same WKT is the same CRS, without parsing it (a few milliseconds a raster).
+    target = dataset.GetSpatialRef() if crs_wkt and dataset.GetProjection() != crs_wkt else None
     if crs_wkt and target is not None:
         source = osr.SpatialReference()
         source.ImportFromWkt(crs_wkt)
         source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
         target.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
         if not source.IsSame(target):
+            envelope = geometry.GetEnvelope()
+            geometry.Segmentize(max(envelope[1] - envelope[0], envelope[3] - envelope[2]) / 64 or 1.0)
             geometry.Transform(osr.CoordinateTransformation(source, target))
-    inverse = gdal.InvGeoTransform(dataset.GetGeoTransform())
-    width, height = dataset.RasterXSize, dataset.RasterYSize
-    rings = []
+    inverse = np.array(gdal.InvGeoTransform(dataset.GetGeoTransform()))
+    size = np.array([dataset.RasterXSize, dataset.RasterYSize], dtype=np.float64)
     polygons = [geometry.GetGeometryRef(i) for i in range(geometry.GetGeometryCount())]
     if geometry.GetGeometryType() in (ogr.wkbPolygon, ogr.wkbPolygon25D):
         polygons = [geometry]
+    rings = []
     for polygon in polygons:
-        ring = polygon.GetGeometryRef(0)
-        points = []
-        for index in range(ring.GetPointCount()):
-            column, row = gdal.ApplyGeoTransform(inverse, ring.GetX(index), ring.GetY(index))
-            points.append([round(column / width, 6), round(row / height, 6)])
-        rings.append(points)
+        points = np.array(polygon.GetGeometryRef(0).GetPoints(), dtype=np.float64)[:, :2]
+        pixels = np.column_stack(
+            [
+                inverse[0] + inverse[1] * points[:, 0] + inverse[2] * points[:, 1],
+                inverse[3] + inverse[4] * points[:, 0] + inverse[5] * points[:, 1],
+            ]
+        )
+        fractions = {"type": "Polygon", "coordinates": [(pixels / size).tolist()]}
+        # No more vertices than a quick-look shows (the overlap's own outline may hold thousands, which every
+        # status and result document of the job would carry).
+        simplified = ogr.CreateGeometryFromJson(json.dumps(fractions)).SimplifyPreserveTopology(0.1 / SIDE)
+        ring = json.loads(simplified.ExportToJson())["coordinates"][0]
+        rings.append([[round(x, 6), round(y, 6)] for x, y in ring])
     return rings
