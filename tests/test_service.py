@@ -428,6 +428,28 @@ def test_a_file_gdal_cannot_read_as_a_raster_is_a_400(service, tmp_path):
     assert service.files() == before
 
 
+def test_a_zip_is_no_input_however_it_is_named(service, tmp_path):
+    # A bomb: 256 MB of zeros in a few hundred KB, beside a raster the service would read on its own. The
+    # service takes no zip (GDAL is never given /vsizip/), so nothing of it is expanded, under either name.
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(PAIR[0], "a.tif")
+        with archive.open("zeros.bin", "w", force_zip64=True) as zeros:
+            for _ in range(256):
+                zeros.write(bytes(1 << 20))
+    assert os.path.getsize(bomb) < LIMIT
+    before = service.files()
+    for name in ("bomb.zip", "bomb.tif"):
+        refused(service.upload(bomb, name=name), 400, f"'{name}' is not a raster this service reads")
+    assert service.files() == before
+    # Inline, as a value: refused the same, no job, nothing kept.
+    other = service.href(PAIR[1])
+    before = service.files()
+    inline = {"value": base64.b64encode(bomb.read_bytes()).decode(), "mediaType": "application/zip"}
+    refused(service.execute("overlap-clip", {"a": inline, "b": other}), 400, "is not a raster this service reads")
+    assert service.files() == before
+
+
 def test_one_jobs_id_reads_no_other_job(service):
     answer = service.execute("overlap-clip", {"a": service.href(PAIR[0]), "b": service.href(PAIR[1]), "shift": False})
     first = answer.json()["outputs"][0]["href"]
