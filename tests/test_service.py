@@ -31,6 +31,7 @@ from owslib.ogcapi.processes import Processes
 
 from overlap_clip_plugin.core.change import ChangeRequest, ChangeSettings
 from overlap_clip_plugin.core.run import run_clip
+from overlap_clip_plugin.service.processes import STOPPED
 from overlap_clip_plugin.service.quicklook import outline, quicklooks
 
 DATA = os.path.join(ROOT, "tests", "data")
@@ -703,3 +704,41 @@ def test_a_dismissed_job_stops_and_keeps_nothing(tmp_path):
         assert not os.path.exists(os.path.join(running.folder, "jobs", job))
     finally:
         running.stop()
+
+
+def test_jobs_a_stop_cuts_off_fail_and_keep_nothing(tmp_path):
+    folder = tmp_path / "folder"
+    running = Service(folder, "--max-jobs", "1")
+    try:
+        inputs = {"a": running.href(PAIR[0]), "b": running.href(PAIR[1]), "area": "valid", "mask": True}
+        jobs = [running.execute("overlap-clip", inputs, prefer="respond-async").headers["Location"] for _ in range(3)]
+        deadline = time.monotonic() + 60
+        while requests.get(f"{jobs[0]}?f=json", timeout=10).json()["status"] == "accepted":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        # As podman stop, systemd or kill stop it: the service exits at once, its jobs cancelled.
+        stopped = time.monotonic()
+        running.process.send_signal(signal.SIGTERM)
+        assert running.process.wait(30) == 0
+        assert time.monotonic() - stopped < 15
+    finally:
+        running.stop()
+    again = Service(folder, "--max-jobs", "1")
+    try:
+        # The same jobs, at the service started again (on another port).
+        states = {
+            job: requests.get(f"{again.api}/jobs/{job.rsplit('/', 1)[1]}?f=json", timeout=10).json() for job in jobs
+        }
+        cut = [job for job, state in states.items() if state["status"] != "successful"]
+        # At least the two queued behind the first: failed with the stop's sentence, nothing of them kept.
+        assert len(cut) >= 2, states
+        for job in cut:
+            assert states[job]["status"] == "failed" and STOPPED in states[job]["message"], states[job]
+            job_id = job.rsplit("/", 1)[1]
+            assert not os.path.exists(os.path.join(again.folder, "jobs", job_id))
+            assert requests.get(f"{again.url}/outputs/{job_id}/a.tif", timeout=10).status_code == 404
+        # The service works on after its restart.
+        answer = again.execute("overlap-clip", {"a": again.href(PAIR[0]), "b": again.href(PAIR[1]), "shift": False})
+        assert answer.status_code == 200, answer.text
+    finally:
+        again.stop()

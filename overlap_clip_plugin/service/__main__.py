@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
-from overlap_clip_plugin.service.app import MAX_BYTES, Settings, configure, create_app, start_expiry
+from overlap_clip_plugin.service.app import MAX_BYTES, Settings, configure, create_app, recover, start_expiry
 from overlap_clip_plugin.service.inputs import MAX_VALUES
+from overlap_clip_plugin.service.processes import wait_for_jobs
 
 
 def _arguments(argv: Sequence[str] | None) -> Settings:
@@ -72,12 +74,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = _arguments(argv)
     configure(settings)
     app = create_app(settings)
+    cut = recover(settings)
+    if cut:
+        print(f"Overlap Clip service: {cut} job(s) cut off by the last stop failed, their files removed.")
     start_expiry(settings)
     print(
         f"Overlap Clip service: {settings.root}/api (processes), uploads and results in {settings.folder}", flush=True
     )
-    app.run(host=settings.host, port=settings.port, threaded=True)
+    # SIGTERM (podman stop, systemd, kill) stops the service as Ctrl-C does: the jobs it cuts off fail.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        app.run(host=settings.host, port=settings.port, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # The jobs it cut off fail at once; those running cancel, and the process ends once they have.
+        recover(settings)
+        if not wait_for_jobs(60.0):
+            print("Overlap Clip service: jobs still running after 60 s; stopping without them.", flush=True)
+            os._exit(1)
     return 0
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ OpenAPI document) and points the environment at them, then :func:`create_app` im
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import logging
 import os
@@ -182,7 +183,9 @@ def create_app(settings: Settings) -> Any:
                 body = json.loads(response.get_data())
             except ValueError:
                 return response
-            if isinstance(body, dict) and body.get("description") == request.path.split("/")[3]:
+            job_id = request.path.split("/")[3]
+            # pygeoapi 0.22 and later give it HTML-escaped.
+            if isinstance(body, dict) and body.get("description") in (job_id, html.escape(job_id)):
                 body["description"] = NO_SUCH_JOB
                 response.set_data(json.dumps(body))
         return response
@@ -244,6 +247,13 @@ def create_app(settings: Settings) -> Any:
         return send_file(os.path.join(folder, name), as_attachment=name.endswith((".tif", ".zip")))
 
     return app
+
+
+def recover(settings: Settings) -> int:
+    """Fail the jobs a stop of the service cut off (see :meth:`JobManager.recover`); how many."""
+    from pygeoapi.process.manager.base import get_manager
+
+    return int(get_manager(config(settings)).recover())
 
 
 def start_expiry(settings: Settings) -> threading.Thread:

@@ -6,7 +6,8 @@
 - A request is checked before its job exists: bad inputs are a 400 with their sentence, and no job.
 - Small inputs run at once (synchronously) when the client states no preference, larger ones as a job
   whose status the client polls; a client's ``Prefer: respond-async`` is always honoured.
-- A job's folder goes with its record, and both go once older than the service's ``keep`` seconds."""
+- A job's folder goes with its record, and both go once older than the service's ``keep`` seconds.
+- A job the service's stop cut off is failed, and its folder removed, as the service stops or starts again."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from typing import Any
 from pygeoapi.process.manager.tinydb_ import TinyDBManager
 from pygeoapi.util import DATETIME_FORMAT, JobStatus, RequestedProcessExecutionMode, get_current_datetime
 
-from overlap_clip_plugin.service.inputs import new_token
-from overlap_clip_plugin.service.processes import DISMISSED, NO_CALLBACKS, InputError, OverlapProcessor
+from overlap_clip_plugin.service.inputs import TOKEN, new_token
+from overlap_clip_plugin.service.processes import ACTIVE, DISMISSED, NO_CALLBACKS, STOPPED, InputError, OverlapProcessor
 
 #: Seconds between two records of a running job's percentage (its messages are recorded as they come).
 PROGRESS_EVERY = 0.5
@@ -119,9 +120,30 @@ class JobManager(TinyDBManager):
     def delete_job(self, job_id: str) -> bool:
         """Delete the job's record and result, and its folder; a job still queued or running stops."""
         DISMISSED.add(job_id)
-        removed = super().delete_job(job_id)
-        shutil.rmtree(os.path.join(self.folder, "jobs", job_id), ignore_errors=True)
+        removed = super().delete_job(job_id)  # an unknown id stops here (JobNotFoundError: a 404)
+        if TOKEN.fullmatch(job_id):  # never a path a request could name
+            shutil.rmtree(os.path.join(self.folder, "jobs", job_id), ignore_errors=True)
         return removed
+
+    def recover(self) -> int:
+        """Fail every job recorded as queued or running, and remove its folder: called as the service starts
+        (a job cut off by the last stop would otherwise say it runs until it expires) and as it stops (a job
+        running here cancels, and removes its own). Returns how many there were."""
+        cut = [
+            job["identifier"]
+            for job in TinyDBManager.get_jobs(self)["jobs"]
+            if job["status"] in (JobStatus.accepted.value, JobStatus.running.value)
+        ]
+        for job_id in cut:
+            # One still running in this process (the service stopping) cancels, and fails with the same words.
+            DISMISSED.add(job_id)
+            now = get_current_datetime()
+            self.update_job(
+                job_id, {"status": JobStatus.failed.value, "message": STOPPED, "finished": now, "updated": now}
+            )
+            if job_id not in ACTIVE:  # one running here removes its own folder as it cancels
+                shutil.rmtree(os.path.join(self.folder, "jobs", job_id), ignore_errors=True)
+        return len(cut)
 
     def expire(self, keep: float) -> int:
         """Delete every job (record, result and folder) and upload older than ``keep`` seconds; returns how

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,8 +53,13 @@ ARCHIVE = "outputs.zip"
 
 #: Why a request naming a subscriber is refused: callbacks would be requests to any URL a client names.
 NO_CALLBACKS = "This service makes no callbacks; leave 'subscriber' out and poll the job's status."
-#: Jobs dismissed (DELETE) while queued or running: they stop, and keep nothing.
+#: Jobs dismissed (DELETE), or cut off by the service's stop, while queued or running: they stop, and keep
+#: nothing.
 DISMISSED: set[str] = set()
+#: Jobs of this process between the start of their run (or their wait for a slot) and its end.
+ACTIVE: set[str] = set()
+#: What a job stopped so says (a dismissed job's record is gone: a client reads it of a job the stop cut off).
+STOPPED = "The service stopped while the job was queued or running; nothing of it was kept. Run it again."
 
 _slots_lock = threading.Lock()
 _slots: dict[str, threading.BoundedSemaphore] = {}
@@ -310,7 +316,7 @@ class OverlapProcessor(BaseProcessor):
 
     @property
     def dismissed(self) -> bool:
-        """Whether the job was dismissed (DELETE) since it was made."""
+        """Whether the job was dismissed (DELETE), or the service is stopping, since it was made."""
         return self.job_id in DISMISSED
 
     def _check(self, data: object) -> Request:
@@ -373,17 +379,27 @@ class OverlapProcessor(BaseProcessor):
     def execute(self, data: dict, outputs: dict | None = None) -> tuple[str, Any]:
         """Run the job once it has a slot: its document (JSON), or :class:`InputError` with a sentence."""
         request = self.checked or self.check(data)
+        ACTIVE.add(self.job_id)
+        try:
+            return self._execute(request)
+        finally:
+            ACTIVE.discard(self.job_id)
+
+    def _execute(self, request: Request) -> tuple[str, Any]:
         self.report(5, "Queued: waiting for a free slot.")
         with slots(self.folder, self.max_jobs):
             try:
                 if self.dismissed:
-                    raise RefusedInputError("The job was dismissed before it ran.")
+                    raise RefusedInputError(STOPPED)
                 return "application/json", self._run(request)
             except (OverlapClipError, RefusedInputError) as error:
                 shutil.rmtree(self.job_folder, ignore_errors=True)
-                raise InputError(self.plain(str(error))) from None
+                # A stopped job's core cancelled: the reason is the stop, not the cancel.
+                raise InputError(STOPPED if self.dismissed else self.plain(str(error))) from None
             except BaseException:
                 shutil.rmtree(self.job_folder, ignore_errors=True)
+                if self.dismissed:
+                    raise InputError(STOPPED) from None
                 # Its words may name the server's folders: they go to the log, the client gets a sentence.
                 LOGGER.exception("Job %s failed", self.job_id)
                 raise InputError("The job failed on the service's side; nothing of it was kept.", 500) from None
@@ -446,7 +462,7 @@ class OverlapProcessor(BaseProcessor):
             pngs = {f"{name}.png": path for name, path in previews.items()}
             json.dump({"previews": pngs, "archive": files + extra}, plan)
         if self.dismissed:
-            raise RefusedInputError("The job was dismissed while it ran.")
+            raise RefusedInputError(STOPPED)
         os.replace(made, os.path.join(self.job_folder, RESULTS))
         return self._document(request, result, files, outlines, list(previews), [self.plain(text) for text in said])
 
@@ -586,3 +602,12 @@ def derive(job_folder: str, name: str) -> None:
                 os.replace(os.path.join(drawing, file), os.path.join(results, file))
         finally:
             shutil.rmtree(drawing, ignore_errors=True)
+
+
+def wait_for_jobs(timeout: float) -> bool:
+    """Wait until no job of this process runs or waits (each dismissed one cancels at its next step), at most
+    ``timeout`` seconds; whether none is left. A process must not end while GDAL works in one of its threads."""
+    deadline = time.monotonic() + timeout
+    while ACTIVE and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not ACTIVE
