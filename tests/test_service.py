@@ -354,6 +354,22 @@ def test_the_change_map_is_the_cores(service, tmp_path):
     assert document["change"]["threshold"] == pytest.approx(found.threshold)
 
 
+@pytest.mark.parametrize(
+    ("options", "sentence"),
+    [
+        ({"block_size": 4}, "The block size must be an odd number of pixels, 3 or more; 4 was given."),
+        ({"components": 30}, "The number of principal components must be from 1 to 25"),
+    ],
+    ids=["even_block", "too_many_components"],
+)
+def test_change_options_that_cannot_work_are_refused_before_a_job(service, options, sentence):
+    inputs = {"a": service.href(PAIR[0]), "b": service.href(PAIR[1])}
+    before = service.files()
+    jobs = os.listdir(os.path.join(service.folder, "jobs"))
+    refused(service.execute("change-map", {**inputs, **options}, prefer="respond-async"), 400, sentence)
+    assert service.files() == before and os.listdir(os.path.join(service.folder, "jobs")) == jobs
+
+
 def test_an_inline_value_is_read_as_an_upload(service, tmp_path):
     with open(PAIR[1], "rb") as data:
         inline = {"value": base64.b64encode(data.read()).decode(), "mediaType": "image/tiff"}

@@ -31,6 +31,7 @@ from overlap_clip_plugin.core.change import (
     PCA_KMEANS,
     ChangeRequest,
     ChangeSettings,
+    check_settings,
 )
 from overlap_clip_plugin.core.errors import OverlapClipError
 from overlap_clip_plugin.core.plan import AREAS, RESAMPLING_METHODS
@@ -372,6 +373,10 @@ class OverlapProcessor(BaseProcessor):
                 threshold=None if threshold is None else float(threshold),
                 direction=_choice(data, "direction", (BOTH, INCREASE, DECREASE), BOTH),
             )
+            try:
+                check_settings(change)  # the core's own words, before the job exists
+            except OverlapClipError as error:
+                raise RefusedInputError(str(error)) from None
         names = ["a", "b"] if len(inputs) == 2 and self.metadata["id"] != STACK["id"] else []
         names = names or [f"raster_{index}" for index in range(1, len(inputs) + 1)]
         return Request(inputs, options, change, names)
