@@ -108,7 +108,9 @@ def test_a_user_clips_a_pair_and_downloads_the_cores_output(browser, service, tm
     estimate = result.shifts[1]
     assert f"{estimate.dx_px:.2f}" in table and f"{estimate.dy_px:.2f}" in table
 
-    # Swipe and blink: the later date over the earlier one, cut at the slider, then shown and hidden.
+    # Swipe and blink: the later date over the earlier one, cut at the slider, then shown and hidden (a pair
+    # has no choice of which).
+    assert not browser.find_element(By.ID, "choose-dates").is_displayed()
     over = browser.find_element(By.ID, "over")
     browser.execute_script(
         "const s = document.getElementById('swipe'); s.value = 30; s.dispatchEvent(new Event('input'))"
@@ -139,6 +141,30 @@ def test_a_user_clips_a_pair_and_downloads_the_cores_output(browser, service, tm
     while not target.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert target.read_bytes() == expected["a"]
+
+
+def test_a_stack_compares_any_two_of_its_dates(browser, service, tmp_path):
+    third = str(tmp_path / "s2_t33uuu_20160529_part.tif")
+    gdal.Translate(third, PAIR[1], srcWin=[100, 100, 500, 500])
+    run_pair(browser, service, (PAIR[0], PAIR[1], third), area="extents")
+    wait(browser, lambda driver: driver.find_element(By.ID, "results").is_displayed())
+    assert browser.find_element(By.ID, "choose-dates").is_displayed()
+    under = Select(browser.find_element(By.ID, "under-choice"))
+    over = Select(browser.find_element(By.ID, "over-choice"))
+    names = ["raster_1", "raster_2", "raster_3"]
+    assert [option.text for option in under.options] == names == [option.text for option in over.options]
+    assert (under.first_selected_option.text, over.first_selected_option.text) == ("raster_1", "raster_2")
+    # The third over the second: both images are those outputs' quick-looks, loaded, the swipe still cutting.
+    under.select_by_visible_text("raster_2")
+    over.select_by_visible_text("raster_3")
+    images = {name: browser.find_element(By.ID, name) for name in ("under", "over")}
+    assert images["under"].get_attribute("src").endswith("/raster_2.png")
+    assert images["over"].get_attribute("src").endswith("/raster_3.png")
+    wait(browser, lambda driver: all(loaded(driver, image) for image in images.values()), 30)
+    browser.execute_script(
+        "const s = document.getElementById('swipe'); s.value = 20; s.dispatchEvent(new Event('input'))"
+    )
+    assert images["over"].value_of_css_property("clip-path") == "inset(0px 80% 0px 0px)"
 
 
 def test_a_file_that_is_no_raster_gets_its_sentence_on_the_page(browser, service, tmp_path):

@@ -29,6 +29,8 @@ const TEXTS = {
     "compare": "Compare the dates",
     "swipe": "Swipe",
     "blink": "Blink",
+    "compare-under": "Below",
+    "compare-over": "Above",
     "numbers": "The overlap",
     "downloads": "Downloads",
     "input": "Input {name}",
@@ -69,6 +71,8 @@ const TEXTS = {
     "compare": "对比两期影像",
     "swipe": "卷帘",
     "blink": "闪烁",
+    "compare-under": "下层",
+    "compare-over": "上层",
     "numbers": "重叠区域",
     "downloads": "下载",
     "input": "输入 {name}",
@@ -219,9 +223,13 @@ function show(result, pair) {
     preview.name.startsWith("input_") ? t("input", { name: preview.name.slice(6) }) : t("output", { name: preview.name })
   )));
   const outputs = result.previews.filter((preview) => !preview.name.startsWith("input_"));
-  $("#under").src = outputs[0].href;
-  $("#over").src = outputs[1].href;
-  swipe();
+  // A stack: any two of its outputs, chosen below and above (the first two unless changed).
+  for (const [index, id] of [[0, "#under-choice"], [1, "#over-choice"]]) {
+    $(id).replaceChildren(...outputs.map((preview) => Object.assign(document.createElement("option"), { value: preview.href, textContent: preview.name })));
+    $(id).selectedIndex = index;
+  }
+  $("#choose-dates").hidden = outputs.length < 3;
+  compared();
   const rows = [];
   if (result.overlap) {
     rows.push(row(t("size"), t("size-value", { width: result.overlap.width, height: result.overlap.height })));
@@ -246,6 +254,12 @@ function show(result, pair) {
   $("#results").hidden = false;
 }
 
+function compared() {
+  $("#under").src = $("#under-choice").value;
+  $("#over").src = $("#over-choice").value;
+  swipe();
+}
+
 function swipe() {
   $("#over").style.clipPath = `inset(0 ${100 - Number($("#swipe").value)}% 0 0)`;
   $("#over").style.visibility = "visible";
@@ -268,4 +282,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#job").addEventListener("submit", run);
   $("#swipe").addEventListener("input", swipe);
   $("#blink").addEventListener("click", blink);
+  $("#under-choice").addEventListener("change", compared);
+  $("#over-choice").addEventListener("change", compared);
 });
