@@ -42,7 +42,8 @@ PLUGIN_DIR = $(PROFILE_ROOT)/profiles/default/python/plugins/overlap_clip_plugin
 demo test bench screenshot: export QGIS_CUSTOM_CONFIG_PATH = $(CURDIR)/build/qgis-profile
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: demo test install stage deps venv lint bench zip screenshot translations matrix clean serve
+.PHONY: demo test install stage deps venv lint bench zip screenshot translations matrix clean serve container \
+	container-test
 
 demo: install venv
 	$(PY) tests/demo.py --qgis-process "$(QGIS_PROCESS)" --out build/demo
@@ -125,6 +126,39 @@ bench: install venv
 # README's two commands in brand-new Debian 12, 13 and unstable roots (QGIS 3.22, 3.40, 3.44); as root.
 matrix:
 	.ci/matrix
+
+# The service as an image (Containerfile), built and run with podman, as root. No registry is reachable here:
+# the base is Debian 12 made from Debian's archive, leaving out documentation, manual pages and translations as
+# debian:bookworm-slim does. containers.conf: crun cannot set rlimits here and refuses hybrid cgroups, so runc,
+# and no default ulimits. pip in the build reaches PyPI with this machine's pip.conf and certificate authorities,
+# given as build secrets: the image keeps neither.
+CONTAINER_IMAGE := localhost/overlap-clip:latest
+CONTAINER_BASE := localhost/overlap-clip-base:bookworm
+CONTAINER_DPKG := path-exclude=/usr/share/doc/* path-include=/usr/share/doc/*/copyright path-exclude=/usr/share/man/* \
+	path-exclude=/usr/share/info/* path-exclude=/usr/share/locale/*
+container container-test: export CONTAINERS_CONF = $(CURDIR)/build/containers.conf
+
+container: build/containers.conf
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="podman runc mmdebstrap"
+	@# Imported from a whole file only: a root cut short must not become the base.
+	podman image exists $(CONTAINER_BASE) || { \
+	  mmdebstrap --variant=minbase --aptopt='Acquire::Check-Valid-Until "false"' \
+	    $(foreach option,$(CONTAINER_DPKG),--dpkgopt='$(option)') bookworm build/container-base.tar \
+	  && podman import build/container-base.tar $(CONTAINER_BASE) && rm build/container-base.tar; }
+	podman build --network=host --build-arg BASE=$(CONTAINER_BASE) \
+	  $$([ -f /etc/pip.conf ] && echo --secret id=pipconf,src=/etc/pip.conf) \
+	  $$([ -f /etc/ssl/certs/ca-certificates.crt ] && echo --secret id=cacert,src=/etc/ssl/certs/ca-certificates.crt) \
+	  -t $(CONTAINER_IMAGE) .
+	@# The images earlier builds left untagged, and no others.
+	podman image prune --force --filter label=org.opencontainers.image.title=overlap-clip >/dev/null
+
+build/containers.conf: Makefile
+	mkdir -p $(@D)
+	printf '# Written by make (see Makefile, "The service as an image").\n[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n' >$@
+
+# tests/test_container.py: the image runs a pair for OWSLib as the core does (skipped unless named here).
+container-test: container venv
+	OVERLAPCLIP_CONTAINER=$(CONTAINER_IMAGE) $(PY) -m pytest tests/test_container.py
 
 # overlap_clip_plugin.VERSION.zip, named as the plugin repository names uploads, for Plugins > Install
 # from ZIP and the repository; the tests check it with qgis-manage's artifact validator.

@@ -65,9 +65,16 @@ class Service:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self.wait()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait(self) -> None:
+        """Until the service answers (at most two minutes); fails at once if it stopped."""
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.output()
+            assert self.alive(), f"the service stopped before it answered: {self.output()}"
             with contextlib.suppress(requests.ConnectionError):
                 if requests.get(f"{self.api}/processes", timeout=5).status_code == 200:
                     return
