@@ -87,8 +87,9 @@ class Service:
             return text.read()
 
     def stop(self) -> None:
+        # SIGTERM, as podman or systemd stop it (a process started in the background may ignore SIGINT).
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGINT)
+            os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(30)
         except subprocess.TimeoutExpired:
@@ -735,10 +736,11 @@ def test_jobs_a_stop_cuts_off_fail_and_keep_nothing(tmp_path):
     try:
         inputs = {"a": running.href(PAIR[0]), "b": running.href(PAIR[1]), "area": "valid", "mask": True}
         jobs = [running.execute("overlap-clip", inputs, prefer="respond-async").headers["Location"] for _ in range(3)]
+        # Once one runs (whichever got the slot), the other two wait for it.
         deadline = time.monotonic() + 60
-        while requests.get(f"{jobs[0]}?f=json", timeout=10).json()["status"] == "accepted":
+        while all(requests.get(f"{job}?f=json", timeout=10).json()["status"] == "accepted" for job in jobs):
             assert time.monotonic() < deadline
-            time.sleep(0.05)
+            time.sleep(0.02)
         # As podman stop, systemd or kill stop it: the service exits at once, its jobs cancelled.
         stopped = time.monotonic()
         running.process.send_signal(signal.SIGTERM)
@@ -746,6 +748,14 @@ def test_jobs_a_stop_cuts_off_fail_and_keep_nothing(tmp_path):
         assert time.monotonic() - stopped < 15
     finally:
         running.stop()
+    # Before any restart: the stop itself recorded the jobs it cut off as failed, and removed their files.
+    with open(folder / "jobs.db", encoding="utf-8") as records:
+        recorded = {job["identifier"]: job for job in json.load(records)["_default"].values()}
+    stopped_jobs = [job.rsplit("/", 1)[1] for job in jobs if recorded[job.rsplit("/", 1)[1]]["status"] != "successful"]
+    assert len(stopped_jobs) >= 2, recorded
+    for job_id in stopped_jobs:
+        assert recorded[job_id]["status"] == "failed" and STOPPED in recorded[job_id]["message"], recorded[job_id]
+        assert not os.path.exists(folder / "jobs" / job_id)
     again = Service(folder, "--max-jobs", "1")
     try:
         # The same jobs, at the service started again (on another port).
@@ -765,3 +775,23 @@ def test_jobs_a_stop_cuts_off_fail_and_keep_nothing(tmp_path):
         assert answer.status_code == 200, answer.text
     finally:
         again.stop()
+
+
+def test_an_upload_that_expires_while_its_job_waits_fails_it_with_a_sentence(tmp_path):
+    running = Service(tmp_path / "folder", "--max-jobs", "1")
+    try:
+        slow = {"a": running.href(PAIR[0]), "b": running.href(PAIR[1]), "area": "valid", "mask": True}
+        running.execute("overlap-clip", slow, prefer="respond-async")
+        upload = running.href(PAIR[0])
+        waiting = running.execute("overlap-clip", {**slow, "a": upload}, prefer="respond-async").headers["Location"]
+        # Gone (as expiry removes it) while the job waits behind the first for the one slot.
+        os.remove(os.path.join(running.folder, "uploads", upload["href"].rsplit("/", 1)[1]))
+        deadline = time.monotonic() + 60
+        while (state := requests.get(f"{waiting}?f=json", timeout=10).json())["status"] not in ("successful", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert state["status"] == "failed", state
+        assert "'a' names no upload of this service any more (uploads expire); upload it again." in state["message"]
+        assert not os.path.exists(os.path.join(running.folder, "jobs", waiting.rsplit("/", 1)[1]))
+    finally:
+        running.stop()

@@ -10,7 +10,10 @@ from collections.abc import Sequence
 
 from overlap_clip_plugin.service.app import MAX_BYTES, Settings, configure, create_app, recover, start_expiry
 from overlap_clip_plugin.service.inputs import MAX_VALUES
-from overlap_clip_plugin.service.processes import wait_for_jobs
+from overlap_clip_plugin.service.processes import STOPPING, wait_for_jobs
+
+#: Seconds a stop waits for the jobs it cancels (podman and docker kill after 10).
+STOP_WAIT = 8.0
 
 
 def _arguments(argv: Sequence[str] | None) -> Settings:
@@ -71,6 +74,8 @@ def _arguments(argv: Sequence[str] | None) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the service with the options of ``argv`` and serve until interrupted."""
+    # SIGTERM (podman stop, systemd, kill) stops the service as Ctrl-C does, from its first moment.
+    signal.signal(signal.SIGTERM, _interrupt)
     settings = _arguments(argv)
     configure(settings)
     app = create_app(settings)
@@ -81,18 +86,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"Overlap Clip service: {settings.root}/api (processes), uploads and results in {settings.folder}", flush=True
     )
-    # SIGTERM (podman stop, systemd, kill) stops the service as Ctrl-C does: the jobs it cuts off fail.
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
         app.run(host=settings.host, port=settings.port, threaded=True)
     except KeyboardInterrupt:
         pass
     finally:
-        # The jobs it cut off fail at once; those running cancel, and the process ends once they have.
-        recover(settings)
-        if not wait_for_jobs(60.0):
-            print("Overlap Clip service: jobs still running after 60 s; stopping without them.", flush=True)
+        # No new job; the running ones cancel and fail with a sentence, within podman's and docker's 10 s.
+        STOPPING.set()
+        if not wait_for_jobs(STOP_WAIT):
+            print(
+                f"Overlap Clip service: jobs still running after {STOP_WAIT:.0f} s; stopping without them.", flush=True
+            )
             os._exit(1)
+        recover(settings)
     return 0
 
 

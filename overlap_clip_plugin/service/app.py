@@ -169,9 +169,10 @@ def create_app(settings: Settings) -> Any:
         # Flask's own refusals (no such route, a method a route does not take) in the same JSON as the rest,
         # with their sentence, instead of an HTML page.
         response = _refusal(error.description or error.name, error.code or 500)
-        allowed = getattr(error, "valid_methods", None)
-        if allowed:
-            response.headers["Allow"] = ", ".join(allowed)
+        # Its own headers (Allow of a 405, Content-Range of a 416), but not those of the page it replaces.
+        for header, value in error.get_headers():
+            if header.lower() not in ("content-type", "content-length"):
+                response.headers[header] = value
         return response
 
     @app.after_request
@@ -239,6 +240,8 @@ def create_app(settings: Settings) -> Any:
             try:
                 derive(os.path.dirname(folder), name)
             except Exception:
+                if not os.path.isdir(folder):  # the job expired or was dismissed meanwhile
+                    return _refusal("No such output: the job is unknown, failed, expired, or was dismissed.", 404)
                 logging.getLogger(__name__).exception("Making %s of job %s failed", name, job_id)
                 return _refusal("The file could not be made; the job's other outputs are unchanged.", 500)
         # The name is matched against the folder's own listing, never joined as given.

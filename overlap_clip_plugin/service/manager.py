@@ -23,7 +23,15 @@ from pygeoapi.process.manager.tinydb_ import TinyDBManager
 from pygeoapi.util import DATETIME_FORMAT, JobStatus, RequestedProcessExecutionMode, get_current_datetime
 
 from overlap_clip_plugin.service.inputs import TOKEN, new_token
-from overlap_clip_plugin.service.processes import ACTIVE, DISMISSED, NO_CALLBACKS, STOPPED, InputError, OverlapProcessor
+from overlap_clip_plugin.service.processes import (
+    ACTIVE,
+    DISMISSED,
+    NO_CALLBACKS,
+    STOPPED,
+    STOPPING,
+    InputError,
+    OverlapProcessor,
+)
 
 #: Seconds between two records of a running job's percentage (its messages are recorded as they come).
 PROGRESS_EVERY = 0.5
@@ -83,7 +91,26 @@ class JobManager(TinyDBManager):
         """Check the request, make its job under a new unguessable id, and run it at once or in the background."""
         if subscriber is not None:
             raise InputError(NO_CALLBACKS)
+        if STOPPING.is_set():
+            raise InputError(STOPPED, 503)
         job_id = new_token()
+        # Active from here to pygeoapi's last record of it (_execute_handler_sync): the service's stop waits.
+        ACTIVE.add(job_id)
+        try:
+            return self._execute(process_id, job_id, data_dict, execution_mode, requested_outputs, requested_response)
+        except BaseException:
+            ACTIVE.discard(job_id)
+            raise
+
+    def _execute(
+        self,
+        process_id: str,
+        job_id: str,
+        data_dict: dict,
+        execution_mode: Any,
+        requested_outputs: Any,
+        requested_response: Any,
+    ) -> tuple[str, str, Any, JobStatus, dict[str, str] | None]:
         processor = self.get_processor(process_id)
         assert isinstance(processor, OverlapProcessor)
         processor.set_job_id(job_id)
@@ -117,33 +144,40 @@ class JobManager(TinyDBManager):
         )
         return job_id, mime_type, outputs, status, {"Preference-Applied": applied}
 
+    def _execute_handler_sync(self, p: Any, job_id: str, *args: Any, **kwargs: Any) -> Any:
+        """Run the job as pygeoapi does (in the background thread too); active until its last record."""
+        try:
+            return super()._execute_handler_sync(p, job_id, *args, **kwargs)
+        finally:
+            ACTIVE.discard(job_id)
+            DISMISSED.discard(job_id)
+
     def delete_job(self, job_id: str) -> bool:
         """Delete the job's record and result, and its folder; a job still queued or running stops."""
-        DISMISSED.add(job_id)
         removed = super().delete_job(job_id)  # an unknown id stops here (JobNotFoundError: a 404)
+        if job_id in ACTIVE:
+            DISMISSED.add(job_id)
         if TOKEN.fullmatch(job_id):  # never a path a request could name
             shutil.rmtree(os.path.join(self.folder, "jobs", job_id), ignore_errors=True)
         return removed
 
     def recover(self) -> int:
-        """Fail every job recorded as queued or running, and remove its folder: called as the service starts
-        (a job cut off by the last stop would otherwise say it runs until it expires) and as it stops (a job
-        running here cancels, and removes its own). Returns how many there were."""
-        cut = [
-            job["identifier"]
-            for job in TinyDBManager.get_jobs(self)["jobs"]
-            if job["status"] in (JobStatus.accepted.value, JobStatus.running.value)
-        ]
-        for job_id in cut:
-            # One still running in this process (the service stopping) cancels, and fails with the same words.
-            DISMISSED.add(job_id)
+        """Fail every job recorded as queued or running that no thread of this process runs, and remove its
+        folder: as the service starts (a job cut off by the last stop, or a crash, would otherwise say it runs
+        until it expires) and as it stops, once its own jobs have ended. Returns how many there were."""
+        cut = 0
+        for job in TinyDBManager.get_jobs(self)["jobs"]:
+            job_id = job["identifier"]
+            if job["status"] not in (JobStatus.accepted.value, JobStatus.running.value) or job_id in ACTIVE:
+                continue
             now = get_current_datetime()
             self.update_job(
                 job_id, {"status": JobStatus.failed.value, "message": STOPPED, "finished": now, "updated": now}
             )
-            if job_id not in ACTIVE:  # one running here removes its own folder as it cancels
+            if TOKEN.fullmatch(job_id):
                 shutil.rmtree(os.path.join(self.folder, "jobs", job_id), ignore_errors=True)
-        return len(cut)
+            cut += 1
+        return cut
 
     def expire(self, keep: float) -> int:
         """Delete every job (record, result and folder) and upload older than ``keep`` seconds; returns how

@@ -58,16 +58,12 @@ STATUS_INFO = {
 
 EXECUTE = {
     "type": "object",
-    "description": "An execute request: the process's inputs by name, the outputs wanted, the response's form.",
+    "description": "An execute request: the process's inputs by name, the outputs wanted, the response's form "
+    "(no subscriber: this service makes no callbacks).",
     "properties": {
         "inputs": {"type": "object", "additionalProperties": True},
         "outputs": {"type": "object", "additionalProperties": {"type": "object"}},
         "response": {"type": "string", "enum": ["raw", "document"]},
-        "subscriber": {
-            "type": "object",
-            "description": "Callbacks: this service takes none (a request naming one is refused).",
-            "properties": {"successUri": {"type": "string"}, "failedUri": {"type": "string"}},
-        },
     },
 }
 
@@ -114,12 +110,16 @@ _ELSEWHERE = re.compile(r"(?:#/components/|/)(responses|schemas)/(\w+)(?:\.ya?ml
 
 
 def _openapi_30(schema: Any) -> Any:
-    """A process description's JSON Schema as OpenAPI 3.0 writes it (no contentEncoding, contentMediaType)."""
+    """A process description's JSON Schema as OpenAPI 3.0 writes it (no contentEncoding, contentMediaType), and
+    as the service takes it."""
     if isinstance(schema, list):
         return [_openapi_30(part) for part in schema]
     if not isinstance(schema, dict):
         return schema
     written = {key: _openapi_30(value) for key, value in schema.items() if key != "contentMediaType"}
+    # An href and a value together are taken (the href is read): any of the forms, not exactly one.
+    if "oneOf" in written:
+        written["anyOf"] = written.pop("oneOf")
     if written.pop("contentEncoding", None) == "base64":
         written["format"] = "byte"
     return written
@@ -131,10 +131,16 @@ def _inputs_schema(inputs: dict[str, Any]) -> dict[str, Any]:
     for name, given in inputs.items():
         schema = _openapi_30(given["schema"])
         if given.get("maxOccurs", 1) > 1:
-            schema = {"type": "array", "items": schema, "minItems": given.get("minOccurs", 1)}
+            schema = {
+                "type": "array",
+                "items": schema,
+                "minItems": given.get("minOccurs", 1),
+                "maxItems": given["maxOccurs"],
+            }
         properties[name] = {"description": given["description"], **schema}
     required = [name for name, given in inputs.items() if given.get("minOccurs", 0) > 0]
-    return {"type": "object", "properties": properties, "required": required}
+    # An input the process does not name is refused.
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
 def _routes(root: str) -> dict[str, Any]:
@@ -182,8 +188,15 @@ def _routes(root: str) -> dict[str, Any]:
                     {"in": "path", "name": "name", "required": True, "schema": {"type": "string"}},
                 ],
                 "responses": {
-                    "200": {"description": "The file.", "content": {"application/octet-stream": {}}},
+                    "200": {
+                        "description": "The file: a GeoTIFF, a PNG quick-look, the overlap's GeoJSON or the zip.",
+                        "content": {
+                            media: {}
+                            for media in ("image/tiff", "image/png", "application/geo+json", "application/zip")
+                        },
+                    },
                     "404": _error("No such output."),
+                    "500": _error("A quick-look or the zip could not be made."),
                 },
             },
         },

@@ -9,6 +9,7 @@ that only wants the rasters does not wait for them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -57,8 +58,10 @@ NO_CALLBACKS = "This service makes no callbacks; leave 'subscriber' out and poll
 #: Jobs dismissed (DELETE), or cut off by the service's stop, while queued or running: they stop, and keep
 #: nothing.
 DISMISSED: set[str] = set()
-#: Jobs of this process between the start of their run (or their wait for a slot) and its end.
+#: Jobs of this process from their request's check to pygeoapi's last record of them (the job manager's).
 ACTIVE: set[str] = set()
+#: Set as the service stops: every job of this process stops, and no request makes a new one.
+STOPPING = threading.Event()
 #: What a job stopped so says (a dismissed job's record is gone: a client reads it of a job the stop cut off).
 STOPPED = "The service stopped while the job was queued or running; nothing of it was kept. Run it again."
 
@@ -318,7 +321,7 @@ class OverlapProcessor(BaseProcessor):
     @property
     def dismissed(self) -> bool:
         """Whether the job was dismissed (DELETE), or the service is stopping, since it was made."""
-        return self.job_id in DISMISSED
+        return self.job_id in DISMISSED or STOPPING.is_set()
 
     def _check(self, data: object) -> Request:
         if not isinstance(data, dict):
@@ -384,27 +387,22 @@ class OverlapProcessor(BaseProcessor):
     def execute(self, data: dict, outputs: dict | None = None) -> tuple[str, Any]:
         """Run the job once it has a slot: its document (JSON), or :class:`InputError` with a sentence."""
         request = self.checked or self.check(data)
-        ACTIVE.add(self.job_id)
-        try:
-            return self._execute(request)
-        finally:
-            ACTIVE.discard(self.job_id)
-
-    def _execute(self, request: Request) -> tuple[str, Any]:
         self.report(5, "Queued: waiting for a free slot.")
         with slots(self.folder, self.max_jobs):
             try:
                 if self.dismissed:
-                    raise RefusedInputError(STOPPED)
+                    raise InputError(STOPPED, 503)
                 return "application/json", self._run(request)
             except (OverlapClipError, RefusedInputError) as error:
                 shutil.rmtree(self.job_folder, ignore_errors=True)
                 # A stopped job's core cancelled: the reason is the stop, not the cancel.
-                raise InputError(STOPPED if self.dismissed else self.plain(str(error))) from None
+                if self.dismissed:
+                    raise InputError(STOPPED, 503) from None
+                raise InputError(self.plain(str(error))) from None
             except BaseException:
                 shutil.rmtree(self.job_folder, ignore_errors=True)
                 if self.dismissed:
-                    raise InputError(STOPPED) from None
+                    raise InputError(STOPPED, 503) from None
                 # Its words may name the server's folders: they go to the log, the client gets a sentence.
                 LOGGER.exception("Job %s failed", self.job_id)
                 raise InputError("The job failed on the service's side; nothing of it was kept.", 500) from None
@@ -424,7 +422,7 @@ class OverlapProcessor(BaseProcessor):
             # Under the input's name in the job, so that the core's sentences name it as the request did; kept
             # with the job for its quick-look (an upload as a second link to it, not a copy).
             source = os.path.join(kept, f"{name}.tif")
-            _keep(fetch(item, self.policy, work), source, work)
+            _keep(fetch(item, self.policy, work), source, work, item.name)
             sources.append(source)
         files = [f"{name}.tif" for name in request.names]
         said: list[str] = []
@@ -560,14 +558,19 @@ class ChangeProcess(OverlapProcessor):
 PROCESSES = {PAIR["id"]: PairProcess, STACK["id"]: StackProcess, CHANGE["id"]: ChangeProcess}
 
 
-def _keep(path: str, target: str, work: str) -> None:
+def _keep(path: str, target: str, work: str, name: str) -> None:
     """Put the input at ``path`` at ``target``: moved when the job fetched it into ``work``, else (an upload) a
-    second link to the same file, or a copy where the file system has no links."""
+    second link to the same file, or a copy where the file system makes no link."""
     if os.path.dirname(os.path.abspath(path)) == os.path.abspath(work):
         os.replace(path, target)
         return
     try:
         os.link(path, target)
+    except FileNotFoundError:
+        # Expired (or gone) while the job waited for its slot.
+        raise RefusedInputError(
+            f"'{name}' names no upload of this service any more (uploads expire); upload it again."
+        ) from None
     except OSError:
         shutil.copyfile(path, target)
 
@@ -590,7 +593,9 @@ def derive(job_folder: str, name: str) -> None:
         if os.path.exists(os.path.join(results, name)):
             return
         drawing = os.path.join(job_folder, "drawing")
-        os.makedirs(drawing, exist_ok=True)
+        # Never makes the job's folder again if it went (expired, dismissed) meanwhile: that fails here.
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(drawing)
         try:
             if name == ARCHIVE:
                 # Stored, not deflated: the outputs are compressed as their inputs were, and deflating them
