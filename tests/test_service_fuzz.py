@@ -23,7 +23,7 @@ ROOT_PATHS = ("/uploads", "/outputs/{jobId}/{name}")
 def running(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzzed") / "folder"
     service = Service(folder, "--max-jobs", "1")
-    # One real job, so that the jobs' and outputs' routes are also reached with ids that exist.
+    # One real job: every request about a job is sent again with its id (see check).
     inputs = {"a": service.href(PAIR[0]), "b": service.href(PAIR[1]), "shift": False}
     answer = service.execute("overlap-clip", inputs)
     assert answer.status_code == 200, answer.text
@@ -88,6 +88,15 @@ def says_why(response: requests.Response) -> str:
 
 
 def check(case, running) -> None:
+    checked(case)
+    # Each request about a job again with the real job's id (all but DELETE, which would end it for the rest),
+    # so that its status, results and outputs (the quick-looks and zip made on request) are fuzzed too.
+    if "jobId" in (case.path_parameters or {}) and case.method.upper() != "DELETE":
+        case.path_parameters = {**case.path_parameters, "jobId": running.job}
+        checked(case)
+
+
+def checked(case) -> None:
     response = case.call(timeout=120)
     case.validate_response(response, checks=[not_a_server_error])
     if 400 <= response.status_code < 500:
