@@ -240,10 +240,10 @@ def create_app(settings: Settings) -> Any:
             try:
                 derive(os.path.dirname(folder), name)
             except Exception:
-                if not os.path.isdir(folder):  # the job expired or was dismissed meanwhile
-                    return _refusal("No such output: the job is unknown, failed, expired, or was dismissed.", 404)
-                logging.getLogger(__name__).exception("Making %s of job %s failed", name, job_id)
-                return _refusal("The file could not be made; the job's other outputs are unchanged.", 500)
+                # A job that expired or was dismissed meanwhile is no job: the 404 below.
+                if os.path.isdir(folder):
+                    logging.getLogger(__name__).exception("Making %s of job %s failed", name, job_id)
+                    return _refusal("The file could not be made; the job's other outputs are unchanged.", 500)
         # The name is matched against the folder's own listing, never joined as given.
         if not TOKEN.fullmatch(job_id) or not os.path.isdir(folder) or name not in os.listdir(folder):
             return _refusal("No such output: the job is unknown, failed, expired, or made no file of that name.", 404)

@@ -157,9 +157,13 @@ class JobManager(TinyDBManager):
         removed = super().delete_job(job_id)  # an unknown id stops here (JobNotFoundError: a 404)
         if job_id in ACTIVE:
             DISMISSED.add(job_id)
-        if TOKEN.fullmatch(job_id):  # never a path a request could name
-            shutil.rmtree(os.path.join(self.folder, "jobs", job_id), ignore_errors=True)
+        self._remove_folder(job_id)
         return removed
+
+    def _remove_folder(self, job_id: str) -> None:
+        """Remove the job's folder, whatever it holds; only under a job id's form, never a path a request named."""
+        if TOKEN.fullmatch(job_id):
+            shutil.rmtree(os.path.join(self.folder, "jobs", job_id), ignore_errors=True)
 
     def recover(self) -> int:
         """Fail every job recorded as queued or running that no thread of this process runs, and remove its
@@ -174,8 +178,7 @@ class JobManager(TinyDBManager):
             self.update_job(
                 job_id, {"status": JobStatus.failed.value, "message": STOPPED, "finished": now, "updated": now}
             )
-            if TOKEN.fullmatch(job_id):
-                shutil.rmtree(os.path.join(self.folder, "jobs", job_id), ignore_errors=True)
+            self._remove_folder(job_id)
             cut += 1
         return cut
 

@@ -391,18 +391,15 @@ class OverlapProcessor(BaseProcessor):
         with slots(self.folder, self.max_jobs):
             try:
                 if self.dismissed:
-                    raise InputError(STOPPED, 503)
+                    raise RefusedInputError(STOPPED)
                 return "application/json", self._run(request)
-            except (OverlapClipError, RefusedInputError) as error:
+            except BaseException as error:
                 shutil.rmtree(self.job_folder, ignore_errors=True)
-                # A stopped job's core cancelled: the reason is the stop, not the cancel.
+                # A stopped job failed however its run ended (the core cancelled, or its folder went): the stop.
                 if self.dismissed:
                     raise InputError(STOPPED, 503) from None
-                raise InputError(self.plain(str(error))) from None
-            except BaseException:
-                shutil.rmtree(self.job_folder, ignore_errors=True)
-                if self.dismissed:
-                    raise InputError(STOPPED, 503) from None
+                if isinstance(error, (OverlapClipError, RefusedInputError)):
+                    raise InputError(self.plain(str(error))) from None
                 # Its words may name the server's folders: they go to the log, the client gets a sentence.
                 LOGGER.exception("Job %s failed", self.job_id)
                 raise InputError("The job failed on the service's side; nothing of it was kept.", 500) from None
